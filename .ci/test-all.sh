@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test suite of the workspace: formatting, lints, the Rust tests (unit,
+# integration, doc tests), the loom model checks, the docs, every example, the benches
+# compiled, and the Python wheel with pytest and stubtest. This is the README's test command.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+start=$SECONDS
+step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy (all crates, all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "cargo test (all crates, doc tests included)"
+cargo test --workspace --all-features
+
+step "perfcore with the default features off (macros compile to nothing)"
+cargo test -p perfcore --no-default-features --lib --tests
+
+step "loom model checks of the record / snapshot / thread-exit protocol"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$ROOT/target/loom" \
+    cargo test -p perfcore --lib --release -- loom_tests
+
+step "rustdoc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+
+step "examples"
+for example in examples/examples/*.rs; do
+    name="$(basename "$example" .rs)"
+    cargo run --release --quiet -p perfcore-examples --example "$name" -- "target/example-$name.json"
+done
+
+step "benches compile"
+cargo bench --workspace --no-run
+
+step "python: wheel, pytest, stubtest"
+bash "$ROOT/.ci/python-tests.sh"
+
+step "all suites passed"

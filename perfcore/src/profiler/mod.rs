@@ -1,0 +1,469 @@
+//! The profiler: scopes, the process-wide default, snapshots and reset.
+
+pub(crate) mod callsite;
+mod local;
+pub(crate) mod shared;
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use callsite::Callsite;
+
+use crate::clock::Clock;
+use crate::error::ProfileError;
+use crate::stats::Snapshot;
+use crate::sync::Mutex;
+use shared::Registry;
+
+/// The default maximum depth of nested scopes on one thread.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+/// The largest maximum depth a profiler accepts.
+pub const MAX_DEPTH_LIMIT: usize = 1 << 16;
+
+/// The switch of the process-wide profiler, a plain static so that a disabled
+/// `profile_scope!` costs exactly one relaxed load.
+static GLOBAL_ENABLED: AtomicBool = AtomicBool::new(true);
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+pub(crate) struct Inner {
+    pub(crate) id: usize,
+    pub(crate) is_global: bool,
+    enabled: AtomicBool,
+    epoch: AtomicU64,
+    pub(crate) max_depth: usize,
+    pub(crate) clock: Clock,
+    pub(crate) registry: Mutex<Registry>,
+}
+
+impl Inner {
+    #[inline(always)]
+    fn enabled(&self) -> &AtomicBool {
+        if self.is_global { &GLOBAL_ENABLED } else { &self.enabled }
+    }
+
+    #[inline(always)]
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+}
+
+fn unix_now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Records how long functions take, how often they run, and where they are called from.
+///
+/// Open a scope with [`scope`](Self::scope) (a name chosen at run time),
+/// [`profile_scope!`](crate::profile_scope) (a static callsite, the fastest) or
+/// `#[profile]`; it records when its guard drops. Recording is thread-local and lock-free;
+/// [`snapshot`](Self::snapshot) merges every thread's counters, including threads that have
+/// exited. Cloning a profiler gives another handle to the same one.
+///
+/// [`global()`](crate::global) is the process-wide profiler the macros use by default;
+/// [`PerformanceProfiler::new`] makes an independent one (tests want that isolation).
+///
+/// # Examples
+/// ```
+/// use perfcore::PerformanceProfiler;
+///
+/// let profiler = PerformanceProfiler::new();
+/// fn parse(p: &PerformanceProfiler, line: &str) -> usize {
+///     let _g = p.scope("parse").unwrap();
+///     line.split(',').count()
+/// }
+/// for line in ["a,b", "c,d,e"] {
+///     parse(&profiler, line);
+/// }
+/// let snap = profiler.snapshot();
+/// assert_eq!(snap.function("parse").unwrap().count, 2);
+/// ```
+#[derive(Clone)]
+pub struct PerformanceProfiler {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PerformanceProfiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerformanceProfiler")
+            .field("id", &self.inner.id)
+            .field("global", &self.inner.is_global)
+            .field("enabled", &self.is_enabled())
+            .field("max_depth", &self.inner.max_depth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PerformanceProfiler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Configures a [`PerformanceProfiler`].
+///
+/// # Examples
+/// ```
+/// let profiler = perfcore::PerformanceProfiler::builder().max_depth(128).build()?;
+/// assert_eq!(profiler.max_depth(), 128);
+/// # Ok::<(), perfcore::ProfileError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ProfilerBuilder {
+    max_depth: usize,
+    enabled: bool,
+    clock: Option<Clock>,
+}
+
+impl ProfilerBuilder {
+    /// The deepest nesting of scopes recorded on one thread (default 64). Scopes opened
+    /// deeper are not recorded on their own; they count as
+    /// [`folded_calls`](crate::FunctionStats::folded_calls) of the deepest open scope, whose
+    /// self time includes them.
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Whether the profiler starts enabled (default `true`).
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Times scopes with a manual clock that moves only when the test says so.
+    #[cfg(feature = "testing")]
+    pub fn clock(mut self, clock: &crate::testing::ManualClock) -> Self {
+        self.clock = Some(clock.clock.clone());
+        self
+    }
+
+    /// Builds the profiler.
+    ///
+    /// # Errors
+    /// [`ProfileError::OutOfRange`] if `max_depth` is 0 or above [`MAX_DEPTH_LIMIT`].
+    pub fn build(self) -> Result<PerformanceProfiler, ProfileError> {
+        if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
+            return Err(ProfileError::OutOfRange {
+                setting: "max_depth",
+                reason: format!("must be between 1 and {MAX_DEPTH_LIMIT}, got {}", self.max_depth),
+            });
+        }
+        Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
+    }
+}
+
+impl PerformanceProfiler {
+    /// A new, independent profiler with default settings.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// assert!(p.snapshot().functions().is_empty());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with(Self::builder(), NEXT_ID.fetch_add(1, Ordering::Relaxed), false)
+    }
+
+    /// A builder for a profiler with non-default settings.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(perfcore::PerformanceProfiler::builder().max_depth(0).build().is_err());
+    /// ```
+    pub fn builder() -> ProfilerBuilder {
+        ProfilerBuilder { max_depth: DEFAULT_MAX_DEPTH, enabled: true, clock: None }
+    }
+
+    fn with(b: ProfilerBuilder, id: usize, is_global: bool) -> Self {
+        let clock = b.clock.unwrap_or_else(Clock::system);
+        let registry = Registry {
+            started_unix_ns: unix_now_ns(),
+            started_raw: clock.raw(),
+            ..Registry::default()
+        };
+        if is_global {
+            GLOBAL_ENABLED.store(b.enabled, Ordering::Relaxed);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                id,
+                is_global,
+                enabled: AtomicBool::new(b.enabled),
+                epoch: AtomicU64::new(0),
+                max_depth: b.max_depth,
+                clock,
+                registry: Mutex::new(registry),
+            }),
+        }
+    }
+
+    /// Opens a scope named `name`; it records one call when the returned guard drops.
+    ///
+    /// Names chosen at run time cost a hash lookup per call; for hot code prefer
+    /// [`profile_scope!`](crate::profile_scope), whose callsite is static.
+    ///
+    /// # Errors
+    /// [`ProfileError::EmptyName`] if `name` is empty.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// {
+    ///     let _g = p.scope("step")?;
+    /// }
+    /// assert!(p.scope("").is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn scope(&self, name: &str) -> Result<ScopeGuard<'_>, ProfileError> {
+        if name.is_empty() {
+            return Err(ProfileError::EmptyName { what: "scope name" });
+        }
+        if !self.inner.enabled().load(Ordering::Relaxed) {
+            return Ok(ScopeGuard::inert());
+        }
+        Ok(self.enter_enabled(callsite::by_name(name)))
+    }
+
+    /// Opens a scope for a static callsite: what [`profile_scope!`](crate::profile_scope) and
+    /// `#[profile]` expand to.
+    ///
+    /// # Examples
+    /// ```
+    /// static CS: perfcore::Callsite = perfcore::Callsite::new("load", module_path!(), file!(), line!());
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// drop(p.enter(&CS));
+    /// assert_eq!(p.snapshot().function("load").unwrap().line, CS.line());
+    /// ```
+    #[inline(always)]
+    pub fn enter(&self, callsite: &'static Callsite) -> ScopeGuard<'_> {
+        if !self.inner.enabled().load(Ordering::Relaxed) {
+            return ScopeGuard::inert();
+        }
+        self.enter_enabled(callsite)
+    }
+
+    #[inline(always)]
+    fn enter_enabled(&self, callsite: &'static Callsite) -> ScopeGuard<'_> {
+        let depth = local::enter(&self.inner, callsite.index());
+        if depth == local::INERT {
+            return ScopeGuard::inert();
+        }
+        ScopeGuard {
+            inner: Some(&self.inner),
+            depth,
+            failed: Cell::new(false),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Turns recording on or off. Off, opening a scope costs one relaxed atomic load and
+    /// records nothing; scopes already open still record when they close.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// p.set_enabled(false);
+    /// { let _g = p.scope("skipped").unwrap(); }
+    /// assert!(p.snapshot().function("skipped").is_none());
+    /// ```
+    pub fn set_enabled(&self, enabled: bool) {
+        self.inner.enabled().store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether recording is on.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(perfcore::PerformanceProfiler::new().is_enabled());
+    /// ```
+    #[must_use]
+    pub fn is_enabled(&self) -> bool {
+        self.inner.enabled().load(Ordering::Relaxed)
+    }
+
+    /// The deepest nesting recorded per thread.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::PerformanceProfiler::new().max_depth(), perfcore::DEFAULT_MAX_DEPTH);
+    /// ```
+    #[must_use]
+    pub fn max_depth(&self) -> usize {
+        self.inner.max_depth
+    }
+
+    /// How many scopes of this profiler are open on the calling thread.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let _g = p.scope("outer").unwrap();
+    /// assert_eq!(p.current_depth(), 1);
+    /// ```
+    #[must_use]
+    pub fn current_depth(&self) -> usize {
+        local::depth(&self.inner)
+    }
+
+    /// Merges every thread's counters into a [`Snapshot`]: threads still running and
+    /// threads that have exited.
+    ///
+    /// Safe to call while other threads record: each counter is read atomically, counts never
+    /// go down between snapshots, and a call finishing during the snapshot is either in it or
+    /// in the next one. Recording threads are never blocked.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| { let _g = p.scope("worker").unwrap(); });
+    /// });
+    /// assert_eq!(p.snapshot().function("worker").unwrap().count, 1);
+    /// ```
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let registry = self.inner.registry.lock();
+        let acc = registry.collect(self.inner.epoch());
+        let end_raw = self.inner.clock.raw();
+        let started = registry.started_unix_ns;
+        let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
+        drop(registry);
+        Snapshot::from_accum(acc, started, ended)
+    }
+
+    /// Forgets everything recorded so far and starts a new window.
+    ///
+    /// Calls in flight are not lost: a scope open across the reset is recorded, whole, after
+    /// it. A thread records into the new window from the first call it finishes after it
+    /// sees the reset (immediately, on cache-coherent hardware).
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let open = p.scope("spanning").unwrap();
+    /// { let _g = p.scope("before").unwrap(); }
+    /// p.reset();
+    /// drop(open);
+    /// let snap = p.snapshot();
+    /// assert!(snap.function("before").map_or(true, |f| f.count == 0));
+    /// assert_eq!(snap.function("spanning").unwrap().count, 1);
+    /// ```
+    pub fn reset(&self) {
+        let mut registry = self.inner.registry.lock();
+        registry.retired = shared::Accum::default();
+        registry.started_unix_ns = unix_now_ns();
+        registry.started_raw = self.inner.clock.raw();
+        // Under the lock, so a snapshot sees either all of the old window or none of it.
+        self.inner.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+}
+
+/// The process-wide profiler that `profile_scope!` and `#[profile]` record into by default.
+///
+/// # Examples
+/// ```
+/// {
+///     perfcore::profile_scope!("global_example");
+/// }
+/// assert!(perfcore::global().snapshot().function("global_example").is_some());
+/// ```
+#[must_use]
+pub fn global() -> &'static PerformanceProfiler {
+    static GLOBAL: OnceLock<PerformanceProfiler> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        let enabled = GLOBAL_ENABLED.load(Ordering::Relaxed);
+        PerformanceProfiler::with(PerformanceProfiler::builder().enabled(enabled), 0, true)
+    })
+}
+
+/// Opens a scope on the global profiler; the checked switch is one relaxed load.
+#[doc(hidden)]
+#[inline(always)]
+pub fn enter_global(callsite: &'static Callsite) -> ScopeGuard<'static> {
+    if !GLOBAL_ENABLED.load(Ordering::Relaxed) {
+        return ScopeGuard::inert();
+    }
+    global().enter_enabled(callsite)
+}
+
+/// An open scope: records one call of its callsite when dropped.
+///
+/// Guards must be dropped on the thread that opened them (they are not `Send`) and in reverse
+/// order of opening, which `let` bindings do by themselves. A guard dropped while its thread
+/// unwinds from a panic records the call as an error.
+///
+/// # Examples
+/// ```
+/// let p = perfcore::PerformanceProfiler::new();
+/// {
+///     let g = p.scope("request").unwrap();
+///     if "bad input".contains("bad") {
+///         g.mark_failed();
+///     }
+/// }
+/// assert_eq!(p.snapshot().function("request").unwrap().errors, 1);
+/// ```
+#[must_use = "the scope closes when the guard drops; bind it with `let _guard = ...`"]
+pub struct ScopeGuard<'a> {
+    inner: Option<&'a Inner>,
+    depth: u32,
+    failed: Cell<bool>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for ScopeGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeGuard")
+            .field("recording", &self.is_recording())
+            .field("depth", &self.depth)
+            .field("failed", &self.failed.get())
+            .finish()
+    }
+}
+
+impl ScopeGuard<'_> {
+    #[inline(always)]
+    fn inert() -> Self {
+        ScopeGuard {
+            inner: None,
+            depth: local::INERT,
+            failed: Cell::new(false),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Marks this call as failed: it counts in the function's `errors`.
+    pub fn mark_failed(&self) {
+        self.failed.set(true);
+    }
+
+    /// Whether this guard will record a call (false when profiling was off or the stack full).
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// assert!(p.scope("x").unwrap().is_recording());
+    /// ```
+    #[must_use]
+    pub fn is_recording(&self) -> bool {
+        self.inner.is_some()
+    }
+}
+
+impl Drop for ScopeGuard<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner {
+            local::exit(inner, self.depth, self.failed.get() || std::thread::panicking());
+        }
+    }
+}

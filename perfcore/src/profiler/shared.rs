@@ -1,0 +1,507 @@
+//! The state a recording thread shares with snapshots, and the protocol between them.
+//!
+//! # The protocol
+//! Each (profiler, thread) pair owns a [`ThreadData`]: one [`Slot`] per callsite it has run and
+//! one [`Node`] per call path. Only the owning thread writes a slot or node, with plain
+//! relaxed load + store pairs ([`bump`]); a snapshot reads them with relaxed loads from another
+//! thread. No `unsafe` is involved: every shared counter is an atomic, so a reader sees each
+//! value whole and, per counter, never older than a value it saw before. Counts therefore only
+//! grow from one snapshot to the next; a snapshot taken mid-call may see that call's count but
+//! not yet its duration (or the reverse), and the next snapshot sees both.
+//!
+//! Structure changes (a new slot, node or histogram chunk) take the `ThreadData` mutexes, which
+//! only the owner's cold path and snapshots touch.
+//!
+//! *Reset* bumps the profiler's epoch under the registry lock. An owner that sees a new epoch
+//! zeroes its own counters and then stores the epoch in each slot and node with `Release`; a
+//! snapshot reads a slot's epoch with `Acquire` and skips slots of an older epoch, so it never
+//! mixes counts from before a reset with counts after it. Calls in flight across a reset are
+//! recorded in the new epoch, never lost.
+//!
+//! *Thread exit* folds the thread's counters into the profiler's retired totals and removes
+//! the thread from the live list under the same registry lock that snapshots hold, so a
+//! snapshot sees the thread's calls exactly once: either live or retired.
+//!
+//! The loom tests at the bottom model-check these three paths.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::stats::histogram::{self, CHUNK_LEN, CHUNKS, LatencyHistogram};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, bump};
+
+/// Allocation figures of one call, when the tracking allocator is installed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AllocSample {
+    pub(crate) bytes: u64,
+    pub(crate) self_bytes: u64,
+    pub(crate) freed_bytes: u64,
+    pub(crate) count: u64,
+}
+
+/// What one finished call records.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Sample {
+    pub(crate) elapsed_ns: u64,
+    pub(crate) self_ns: u64,
+    pub(crate) failed: bool,
+    pub(crate) alloc: Option<AllocSample>,
+}
+
+type Chunk = Box<[AtomicU64]>;
+
+fn new_chunk() -> Chunk {
+    (0..CHUNK_LEN).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// One thread's counters for one callsite.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    epoch: AtomicU64,
+    count: AtomicU64,
+    errors: AtomicU64,
+    total_ns: AtomicU64,
+    self_ns: AtomicU64,
+    min_ns: AtomicU64,
+    max_ns: AtomicU64,
+    clamped: AtomicU64,
+    folded: AtomicU64,
+    alloc_calls: AtomicU64,
+    alloc_bytes: AtomicU64,
+    alloc_self_bytes: AtomicU64,
+    alloc_freed_bytes: AtomicU64,
+    alloc_count: AtomicU64,
+    /// HdrHistogram counts, one lazily allocated chunk per power of two.
+    chunks: [OnceLock<Chunk>; CHUNKS],
+}
+
+impl Slot {
+    pub(crate) fn new(epoch: u64) -> Self {
+        Self {
+            epoch: AtomicU64::new(epoch),
+            count: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            total_ns: AtomicU64::new(0),
+            self_ns: AtomicU64::new(0),
+            min_ns: AtomicU64::new(u64::MAX),
+            max_ns: AtomicU64::new(0),
+            clamped: AtomicU64::new(0),
+            folded: AtomicU64::new(0),
+            alloc_calls: AtomicU64::new(0),
+            alloc_bytes: AtomicU64::new(0),
+            alloc_self_bytes: AtomicU64::new(0),
+            alloc_freed_bytes: AtomicU64::new(0),
+            alloc_count: AtomicU64::new(0),
+            chunks: [const { OnceLock::new() }; CHUNKS],
+        }
+    }
+
+    /// Records one call. Owner thread only.
+    #[inline(always)]
+    pub(crate) fn record(&self, s: &Sample) {
+        let (v, clamped) = histogram::clamp(s.elapsed_ns);
+        let index = histogram::bucket_index(v);
+        let c = histogram::chunk_of(index);
+        let chunk = match self.chunks[c].get() {
+            Some(chunk) => chunk,
+            None => self.init_chunk(c),
+        };
+        bump(&chunk[index % CHUNK_LEN], 1);
+        // min/max before count: a snapshot scans the buckets between min and max, and the
+        // range it reads only widens, so the sum it reads never shrinks.
+        if s.elapsed_ns < self.min_ns.load(Ordering::Relaxed) {
+            self.min_ns.store(s.elapsed_ns, Ordering::Relaxed);
+        }
+        if s.elapsed_ns > self.max_ns.load(Ordering::Relaxed) {
+            self.max_ns.store(s.elapsed_ns, Ordering::Relaxed);
+        }
+        bump(&self.count, 1);
+        bump(&self.total_ns, s.elapsed_ns);
+        bump(&self.self_ns, s.self_ns);
+        if s.failed {
+            bump(&self.errors, 1);
+        }
+        if clamped {
+            bump(&self.clamped, 1);
+        }
+        if let Some(a) = s.alloc {
+            bump(&self.alloc_calls, 1);
+            bump(&self.alloc_bytes, a.bytes);
+            bump(&self.alloc_self_bytes, a.self_bytes);
+            bump(&self.alloc_freed_bytes, a.freed_bytes);
+            bump(&self.alloc_count, a.count);
+        }
+    }
+
+    /// Allocates histogram chunk `c` the first time a duration falls in its range. Owner only.
+    #[cold]
+    #[inline(never)]
+    fn init_chunk(&self, c: usize) -> &Chunk {
+        crate::alloc::untracked(|| self.chunks[c].get_or_init(new_chunk))
+    }
+
+    /// Counts a call folded into this (the deepest) frame because the stack was full.
+    #[inline]
+    pub(crate) fn record_folded(&self) {
+        bump(&self.folded, 1);
+    }
+
+    /// Zeroes the counters for a new epoch, then publishes the epoch. Owner thread only.
+    pub(crate) fn reset(&self, epoch: u64) {
+        for c in [
+            &self.count,
+            &self.errors,
+            &self.total_ns,
+            &self.self_ns,
+            &self.max_ns,
+            &self.clamped,
+            &self.folded,
+            &self.alloc_calls,
+            &self.alloc_bytes,
+            &self.alloc_self_bytes,
+            &self.alloc_freed_bytes,
+            &self.alloc_count,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.min_ns.store(u64::MAX, Ordering::Relaxed);
+        for chunk in self.chunks.iter().filter_map(OnceLock::get) {
+            for c in chunk.iter() {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+        self.epoch.store(epoch, Ordering::Release);
+    }
+
+    /// Adds this slot's counters into `acc` if they belong to `epoch`.
+    pub(crate) fn read_into(&self, epoch: u64, acc: &mut FunctionAccum) {
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        acc.folded += self.folded.load(Ordering::Relaxed);
+        let min = self.min_ns.load(Ordering::Relaxed);
+        let max = self.max_ns.load(Ordering::Relaxed);
+        if min > max {
+            return; // nothing recorded yet in this epoch
+        }
+        let lo = histogram::bucket_index(histogram::clamp(min).0);
+        let hi = histogram::bucket_index(histogram::clamp(max).0);
+        for index in lo..=hi {
+            let Some(chunk) = self.chunks[histogram::chunk_of(index)].get() else {
+                continue;
+            };
+            let n = chunk[index % CHUNK_LEN].load(Ordering::Relaxed);
+            acc.hist.record_n(histogram::lowest_value(index), n);
+        }
+        acc.min_ns = acc.min_ns.min(min);
+        acc.max_ns = acc.max_ns.max(max);
+        acc.count += self.count.load(Ordering::Relaxed);
+        acc.errors += self.errors.load(Ordering::Relaxed);
+        acc.total_ns += self.total_ns.load(Ordering::Relaxed);
+        acc.self_ns += self.self_ns.load(Ordering::Relaxed);
+        acc.clamped += self.clamped.load(Ordering::Relaxed);
+        let alloc_calls = self.alloc_calls.load(Ordering::Relaxed);
+        if alloc_calls > 0 {
+            acc.alloc_calls += alloc_calls;
+            acc.alloc.bytes += self.alloc_bytes.load(Ordering::Relaxed);
+            acc.alloc.self_bytes += self.alloc_self_bytes.load(Ordering::Relaxed);
+            acc.alloc.freed_bytes += self.alloc_freed_bytes.load(Ordering::Relaxed);
+            acc.alloc.count += self.alloc_count.load(Ordering::Relaxed);
+        }
+    }
+}
+
+/// One call path (a node of the call tree) on one thread.
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// Parent node index + 1 on the same thread; 0 for a root.
+    pub(crate) parent: u32,
+    /// Callsite index.
+    pub(crate) callsite: u32,
+    epoch: AtomicU64,
+    count: AtomicU64,
+    errors: AtomicU64,
+    total_ns: AtomicU64,
+    self_ns: AtomicU64,
+}
+
+impl Node {
+    pub(crate) fn new(parent: u32, callsite: u32, epoch: u64) -> Self {
+        Self {
+            parent,
+            callsite,
+            epoch: AtomicU64::new(epoch),
+            count: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            total_ns: AtomicU64::new(0),
+            self_ns: AtomicU64::new(0),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn record(&self, s: &Sample) {
+        bump(&self.count, 1);
+        bump(&self.total_ns, s.elapsed_ns);
+        bump(&self.self_ns, s.self_ns);
+        if s.failed {
+            bump(&self.errors, 1);
+        }
+    }
+
+    pub(crate) fn reset(&self, epoch: u64) {
+        for c in [&self.count, &self.errors, &self.total_ns, &self.self_ns] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.epoch.store(epoch, Ordering::Release);
+    }
+
+    fn read(&self, epoch: u64) -> NodeCounters {
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return NodeCounters::default();
+        }
+        NodeCounters {
+            count: self.count.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            total_ns: self.total_ns.load(Ordering::Relaxed),
+            self_ns: self.self_ns.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Everything one thread recorded for one profiler.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadData {
+    /// By callsite index.
+    pub(crate) slots: Mutex<Vec<Option<Arc<Slot>>>>,
+    /// By this thread's node index.
+    pub(crate) nodes: Mutex<Vec<Arc<Node>>>,
+}
+
+impl ThreadData {
+    /// Adds this thread's counters of `epoch` into `acc`.
+    pub(crate) fn read_into(&self, epoch: u64, acc: &mut Accum) {
+        {
+            let slots = self.slots.lock();
+            for (index, slot) in slots.iter().enumerate() {
+                if let Some(slot) = slot {
+                    slot.read_into(epoch, acc.function(index));
+                }
+            }
+        }
+        let nodes = self.nodes.lock();
+        // Nodes are created parent first, so each parent is mapped before its children.
+        let mut map: Vec<u32> = Vec::with_capacity(nodes.len());
+        for node in nodes.iter() {
+            let parent = if node.parent == 0 { 0 } else { map[node.parent as usize - 1] + 1 };
+            let merged = acc.tree.node(parent, node.callsite);
+            acc.tree.nodes[merged as usize].counters.add(&node.read(epoch));
+            map.push(merged);
+        }
+    }
+}
+
+/// Merged counters of one callsite (across threads), plain data.
+#[derive(Clone, Debug)]
+pub(crate) struct FunctionAccum {
+    pub(crate) count: u64,
+    pub(crate) errors: u64,
+    pub(crate) total_ns: u64,
+    pub(crate) self_ns: u64,
+    pub(crate) min_ns: u64,
+    pub(crate) max_ns: u64,
+    pub(crate) clamped: u64,
+    pub(crate) folded: u64,
+    pub(crate) alloc_calls: u64,
+    pub(crate) alloc: AllocSample,
+    pub(crate) hist: LatencyHistogram,
+}
+
+impl Default for FunctionAccum {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            errors: 0,
+            total_ns: 0,
+            self_ns: 0,
+            min_ns: u64::MAX,
+            max_ns: 0,
+            clamped: 0,
+            folded: 0,
+            alloc_calls: 0,
+            alloc: AllocSample::default(),
+            hist: LatencyHistogram::new(),
+        }
+    }
+}
+
+/// Counters of one call-tree node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeCounters {
+    pub(crate) count: u64,
+    pub(crate) errors: u64,
+    pub(crate) total_ns: u64,
+    pub(crate) self_ns: u64,
+}
+
+impl NodeCounters {
+    fn add(&mut self, o: &NodeCounters) {
+        self.count += o.count;
+        self.errors += o.errors;
+        self.total_ns += o.total_ns;
+        self.self_ns += o.self_ns;
+    }
+}
+
+/// A merged call-tree node.
+#[derive(Clone, Debug)]
+pub(crate) struct TreeNode {
+    pub(crate) parent: u32,
+    pub(crate) callsite: u32,
+    pub(crate) counters: NodeCounters,
+}
+
+/// A call tree merged across threads: nodes keyed by (parent, callsite).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tree {
+    pub(crate) nodes: Vec<TreeNode>,
+    index: HashMap<(u32, u32), u32>,
+}
+
+impl Tree {
+    /// The node for `callsite` under `parent` (node index + 1, or 0 for a root), created if new.
+    pub(crate) fn node(&mut self, parent: u32, callsite: u32) -> u32 {
+        *self.index.entry((parent, callsite)).or_insert_with(|| {
+            self.nodes.push(TreeNode { parent, callsite, counters: NodeCounters::default() });
+            (self.nodes.len() - 1) as u32
+        })
+    }
+}
+
+/// Counters merged across threads: by callsite index, plus the call tree.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accum {
+    pub(crate) functions: Vec<Option<FunctionAccum>>,
+    pub(crate) tree: Tree,
+}
+
+impl Accum {
+    pub(crate) fn function(&mut self, index: usize) -> &mut FunctionAccum {
+        if self.functions.len() <= index {
+            self.functions.resize_with(index + 1, || None);
+        }
+        self.functions[index].get_or_insert_with(FunctionAccum::default)
+    }
+}
+
+/// The live threads of one profiler and the totals of threads that have exited.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    pub(crate) threads: Vec<Arc<ThreadData>>,
+    pub(crate) retired: Accum,
+    /// Start of the current window: Unix time in ns, and the clock's raw reading then.
+    pub(crate) started_unix_ns: u64,
+    pub(crate) started_raw: u64,
+}
+
+impl Registry {
+    /// Everything recorded in `epoch`, live and retired.
+    pub(crate) fn collect(&self, epoch: u64) -> Accum {
+        let mut acc = self.retired.clone();
+        for t in &self.threads {
+            t.read_into(epoch, &mut acc);
+        }
+        acc
+    }
+
+    /// Folds an exiting thread's counters into the retired totals and forgets the thread.
+    pub(crate) fn retire(&mut self, data: &Arc<ThreadData>, epoch: u64) {
+        if let Some(pos) = self.threads.iter().position(|t| Arc::ptr_eq(t, data)) {
+            self.threads.swap_remove(pos);
+            data.read_into(epoch, &mut self.retired);
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Model checks of the record / snapshot / exit protocol. Run with
+    //! `RUSTFLAGS="--cfg loom" cargo test -p perfcore --lib loom_tests --release`.
+    use super::*;
+    use loom::thread;
+
+    fn count_of(acc: &Accum) -> (u64, u64) {
+        let f = acc.functions.first().and_then(Option::as_ref);
+        let hist = f.map_or(0, |f| f.hist.len());
+        (f.map_or(0, |f| f.count), hist)
+    }
+
+    fn sample(ns: u64) -> Sample {
+        Sample { elapsed_ns: ns, self_ns: ns, failed: false, alloc: None }
+    }
+
+    /// A thread records two calls and exits while another thread snapshots: every snapshot
+    /// sees a count that never goes down, and after the join it sees exactly two calls, once.
+    #[test]
+    fn record_snapshot_exit() {
+        loom::model(|| {
+            let registry = Arc::new(Mutex::new(Registry::default()));
+            let data = Arc::new(ThreadData::default());
+            registry.lock().threads.push(data.clone());
+            let r2 = registry.clone();
+            let owner = thread::spawn(move || {
+                let slot = Arc::new(Slot::new(0));
+                data.slots.lock().push(Some(slot.clone()));
+                let node = Arc::new(Node::new(0, 0, 0));
+                data.nodes.lock().push(node.clone());
+                for ns in [5, 3000] {
+                    slot.record(&sample(ns));
+                    node.record(&sample(ns));
+                }
+                r2.lock().retire(&data, 0);
+            });
+            let mut last = (0, 0);
+            for _ in 0..2 {
+                let now = count_of(&registry.lock().collect(0));
+                assert!(now.0 >= last.0 && now.1 >= last.1, "{now:?} < {last:?}");
+                last = now;
+            }
+            owner.join().unwrap();
+            let acc = registry.lock().collect(0);
+            assert_eq!(count_of(&acc), (2, 2));
+            assert_eq!(acc.tree.nodes[0].counters.count, 2);
+        });
+    }
+
+    /// A reset (epoch bump) while the owner records: a snapshot of the new epoch never sees
+    /// counts from the old one, and calls recorded after the owner saw the reset all count.
+    #[test]
+    fn reset_while_recording() {
+        loom::model(|| {
+            let epoch = Arc::new(AtomicU64::new(0));
+            let data = Arc::new(ThreadData::default());
+            let slot = Arc::new(Slot::new(0));
+            data.slots.lock().push(Some(slot.clone()));
+            let e2 = epoch.clone();
+            let owner = thread::spawn(move || {
+                slot.record(&sample(7)); // before or after the reset: either is fine
+                let seen = e2.load(Ordering::Relaxed);
+                if seen != 0 {
+                    slot.reset(seen);
+                }
+                slot.record(&sample(9));
+                seen
+            });
+            epoch.store(1, Ordering::Relaxed);
+            let mut acc = Accum::default();
+            data.read_into(1, &mut acc);
+            let (count, hist) = count_of(&acc);
+            assert!(count <= 1 && hist <= 1, "a new-epoch snapshot saw an old call");
+            let seen = owner.join().unwrap();
+            let mut acc = Accum::default();
+            data.read_into(1, &mut acc);
+            if seen == 1 {
+                assert_eq!(count_of(&acc), (1, 1));
+            }
+        });
+    }
+}

@@ -1,0 +1,669 @@
+//! Snapshots: per-function statistics and the call tree, merged across threads.
+
+pub(crate) mod histogram;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use histogram::LatencyHistogram;
+
+use crate::error::ProfileError;
+use crate::profiler::shared::{Accum, FunctionAccum};
+
+/// The snapshot JSON schema this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Allocation figures of a function, present when the tracking allocator is installed.
+///
+/// # Examples
+/// ```
+/// let a = perfcore::AllocationStats::default();
+/// assert_eq!(a.allocated_bytes, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AllocationStats {
+    /// Calls whose allocations were tracked.
+    pub calls: u64,
+    /// Bytes allocated during the calls, child scopes included.
+    pub allocated_bytes: u64,
+    /// Bytes allocated in the function's own body, child scopes excluded.
+    pub self_allocated_bytes: u64,
+    /// Bytes freed during the calls, child scopes included.
+    pub freed_bytes: u64,
+    /// Number of allocations during the calls, child scopes included.
+    pub allocations: u64,
+}
+
+/// Statistics of one profiled function (one callsite), merged over every thread.
+///
+/// Durations are nanoseconds. `total_ns` and `self_ns` are exact sums; `min_ns` and `max_ns`
+/// are exact; the percentiles and `stddev_ns` come from the [`LatencyHistogram`] and are
+/// within 0.1%.
+///
+/// # Examples
+/// ```
+/// let profiler = perfcore::PerformanceProfiler::new();
+/// for _ in 0..3 {
+///     let _g = profiler.scope("work").unwrap();
+/// }
+/// let snap = profiler.snapshot();
+/// let work = snap.function("work").unwrap();
+/// assert_eq!(work.count, 3);
+/// assert!(work.min_ns <= work.p50_ns && work.p50_ns <= work.max_ns);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FunctionStats {
+    /// The scope's name.
+    pub name: String,
+    /// The module that declared it (empty for scopes named at run time).
+    pub module_path: String,
+    /// The source file (empty for scopes named at run time).
+    pub file: String,
+    /// The source line (0 for scopes named at run time).
+    pub line: u32,
+    /// Finished calls.
+    pub count: u64,
+    /// Calls marked failed, or that unwound with a panic.
+    pub errors: u64,
+    /// Sum of wall time over all calls.
+    pub total_ns: u64,
+    /// Sum of self time: wall time minus the time spent in child scopes.
+    pub self_ns: u64,
+    /// `total_ns / count`.
+    pub mean_ns: f64,
+    /// Fastest call.
+    pub min_ns: u64,
+    /// Slowest call.
+    pub max_ns: u64,
+    /// Standard deviation of the call durations.
+    pub stddev_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 95th percentile.
+    pub p95_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Calls per second over the snapshot's window.
+    pub calls_per_sec: f64,
+    /// Calls longer than the histogram's 1-hour range, recorded in it as one hour.
+    pub clamped: u64,
+    /// Calls made deeper than the profiler's maximum depth while this function was the
+    /// deepest open scope; their time is part of this function's self time.
+    pub folded_calls: u64,
+    /// Allocation figures, when the tracking allocator is installed.
+    pub allocations: Option<AllocationStats>,
+    /// The distribution of call durations.
+    pub histogram: LatencyHistogram,
+}
+
+impl FunctionStats {
+    fn empty(name: &str, module_path: &str, file: &str, line: u32) -> Self {
+        Self {
+            name: name.to_owned(),
+            module_path: module_path.to_owned(),
+            file: file.to_owned(),
+            line,
+            count: 0,
+            errors: 0,
+            total_ns: 0,
+            self_ns: 0,
+            mean_ns: 0.0,
+            min_ns: 0,
+            max_ns: 0,
+            stddev_ns: 0.0,
+            p50_ns: 0,
+            p90_ns: 0,
+            p95_ns: 0,
+            p99_ns: 0,
+            p999_ns: 0,
+            calls_per_sec: 0.0,
+            clamped: 0,
+            folded_calls: 0,
+            allocations: None,
+            histogram: LatencyHistogram::new(),
+        }
+    }
+
+    pub(crate) fn from_accum(cs: &crate::Callsite, acc: FunctionAccum, window_ns: u64) -> Self {
+        let mut s = Self::empty(cs.name(), cs.module_path(), cs.file(), cs.line());
+        s.errors = acc.errors;
+        s.total_ns = acc.total_ns;
+        s.self_ns = acc.self_ns;
+        s.min_ns = if acc.min_ns == u64::MAX { 0 } else { acc.min_ns };
+        s.max_ns = acc.max_ns;
+        s.clamped = acc.clamped;
+        s.folded_calls = acc.folded;
+        s.allocations = (acc.alloc_calls > 0).then_some(AllocationStats {
+            calls: acc.alloc_calls,
+            allocated_bytes: acc.alloc.bytes,
+            self_allocated_bytes: acc.alloc.self_bytes,
+            freed_bytes: acc.alloc.freed_bytes,
+            allocations: acc.alloc.count,
+        });
+        s.histogram = acc.hist;
+        s.finish(window_ns);
+        s
+    }
+
+    /// Recomputes every derived field from the exact sums and the histogram.
+    fn finish(&mut self, window_ns: u64) {
+        // The histogram is the authority on the count, so a snapshot is always consistent:
+        // `count` equals the number of values in `histogram`.
+        self.count = self.histogram.len();
+        let h = &self.histogram;
+        let (lo, hi) = (self.min_ns, self.max_ns.max(self.min_ns));
+        let q = |q: f64| h.value_at_quantile(q).clamp(lo, hi);
+        if self.count == 0 {
+            self.mean_ns = 0.0;
+            self.stddev_ns = 0.0;
+            self.p50_ns = 0;
+            self.p90_ns = 0;
+            self.p95_ns = 0;
+            self.p99_ns = 0;
+            self.p999_ns = 0;
+        } else {
+            self.mean_ns = self.total_ns as f64 / self.count as f64;
+            self.stddev_ns = h.stddev();
+            self.p50_ns = q(0.50);
+            self.p90_ns = q(0.90);
+            self.p95_ns = q(0.95);
+            self.p99_ns = q(0.99);
+            self.p999_ns = q(0.999);
+        }
+        self.calls_per_sec =
+            if window_ns == 0 { 0.0 } else { self.count as f64 * 1e9 / window_ns as f64 };
+    }
+
+    /// Mean wall time per call.
+    ///
+    /// # Examples
+    /// ```
+    /// # let p = perfcore::PerformanceProfiler::new();
+    /// # { let _g = p.scope("f").unwrap(); }
+    /// let mean = p.snapshot().function("f").unwrap().mean();
+    /// assert!(mean > std::time::Duration::ZERO);
+    /// ```
+    #[must_use]
+    pub fn mean(&self) -> Duration {
+        Duration::from_nanos(self.mean_ns.round() as u64)
+    }
+
+    /// The wall time below which a fraction `q` of the calls finished.
+    ///
+    /// # Errors
+    /// [`ProfileError::NonFinite`] if `q` is NaN or infinite, [`ProfileError::OutOfRange`] if
+    /// it is outside `0.0..=1.0`.
+    ///
+    /// # Examples
+    /// ```
+    /// # let p = perfcore::PerformanceProfiler::new();
+    /// # { let _g = p.scope("f").unwrap(); }
+    /// let f = p.snapshot().function("f").unwrap().clone();
+    /// assert_eq!(f.quantile(0.5)?.as_nanos() as u64, f.p50_ns);
+    /// assert!(f.quantile(f64::NAN).is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn quantile(&self, q: f64) -> Result<Duration, ProfileError> {
+        check_fraction("quantile", q)?;
+        if self.count == 0 {
+            return Ok(Duration::ZERO);
+        }
+        let hi = self.max_ns.max(self.min_ns);
+        Ok(Duration::from_nanos(self.histogram.value_at_quantile(q).clamp(self.min_ns, hi)))
+    }
+
+    /// The fraction of calls that failed (0 when there were none).
+    ///
+    /// # Examples
+    /// ```
+    /// # let p = perfcore::PerformanceProfiler::new();
+    /// # { let g = p.scope("f").unwrap(); g.mark_failed(); }
+    /// assert_eq!(p.snapshot().function("f").unwrap().error_rate(), 1.0);
+    /// ```
+    #[must_use]
+    pub fn error_rate(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.errors as f64 / self.count as f64 }
+    }
+
+    fn key(&self) -> (&str, &str, &str, u32) {
+        (&self.name, &self.module_path, &self.file, self.line)
+    }
+
+    fn absorb(&mut self, o: &FunctionStats) {
+        if o.count > 0 {
+            self.min_ns = if self.count == 0 { o.min_ns } else { self.min_ns.min(o.min_ns) };
+            self.max_ns = self.max_ns.max(o.max_ns);
+        }
+        self.errors += o.errors;
+        self.total_ns += o.total_ns;
+        self.self_ns += o.self_ns;
+        self.clamped += o.clamped;
+        self.folded_calls += o.folded_calls;
+        self.allocations = match (self.allocations, o.allocations) {
+            (Some(a), Some(b)) => Some(AllocationStats {
+                calls: a.calls + b.calls,
+                allocated_bytes: a.allocated_bytes + b.allocated_bytes,
+                self_allocated_bytes: a.self_allocated_bytes + b.self_allocated_bytes,
+                freed_bytes: a.freed_bytes + b.freed_bytes,
+                allocations: a.allocations + b.allocations,
+            }),
+            (a, b) => a.or(b),
+        };
+        self.histogram.merge(&o.histogram);
+        self.count = self.histogram.len();
+    }
+}
+
+pub(crate) fn check_fraction(setting: &'static str, v: f64) -> Result<(), ProfileError> {
+    if !v.is_finite() {
+        return Err(ProfileError::NonFinite { setting, value: v });
+    }
+    if !(0.0..=1.0).contains(&v) {
+        return Err(ProfileError::OutOfRange {
+            setting,
+            reason: format!("must be between 0 and 1, got {v}"),
+        });
+    }
+    Ok(())
+}
+
+/// One node of the call tree: a function reached by one particular path of callers.
+///
+/// # Examples
+/// ```
+/// let p = perfcore::PerformanceProfiler::new();
+/// {
+///     let _outer = p.scope("outer").unwrap();
+///     let _inner = p.scope("inner").unwrap();
+/// }
+/// let snap = p.snapshot();
+/// let inner = snap.call_tree.iter().find(|n| snap.functions[n.function].name == "inner").unwrap();
+/// let parent = &snap.call_tree[inner.parent.unwrap()];
+/// assert_eq!(snap.functions[parent.function].name, "outer");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallNode {
+    /// The caller's node, `None` at the root of a thread's stack.
+    pub parent: Option<usize>,
+    /// Index into [`Snapshot::functions`].
+    pub function: usize,
+    /// Calls along this path.
+    pub count: u64,
+    /// Failed calls along this path.
+    pub errors: u64,
+    /// Wall time along this path.
+    pub total_ns: u64,
+    /// Self time along this path.
+    pub self_ns: u64,
+}
+
+/// Everything a profiler recorded in a window of time: per-function statistics and the call
+/// tree, merged across all threads (including threads that have exited).
+///
+/// Snapshots are plain data: serialise them (JSON with a schema version), merge snapshots from
+/// several processes or machines with [`Snapshot::merge`], and print one as a table.
+///
+/// # Examples
+/// ```
+/// let p = perfcore::PerformanceProfiler::new();
+/// { let _g = p.scope("load").unwrap(); }
+/// let snap = p.snapshot();
+/// let json = snap.to_json();
+/// let back = perfcore::Snapshot::from_json(&json)?;
+/// assert_eq!(back.function("load").unwrap().count, 1);
+/// println!("{snap}");
+/// # Ok::<(), perfcore::ProfileError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The JSON schema version, [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Start of the window (Unix time, ns): the profiler's creation or last reset.
+    pub started_unix_ns: u64,
+    /// End of the window (Unix time, ns): when the snapshot was taken.
+    pub ended_unix_ns: u64,
+    /// One entry per function that ran, in order of first registration.
+    pub functions: Vec<FunctionStats>,
+    /// The call tree; parents come before their children.
+    pub call_tree: Vec<CallNode>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            started_unix_ns: 0,
+            ended_unix_ns: 0,
+            functions: Vec::new(),
+            call_tree: Vec::new(),
+        }
+    }
+}
+
+impl Snapshot {
+    pub(crate) fn from_accum(acc: Accum, started_unix_ns: u64, ended_unix_ns: u64) -> Self {
+        let window = ended_unix_ns.saturating_sub(started_unix_ns);
+        let callsites = crate::profiler::callsite::all();
+        let mut functions = Vec::new();
+        let mut position = HashMap::new();
+        for (index, f) in acc.functions.into_iter().enumerate() {
+            let (Some(f), Some(cs)) = (f, callsites.get(index)) else { continue };
+            position.insert(index as u32, functions.len());
+            functions.push(FunctionStats::from_accum(cs, f, window));
+        }
+        let call_tree = acc
+            .tree
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                Some(CallNode {
+                    parent: (n.parent != 0).then(|| n.parent as usize - 1),
+                    function: *position.get(&n.callsite)?,
+                    count: n.counters.count,
+                    errors: n.counters.errors,
+                    total_ns: n.counters.total_ns,
+                    self_ns: n.counters.self_ns,
+                })
+            })
+            .collect();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            started_unix_ns,
+            ended_unix_ns,
+            functions,
+            call_tree,
+        }
+    }
+
+    /// The first function with this name.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(perfcore::Snapshot::default().function("nope").is_none());
+    /// ```
+    #[must_use]
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// All functions.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(perfcore::Snapshot::default().functions().is_empty());
+    /// ```
+    #[must_use]
+    pub fn functions(&self) -> &[FunctionStats] {
+        &self.functions
+    }
+
+    /// The length of the window the snapshot covers.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::Snapshot::default().window(), std::time::Duration::ZERO);
+    /// ```
+    #[must_use]
+    pub fn window(&self) -> Duration {
+        Duration::from_nanos(self.ended_unix_ns.saturating_sub(self.started_unix_ns))
+    }
+
+    /// Total finished calls over all functions.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::Snapshot::default().total_calls(), 0);
+    /// ```
+    #[must_use]
+    pub fn total_calls(&self) -> u64 {
+        self.functions.iter().map(|f| f.count).sum()
+    }
+
+    /// Merges `other` into this snapshot, as if both runs had been recorded by one profiler.
+    ///
+    /// Functions are matched by name, module, file and line; histograms merge without loss;
+    /// the window becomes the span covering both.
+    ///
+    /// # Examples
+    /// ```
+    /// let (a, b) = (perfcore::PerformanceProfiler::new(), perfcore::PerformanceProfiler::new());
+    /// { let _g = a.scope("f").unwrap(); }
+    /// { let _g = b.scope("f").unwrap(); }
+    /// let mut merged = a.snapshot();
+    /// merged.merge(&b.snapshot());
+    /// assert_eq!(merged.function("f").unwrap().count, 2);
+    /// ```
+    pub fn merge(&mut self, other: &Snapshot) {
+        let mut index: HashMap<(String, String, String, u32), usize> = self
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let (a, b, c, d) = f.key();
+                ((a.to_owned(), b.to_owned(), c.to_owned(), d), i)
+            })
+            .collect();
+        let mut fmap = Vec::with_capacity(other.functions.len());
+        for f in &other.functions {
+            let (a, b, c, d) = f.key();
+            let key = (a.to_owned(), b.to_owned(), c.to_owned(), d);
+            let i = *index.entry(key).or_insert_with(|| {
+                self.functions.push(FunctionStats::empty(a, b, c, d));
+                self.functions.len() - 1
+            });
+            self.functions[i].absorb(f);
+            fmap.push(i);
+        }
+        let mut nodes: HashMap<(Option<usize>, usize), usize> =
+            self.call_tree.iter().enumerate().map(|(i, n)| ((n.parent, n.function), i)).collect();
+        let mut nmap = Vec::with_capacity(other.call_tree.len());
+        for n in &other.call_tree {
+            let parent = n.parent.map(|p| nmap[p]);
+            let function = fmap[n.function];
+            let i = *nodes.entry((parent, function)).or_insert_with(|| {
+                self.call_tree.push(CallNode {
+                    parent,
+                    function,
+                    count: 0,
+                    errors: 0,
+                    total_ns: 0,
+                    self_ns: 0,
+                });
+                self.call_tree.len() - 1
+            });
+            let t = &mut self.call_tree[i];
+            t.count += n.count;
+            t.errors += n.errors;
+            t.total_ns += n.total_ns;
+            t.self_ns += n.self_ns;
+            nmap.push(i);
+        }
+        let empty = |s: &Snapshot| s.started_unix_ns == 0 && s.ended_unix_ns == 0;
+        if empty(self) {
+            (self.started_unix_ns, self.ended_unix_ns) =
+                (other.started_unix_ns, other.ended_unix_ns);
+        } else if !empty(other) {
+            self.started_unix_ns = self.started_unix_ns.min(other.started_unix_ns);
+            self.ended_unix_ns = self.ended_unix_ns.max(other.ended_unix_ns);
+        }
+        let window = self.window().as_nanos() as u64;
+        for f in &mut self.functions {
+            f.finish(window);
+        }
+    }
+
+    /// The snapshot as pretty-printed JSON.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(perfcore::Snapshot::default().to_json().contains("\"schema_version\": 1"));
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialisation cannot fail.
+        serde_json::to_string_pretty(self).expect("a snapshot always serialises")
+    }
+
+    /// Parses a snapshot written by [`Snapshot::to_json`] (by Rust or Python perfcore).
+    ///
+    /// # Errors
+    /// [`ProfileError::UnsupportedSchema`] for another schema version,
+    /// [`ProfileError::InvalidSnapshot`] for malformed JSON (with line and column), and
+    /// [`ProfileError::InconsistentSnapshot`] when the fields contradict each other.
+    ///
+    /// # Examples
+    /// ```
+    /// let err = perfcore::Snapshot::from_json(r#"{"schema_version": 99}"#).unwrap_err();
+    /// assert!(err.to_string().contains("schema version 99"));
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, ProfileError> {
+        Self::parse(json, None)
+    }
+
+    fn parse(json: &str, path: Option<&Path>) -> Result<Self, ProfileError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let invalid = |source| ProfileError::InvalidSnapshot { path: path.map(Into::into), source };
+        let v: Version = serde_json::from_str(json).map_err(invalid)?;
+        if v.schema_version != SCHEMA_VERSION {
+            return Err(ProfileError::UnsupportedSchema {
+                found: v.schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let mut snap: Snapshot = serde_json::from_str(json).map_err(invalid)?;
+        snap.validate().map_err(|reason| ProfileError::InconsistentSnapshot {
+            path: path.map(Into::into),
+            reason,
+        })?;
+        Ok(snap)
+    }
+
+    fn validate(&mut self) -> Result<(), String> {
+        if self.ended_unix_ns < self.started_unix_ns {
+            return Err("ended_unix_ns is before started_unix_ns".into());
+        }
+        for (i, f) in self.functions.iter().enumerate() {
+            let n = f.histogram.len();
+            if f.count != n {
+                return Err(format!(
+                    "functions[{i}] ({}): count is {} but the histogram holds {n} calls",
+                    f.name, f.count
+                ));
+            }
+            if n > 0 && f.min_ns > f.max_ns {
+                return Err(format!("functions[{i}] ({}): min_ns exceeds max_ns", f.name));
+            }
+            if f.errors > f.count {
+                return Err(format!("functions[{i}] ({}): more errors than calls", f.name));
+            }
+        }
+        for (i, n) in self.call_tree.iter().enumerate() {
+            if n.function >= self.functions.len() {
+                return Err(format!("call_tree[{i}].function {} is not a function", n.function));
+            }
+            if n.parent.is_some_and(|p| p >= i) {
+                return Err(format!("call_tree[{i}].parent must come before the node"));
+            }
+        }
+        let window = self.window().as_nanos() as u64;
+        for f in &mut self.functions {
+            f.finish(window);
+        }
+        Ok(())
+    }
+
+    /// Writes the snapshot as JSON to `path`, atomically: a temporary file in the same
+    /// directory, flushed, then renamed over `path`, so readers never see half a file.
+    ///
+    /// # Errors
+    /// [`ProfileError::Io`] naming the file and the step that failed.
+    ///
+    /// # Examples
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("perfcore-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("snap.json");
+    /// perfcore::Snapshot::default().write_json(&path)?;
+    /// assert_eq!(perfcore::Snapshot::read_json(&path)?, perfcore::Snapshot::default());
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn write_json(&self, path: impl AsRef<Path>) -> Result<(), ProfileError> {
+        crate::fsutil::write_atomic(path.as_ref(), self.to_json().as_bytes())
+    }
+
+    /// Reads a snapshot written by [`Snapshot::write_json`].
+    ///
+    /// # Errors
+    /// [`ProfileError::Io`] if the file cannot be read, and the errors of [`Snapshot::from_json`]
+    /// naming the file.
+    ///
+    /// # Examples
+    /// ```
+    /// let err = perfcore::Snapshot::read_json("/no/such/snapshot.json").unwrap_err();
+    /// assert!(err.to_string().contains("/no/such/snapshot.json"));
+    /// ```
+    pub fn read_json(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+            action: "read",
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text, Some(path))
+    }
+}
+
+fn fmt_ns(ns: f64) -> String {
+    match ns {
+        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
+        n => format!("{n:.0} ns"),
+    }
+}
+
+impl fmt::Display for Snapshot {
+    /// A table of the functions, slowest total first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rows: Vec<&FunctionStats> = self.functions.iter().filter(|s| s.count > 0).collect();
+        rows.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.name.cmp(&b.name)));
+        let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(8).max(8);
+        writeln!(
+            f,
+            "{:<width$} {:>10} {:>7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "function", "calls", "errors", "total", "self", "mean", "p50", "p99", "max"
+        )?;
+        for r in rows {
+            writeln!(
+                f,
+                "{:<width$} {:>10} {:>7} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+                r.name,
+                r.count,
+                r.errors,
+                fmt_ns(r.total_ns as f64),
+                fmt_ns(r.self_ns as f64),
+                fmt_ns(r.mean_ns),
+                fmt_ns(r.p50_ns as f64),
+                fmt_ns(r.p99_ns as f64),
+                fmt_ns(r.max_ns as f64),
+            )?;
+        }
+        Ok(())
+    }
+}
