@@ -52,7 +52,7 @@
 //!
 //! ## Feature flags
 //! - `enabled` (default): the macros instrument code. Off, [`profile_scope!`] expands to nothing.
-//! - `testing`: [`testing::ManualClock`] for deterministic tests.
+//! - `testing`: `testing::ManualClock`, a manual clock for deterministic tests.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]

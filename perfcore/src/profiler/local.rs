@@ -11,6 +11,7 @@ use std::sync::{Arc, Weak};
 use super::Inner;
 use super::shared::{AllocSample, Node, Sample, Slot, ThreadData};
 use crate::alloc::{self, ThreadCounters};
+use crate::sync::Arc as Shared;
 
 /// A depth value meaning "this guard records nothing".
 pub(crate) const INERT: u32 = u32::MAX;
@@ -93,7 +94,7 @@ struct Frame {
 /// node under the last parent seen.
 #[derive(Debug)]
 struct LocalSlot {
-    slot: Arc<Slot>,
+    slot: Shared<Slot>,
     cached_parent: u32,
     cached_node: u32,
 }
@@ -101,9 +102,9 @@ struct LocalSlot {
 /// One thread's recorder for one profiler.
 struct LocalProfiler {
     owner: Weak<Inner>,
-    data: Arc<ThreadData>,
+    data: Shared<ThreadData>,
     slots: Vec<Option<LocalSlot>>,
-    nodes: Vec<Arc<Node>>,
+    nodes: Vec<Shared<Node>>,
     children: HashMap<(u32, u32), u32>,
     stack: Vec<Frame>,
     max_depth: usize,
@@ -114,7 +115,7 @@ impl LocalProfiler {
     #[cold]
     fn register(inner: &Arc<Inner>) -> Self {
         alloc::untracked(|| {
-            let data = Arc::new(ThreadData::default());
+            let data = Shared::new(ThreadData::default());
             let mut registry = inner.registry.lock();
             registry.threads.push(data.clone());
             Self {
@@ -170,7 +171,7 @@ impl LocalProfiler {
                 self.slots.resize_with(index + 1, || None);
             }
             if self.slots[index].is_none() {
-                let slot = Arc::new(Slot::new(self.epoch));
+                let slot = Shared::new(Slot::new(self.epoch));
                 let mut shared = self.data.slots.lock();
                 if shared.len() <= index {
                     shared.resize_with(index + 1, || None);
@@ -183,7 +184,7 @@ impl LocalProfiler {
             let node = match self.children.get(&key) {
                 Some(&n) => n,
                 None => {
-                    let n = Arc::new(Node::new(parent, index as u32, self.epoch));
+                    let n = Shared::new(Node::new(parent, index as u32, self.epoch));
                     self.data.nodes.lock().push(n.clone());
                     self.nodes.push(n);
                     let id = (self.nodes.len() - 1) as u32;

@@ -1,0 +1,192 @@
+//! Snapshots: merging is exact, JSON round-trips, and bad files are rejected with a reason.
+
+use std::time::Duration;
+
+use perfcore::testing::ManualClock;
+use perfcore::{PerformanceProfiler, ProfileError, Snapshot};
+use proptest::prelude::*;
+
+/// Records calls of the given (function index, duration) into `p`, nesting every second
+/// call under an `outer` scope so the call tree has depth.
+fn record(p: &PerformanceProfiler, clock: &ManualClock, calls: &[(usize, u64)]) {
+    const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
+    for (i, &(f, ns)) in calls.iter().enumerate() {
+        let _outer = (i % 2 == 1).then(|| p.scope("outer").unwrap());
+        let g = p.scope(NAMES[f]).unwrap();
+        if ns % 7 == 0 {
+            g.mark_failed();
+        }
+        clock.advance(Duration::from_nanos(ns));
+    }
+}
+
+fn profiler() -> (PerformanceProfiler, ManualClock) {
+    let clock = ManualClock::new();
+    (PerformanceProfiler::builder().clock(&clock).build().unwrap(), clock)
+}
+
+fn calls() -> impl Strategy<Value = Vec<(usize, u64)>> {
+    prop::collection::vec((0..3usize, prop_oneof![0..5_000u64, 0..50_000_000_000u64]), 0..60)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The merge of two runs' snapshots equals the snapshot of one profiler that recorded both.
+    #[test]
+    fn merge_equals_the_combined_run(a in calls(), b in calls()) {
+        let (pa, ca) = profiler();
+        let (pb, cb) = profiler();
+        let (pc, cc) = profiler();
+        record(&pa, &ca, &a);
+        record(&pb, &cb, &b);
+        record(&pc, &cc, &a);
+        record(&pc, &cc, &b);
+        let mut merged = pa.snapshot();
+        merged.merge(&pb.snapshot());
+        let combined = pc.snapshot();
+        for f in combined.functions().iter().filter(|f| f.count > 0) {
+            let m = merged.function(&f.name).unwrap();
+            prop_assert_eq!(m.count, f.count);
+            prop_assert_eq!(m.errors, f.errors);
+            prop_assert_eq!(m.total_ns, f.total_ns);
+            prop_assert_eq!(m.self_ns, f.self_ns);
+            prop_assert_eq!(m.min_ns, f.min_ns);
+            prop_assert_eq!(m.max_ns, f.max_ns);
+            prop_assert_eq!(&m.histogram, &f.histogram);
+            prop_assert_eq!(
+                (m.p50_ns, m.p90_ns, m.p95_ns, m.p99_ns, m.p999_ns),
+                (f.p50_ns, f.p90_ns, f.p95_ns, f.p99_ns, f.p999_ns)
+            );
+            prop_assert_eq!(m.mean_ns, f.mean_ns);
+        }
+        prop_assert_eq!(merged.total_calls(), combined.total_calls());
+        let tree = |s: &Snapshot| {
+            let mut v: Vec<_> = s.call_tree.iter().map(|n| {
+                let parent = n.parent.map(|p| s.functions[s.call_tree[p].function].name.clone());
+                (parent, s.functions[n.function].name.clone(), n.count, n.total_ns, n.self_ns, n.errors)
+            }).filter(|t| t.2 > 0).collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(tree(&merged), tree(&combined));
+    }
+
+    /// Merging is associative and counts are conserved.
+    #[test]
+    fn merge_is_associative(a in calls(), b in calls(), c in calls()) {
+        let snaps: Vec<Snapshot> = [a, b, c].iter().map(|calls| {
+            let (p, clock) = profiler();
+            record(&p, &clock, calls);
+            p.snapshot()
+        }).collect();
+        let mut left = snaps[0].clone();
+        left.merge(&snaps[1]);
+        left.merge(&snaps[2]);
+        let mut bc = snaps[1].clone();
+        bc.merge(&snaps[2]);
+        let mut right = snaps[0].clone();
+        right.merge(&bc);
+        for f in left.functions() {
+            let r = right.function(&f.name).unwrap();
+            prop_assert_eq!((f.count, f.total_ns, f.min_ns, f.max_ns), (r.count, r.total_ns, r.min_ns, r.max_ns));
+            prop_assert_eq!(&f.histogram, &r.histogram);
+        }
+        let sum: u64 = snaps.iter().map(Snapshot::total_calls).sum();
+        prop_assert_eq!(left.total_calls(), sum);
+    }
+
+    /// JSON round-trips exactly.
+    #[test]
+    fn json_round_trip(a in calls()) {
+        let (p, clock) = profiler();
+        record(&p, &clock, &a);
+        let snap = p.snapshot();
+        prop_assert_eq!(Snapshot::from_json(&snap.to_json()).unwrap(), snap);
+    }
+
+    /// Arbitrary text never panics the reader.
+    #[test]
+    fn reader_never_panics(text in ".{0,200}") {
+        let _ = Snapshot::from_json(&text);
+    }
+}
+
+fn sample_json() -> String {
+    let (p, clock) = profiler();
+    record(&p, &clock, &[(0, 10), (1, 20), (2, 30)]);
+    p.snapshot().to_json()
+}
+
+#[test]
+fn unknown_schema_version_is_rejected_with_a_message() {
+    let json = sample_json().replace("\"schema_version\": 1", "\"schema_version\": 2");
+    let err = Snapshot::from_json(&json).unwrap_err();
+    assert!(matches!(err, ProfileError::UnsupportedSchema { found: 2, supported: 1 }));
+    assert_eq!(
+        err.to_string(),
+        "unsupported snapshot schema version 2 (this perfcore reads version 1)"
+    );
+}
+
+#[test]
+fn malformed_json_names_the_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("perfcore-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.json");
+    let json = sample_json();
+    let cut = &json[..json.len() / 2];
+    std::fs::write(&path, cut).unwrap();
+    let err = Snapshot::read_json(&path).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ProfileError::InvalidSnapshot { .. }));
+    assert!(msg.contains("broken.json") && msg.contains("line"), "{msg}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inconsistent_counts_are_rejected() {
+    let json = sample_json();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["functions"][0]["count"] = serde_json::json!(99);
+    let err = Snapshot::from_json(&v.to_string()).unwrap_err();
+    assert!(matches!(err, ProfileError::InconsistentSnapshot { .. }));
+    assert!(err.to_string().contains("functions[0]"), "{err}");
+
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["call_tree"][0]["function"] = serde_json::json!(40);
+    let err = Snapshot::from_json(&v.to_string()).unwrap_err();
+    assert!(err.to_string().contains("call_tree[0]"), "{err}");
+}
+
+#[test]
+fn write_is_atomic_and_leaves_no_temporary_file() {
+    let dir = std::env::temp_dir().join(format!("perfcore-atomic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("snap.json");
+    let (p, clock) = profiler();
+    record(&p, &clock, &[(0, 5)]);
+    let first = p.snapshot();
+    first.write_json(&path).unwrap();
+    record(&p, &clock, &[(1, 5)]);
+    p.snapshot().write_json(&path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("snap.json")]);
+    assert_eq!(Snapshot::read_json(&path).unwrap().total_calls(), 2);
+    // A write into a missing directory fails with the path in the message and no file.
+    let err = first.write_json(dir.join("missing/snap.json")).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn display_prints_a_table_slowest_first() {
+    let (p, clock) = profiler();
+    record(&p, &clock, &[(0, 10), (1, 5_000), (2, 300)]);
+    let table = p.snapshot().to_string();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("function"));
+    let order: Vec<&str> =
+        lines[1..].iter().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(order, ["beta", "outer", "gamma", "alpha"]);
+}
