@@ -208,7 +208,7 @@ impl ThreadCounters {
 }
 
 /// This thread's counters, or `None` when no tracking allocator is installed.
-#[inline]
+#[inline(always)]
 pub(crate) fn thread_counters() -> Option<ThreadCounters> {
     if !is_tracking() {
         return None;

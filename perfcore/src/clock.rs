@@ -11,34 +11,76 @@
 use std::time::Duration;
 
 /// Where time comes from: the calibrated hardware clock, or a manual one in tests.
+///
+/// On x86-64 with an invariant TSC the counter is read inline with `rdtsc` and scaled with
+/// quanta's calibration (quanta's own reader is an out-of-line call, which cost several ns
+/// per scope in `benches/overhead.rs`); everywhere else quanta's clock is used as it is.
 #[derive(Clone, Debug)]
 pub(crate) struct Clock {
-    inner: quanta::Clock,
+    source: Source,
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    /// Raw `rdtsc`; nanoseconds = ticks × `ns_per_2_32_ticks` / 2^32.
+    #[cfg(target_arch = "x86_64")]
+    Tsc { ns_per_2_32_ticks: u64 },
+    /// quanta: the OS monotonic clock, or a mock in tests.
+    Quanta(quanta::Clock),
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn rdtsc() -> u64 {
+    // SAFETY: `rdtsc` exists on every x86-64 CPU and has no preconditions: it reads the
+    // time-stamp counter into registers and touches no memory.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 impl Clock {
     /// The fastest correct clock on this machine.
     pub(crate) fn system() -> Self {
-        Self { inner: quanta::Clock::new() }
+        let quanta = quanta::Clock::new();
+        #[cfg(target_arch = "x86_64")]
+        if clock_source() == ClockSource::Tsc {
+            // quanta reads the TSC with `rdtsc` too, so its calibration applies to our reads:
+            // the nanoseconds it gives 2^32 ticks are our fixed-point scale.
+            let ns_per_2_32_ticks = quanta.delta_as_nanos(0, 1 << 32);
+            if ns_per_2_32_ticks > 0 {
+                return Self { source: Source::Tsc { ns_per_2_32_ticks } };
+            }
+        }
+        Self { source: Source::Quanta(quanta) }
     }
 
     /// A clock that advances only when told to; readings are nanoseconds.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn manual() -> (Self, std::sync::Arc<quanta::Mock>) {
         let (inner, mock) = quanta::Clock::mock();
-        (Self { inner }, mock)
+        (Self { source: Source::Quanta(inner) }, mock)
     }
 
     /// A raw reading (ticks); only differences of readings mean anything.
     #[inline(always)]
     pub(crate) fn raw(&self) -> u64 {
-        self.inner.raw()
+        match &self.source {
+            #[cfg(target_arch = "x86_64")]
+            Source::Tsc { .. } => rdtsc(),
+            Source::Quanta(c) => c.raw(),
+        }
     }
 
     /// Nanoseconds between two raw readings (0 if `end` is not after `start`).
     #[inline(always)]
     pub(crate) fn delta_ns(&self, start: u64, end: u64) -> u64 {
-        self.inner.delta_as_nanos(start, end)
+        match &self.source {
+            #[cfg(target_arch = "x86_64")]
+            Source::Tsc { ns_per_2_32_ticks } => {
+                let ticks = end.saturating_sub(start);
+                ((u128::from(ticks) * u128::from(*ns_per_2_32_ticks)) >> 32) as u64
+            }
+            Source::Quanta(c) => c.delta_as_nanos(start, end),
+        }
     }
 }
 

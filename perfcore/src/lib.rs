@@ -80,6 +80,11 @@ pub use stats::{
     AllocationStats, CallNode, FunctionStats, LatencyHistogram, SCHEMA_VERSION, Snapshot,
 };
 
+/// The README's code, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {

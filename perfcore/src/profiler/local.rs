@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use super::Inner;
-use super::shared::{AllocSample, Node, Sample, Slot, ThreadData};
+use super::shared::{AllocSample, Sample, Slot, ThreadData};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
 
@@ -56,6 +56,7 @@ impl LocalState {
         self.others.len() - 1
     }
 
+    #[inline(always)]
     fn find(&mut self, inner: &Inner) -> Option<&mut LocalProfiler> {
         if inner.is_global {
             self.global.as_mut()
@@ -82,7 +83,7 @@ impl Drop for LocalState {
 /// One open scope.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
-    callsite: u32,
+    /// The call path's slot index on this thread.
     node: u32,
     start: u64,
     child_ns: u64,
@@ -90,21 +91,21 @@ struct Frame {
     child_alloc_bytes: u64,
 }
 
-/// This thread's handle to one callsite's counters, with a one-entry cache of its call-tree
-/// node under the last parent seen.
-#[derive(Debug)]
-struct LocalSlot {
-    slot: Shared<Slot>,
-    cached_parent: u32,
-    cached_node: u32,
+/// A one-entry cache per callsite: the call path (slot) it took under the last parent seen.
+#[derive(Clone, Copy, Debug)]
+struct PathCache {
+    parent: u32,
+    node: u32,
 }
 
 /// One thread's recorder for one profiler.
 struct LocalProfiler {
     owner: Weak<Inner>,
     data: Shared<ThreadData>,
-    slots: Vec<Option<LocalSlot>>,
-    nodes: Vec<Shared<Node>>,
+    /// By callsite index.
+    paths: Vec<PathCache>,
+    /// By slot (call path) index: the same slots as `data.slots`, without its lock.
+    slots: Vec<Shared<Slot>>,
     children: HashMap<(u32, u32), u32>,
     stack: Vec<Frame>,
     max_depth: usize,
@@ -121,8 +122,8 @@ impl LocalProfiler {
             Self {
                 owner: Arc::downgrade(inner),
                 data,
+                paths: Vec::new(),
                 slots: Vec::new(),
-                nodes: Vec::new(),
                 children: HashMap::new(),
                 stack: Vec::with_capacity(inner.max_depth),
                 max_depth: inner.max_depth,
@@ -135,20 +136,18 @@ impl LocalProfiler {
     fn push(&mut self, index: usize, inner: &Inner) -> u32 {
         let depth = self.stack.len();
         if depth >= self.max_depth {
-            if let Some(top) = self.stack.last()
-                && let Some(Some(ls)) = self.slots.get(top.callsite as usize)
+            if let Some(slot) = self.stack.last().and_then(|top| self.slots.get(top.node as usize))
             {
-                ls.slot.record_folded();
+                slot.record_folded();
             }
             return INERT;
         }
         let parent = self.stack.last().map_or(0, |f| f.node + 1);
-        let node = match self.slots.get(index) {
-            Some(Some(ls)) if ls.cached_parent == parent => ls.cached_node,
+        let node = match self.paths.get(index) {
+            Some(c) if c.parent == parent => c.node,
             _ => self.node_for(index, parent),
         };
         self.stack.push(Frame {
-            callsite: index as u32,
             node,
             start: 0,
             child_ns: 0,
@@ -162,40 +161,28 @@ impl LocalProfiler {
         depth as u32
     }
 
-    /// Finds or creates the slot for `index` and its node under `parent`; refreshes the cache.
+    /// Finds or creates the slot of callsite `index` under `parent`; refreshes the cache.
     #[cold]
     #[inline(never)]
     fn node_for(&mut self, index: usize, parent: u32) -> u32 {
         alloc::untracked(|| {
-            if self.slots.len() <= index {
-                self.slots.resize_with(index + 1, || None);
-            }
-            if self.slots[index].is_none() {
-                let slot = Shared::new(Slot::new(self.epoch));
-                let mut shared = self.data.slots.lock();
-                if shared.len() <= index {
-                    shared.resize_with(index + 1, || None);
-                }
-                shared[index] = Some(slot.clone());
-                self.slots[index] =
-                    Some(LocalSlot { slot, cached_parent: u32::MAX, cached_node: 0 });
+            if self.paths.len() <= index {
+                // u32::MAX never matches a real parent (at most MAX_DEPTH_LIMIT + 1).
+                self.paths.resize(index + 1, PathCache { parent: u32::MAX, node: 0 });
             }
             let key = (parent, index as u32);
             let node = match self.children.get(&key) {
                 Some(&n) => n,
                 None => {
-                    let n = Shared::new(Node::new(parent, index as u32, self.epoch));
-                    self.data.nodes.lock().push(n.clone());
-                    self.nodes.push(n);
-                    let id = (self.nodes.len() - 1) as u32;
+                    let slot = Shared::new(Slot::new(parent, index as u32, self.epoch));
+                    self.data.slots.lock().push(slot.clone());
+                    self.slots.push(slot);
+                    let id = (self.slots.len() - 1) as u32;
                     self.children.insert(key, id);
                     id
                 }
             };
-            if let Some(ls) = self.slots[index].as_mut() {
-                ls.cached_parent = parent;
-                ls.cached_node = node;
-            }
+            self.paths[index] = PathCache { parent, node };
             node
         })
     }
@@ -233,11 +220,8 @@ impl LocalProfiler {
             failed,
             alloc,
         };
-        if let Some(Some(ls)) = self.slots.get(frame.callsite as usize) {
-            ls.slot.record(&sample);
-        }
-        if let Some(node) = self.nodes.get(frame.node as usize) {
-            node.record(&sample);
+        if let Some(slot) = self.slots.get(frame.node as usize) {
+            slot.record(&sample);
         }
     }
 
@@ -245,18 +229,18 @@ impl LocalProfiler {
     #[cold]
     #[inline(never)]
     fn start_epoch(&mut self, epoch: u64) {
-        for ls in self.slots.iter().flatten() {
-            ls.slot.reset(epoch);
-        }
-        for node in &self.nodes {
-            node.reset(epoch);
+        for slot in &self.slots {
+            slot.reset(epoch);
         }
         self.epoch = epoch;
     }
 }
 
 /// Opens a scope for `callsite` on this thread; returns its depth, or [`INERT`].
-#[inline(always)]
+///
+/// Out of line, like [`exit`]: a guard's drop glue then stays small enough to inline, so a
+/// disabled scope costs one load and one branch, with no call.
+#[inline(never)]
 pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
     LOCAL
         .try_with(|state| match state.try_borrow_mut() {
@@ -269,7 +253,7 @@ pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
 }
 
 /// Closes the scope opened at `depth`.
-#[inline(always)]
+#[inline(never)]
 pub(crate) fn exit(inner: &Inner, depth: u32, failed: bool) {
     let end = inner.clock.raw();
     let _ = LOCAL.try_with(|state| {

@@ -1,19 +1,19 @@
 //! The state a recording thread shares with snapshots, and the protocol between them.
 //!
 //! # The protocol
-//! Each (profiler, thread) pair owns a [`ThreadData`]: one [`Slot`] per callsite it has run and
-//! one [`Node`] per call path. Only the owning thread writes a slot or node, with plain
+//! Each (profiler, thread) pair owns a [`ThreadData`]: one [`Slot`] per call path it has run
+//! (a node of its call tree). Only the owning thread writes a slot, with plain
 //! relaxed load + store pairs ([`bump`]); a snapshot reads them with relaxed loads from another
 //! thread. No `unsafe` is involved: every shared counter is an atomic, so a reader sees each
 //! value whole and, per counter, never older than a value it saw before. Counts therefore only
 //! grow from one snapshot to the next; a snapshot taken mid-call may see that call's count but
 //! not yet its duration (or the reverse), and the next snapshot sees both.
 //!
-//! Structure changes (a new slot, node or histogram chunk) take the `ThreadData` mutexes, which
+//! Structure changes (a new slot or histogram chunk) take the `ThreadData` mutex, which
 //! only the owner's cold path and snapshots touch.
 //!
 //! *Reset* bumps the profiler's epoch under the registry lock. An owner that sees a new epoch
-//! zeroes its own counters and then stores the epoch in each slot and node with `Release`; a
+//! zeroes its own counters and then stores the epoch in each slot with `Release`; a
 //! snapshot reads a slot's epoch with `Acquire` and skips slots of an older epoch, so it never
 //! mixes counts from before a reset with counts after it. Calls in flight across a reset are
 //! recorded in the new epoch, never lost.
@@ -58,9 +58,16 @@ fn new_chunk() -> Chunk {
     (0..CHUNK_LEN).map(|_| std::sync::atomic::AtomicU64::new(0)).collect()
 }
 
-/// One thread's counters for one callsite.
+/// One thread's counters for one call path: a node of the thread's call tree.
+///
+/// Each call updates exactly one slot (its path's), so the hot path touches one structure;
+/// per-function statistics are the sum of a function's paths, computed by snapshots.
 #[derive(Debug)]
 pub(crate) struct Slot {
+    /// Parent slot index + 1 on the same thread; 0 for a root.
+    pub(crate) parent: u32,
+    /// Callsite index.
+    pub(crate) callsite: u32,
     epoch: AtomicU64,
     count: AtomicU64,
     errors: AtomicU64,
@@ -80,8 +87,10 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn new(epoch: u64) -> Self {
+    pub(crate) fn new(parent: u32, callsite: u32, epoch: u64) -> Self {
         Self {
+            parent,
+            callsite,
             epoch: AtomicU64::new(epoch),
             count: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -177,16 +186,17 @@ impl Slot {
         self.epoch.store(epoch, Ordering::Release);
     }
 
-    /// Adds this slot's counters into `acc` if they belong to `epoch`.
-    pub(crate) fn read_into(&self, epoch: u64, acc: &mut FunctionAccum) {
+    /// Adds this slot's counters into `acc` if they belong to `epoch`; returns the path's
+    /// counters for the call tree.
+    pub(crate) fn read_into(&self, epoch: u64, acc: &mut FunctionAccum) -> NodeCounters {
         if self.epoch.load(Ordering::Acquire) != epoch {
-            return;
+            return NodeCounters::default();
         }
         acc.folded += self.folded.load(Ordering::Relaxed);
         let min = self.min_ns.load(Ordering::Relaxed);
         let max = self.max_ns.load(Ordering::Relaxed);
         if min > max {
-            return; // nothing recorded yet in this epoch
+            return NodeCounters::default(); // nothing finished yet in this epoch
         }
         let lo = histogram::bucket_index(histogram::clamp(min).0);
         let hi = histogram::bucket_index(histogram::clamp(max).0);
@@ -197,12 +207,18 @@ impl Slot {
             let n = chunk[index % CHUNK_LEN].load(Ordering::Relaxed);
             acc.hist.record_n(histogram::lowest_value(index), n);
         }
+        let node = NodeCounters {
+            count: self.count.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            total_ns: self.total_ns.load(Ordering::Relaxed),
+            self_ns: self.self_ns.load(Ordering::Relaxed),
+        };
         acc.min_ns = acc.min_ns.min(min);
         acc.max_ns = acc.max_ns.max(max);
-        acc.count += self.count.load(Ordering::Relaxed);
-        acc.errors += self.errors.load(Ordering::Relaxed);
-        acc.total_ns += self.total_ns.load(Ordering::Relaxed);
-        acc.self_ns += self.self_ns.load(Ordering::Relaxed);
+        acc.count += node.count;
+        acc.errors += node.errors;
+        acc.total_ns += node.total_ns;
+        acc.self_ns += node.self_ns;
         acc.clamped += self.clamped.load(Ordering::Relaxed);
         let alloc_calls = self.alloc_calls.load(Ordering::Relaxed);
         if alloc_calls > 0 {
@@ -212,93 +228,28 @@ impl Slot {
             acc.alloc.freed_bytes += self.alloc_freed_bytes.load(Ordering::Relaxed);
             acc.alloc.count += self.alloc_count.load(Ordering::Relaxed);
         }
-    }
-}
-
-/// One call path (a node of the call tree) on one thread.
-#[derive(Debug)]
-pub(crate) struct Node {
-    /// Parent node index + 1 on the same thread; 0 for a root.
-    pub(crate) parent: u32,
-    /// Callsite index.
-    pub(crate) callsite: u32,
-    epoch: AtomicU64,
-    count: AtomicU64,
-    errors: AtomicU64,
-    total_ns: AtomicU64,
-    self_ns: AtomicU64,
-}
-
-impl Node {
-    pub(crate) fn new(parent: u32, callsite: u32, epoch: u64) -> Self {
-        Self {
-            parent,
-            callsite,
-            epoch: AtomicU64::new(epoch),
-            count: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            total_ns: AtomicU64::new(0),
-            self_ns: AtomicU64::new(0),
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn record(&self, s: &Sample) {
-        bump(&self.count, 1);
-        bump(&self.total_ns, s.elapsed_ns);
-        bump(&self.self_ns, s.self_ns);
-        if s.failed {
-            bump(&self.errors, 1);
-        }
-    }
-
-    pub(crate) fn reset(&self, epoch: u64) {
-        for c in [&self.count, &self.errors, &self.total_ns, &self.self_ns] {
-            c.store(0, Ordering::Relaxed);
-        }
-        self.epoch.store(epoch, Ordering::Release);
-    }
-
-    fn read(&self, epoch: u64) -> NodeCounters {
-        if self.epoch.load(Ordering::Acquire) != epoch {
-            return NodeCounters::default();
-        }
-        NodeCounters {
-            count: self.count.load(Ordering::Relaxed),
-            errors: self.errors.load(Ordering::Relaxed),
-            total_ns: self.total_ns.load(Ordering::Relaxed),
-            self_ns: self.self_ns.load(Ordering::Relaxed),
-        }
+        node
     }
 }
 
 /// Everything one thread recorded for one profiler.
 #[derive(Debug, Default)]
 pub(crate) struct ThreadData {
-    /// By callsite index.
-    pub(crate) slots: Mutex<Vec<Option<Arc<Slot>>>>,
-    /// By this thread's node index.
-    pub(crate) nodes: Mutex<Vec<Arc<Node>>>,
+    /// The thread's call tree, by node index; parents come before their children.
+    pub(crate) slots: Mutex<Vec<Arc<Slot>>>,
 }
 
 impl ThreadData {
     /// Adds this thread's counters of `epoch` into `acc`.
     pub(crate) fn read_into(&self, epoch: u64, acc: &mut Accum) {
-        {
-            let slots = self.slots.lock();
-            for (index, slot) in slots.iter().enumerate() {
-                if let Some(slot) = slot {
-                    slot.read_into(epoch, acc.function(index));
-                }
-            }
-        }
-        let nodes = self.nodes.lock();
-        // Nodes are created parent first, so each parent is mapped before its children.
-        let mut map: Vec<u32> = Vec::with_capacity(nodes.len());
-        for node in nodes.iter() {
-            let parent = if node.parent == 0 { 0 } else { map[node.parent as usize - 1] + 1 };
-            let merged = acc.tree.node(parent, node.callsite);
-            acc.tree.nodes[merged as usize].counters.add(&node.read(epoch));
+        let slots = self.slots.lock();
+        // Parents come first, so each parent is mapped before its children.
+        let mut map: Vec<u32> = Vec::with_capacity(slots.len());
+        for slot in slots.iter() {
+            let counters = slot.read_into(epoch, acc.function(slot.callsite as usize));
+            let parent = if slot.parent == 0 { 0 } else { map[slot.parent as usize - 1] + 1 };
+            let merged = acc.tree.node(parent, slot.callsite);
+            acc.tree.nodes[merged as usize].counters.add(&counters);
             map.push(merged);
         }
     }
@@ -462,13 +413,10 @@ mod loom_tests {
             registry.lock().threads.push(data.clone());
             let r2 = registry.clone();
             let owner = thread::spawn(move || {
-                let slot = Arc::new(Slot::new(0));
-                data.slots.lock().push(Some(slot.clone()));
-                let node = Arc::new(Node::new(0, 0, 0));
-                data.nodes.lock().push(node.clone());
+                let slot = Arc::new(Slot::new(0, 0, 0));
+                data.slots.lock().push(slot.clone());
                 for ns in [5, 6] {
                     slot.record(&sample(ns));
-                    node.record(&sample(ns));
                 }
                 r2.lock().retire(&data, 0);
             });
@@ -492,8 +440,8 @@ mod loom_tests {
         model(|| {
             let epoch = Arc::new(AtomicU64::new(0));
             let data = Arc::new(ThreadData::default());
-            let slot = Arc::new(Slot::new(0));
-            data.slots.lock().push(Some(slot.clone()));
+            let slot = Arc::new(Slot::new(0, 0, 0));
+            data.slots.lock().push(slot.clone());
             let e2 = epoch.clone();
             let owner = thread::spawn(move || {
                 slot.record(&sample(7)); // before or after the reset: either is fine
