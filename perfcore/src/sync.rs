@@ -61,13 +61,3 @@ impl<T> Mutex<T> {
 pub(crate) fn bump(counter: &AtomicU64, v: u64) {
     counter.store(counter.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
 }
-
-/// [`bump`] for a standard atomic (the histogram counters, which stay standard under loom).
-#[cfg(loom)]
-#[inline(always)]
-pub(crate) fn bump_std(counter: &std::sync::atomic::AtomicU64, v: u64) {
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
-}
-
-#[cfg(not(loom))]
-pub(crate) use bump as bump_std;

@@ -27,8 +27,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::stats::histogram::{self, CHUNK_LEN, CHUNKS, LatencyHistogram};
-use crate::sync::{Arc, AtomicU64, Mutex, Ordering, bump, bump_std};
+use crate::stats::histogram::{self, CHUNK_LEN, CHUNKS};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, bump};
 
 /// Allocation figures of one call, when the tracking allocator is installed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -84,7 +84,14 @@ pub(crate) struct Slot {
     alloc_count: AtomicU64,
     /// HdrHistogram counts, one lazily allocated chunk per power of two.
     chunks: [OnceLock<Chunk>; CHUNKS],
+    /// One bit per group of [`GROUP`] counters that has ever been non-zero, so a snapshot
+    /// reads only the groups in use instead of every counter between min and max.
+    occupied: [AtomicU64; OCCUPIED_WORDS],
 }
+
+/// Counters per occupancy bit.
+const GROUP: usize = 32;
+const OCCUPIED_WORDS: usize = (CHUNKS * CHUNK_LEN).div_ceil(GROUP * 64);
 
 impl Slot {
     pub(crate) fn new(parent: u32, callsite: u32, epoch: u64) -> Self {
@@ -106,6 +113,7 @@ impl Slot {
             alloc_freed_bytes: AtomicU64::new(0),
             alloc_count: AtomicU64::new(0),
             chunks: [const { OnceLock::new() }; CHUNKS],
+            occupied: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -119,7 +127,15 @@ impl Slot {
             Some(chunk) => chunk,
             None => self.init_chunk(c),
         };
-        bump_std(&chunk[index % CHUNK_LEN], 1);
+        let counter = &chunk[index % CHUNK_LEN];
+        let old = counter.load(Ordering::Relaxed);
+        counter.store(old.wrapping_add(1), Ordering::Relaxed);
+        if old == 0 {
+            // First value in this counter since the slot was created or reset.
+            let (word, bit) = (index / GROUP / 64, (index / GROUP) % 64);
+            let w = &self.occupied[word];
+            w.store(w.load(Ordering::Relaxed) | (1 << bit), Ordering::Relaxed);
+        }
         // min/max before count: a snapshot scans the buckets between min and max, and the
         // range it reads only widens, so the sum it reads never shrinks.
         if s.elapsed_ns < self.min_ns.load(Ordering::Relaxed) {
@@ -178,6 +194,9 @@ impl Slot {
             c.store(0, Ordering::Relaxed);
         }
         self.min_ns.store(u64::MAX, Ordering::Relaxed);
+        for w in &self.occupied {
+            w.store(0, Ordering::Relaxed);
+        }
         for chunk in self.chunks.iter().filter_map(OnceLock::get) {
             for c in chunk.iter() {
                 c.store(0, Ordering::Relaxed);
@@ -198,14 +217,27 @@ impl Slot {
         if min > max {
             return NodeCounters::default(); // nothing finished yet in this epoch
         }
-        let lo = histogram::bucket_index(histogram::clamp(min).0);
-        let hi = histogram::bucket_index(histogram::clamp(max).0);
-        for index in lo..=hi {
-            let Some(chunk) = self.chunks[histogram::chunk_of(index)].get() else {
-                continue;
-            };
-            let n = chunk[index % CHUNK_LEN].load(Ordering::Relaxed);
-            acc.hist.record_n(histogram::lowest_value(index), n);
+        // Only counters between min and max, and of those only the groups marked occupied.
+        // A group is marked after its counter is written, so a counter missed here is one
+        // whose call is not in this snapshot's count either: the count read stays monotone.
+        let lo = histogram::bucket_index(histogram::clamp(min).0) / GROUP;
+        let hi = histogram::bucket_index(histogram::clamp(max).0) / GROUP;
+        for word in lo / 64..=hi / 64 {
+            let mut bits = self.occupied[word].load(Ordering::Relaxed);
+            while bits != 0 {
+                let group = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if group < lo || group > hi {
+                    continue;
+                }
+                let first = group * GROUP;
+                let Some(chunk) = self.chunks[histogram::chunk_of(first)].get() else {
+                    continue;
+                };
+                let base = first % CHUNK_LEN;
+                let counters = chunk[base..base + GROUP].iter();
+                acc.add_counts(first, counters.map(|c| c.load(Ordering::Relaxed)));
+            }
         }
         let node = NodeCounters {
             count: self.count.load(Ordering::Relaxed),
@@ -268,7 +300,27 @@ pub(crate) struct FunctionAccum {
     pub(crate) folded: u64,
     pub(crate) alloc_calls: u64,
     pub(crate) alloc: AllocSample,
-    pub(crate) hist: LatencyHistogram,
+    /// Histogram counts in HdrHistogram's layout, dense from index 0.
+    pub(crate) counts: Vec<u64>,
+}
+
+impl FunctionAccum {
+    /// Adds counts for consecutive counters starting at `first`.
+    fn add_counts(&mut self, first: usize, counts: impl ExactSizeIterator<Item = u64>) {
+        let end = first + counts.len();
+        if self.counts.len() < end {
+            self.counts.resize(end, 0);
+        }
+        for (dst, n) in self.counts[first..end].iter_mut().zip(counts) {
+            *dst += n;
+        }
+    }
+
+    /// The number of values in the histogram counts.
+    #[cfg(loom)]
+    pub(crate) fn hist_len(&self) -> u64 {
+        self.counts.iter().sum()
+    }
 }
 
 impl Default for FunctionAccum {
@@ -284,7 +336,7 @@ impl Default for FunctionAccum {
             folded: 0,
             alloc_calls: 0,
             alloc: AllocSample::default(),
-            hist: LatencyHistogram::new(),
+            counts: Vec::new(),
         }
     }
 }
@@ -395,7 +447,7 @@ mod loom_tests {
 
     fn count_of(acc: &Accum) -> (u64, u64) {
         let f = acc.functions.first().and_then(Option::as_ref);
-        let hist = f.map_or(0, |f| f.hist.len());
+        let hist = f.map_or(0, FunctionAccum::hist_len);
         (f.map_or(0, |f| f.count), hist)
     }
 

@@ -150,7 +150,7 @@ impl FunctionStats {
             freed_bytes: acc.alloc.freed_bytes,
             allocations: acc.alloc.count,
         });
-        s.histogram = acc.hist;
+        s.histogram = LatencyHistogram::from_counts(&acc.counts);
         s.finish(window_ns);
         s
     }
