@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use perfcore::alloc::TrackingAllocator;
-use perfcore::profile_scope;
+use perfcore::profile;
 
 #[global_allocator]
 static ALLOC: TrackingAllocator<std::alloc::System> = TrackingAllocator::new(std::alloc::System);
@@ -32,8 +32,8 @@ impl Rng {
     }
 }
 
+#[profile]
 fn generate_log(lines: usize) -> String {
-    profile_scope!("generate_log");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = String::with_capacity(lines * 64);
     for i in 0..lines {
@@ -65,8 +65,8 @@ struct Entry<'a> {
     bytes: u64,
 }
 
+#[profile]
 fn parse_line(line: &str) -> Option<Entry<'_>> {
-    profile_scope!("parse_line");
     let mut fields = line.split(' ');
     let _timestamp = fields.next()?;
     let _method = fields.next()?;
@@ -77,8 +77,8 @@ fn parse_line(line: &str) -> Option<Entry<'_>> {
     Some(Entry { endpoint, status, latency_ms, bytes })
 }
 
+#[profile]
 fn parse_log(log: &str) -> Vec<Entry<'_>> {
-    profile_scope!("parse_log");
     log.lines().filter_map(parse_line).collect()
 }
 
@@ -90,8 +90,8 @@ struct EndpointStats {
     latencies: Vec<u32>,
 }
 
+#[profile]
 fn aggregate<'a>(entries: &[Entry<'a>]) -> HashMap<&'a str, EndpointStats> {
-    profile_scope!("aggregate");
     let mut by_endpoint: HashMap<&str, EndpointStats> = HashMap::new();
     for e in entries {
         let s = by_endpoint.entry(e.endpoint).or_default();
@@ -103,14 +103,14 @@ fn aggregate<'a>(entries: &[Entry<'a>]) -> HashMap<&'a str, EndpointStats> {
     by_endpoint
 }
 
+#[profile]
 fn p95(latencies: &mut [u32]) -> u32 {
-    profile_scope!("p95");
     latencies.sort_unstable();
     latencies[(latencies.len() * 95).div_ceil(100).saturating_sub(1)]
 }
 
+#[profile]
 fn rank(mut by_endpoint: HashMap<&str, EndpointStats>) -> Vec<(String, u64, u64, u32)> {
-    profile_scope!("rank");
     let mut rows: Vec<_> = by_endpoint
         .iter_mut()
         .map(|(name, s)| (name.to_string(), s.requests, s.errors, p95(&mut s.latencies)))
@@ -119,8 +119,8 @@ fn rank(mut by_endpoint: HashMap<&str, EndpointStats>) -> Vec<(String, u64, u64,
     rows
 }
 
+#[profile]
 fn run() -> Vec<(String, u64, u64, u32)> {
-    profile_scope!("run");
     let log = generate_log(200_000);
     let entries = parse_log(&log);
     rank(aggregate(&entries))

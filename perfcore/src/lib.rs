@@ -31,6 +31,18 @@
 //! assert_eq!(parse.count, 2);
 //! println!("{snap}"); // a table, slowest first
 //! ```
+//! [`macro@profile`] (`#[profile]`) instruments a whole function the same way, and counts
+//! `Err` returns as errors:
+//! ```
+//! #[perfcore::profile]
+//! fn checked_div(a: u32, b: u32) -> Result<u32, String> {
+//!     a.checked_div(b).ok_or_else(|| "division by zero".to_string())
+//! }
+//! let _ = checked_div(1, 0);
+//! let snap = perfcore::global().snapshot();
+//! let f = snap.functions().iter().find(|f| f.name.ends_with("::checked_div")).unwrap();
+//! assert_eq!((f.count, f.errors), (1, 1));
+//! ```
 //! [`profile_scope!`] uses a static [`Callsite`] and the process-wide [`global()`] profiler;
 //! `profile_scope!(&profiler, "name")` records into an independent [`PerformanceProfiler`],
 //! and [`PerformanceProfiler::scope`] takes a name chosen at run time.
@@ -89,7 +101,18 @@ struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::profiler::enter_global;
+
+    /// Opens a scope of `callsite` on `profiler`.
+    #[inline(always)]
+    pub fn enter<'a>(
+        profiler: &'a crate::PerformanceProfiler,
+        callsite: &'static crate::Callsite,
+    ) -> crate::ScopeGuard<'a> {
+        profiler.enter(callsite)
+    }
 }
+
+pub use perfcore_macros::profile;
 
 /// Profiles the rest of the enclosing block as one call of a static callsite.
 ///

@@ -1,0 +1,81 @@
+//! Writing the instrumented function.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType, Type};
+
+use crate::args::Args;
+
+/// Wraps `f`'s body in a scope of a static callsite; `Err` results count as errors.
+pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
+    let ItemFn { attrs, vis, sig, block } = f;
+    let krate = args.krate.as_ref().map_or_else(|| quote!(::perfcore), ToTokens::to_token_stream);
+    let ident = &sig.ident;
+    let name = match &args.name {
+        Some(lit) => lit.to_token_stream(),
+        None => {
+            let ident = ident.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    let span = sig.span();
+    let enter = match &args.profiler {
+        Some(p) => quote_spanned!(p.span()=> #krate::__private::enter(&#p, &__PERFCORE_CALLSITE)),
+        None => quote!(#krate::__private::enter_global(&__PERFCORE_CALLSITE)),
+    };
+    let guard = quote_spanned! {span=>
+        let __perfcore_guard = {
+            static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
+                #name,
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            );
+            #enter
+        };
+    };
+    let errors = args.errors.as_ref().is_none_or(|b| b.value);
+    let body = match &sig.output {
+        ReturnType::Type(_, ty) if errors && is_result(ty) && !has_impl_trait(ty) => {
+            // A closure, so that `return` and `?` in the body are seen by the error check.
+            quote! {
+                #guard
+                #[allow(clippy::redundant_closure_call)]
+                let __perfcore_result: #ty = (move || -> #ty #block)();
+                if __perfcore_result.is_err() {
+                    __perfcore_guard.mark_failed();
+                }
+                __perfcore_result
+            }
+        }
+        _ => quote! {
+            #guard
+            #block
+        },
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+/// Whether the type's last path segment is `Result` (`Result<T, E>`, `io::Result<T>`, ...).
+fn is_result(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
+        Type::Paren(p) => is_result(&p.elem),
+        Type::Group(g) => is_result(&g.elem),
+        _ => false,
+    }
+}
+
+/// Whether `impl Trait` appears anywhere in the type (a closure cannot name it).
+fn has_impl_trait(ty: &Type) -> bool {
+    ty.to_token_stream()
+        .to_string()
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == "impl")
+}

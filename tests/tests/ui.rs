@@ -1,0 +1,21 @@
+//! Compile-time behaviour of `#[profile]`: every documented argument compiles, and every
+//! mistake gives one error, spanned at the offending token (the `.stderr` files).
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("ui/pass_arguments.rs");
+    for case in [
+        "unknown_argument",
+        "malformed_argument",
+        "argument_twice",
+        "empty_name",
+        "errors_not_bool",
+        "const_fn",
+        "on_struct",
+        "trait_method_without_body",
+        "async_fn",
+    ] {
+        t.compile_fail(format!("ui/{case}.rs"));
+    }
+}

@@ -1,0 +1,4 @@
+#[perfcore::profile(name = "a", name = "b")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[perfcore::profile]
+async fn f() {}
+
+fn main() {
+    let _ = f();
+}

@@ -1,0 +1,4 @@
+#[perfcore::profile(name = "")]
+fn f() {}
+
+fn main() {}

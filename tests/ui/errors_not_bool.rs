@@ -1,0 +1,4 @@
+#[perfcore::profile(errors = "no")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[perfcore::profile(name "x")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[perfcore::profile]
+struct S;
+
+fn main() {
+    let _ = S;
+}

@@ -1,0 +1,6 @@
+trait T {
+    #[perfcore::profile]
+    fn f(&self);
+}
+
+fn main() {}

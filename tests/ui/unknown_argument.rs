@@ -1,0 +1,4 @@
+#[perfcore::profile(nmae = "x")]
+fn f() {}
+
+fn main() {}
