@@ -123,6 +123,15 @@ fn bench_perfcore(group: &mut BenchmarkGroup<'_, WallTime>, threads: Threads) {
         common::assert_perfcore_recorded(perfcore::global(), macro_name);
     }
 
+    if threads == Threads::One {
+        if bench(group, threads, "perfcore_attribute", &perfcore_attribute_run) {
+            common::assert_perfcore_recorded(perfcore::global(), "bench_profile_attribute");
+        }
+        if bench(group, threads, "perfcore_attribute_by_hand", &perfcore_by_hand_run) {
+            common::assert_perfcore_recorded(perfcore::global(), "bench_profile_by_hand");
+        }
+    }
+
     let profiler = PerformanceProfiler::new();
     if bench(group, threads, "perfcore_macro_instance", &|iters| {
         perfcore_macro_instance_run(&profiler, iters)
@@ -134,6 +143,38 @@ fn bench_perfcore(group: &mut BenchmarkGroup<'_, WallTime>, threads: Threads) {
     if bench(group, threads, "perfcore_guard", &|iters| perfcore_guard_run(&profiler, iters)) {
         common::assert_perfcore_recorded(&profiler, PERFCORE_GUARD_SCOPE);
     }
+}
+
+/// `#[profile]` on an empty function, against the same scope written by hand (both out of
+/// line, so both pay the same call).
+#[inline(never)]
+#[perfcore::profile(name = "bench_profile_attribute")]
+fn profiled_empty() {
+    black_box(());
+}
+
+fn perfcore_attribute_run(iters: u64) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters {
+        profiled_empty();
+        black_box(i);
+    }
+    start.elapsed()
+}
+
+#[inline(never)]
+fn hand_guarded_empty() {
+    perfcore::profile_scope!("bench_profile_by_hand");
+    black_box(());
+}
+
+fn perfcore_by_hand_run(iters: u64) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters {
+        hand_guarded_empty();
+        black_box(i);
+    }
+    start.elapsed()
 }
 
 // ---------------------------------------------------------------------------------------------

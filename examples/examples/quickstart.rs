@@ -138,10 +138,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let snapshot = perfcore::global().snapshot();
     println!("\nper-function statistics ({:?} clock):", perfcore::clock_source());
     print!("{snapshot}");
+    let width = snapshot.functions().iter().map(|f| f.name.len()).max().unwrap_or(0);
+    println!("\nallocations (tracking allocator):");
     for f in snapshot.functions() {
         if let Some(a) = f.allocations {
             println!(
-                "  {:<14} allocated {:>10} bytes in {:>7} allocations ({} in its own body)",
+                "  {:<width$} {:>10} bytes in {:>7} allocations, {:>10} bytes in its own body",
                 f.name, a.allocated_bytes, a.allocations, a.self_allocated_bytes
             );
         }
