@@ -36,6 +36,52 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
         };
     };
     let errors = args.errors.as_ref().is_none_or(|b| b.value);
+    if sig.asyncness.is_some() {
+        let profiler = match &args.profiler {
+            Some(p) => quote_spanned!(p.span()=> &#p),
+            None => quote!(#krate::global()),
+        };
+        let (is_err, fake_return) = match &sig.output {
+            ReturnType::Type(_, ty) if !has_impl_trait(ty) => {
+                let is_err = if errors && is_result(ty) {
+                    quote!(::core::option::Option::Some(|r: &#ty| r.is_err()))
+                } else {
+                    quote!(::core::option::Option::None)
+                };
+                // Pins the inner block's output type to the function's, so `?` converts.
+                let fake = quote! {
+                    #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
+                    if false {
+                        let __perfcore_never: #ty = loop {};
+                        return __perfcore_never;
+                    }
+                };
+                (is_err, fake)
+            }
+            _ => (quote!(::core::option::Option::None), quote!()),
+        };
+        return quote! {
+            #(#attrs)*
+            #vis #sig {
+                static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
+                    #name,
+                    ::core::module_path!(),
+                    ::core::file!(),
+                    ::core::line!(),
+                );
+                #krate::__private::instrument(
+                    #profiler,
+                    &__PERFCORE_CALLSITE,
+                    #is_err,
+                    async move {
+                        #fake_return
+                        #block
+                    },
+                )
+                .await
+            }
+        };
+    }
     let body = match &sig.output {
         ReturnType::Type(_, ty) if errors && is_result(ty) && !has_impl_trait(ty) => {
             // A closure, so that `return` and `?` in the body are seen by the error check.

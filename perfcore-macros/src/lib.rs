@@ -26,6 +26,10 @@ use proc_macro::TokenStream;
 ///     __perfcore_result
 /// }
 /// ```
+/// On an `async fn` the body becomes a future wrapped in `perfcore::Instrumented`: one call
+/// from first poll to completion (wall time) with the time spent inside `poll` (busy time); a
+/// future dropped before completing counts as cancelled.
+///
 /// Arguments: `name = "..."` (default: the function's module path and name),
 /// `profiler = <expr>` (a `PerformanceProfiler` place or reference; default the global one),
 /// `errors = false` (do not count `Err` returns as errors), `crate = <path>` (where perfcore is).

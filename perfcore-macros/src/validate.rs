@@ -36,12 +36,6 @@ pub(crate) fn function(item: proc_macro2::TokenStream) -> syn::Result<ItemFn> {
             "#[profile] cannot profile a `const fn`: it reads the clock at run time",
         ));
     }
-    if let Some(a) = &f.sig.asyncness {
-        return Err(syn::Error::new_spanned(
-            a,
-            "#[profile] does not support `async fn` yet; use `perfcore::profile_scope!` in the body",
-        ));
-    }
     Ok(f)
 }
 

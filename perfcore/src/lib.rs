@@ -84,8 +84,8 @@ pub use clock::{ClockSource, clock_source};
 pub use error::ProfileError;
 pub use function::{MemoryUsage, ProfileOptions, ProfileResult};
 pub use profiler::{
-    Callsite, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, PerformanceProfiler, ProfilerBuilder, ScopeGuard,
-    global,
+    Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, PerformanceProfiler,
+    ProfilerBuilder, ScopeGuard, global,
 };
 pub use stats::histogram::{MAX_TRACKABLE_NS, SIGNIFICANT_DIGITS};
 pub use stats::{
@@ -100,7 +100,7 @@ struct ReadmeDoctests;
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::profiler::enter_global;
+    pub use crate::profiler::{enter_global, instrument};
 
     /// Opens a scope of `callsite` on `profiler`.
     #[inline(always)]

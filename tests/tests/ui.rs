@@ -14,7 +14,6 @@ fn ui() {
         "const_fn",
         "on_struct",
         "trait_method_without_body",
-        "async_fn",
     ] {
         t.compile_fail(format!("ui/{case}.rs"));
     }

@@ -23,7 +23,15 @@ static P: std::sync::LazyLock<PerformanceProfiler> = std::sync::LazyLock::new(Pe
 #[perfcore::profile(profiler = P, name = "inner", errors = true,)]
 fn inner_ok() {}
 
+#[perfcore::profile(name = "asynchronous")]
+async fn asynchronous(x: u8) -> Result<u8, String> {
+    let y = x.checked_add(1).ok_or("overflow")?;
+    Ok(y)
+}
+
 fn main() {
+    let never_polled = asynchronous(1);
+    drop(never_polled);
     plain();
     named();
     let _ = no_errors();

@@ -217,7 +217,9 @@ impl LocalProfiler {
         let sample = Sample {
             elapsed_ns,
             self_ns: elapsed_ns.saturating_sub(frame.child_ns),
+            busy_ns: elapsed_ns,
             failed,
+            cancelled: false,
             alloc,
         };
         if let Some(slot) = self.slots.get(frame.node as usize) {
@@ -274,4 +276,67 @@ pub(crate) fn depth(inner: &Inner) -> usize {
         .ok()
         .flatten()
         .unwrap_or(0)
+}
+
+/// What one poll of an instrumented future measured.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PollTime {
+    pub(crate) elapsed_ns: u64,
+    pub(crate) child_ns: u64,
+}
+
+/// Closes a poll's frame without recording a call. Its time is returned, and charged to the
+/// enclosing scope as child time, as a finished call's would be.
+#[inline(never)]
+pub(crate) fn exit_poll(inner: &Inner, depth: u32) -> Option<PollTime> {
+    let end = inner.clock.raw();
+    LOCAL
+        .try_with(|state| {
+            let mut state = state.try_borrow_mut().ok()?;
+            state.find(inner)?.pop_poll(depth, end, inner)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Records one finished (or cancelled) call of callsite `index` on this thread, on the call
+/// path under this thread's innermost open scope.
+#[inline(never)]
+pub(crate) fn record_call(inner: &Arc<Inner>, index: usize, sample: Sample) {
+    let _ = LOCAL.try_with(|state| {
+        if let Ok(mut state) = state.try_borrow_mut() {
+            state.get(inner).record_call(index, sample, inner);
+        }
+    });
+}
+
+impl LocalProfiler {
+    fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
+        let depth = depth as usize;
+        if depth >= self.stack.len() {
+            return None;
+        }
+        self.stack.truncate(depth + 1);
+        let frame = self.stack.pop()?;
+        let elapsed_ns = inner.clock.delta_ns(frame.start, end);
+        if let Some(parent) = self.stack.last_mut() {
+            parent.child_ns += elapsed_ns;
+        }
+        Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
+    }
+
+    fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
+        let parent = self.stack.last().map_or(0, |f| f.node + 1);
+        let node = match self.paths.get(index) {
+            Some(c) if c.parent == parent => c.node,
+            _ => self.node_for(index, parent),
+        };
+        let epoch = inner.epoch();
+        if epoch != self.epoch {
+            self.start_epoch(epoch);
+        }
+        if let Some(slot) = self.slots.get(node as usize) {
+            slot.record(&sample);
+        }
+    }
 }

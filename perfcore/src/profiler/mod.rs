@@ -1,6 +1,7 @@
 //! The profiler: scopes, the process-wide default, snapshots and reset.
 
 pub(crate) mod callsite;
+mod future;
 mod local;
 pub(crate) mod shared;
 
@@ -11,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use callsite::Callsite;
+pub use future::{Instrumented, instrument};
 
 use crate::clock::Clock;
 use crate::error::ProfileError;
@@ -40,7 +42,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     #[inline(always)]
-    fn enabled(&self) -> &AtomicBool {
+    pub(crate) fn enabled(&self) -> &AtomicBool {
         if self.is_global { &GLOBAL_ENABLED } else { &self.enabled }
     }
 

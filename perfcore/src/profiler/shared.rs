@@ -44,7 +44,12 @@ pub(crate) struct AllocSample {
 pub(crate) struct Sample {
     pub(crate) elapsed_ns: u64,
     pub(crate) self_ns: u64,
+    /// Time actually running: the wall time for a synchronous call, the sum of the polls for
+    /// a future.
+    pub(crate) busy_ns: u64,
     pub(crate) failed: bool,
+    /// A future dropped before it completed.
+    pub(crate) cancelled: bool,
     pub(crate) alloc: Option<AllocSample>,
 }
 
@@ -77,6 +82,8 @@ pub(crate) struct Slot {
     max_ns: AtomicU64,
     clamped: AtomicU64,
     folded: AtomicU64,
+    busy_ns: AtomicU64,
+    cancelled: AtomicU64,
     alloc_calls: AtomicU64,
     alloc_bytes: AtomicU64,
     alloc_self_bytes: AtomicU64,
@@ -106,6 +113,8 @@ impl Slot {
             min_ns: AtomicU64::new(u64::MAX),
             max_ns: AtomicU64::new(0),
             clamped: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
             folded: AtomicU64::new(0),
             alloc_calls: AtomicU64::new(0),
             alloc_bytes: AtomicU64::new(0),
@@ -147,6 +156,10 @@ impl Slot {
         bump(&self.count, 1);
         bump(&self.total_ns, s.elapsed_ns);
         bump(&self.self_ns, s.self_ns);
+        bump(&self.busy_ns, s.busy_ns);
+        if s.cancelled {
+            bump(&self.cancelled, 1);
+        }
         if s.failed {
             bump(&self.errors, 1);
         }
@@ -184,6 +197,8 @@ impl Slot {
             &self.self_ns,
             &self.max_ns,
             &self.clamped,
+            &self.busy_ns,
+            &self.cancelled,
             &self.folded,
             &self.alloc_calls,
             &self.alloc_bytes,
@@ -252,6 +267,8 @@ impl Slot {
         acc.total_ns += node.total_ns;
         acc.self_ns += node.self_ns;
         acc.clamped += self.clamped.load(Ordering::Relaxed);
+        acc.busy_ns += self.busy_ns.load(Ordering::Relaxed);
+        acc.cancelled += self.cancelled.load(Ordering::Relaxed);
         let alloc_calls = self.alloc_calls.load(Ordering::Relaxed);
         if alloc_calls > 0 {
             acc.alloc_calls += alloc_calls;
@@ -297,6 +314,8 @@ pub(crate) struct FunctionAccum {
     pub(crate) min_ns: u64,
     pub(crate) max_ns: u64,
     pub(crate) clamped: u64,
+    pub(crate) busy_ns: u64,
+    pub(crate) cancelled: u64,
     pub(crate) folded: u64,
     pub(crate) alloc_calls: u64,
     pub(crate) alloc: AllocSample,
@@ -317,7 +336,7 @@ impl FunctionAccum {
     }
 
     /// The number of values in the histogram counts.
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     pub(crate) fn hist_len(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -333,6 +352,8 @@ impl Default for FunctionAccum {
             min_ns: u64::MAX,
             max_ns: 0,
             clamped: 0,
+            busy_ns: 0,
+            cancelled: 0,
             folded: 0,
             alloc_calls: 0,
             alloc: AllocSample::default(),
@@ -452,7 +473,14 @@ mod loom_tests {
     }
 
     fn sample(ns: u64) -> Sample {
-        Sample { elapsed_ns: ns, self_ns: ns, failed: false, alloc: None }
+        Sample {
+            elapsed_ns: ns,
+            self_ns: ns,
+            busy_ns: ns,
+            failed: false,
+            cancelled: false,
+            alloc: None,
+        }
     }
 
     /// A thread records two calls and exits while another thread snapshots: every snapshot

@@ -95,6 +95,13 @@ pub struct FunctionStats {
     pub p999_ns: u64,
     /// Calls per second over the snapshot's window.
     pub calls_per_sec: f64,
+    /// Sum of busy time: the wall time of synchronous calls; for `async` calls, the time spent
+    /// inside `poll` (the wall time also counts the time the future waited).
+    #[serde(default)]
+    pub busy_ns: u64,
+    /// `async` calls whose future was dropped before it completed (counted in `count` too).
+    #[serde(default)]
+    pub cancelled: u64,
     /// Calls longer than the histogram's 1-hour range, recorded in it as one hour.
     pub clamped: u64,
     /// Calls made deeper than the profiler's maximum depth while this function was the
@@ -127,6 +134,8 @@ impl FunctionStats {
             p99_ns: 0,
             p999_ns: 0,
             calls_per_sec: 0.0,
+            busy_ns: 0,
+            cancelled: 0,
             clamped: 0,
             folded_calls: 0,
             allocations: None,
@@ -142,6 +151,8 @@ impl FunctionStats {
         s.min_ns = if acc.min_ns == u64::MAX { 0 } else { acc.min_ns };
         s.max_ns = acc.max_ns;
         s.clamped = acc.clamped;
+        s.busy_ns = acc.busy_ns;
+        s.cancelled = acc.cancelled;
         s.folded_calls = acc.folded;
         s.allocations = (acc.alloc_calls > 0).then_some(AllocationStats {
             calls: acc.alloc_calls,
@@ -248,6 +259,8 @@ impl FunctionStats {
         self.total_ns += o.total_ns;
         self.self_ns += o.self_ns;
         self.clamped += o.clamped;
+        self.busy_ns += o.busy_ns;
+        self.cancelled += o.cancelled;
         self.folded_calls += o.folded_calls;
         self.allocations = match (self.allocations, o.allocations) {
             (Some(a), Some(b)) => Some(AllocationStats {

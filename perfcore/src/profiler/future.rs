@@ -1,0 +1,187 @@
+//! Profiling futures: one call from first poll to completion, with the time spent in `poll`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use super::shared::Sample;
+use super::{Callsite, PerformanceProfiler, local};
+
+pin_project_lite::pin_project! {
+    /// A future that records one call of its callsite: the wall time from its first poll to
+    /// its completion, and its busy time, the sum of the time spent inside `poll`.
+    ///
+    /// Each poll opens a scope on the polling thread and closes it before returning, so a
+    /// suspended future is never the parent of whatever that thread runs next, and a future
+    /// may move between threads freely. Scopes opened while it is being polled are its
+    /// children in the call tree. A future dropped after its first poll but before completing
+    /// is recorded as cancelled; one that panics while polled, as failed.
+    ///
+    /// Made by [`PerformanceProfiler::instrument`] and by `#[profile]` on an `async fn`.
+    ///
+    /// # Examples
+    /// ```
+    /// static CS: perfcore::Callsite = perfcore::Callsite::new("job", module_path!(), file!(), line!());
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let fut = p.instrument(&CS, async { 40 + 2 });
+    /// // Any executor; this one polls once.
+    /// let out = std::pin::pin!(fut).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// assert_eq!(out, std::task::Poll::Ready(42));
+    /// assert_eq!(p.snapshot().function("job").unwrap().count, 1);
+    /// # use std::future::Future;
+    /// ```
+    pub struct Instrumented<'a, F: Future> {
+        #[pin]
+        fut: F,
+        profiler: Option<&'a PerformanceProfiler>,
+        callsite: &'static Callsite,
+        is_err: Option<fn(&F::Output) -> bool>,
+        first_raw: Option<u64>,
+        busy_ns: u64,
+        child_ns: u64,
+        panicked: bool,
+        done: bool,
+    }
+
+    impl<'a, F: Future> PinnedDrop for Instrumented<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let (Some(p), Some(first), false) = (*this.profiler, *this.first_raw, *this.done) {
+                let wall = p.inner.clock.delta_ns(first, p.inner.clock.raw());
+                let sample = Sample {
+                    elapsed_ns: wall,
+                    self_ns: this.busy_ns.saturating_sub(*this.child_ns),
+                    busy_ns: *this.busy_ns,
+                    failed: *this.panicked,
+                    cancelled: !*this.panicked,
+                    alloc: None,
+                };
+                local::record_call(&p.inner, this.callsite.index(), sample);
+            }
+        }
+    }
+}
+
+impl<F: Future> std::fmt::Debug for Instrumented<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instrumented")
+            .field("callsite", &self.callsite.name())
+            .field("started", &self.first_raw.is_some())
+            .field("busy_ns", &self.busy_ns)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, F: Future> Instrumented<'a, F> {
+    pub(crate) fn new(
+        profiler: &'a PerformanceProfiler,
+        callsite: &'static Callsite,
+        is_err: Option<fn(&F::Output) -> bool>,
+        fut: F,
+    ) -> Self {
+        let enabled = profiler.inner.enabled().load(Ordering::Relaxed);
+        Self {
+            fut,
+            profiler: enabled.then_some(profiler),
+            callsite,
+            is_err,
+            first_raw: None,
+            busy_ns: 0,
+            child_ns: 0,
+            panicked: false,
+            done: false,
+        }
+    }
+}
+
+/// Closes a poll's scope, also when the poll unwinds.
+struct PollScope<'a, 'b> {
+    profiler: &'a PerformanceProfiler,
+    depth: u32,
+    busy_ns: &'b mut u64,
+    child_ns: &'b mut u64,
+    panicked: &'b mut bool,
+}
+
+impl Drop for PollScope<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(t) = local::exit_poll(&self.profiler.inner, self.depth) {
+            *self.busy_ns += t.elapsed_ns;
+            *self.child_ns += t.child_ns;
+        }
+        if std::thread::panicking() {
+            *self.panicked = true;
+        }
+    }
+}
+
+impl<F: Future> Future for Instrumented<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(p) = *this.profiler else { return this.fut.poll(cx) };
+        if this.first_raw.is_none() {
+            *this.first_raw = Some(p.inner.clock.raw());
+        }
+        let depth = local::enter(&p.inner, this.callsite.index());
+        let out = {
+            let _scope = (depth != local::INERT).then(|| PollScope {
+                profiler: p,
+                depth,
+                busy_ns: &mut *this.busy_ns,
+                child_ns: &mut *this.child_ns,
+                panicked: &mut *this.panicked,
+            });
+            this.fut.poll(cx)
+        };
+        if let Poll::Ready(value) = &out {
+            *this.done = true;
+            let first = this.first_raw.unwrap_or_default();
+            let wall = p.inner.clock.delta_ns(first, p.inner.clock.raw());
+            let sample = Sample {
+                elapsed_ns: wall,
+                self_ns: this.busy_ns.saturating_sub(*this.child_ns),
+                busy_ns: *this.busy_ns,
+                failed: this.is_err.is_some_and(|is_err| is_err(value)),
+                cancelled: false,
+                alloc: None,
+            };
+            local::record_call(&p.inner, this.callsite.index(), sample);
+        }
+        out
+    }
+}
+
+impl PerformanceProfiler {
+    /// Wraps `fut` so that it records one call of `callsite`; see [`Instrumented`].
+    ///
+    /// # Examples
+    /// ```
+    /// static CS: perfcore::Callsite = perfcore::Callsite::new("fetch", module_path!(), file!(), line!());
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let fut = p.instrument(&CS, async { "page" });
+    /// drop(fut); // never polled: not a call
+    /// assert!(p.snapshot().function("fetch").is_none());
+    /// ```
+    pub fn instrument<F: Future>(
+        &self,
+        callsite: &'static Callsite,
+        fut: F,
+    ) -> Instrumented<'_, F> {
+        Instrumented::new(self, callsite, None, fut)
+    }
+}
+
+/// What `#[profile]` on an `async fn` expands to.
+#[doc(hidden)]
+pub fn instrument<'a, F: Future>(
+    profiler: &'a PerformanceProfiler,
+    callsite: &'static Callsite,
+    is_err: Option<fn(&F::Output) -> bool>,
+    fut: F,
+) -> Instrumented<'a, F> {
+    Instrumented::new(profiler, callsite, is_err, fut)
+}

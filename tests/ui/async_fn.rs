@@ -1,6 +1,0 @@
-#[perfcore::profile]
-async fn f() {}
-
-fn main() {
-    let _ = f();
-}
