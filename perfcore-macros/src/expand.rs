@@ -82,6 +82,33 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
             }
         };
     }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && returns_impl_future(ty)
+    {
+        // `fn f() -> impl Future<Output = T> { async move { ... } }`: profile the future the
+        // body returns, as for an `async fn`.
+        let profiler = match &args.profiler {
+            Some(p) => quote_spanned!(p.span()=> &#p),
+            None => quote!(#krate::global()),
+        };
+        return quote! {
+            #(#attrs)*
+            #vis #sig {
+                static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
+                    #name,
+                    ::core::module_path!(),
+                    ::core::file!(),
+                    ::core::line!(),
+                );
+                #krate::__private::instrument(
+                    #profiler,
+                    &__PERFCORE_CALLSITE,
+                    ::core::option::Option::None,
+                    #block,
+                )
+            }
+        };
+    }
     let body = match &sig.output {
         ReturnType::Type(_, ty) if errors && is_result(ty) && !has_impl_trait(ty) => {
             // A closure, so that `return` and `?` in the body are seen by the error check.
@@ -105,6 +132,21 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
         #vis #sig {
             #body
         }
+    }
+}
+
+/// Whether the return type is `impl Future<...>` (any path ending in `Future`).
+fn returns_impl_future(ty: &Type) -> bool {
+    match ty {
+        Type::ImplTrait(t) => t.bounds.iter().any(|b| match b {
+            syn::TypeParamBound::Trait(t) => {
+                t.path.segments.last().is_some_and(|s| s.ident == "Future")
+            }
+            _ => false,
+        }),
+        Type::Paren(p) => returns_impl_future(&p.elem),
+        Type::Group(g) => returns_impl_future(&g.elem),
+        _ => false,
     }
 }
 

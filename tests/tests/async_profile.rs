@@ -38,6 +38,25 @@ async fn forever() {
     std::future::pending::<()>().await;
 }
 
+#[profile(profiler = P, name = "returns_future")]
+fn returns_future(x: u64) -> impl std::future::Future<Output = u64> {
+    async move {
+        tokio::task::yield_now().await;
+        x + 1
+    }
+}
+
+#[tokio::test]
+async fn functions_returning_impl_future_profile_the_future() {
+    let fut = returns_future(1); // creating it is not the call
+    tokio::task::yield_now().await;
+    assert_eq!(fut.await, 2);
+    let snap = P.snapshot();
+    let f = snap.function("returns_future").unwrap();
+    assert_eq!((f.count, f.cancelled), (1, 0));
+    assert!(f.busy_ns <= f.total_ns);
+}
+
 struct Service {
     calls: u64,
 }
