@@ -54,3 +54,98 @@ fn with_item(e: syn::Error, item: TokenStream) -> TokenStream {
     out.extend(item);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expansion snapshots: what `#[profile]` writes for each kind of function, pretty-printed
+    //! and compared with `expand/*.expanded.rs`. `PERFCORE_BLESS=1 cargo test -p
+    //! perfcore-macros` rewrites them after a deliberate change; review the diff.
+    use quote::quote;
+
+    fn check(case: &str, args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) {
+        let args: crate::args::Args = syn::parse2(args).expect("valid arguments");
+        let f = crate::validate::function(item).expect("a function");
+        let out = crate::expand::function(&args, f);
+        let file: syn::File = syn::parse2(out).expect("the expansion parses as Rust");
+        let pretty = prettyplease::unparse(&file);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("expand")
+            .join(format!("{case}.expanded.rs"));
+        if std::env::var_os("PERFCORE_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &pretty).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with PERFCORE_BLESS=1)", path.display()));
+        assert_eq!(pretty, expected, "expansion of `{case}` changed");
+    }
+
+    #[test]
+    fn sync_function() {
+        check(
+            "sync",
+            quote!(),
+            quote!(
+                pub fn add(a: u32, b: u32) -> u32 {
+                    a + b
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn result_function_counts_errors() {
+        check(
+            "result",
+            quote!(name = "parse"),
+            quote!(
+                fn parse(s: &str) -> Result<u8, std::num::ParseIntError> {
+                    Ok(s.parse()?)
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn method_with_profiler() {
+        check(
+            "method",
+            quote!(profiler = PROFILER, errors = false),
+            quote!(
+                fn get(&self) -> Result<u64, ()> {
+                    Ok(self.n)
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn generic_function() {
+        check(
+            "generic",
+            quote!(crate = my::perfcore),
+            quote!(
+                fn first<'a, T: Clone, const N: usize>(xs: &'a [T; N]) -> Option<T>
+                where
+                    T: 'a,
+                {
+                    xs.first().cloned()
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn async_function() {
+        check(
+            "async",
+            quote!(),
+            quote!(
+                async fn fetch(id: u64) -> Result<String, Error> {
+                    let page = get(id).await?;
+                    Ok(page)
+                }
+            ),
+        );
+    }
+}
