@@ -32,7 +32,7 @@ def fmt(ns):
 
 
 variants = [
-    "perfcore_macro", "perfcore_macro_instance", "perfcore_guard", "tracy", "fastrace",
+    "perfcore_macro", "perfcore_attribute", "perfcore_attribute_by_hand", "perfcore_macro_instance", "perfcore_guard", "tracy", "fastrace", "fastrace_trace_attribute",
     "firestorm", "puffin_nested", "puffin_outermost", "tracing", "tracing_instrument",
     "floor_two_tsc", "floor_two_instant",
 ]
@@ -69,3 +69,10 @@ for g in ["alloc_free_1thread", "alloc_free_2threads"]:
     s, t = estimate(g, "system"), estimate(g, "tracking")
     added = fmt(t - s) if s and t else "–"
     print(f"| {g} | {fmt(s)} | {fmt(t)} | {added} |")
+
+plain, profiled = estimate("async_11_polls", "plain"), estimate("async_11_polls", "perfcore_profile")
+if plain and profiled:
+    print("\n| async fn, 11 polls per call | ns per call | added per poll |")
+    print("|---|---|---|")
+    print(f"| plain | {fmt(plain)} | – |")
+    print(f"| `#[profile]` | {fmt(profiled)} | {fmt((profiled - plain) / 11)} |")

@@ -264,6 +264,32 @@ fn fastrace_run(iters: u64) -> Duration {
     })
 }
 
+#[inline(never)]
+#[fastrace::trace(name = "bench_fastrace_trace")]
+fn fastrace_traced_empty() {
+    black_box(());
+}
+
+/// `#[fastrace::trace]` on an empty function, set up as [`fastrace_run`].
+fn fastrace_trace_run(iters: u64) -> Duration {
+    use fastrace::prelude::{Span, SpanContext};
+    in_chunks(iters, |n| {
+        let root = Span::root("bench_fastrace_trace_root", SpanContext::random());
+        let elapsed = {
+            let _parent = root.set_local_parent();
+            let start = Instant::now();
+            for i in 0..n {
+                fastrace_traced_empty();
+                black_box(i);
+            }
+            start.elapsed()
+        };
+        drop(root);
+        common::fastrace_backpressure(n);
+        elapsed
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // tracy
 
@@ -350,6 +376,13 @@ fn bench_scopes(c: &mut Criterion, threads: Threads) {
         let spans = common::fastrace_spans_reported() - spans_before;
         assert!(spans > 0, "fastrace reported no spans");
     }
+    if threads == Threads::One {
+        let spans_before = common::fastrace_spans_reported();
+        if bench(&mut group, threads, "fastrace_trace_attribute", &fastrace_trace_run) {
+            let spans = common::fastrace_spans_reported() - spans_before;
+            assert!(spans > 0, "fastrace reported no spans");
+        }
+    }
 
     // Tracy is only started (and its sink connected) if the tracy bench is selected.
     if bench(&mut group, threads, "tracy", &|iters| {
@@ -410,6 +443,60 @@ fn scope_disabled(c: &mut Criterion) {
     group.finish();
 }
 
+/// A future that is pending `left` times before it completes (waking itself each time).
+struct YieldN {
+    left: u32,
+}
+
+impl std::future::Future for YieldN {
+    type Output = u32;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u32> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(black_box(7));
+        }
+        self.left -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// Polls per call in the async bench: 10 suspensions, then completion.
+const POLLS: u32 = 11;
+
+async fn plain_async() -> u32 {
+    YieldN { left: POLLS - 1 }.await
+}
+
+#[perfcore::profile(name = "bench_async_profile")]
+async fn profiled_async() -> u32 {
+    YieldN { left: POLLS - 1 }.await
+}
+
+fn poll_to_end<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+/// `#[profile]` on an `async fn` that suspends 10 times, against the same `async fn` without
+/// it: one iteration is one call of 11 polls, so (profiled − plain) / 11 is the cost per poll.
+fn async_per_poll(c: &mut Criterion) {
+    let mut group = c.benchmark_group("async/11_polls");
+    group.bench_function("plain", |b| b.iter(|| poll_to_end(plain_async())));
+    group.bench_function("perfcore_profile", |b| b.iter(|| poll_to_end(profiled_async())));
+    group.finish();
+    let count = common::perfcore_count(perfcore::global(), "bench_async_profile");
+    assert!(count > 0, "the profiled async fn recorded no calls");
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -420,6 +507,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = overhead;
     config = config();
-    targets = scope_1thread, scope_2threads, scope_disabled
+    targets = scope_1thread, scope_2threads, scope_disabled, async_per_poll
 }
 criterion_main!(overhead);

@@ -20,27 +20,31 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
         }
     };
     let span = sig.span();
+    let callsite = quote! {
+        static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
+            #name,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        );
+    };
+    // For futures: the profiler they record into (the global one unless given).
+    let profiler_ref = match &args.profiler {
+        Some(p) => quote_spanned!(p.span()=> &#p),
+        None => quote!(#krate::global()),
+    };
     let enter = match &args.profiler {
         Some(p) => quote_spanned!(p.span()=> #krate::__private::enter(&#p, &__PERFCORE_CALLSITE)),
         None => quote!(#krate::__private::enter_global(&__PERFCORE_CALLSITE)),
     };
     let guard = quote_spanned! {span=>
         let __perfcore_guard = {
-            static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
-                #name,
-                ::core::module_path!(),
-                ::core::file!(),
-                ::core::line!(),
-            );
+            #callsite
             #enter
         };
     };
     let errors = args.errors.as_ref().is_none_or(|b| b.value);
     if sig.asyncness.is_some() {
-        let profiler = match &args.profiler {
-            Some(p) => quote_spanned!(p.span()=> &#p),
-            None => quote!(#krate::global()),
-        };
         let (is_err, fake_return) = match &sig.output {
             ReturnType::Type(_, ty) if !has_impl_trait(ty) => {
                 let is_err = if errors && is_result(ty) {
@@ -63,14 +67,9 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
         return quote! {
             #(#attrs)*
             #vis #sig {
-                static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
-                    #name,
-                    ::core::module_path!(),
-                    ::core::file!(),
-                    ::core::line!(),
-                );
+                #callsite
                 #krate::__private::instrument(
-                    #profiler,
+                    #profiler_ref,
                     &__PERFCORE_CALLSITE,
                     #is_err,
                     async move {
@@ -87,21 +86,12 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
     {
         // `fn f() -> impl Future<Output = T> { async move { ... } }`: profile the future the
         // body returns, as for an `async fn`.
-        let profiler = match &args.profiler {
-            Some(p) => quote_spanned!(p.span()=> &#p),
-            None => quote!(#krate::global()),
-        };
         return quote! {
             #(#attrs)*
             #vis #sig {
-                static __PERFCORE_CALLSITE: #krate::Callsite = #krate::Callsite::new(
-                    #name,
-                    ::core::module_path!(),
-                    ::core::file!(),
-                    ::core::line!(),
-                );
+                #callsite
                 #krate::__private::instrument(
-                    #profiler,
+                    #profiler_ref,
                     &__PERFCORE_CALLSITE,
                     ::core::option::Option::None,
                     #block,

@@ -42,6 +42,15 @@ pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(args) => args,
         Err(e) => return with_item(e, item),
     };
+    if let Ok(closure) = syn::parse::<syn::ExprClosure>(item.clone()) {
+        // In expression position the closure cannot be re-emitted after an error item, so
+        // the error stands alone (rustc adds that attributes on expressions are unstable).
+        let e = syn::Error::new_spanned(
+            closure.or1_token,
+            "#[profile] cannot be put on a closure; use `perfcore::profile_scope!` inside it",
+        );
+        return e.to_compile_error().into();
+    }
     match validate::function(item.clone().into()) {
         Ok(f) => expand::function(&args, f).into(),
         Err(e) => with_item(e, item),

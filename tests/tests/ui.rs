@@ -14,6 +14,7 @@ fn ui() {
         "const_fn",
         "on_struct",
         "trait_method_without_body",
+        "on_closure",
     ] {
         t.compile_fail(format!("ui/{case}.rs"));
     }
