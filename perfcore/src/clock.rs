@@ -3,10 +3,10 @@
 //!
 //! Reading the clock twice is most of a scope's cost, so the choice is measured, not guessed
 //! (see BENCHMARKS.md): on the reference VM two `Instant::now()` cost about 50 ns and two TSC
-//! reads about 20 ns. The TSC is read through [quanta], which uses it only when the CPU
-//! reports an invariant (constant-rate, non-stop) TSC, calibrates it against the monotonic
-//! clock once per process, and falls back to the monotonic clock otherwise (no invariant TSC,
-//! or not x86). Hot paths store raw readings and convert only the difference to nanoseconds.
+//! reads about 20 ns. The TSC is used only where [quanta] reports an invariant (constant-rate,
+//! non-stop) TSC; quanta calibrates it against the monotonic clock once per process, and
+//! perfcore reads it inline with `rdtsc` and scales with that calibration. Elsewhere (no
+//! invariant TSC, or not x86-64) quanta's monotonic clock is used. Hot paths store raw readings and convert only the difference to nanoseconds.
 
 use std::time::Duration;
 
