@@ -33,6 +33,12 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
         Some(p) => quote_spanned!(p.span()=> &#p),
         None => quote!(#krate::global()),
     };
+    // Wraps a future so it records one call of the callsite.
+    let instrument = |is_err: TokenStream, fut: TokenStream| {
+        quote! {
+            #krate::__private::instrument(#profiler_ref, &__PERFCORE_CALLSITE, #is_err, #fut)
+        }
+    };
     let enter = match &args.profiler {
         Some(p) => quote_spanned!(p.span()=> #krate::__private::enter(&#p, &__PERFCORE_CALLSITE)),
         None => quote!(#krate::__private::enter_global(&__PERFCORE_CALLSITE)),
@@ -64,20 +70,12 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
             }
             _ => (quote!(::core::option::Option::None), quote!()),
         };
+        let fut = instrument(is_err, quote!(async move { #fake_return #block }));
         return quote! {
             #(#attrs)*
             #vis #sig {
                 #callsite
-                #krate::__private::instrument(
-                    #profiler_ref,
-                    &__PERFCORE_CALLSITE,
-                    #is_err,
-                    async move {
-                        #fake_return
-                        #block
-                    },
-                )
-                .await
+                #fut.await
             }
         };
     }
@@ -86,16 +84,12 @@ pub(crate) fn function(args: &Args, f: ItemFn) -> TokenStream {
     {
         // `fn f() -> impl Future<Output = T> { async move { ... } }`: profile the future the
         // body returns, as for an `async fn`.
+        let fut = instrument(quote!(::core::option::Option::None), block.to_token_stream());
         return quote! {
             #(#attrs)*
             #vis #sig {
                 #callsite
-                #krate::__private::instrument(
-                    #profiler_ref,
-                    &__PERFCORE_CALLSITE,
-                    ::core::option::Option::None,
-                    #block,
-                )
+                #fut
             }
         };
     }
