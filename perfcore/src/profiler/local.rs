@@ -142,11 +142,7 @@ impl LocalProfiler {
             }
             return INERT;
         }
-        let parent = self.stack.last().map_or(0, |f| f.node + 1);
-        let node = match self.paths.get(index) {
-            Some(c) if c.parent == parent => c.node,
-            _ => self.node_for(index, parent),
-        };
+        let node = self.path_under_top(index);
         self.stack.push(Frame {
             node,
             start: 0,
@@ -189,14 +185,7 @@ impl LocalProfiler {
 
     #[inline(always)]
     fn pop(&mut self, depth: u32, end: u64, failed: bool, inner: &Inner) {
-        let depth = depth as usize;
-        if depth >= self.stack.len() {
-            return; // popped already: guards were dropped out of order
-        }
-        // Frames above ours belong to guards that were leaked (`mem::forget`): drop them.
-        self.stack.truncate(depth + 1);
-        let Some(frame) = self.stack.pop() else { return };
-        let elapsed_ns = inner.clock.delta_ns(frame.start, end);
+        let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
             Some(AllocSample {
@@ -206,13 +195,8 @@ impl LocalProfiler {
                 count: d.count,
             })
         });
-        if let Some(parent) = self.stack.last_mut() {
-            parent.child_ns += elapsed_ns;
-            parent.child_alloc_bytes += alloc.map_or(0, |a| a.bytes);
-        }
-        let epoch = inner.epoch();
-        if epoch != self.epoch {
-            self.start_epoch(epoch);
+        if let (Some(parent), Some(a)) = (self.stack.last_mut(), alloc) {
+            parent.child_alloc_bytes += a.bytes;
         }
         let sample = Sample {
             elapsed_ns,
@@ -222,8 +206,46 @@ impl LocalProfiler {
             cancelled: false,
             alloc,
         };
-        if let Some(slot) = self.slots.get(frame.node as usize) {
-            slot.record(&sample);
+        self.record(frame.node, &sample, inner);
+    }
+
+    /// The call path of callsite `index` under the innermost open scope (cached per callsite).
+    #[inline(always)]
+    fn path_under_top(&mut self, index: usize) -> u32 {
+        let parent = self.stack.last().map_or(0, |f| f.node + 1);
+        match self.paths.get(index) {
+            Some(c) if c.parent == parent => c.node,
+            _ => self.node_for(index, parent),
+        }
+    }
+
+    /// Pops the frame opened at `depth` and charges its wall time to its parent as child
+    /// time; returns it with that time. `None` if it was popped already (guards dropped out
+    /// of order); frames above it belong to leaked guards (`mem::forget`) and are dropped.
+    #[inline(always)]
+    fn close(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<(Frame, u64)> {
+        let depth = depth as usize;
+        if depth >= self.stack.len() {
+            return None;
+        }
+        self.stack.truncate(depth + 1);
+        let frame = self.stack.pop()?;
+        let elapsed_ns = inner.clock.delta_ns(frame.start, end);
+        if let Some(parent) = self.stack.last_mut() {
+            parent.child_ns += elapsed_ns;
+        }
+        Some((frame, elapsed_ns))
+    }
+
+    /// Records one call into call path `node`, after catching up with a reset.
+    #[inline(always)]
+    fn record(&mut self, node: u32, sample: &Sample, inner: &Inner) {
+        let epoch = inner.epoch();
+        if epoch != self.epoch {
+            self.start_epoch(epoch);
+        }
+        if let Some(slot) = self.slots.get(node as usize) {
+            slot.record(sample);
         }
     }
 
@@ -312,31 +334,12 @@ pub(crate) fn record_call(inner: &Arc<Inner>, index: usize, sample: Sample) {
 
 impl LocalProfiler {
     fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
-        let depth = depth as usize;
-        if depth >= self.stack.len() {
-            return None;
-        }
-        self.stack.truncate(depth + 1);
-        let frame = self.stack.pop()?;
-        let elapsed_ns = inner.clock.delta_ns(frame.start, end);
-        if let Some(parent) = self.stack.last_mut() {
-            parent.child_ns += elapsed_ns;
-        }
+        let (frame, elapsed_ns) = self.close(depth, end, inner)?;
         Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
     }
 
     fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
-        let parent = self.stack.last().map_or(0, |f| f.node + 1);
-        let node = match self.paths.get(index) {
-            Some(c) if c.parent == parent => c.node,
-            _ => self.node_for(index, parent),
-        };
-        let epoch = inner.epoch();
-        if epoch != self.epoch {
-            self.start_epoch(epoch);
-        }
-        if let Some(slot) = self.slots.get(node as usize) {
-            slot.record(&sample);
-        }
+        let node = self.path_under_top(index);
+        self.record(node, &sample, inner);
     }
 }
