@@ -111,6 +111,8 @@ async fn err_results_count_as_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_future_dropped_before_completion_is_cancelled() {
+    // Make the profiler (and calibrate its clock) before the timeout's 5 ms start running.
+    LazyLock::force(&P);
     let r = tokio::time::timeout(Duration::from_millis(5), forever()).await;
     assert!(r.is_err());
     let never_polled = forever();
