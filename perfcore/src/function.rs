@@ -183,6 +183,37 @@ impl PerformanceProfiler {
         options: ProfileOptions,
         mut f: impl FnMut() -> R,
     ) -> Result<ProfileResult, ProfileError> {
+        let run = self.try_profile_function_with(name, options, || {
+            std::hint::black_box(f());
+            Ok::<(), std::convert::Infallible>(())
+        })?;
+        Ok(run.unwrap_or_else(|never| match never {}))
+    }
+
+    /// [`profile_function_with`](Self::profile_function_with) for a fallible `f`: the first
+    /// `Err` (in warm-up or measurement) stops the runs and is returned as the inner `Err`.
+    ///
+    /// # Errors
+    /// [`ProfileError::ZeroIterations`] and [`ProfileError::EmptyName`] (outer).
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let opts = perfcore::ProfileOptions::new(10).warmup_fraction(0.0)?;
+    /// let mut runs = 0;
+    /// let r = p.try_profile_function_with("flaky", opts, || {
+    ///     runs += 1;
+    ///     if runs == 3 { Err("third run failed") } else { Ok(()) }
+    /// })?;
+    /// assert_eq!((r.unwrap_err(), runs), ("third run failed", 3));
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn try_profile_function_with<E>(
+        &self,
+        name: &str,
+        options: ProfileOptions,
+        mut f: impl FnMut() -> Result<(), E>,
+    ) -> Result<Result<ProfileResult, E>, ProfileError> {
         if name.is_empty() {
             return Err(ProfileError::EmptyName { what: "function name" });
         }
@@ -191,7 +222,9 @@ impl PerformanceProfiler {
         }
         let callsite: &'static Callsite = crate::profiler::callsite::by_name(name);
         for _ in 0..options.warmup_iterations() {
-            std::hint::black_box(f());
+            if let Err(e) = f() {
+                return Ok(Err(e));
+            }
         }
         let clock = self.clock();
         let mut hist = LatencyHistogram::new();
@@ -199,10 +232,15 @@ impl PerformanceProfiler {
         let mem_start = crate::alloc::thread_counters();
         let peak_mark = crate::alloc::mark_thread_peak();
         for _ in 0..options.iterations {
-            let _scope = self.enter(callsite);
+            let scope = self.enter(callsite);
             let t0 = clock.raw();
-            std::hint::black_box(f());
+            let out = f();
             let ns = clock.delta_ns(t0, clock.raw());
+            if let Err(e) = out {
+                scope.mark_failed();
+                return Ok(Err(e));
+            }
+            drop(scope);
             hist.record(ns);
             total += ns;
             min = min.min(ns);
@@ -218,7 +256,7 @@ impl PerformanceProfiler {
             })
         });
         let q = |q: f64| hist.value_at_quantile(q).clamp(min, max);
-        Ok(ProfileResult {
+        Ok(Ok(ProfileResult {
             name: name.to_owned(),
             iterations: options.iterations,
             warmup_iterations: options.warmup_iterations(),
@@ -233,6 +271,6 @@ impl PerformanceProfiler {
             p99_ns: q(0.99),
             memory,
             histogram: hist,
-        })
+        }))
     }
 }

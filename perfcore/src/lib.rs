@@ -100,6 +100,9 @@ struct ReadmeDoctests;
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::profiler::raw::{
+        Frame, Outcome, close, close_resume, now, ns_since, open, record_resumable,
+    };
     pub use crate::profiler::{enter_global, instrument};
 
     /// Opens a scope of `callsite` on `profiler`.

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use super::Inner;
+use super::{Inner, Outcome};
 use super::shared::{AllocSample, Sample, Slot, ThreadData};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
@@ -184,7 +184,7 @@ impl LocalProfiler {
     }
 
     #[inline(always)]
-    fn pop(&mut self, depth: u32, end: u64, failed: bool, inner: &Inner) {
+    fn pop(&mut self, depth: u32, end: u64, outcome: Outcome, inner: &Inner) {
         let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
@@ -202,8 +202,8 @@ impl LocalProfiler {
             elapsed_ns,
             self_ns: elapsed_ns.saturating_sub(frame.child_ns),
             busy_ns: elapsed_ns,
-            failed,
-            cancelled: false,
+            failed: outcome == Outcome::Failed,
+            cancelled: outcome == Outcome::Cancelled,
             alloc,
         };
         self.record(frame.node, &sample, inner);
@@ -278,13 +278,13 @@ pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
 
 /// Closes the scope opened at `depth`.
 #[inline(never)]
-pub(crate) fn exit(inner: &Inner, depth: u32, failed: bool) {
+pub(crate) fn exit(inner: &Inner, depth: u32, outcome: Outcome) {
     let end = inner.clock.raw();
     let _ = LOCAL.try_with(|state| {
         if let Ok(mut state) = state.try_borrow_mut()
             && let Some(lp) = state.find(inner)
         {
-            lp.pop(depth, end, failed, inner);
+            lp.pop(depth, end, outcome, inner);
         }
     });
 }

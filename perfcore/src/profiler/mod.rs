@@ -3,6 +3,7 @@
 pub(crate) mod callsite;
 mod future;
 mod local;
+pub(crate) mod raw;
 pub(crate) mod shared;
 
 use std::cell::Cell;
@@ -13,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use callsite::Callsite;
 pub use future::{Instrumented, instrument};
+pub(crate) use raw::Outcome;
 
 use crate::clock::Clock;
 use crate::error::ProfileError;
@@ -465,7 +467,8 @@ impl Drop for ScopeGuard<'_> {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(inner) = self.inner {
-            local::exit(inner, self.depth, self.failed.get() || std::thread::panicking());
+            let failed = self.failed.get() || std::thread::panicking();
+            local::exit(inner, self.depth, if failed { Outcome::Failed } else { Outcome::Ok });
         }
     }
 }
