@@ -1,21 +1,48 @@
-//! Python bindings for perfcore.
+//! Python bindings for perfcore: the `perfcore._perfcore` extension module of the `perfcore`
+//! Python package (see `pyproject.toml` beside this crate).
 //!
-//! This crate builds the `perfcore._perfcore` extension module of the
-//! `perfcore` Python package (see `pyproject.toml` beside this crate). For now
-//! it only exposes the package version; the profiling API follows.
+//! The decorated call is the hot path, and it never runs Python code of ours: `@profile`
+//! returns a native callable ([`wrap::ProfiledFunction`]) that opens a frame in the Rust
+//! profiler, calls the function and closes the frame. Generators and coroutines are wrapped in
+//! native iterators that time each resumption (busy time) and the whole run (wall time), as
+//! the Rust crate does for futures.
 
 #![deny(missing_docs)]
 
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+
+mod profiler;
+mod stats;
+mod wrap;
 
 /// The version of this crate, which is also the Python package's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// A core error as the Python exception a Python user expects: `OSError` for I/O,
+/// `ValueError` for everything else (bad arguments, bad snapshot files).
+pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
+    match e {
+        perfcore::ProfileError::Io { .. } => PyOSError::new_err(e.to_string()),
+        other => PyValueError::new_err(other.to_string()),
+    }
+}
+
 /// Initialises the `perfcore._perfcore` extension module.
-///
-/// Sets `__version__` to [`VERSION`].
 #[pymodule]
 pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
+    m.add("SCHEMA_VERSION", perfcore::SCHEMA_VERSION)?;
+    m.add_class::<profiler::Profiler>()?;
+    m.add_class::<profiler::Scope>()?;
+    m.add_class::<profiler::Decorator>()?;
+    m.add_class::<wrap::ProfiledFunction>()?;
+    m.add_class::<wrap::ProfiledGenerator>()?;
+    m.add_class::<wrap::ProfiledCoroutine>()?;
+    m.add_class::<stats::Snapshot>()?;
+    m.add_class::<stats::FunctionStats>()?;
+    m.add_class::<stats::ProfileResult>()?;
+    m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
+    m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     Ok(())
 }

@@ -1,5 +1,68 @@
-"""perfcore: embeddable, low-overhead profiling, backed by a Rust core."""
+"""perfcore: low-overhead profiling for Python services, backed by a Rust engine.
 
-from ._perfcore import __version__
+Decorate hot functions, read statistics from a snapshot::
 
-__all__ = ["__version__"]
+    import perfcore
+
+    @perfcore.profile
+    def handle(request): ...
+
+    with perfcore.scope("load config"):
+        ...
+
+    snap = perfcore.snapshot()
+    print(snap["handle"].p99_ns)
+
+``perfcore.profile`` and the other module-level functions use the process's default
+profiler (the one Rust code in the same process records into too); make independent ones
+with ``PerformanceProfiler()``.
+"""
+
+from ._perfcore import (
+    SCHEMA_VERSION,
+    FunctionStats,
+    PerformanceProfiler,
+    ProfiledCoroutine,
+    ProfiledFunction,
+    ProfiledGenerator,
+    ProfileResult,
+    Snapshot,
+    __version__,
+    clock_source,
+    default_profiler,
+)
+
+_default = default_profiler()
+
+#: Decorator on the default profiler: ``@perfcore.profile`` or ``@perfcore.profile(name=...)``.
+profile = _default.profile
+#: ``with perfcore.scope("name"):`` on the default profiler.
+scope = _default.scope
+#: ``perfcore.profile_function(fn, iterations, *args, **kwargs)`` on the default profiler.
+profile_function = _default.profile_function
+#: Merge the default profiler's recordings into a ``Snapshot``.
+snapshot = _default.snapshot
+#: Forget what the default profiler recorded.
+reset = _default.reset
+#: Turn the default profiler on or off.
+set_enabled = _default.set_enabled
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "FunctionStats",
+    "PerformanceProfiler",
+    "ProfileResult",
+    "ProfiledCoroutine",
+    "ProfiledFunction",
+    "ProfiledGenerator",
+    "Snapshot",
+    "__version__",
+    "clock_source",
+    "default_profiler",
+    "profile",
+    "profile_function",
+    "reset",
+    "scope",
+    "set_enabled",
+    "snapshot",
+]

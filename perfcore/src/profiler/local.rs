@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use super::{Inner, Outcome};
 use super::shared::{AllocSample, Sample, Slot, ThreadData};
+use super::{Inner, Outcome};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
 

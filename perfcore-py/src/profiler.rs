@@ -1,0 +1,458 @@
+//! `PerformanceProfiler` for Python: the decorator, scopes, `profile_function`, snapshots.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
+use perfcore::__private::{self as raw, Frame, Outcome};
+use perfcore::{Callsite, ProfileOptions};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+
+use crate::stats::{ProfileResult, Snapshot};
+use crate::to_py_err;
+use crate::wrap::{Errors, Kind, ProfiledFunction};
+
+/// The process-wide callsite of a Python function or scope: interned, so decorating the same
+/// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
+fn callsite(name: &str, module: &str, file: &str, line: u32) -> &'static Callsite {
+    type Key = (String, String, String, u32);
+    static ALL: Mutex<Option<HashMap<Key, &'static Callsite>>> = Mutex::new(None);
+    let mut all = ALL.lock();
+    let key = (name.to_owned(), module.to_owned(), file.to_owned(), line);
+    if let Some(cs) = all.get_or_insert_with(HashMap::new).get(&key) {
+        return cs;
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+    let cs: &'static Callsite =
+        Box::leak(Box::new(Callsite::new(leak(name), leak(module), leak(file), line)));
+    all.get_or_insert_with(HashMap::new).insert(key, cs);
+    cs
+}
+
+/// Collects per-function latency, call counts, self time and errors with a Rust engine.
+///
+/// Recording is per thread and lock-free; `snapshot()` merges all threads (without holding
+/// the GIL). See the package documentation for examples.
+#[pyclass(module = "perfcore._perfcore", name = "PerformanceProfiler", frozen)]
+pub struct Profiler {
+    pub(crate) inner: perfcore::PerformanceProfiler,
+    /// `scope()`'s objects by name: a dict, so a lookup hashes nothing (str caches its hash).
+    scopes: Py<PyDict>,
+}
+
+impl Profiler {
+    pub(crate) fn from_core(py: Python<'_>, inner: perfcore::PerformanceProfiler) -> Self {
+        Self { inner, scopes: PyDict::new(py).unbind() }
+    }
+}
+
+fn errors_arg(py: Python<'_>, errors: &Bound<'_, PyAny>) -> PyResult<Errors> {
+    if let Ok(b) = errors.cast::<pyo3::types::PyBool>() {
+        return Ok(if b.is_true() { Errors::All } else { Errors::Never });
+    }
+    let base = py.get_type::<pyo3::exceptions::PyBaseException>();
+    let ok_class = |c: &Bound<'_, PyAny>| {
+        c.cast::<PyType>().is_ok_and(|t| t.is_subclass(&base).unwrap_or(false))
+    };
+    let valid = if let Ok(t) = errors.cast::<PyTuple>() {
+        t.iter().all(|c| ok_class(&c))
+    } else {
+        ok_class(errors)
+    };
+    if !valid {
+        return Err(PyTypeError::new_err(format!(
+            "errors= takes True, False, an exception class or a tuple of them, not {}",
+            errors.repr()?
+        )));
+    }
+    Ok(Errors::Only(errors.clone().unbind()))
+}
+
+/// What `inspect` says `func` is.
+fn kind_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Kind> {
+    let inspect = py.import(intern!(py, "inspect"))?;
+    let is = |what: &Bound<'_, pyo3::types::PyString>| -> PyResult<bool> {
+        inspect.call_method1(what, (func,))?.is_truthy()
+    };
+    if is(intern!(py, "iscoroutinefunction"))? {
+        Ok(Kind::Coroutine)
+    } else if is(intern!(py, "isasyncgenfunction"))? {
+        Err(PyTypeError::new_err(
+            "profile() does not support async generator functions yet; profile the code that \
+             consumes them, or use `with profiler.scope(...)` inside",
+        ))
+    } else if is(intern!(py, "isgeneratorfunction"))? {
+        Ok(Kind::Generator)
+    } else {
+        Ok(Kind::Plain)
+    }
+}
+
+/// `func.__qualname__` (else `__name__`, else its type's name), `__module__`, and its code's
+/// file and first line where it has code.
+fn describe(py: Python<'_>, func: &Bound<'_, PyAny>) -> (String, String, String, u32) {
+    let text = |obj: &Bound<'_, PyAny>, attr: &Bound<'_, pyo3::types::PyString>| {
+        obj.getattr(attr).ok().and_then(|v| v.extract::<String>().ok())
+    };
+    let name = text(func, intern!(py, "__qualname__"))
+        .or_else(|| text(func, intern!(py, "__name__")))
+        .unwrap_or_else(|| func.get_type().name().map(|n| n.to_string()).unwrap_or_default());
+    let module = text(func, intern!(py, "__module__")).unwrap_or_default();
+    let code = func.getattr(intern!(py, "__code__")).ok();
+    let file = code.as_ref().and_then(|c| text(c, intern!(py, "co_filename"))).unwrap_or_default();
+    let line = code
+        .as_ref()
+        .and_then(|c| c.getattr(intern!(py, "co_firstlineno")).ok())
+        .and_then(|l| l.extract::<u32>().ok())
+        .unwrap_or(0);
+    (name, module, file, line)
+}
+
+fn wrap(
+    py: Python<'_>,
+    profiler: &perfcore::PerformanceProfiler,
+    func: &Bound<'_, PyAny>,
+    name: Option<&str>,
+    errors: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let builtins = py.import(intern!(py, "builtins"))?;
+    for descriptor in [intern!(py, "classmethod"), intern!(py, "staticmethod")] {
+        let class = builtins.getattr(descriptor)?;
+        if func.is_instance(&class)? {
+            let inner = func.getattr(intern!(py, "__func__"))?;
+            let wrapped = wrap(py, profiler, &inner, name, errors)?;
+            return Ok(class.call1((wrapped,))?.unbind());
+        }
+    }
+    if !func.is_callable() {
+        return Err(PyTypeError::new_err(format!(
+            "profile() needs a callable, got {} ({})",
+            func.get_type().name()?,
+            func.repr()?
+        )));
+    }
+    let (qualname, module, file, line) = describe(py, func);
+    let name = name.map_or(qualname, str::to_owned);
+    if name.is_empty() {
+        return Err(PyValueError::new_err("profile(name=...) must not be empty"));
+    }
+    let kind = kind_of(py, func)?;
+    let cs = callsite(&name, &module, &file, line);
+    let errors = errors_arg(py, errors)?;
+    let wrapper = Bound::new(
+        py,
+        ProfiledFunction::new(func.clone().unbind(), profiler.clone(), cs, errors, kind),
+    )?;
+    py.import(intern!(py, "functools"))?
+        .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
+    if kind == Kind::Coroutine {
+        mark_coroutine_function(py, wrapper.as_any())?;
+    }
+    Ok(wrapper.into_any().unbind())
+}
+
+/// Makes `inspect.iscoroutinefunction` (3.12+) and `asyncio.iscoroutinefunction` say yes.
+fn mark_coroutine_function(py: Python<'_>, wrapper: &Bound<'_, PyAny>) -> PyResult<()> {
+    let inspect = py.import(intern!(py, "inspect"))?;
+    if let Ok(mark) = inspect.getattr(intern!(py, "markcoroutinefunction")) {
+        mark.call1((wrapper,))?;
+    }
+    if let Ok(marker) = py
+        .import(intern!(py, "asyncio.coroutines"))
+        .and_then(|m| m.getattr(intern!(py, "_is_coroutine")))
+    {
+        wrapper.setattr(intern!(py, "_is_coroutine"), marker)?;
+    }
+    Ok(())
+}
+
+// The Python signature spells the Rust default out; keep them equal.
+const _: () = assert!(perfcore::DEFAULT_MAX_DEPTH == 64);
+
+#[pymethods]
+impl Profiler {
+    /// A new profiler. `max_depth` (default 64, as in Rust) bounds the per-thread call
+    /// stack; deeper calls are counted as folded into the deepest frame.
+    #[new]
+    #[pyo3(signature = (*, enabled = true, max_depth = 64))]
+    fn new(py: Python<'_>, enabled: bool, max_depth: usize) -> PyResult<Self> {
+        if max_depth == 0 || max_depth > perfcore::MAX_DEPTH_LIMIT {
+            return Err(PyValueError::new_err(format!(
+                "max_depth must be between 1 and {}, got {max_depth}",
+                perfcore::MAX_DEPTH_LIMIT
+            )));
+        }
+        let inner = perfcore::PerformanceProfiler::builder()
+            .enabled(enabled)
+            .max_depth(max_depth)
+            .build()
+            .map_err(to_py_err)?;
+        Ok(Self::from_core(py, inner))
+    }
+
+    /// Decorator: `@profiler.profile` or `@profiler.profile(name="x", errors=False)`.
+    #[pyo3(signature = (func = None, /, *, name = None, errors = None))]
+    fn profile(
+        slf: &Bound<'_, Self>,
+        func: Option<&Bound<'_, PyAny>>,
+        name: Option<String>,
+        errors: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let errors = match errors {
+            Some(e) => e.clone(),
+            None => pyo3::types::PyBool::new(py, true).to_owned().into_any(),
+        };
+        match func {
+            Some(f) => wrap(py, &slf.get().inner, f, name.as_deref(), &errors),
+            None => {
+                // Check the arguments now, not when the decorator is applied.
+                errors_arg(py, &errors)?;
+                if name.as_deref() == Some("") {
+                    return Err(PyValueError::new_err("profile(name=...) must not be empty"));
+                }
+                let d = Decorator { profiler: slf.clone().unbind(), name, errors: errors.unbind() };
+                Ok(Bound::new(py, d)?.into_any().unbind())
+            }
+        }
+    }
+
+    /// A context manager timing its block as one call of `name`. The object is cached per
+    /// name, so `with profiler.scope("x"):` in a loop allocates nothing.
+    fn scope<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let scopes = self.scopes.bind(py);
+        if let Some(s) = scopes.get_item(name)? {
+            return Ok(s);
+        }
+        let text = name.to_cow()?;
+        if text.is_empty() {
+            return Err(PyValueError::new_err("scope name must not be empty"));
+        }
+        let scope = Bound::new(
+            py,
+            Scope { profiler: self.inner.clone(), callsite: callsite(&text, "", "", 0) },
+        )?
+        .into_any();
+        scopes.set_item(name, &scope)?;
+        Ok(scope)
+    }
+
+    /// Calls `func(*args, **kwargs)` `iterations` times (after a warm-up of `warmup` of that
+    /// many runs) and returns its timing; with `memory=True`, also the Python memory it
+    /// allocated, through tracemalloc. An exception from `func` stops the runs and is raised.
+    #[pyo3(signature = (func, iterations = 100, *args, name = None, warmup = 0.1, memory = false, **kwargs))]
+    #[allow(clippy::too_many_arguments)]
+    fn profile_function(
+        &self,
+        py: Python<'_>,
+        func: &Bound<'_, PyAny>,
+        iterations: i64,
+        args: &Bound<'_, PyTuple>,
+        name: Option<String>,
+        warmup: f64,
+        memory: bool,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<ProfileResult> {
+        if !func.is_callable() {
+            return Err(PyTypeError::new_err(format!(
+                "profile_function() needs a callable, got {}",
+                func.get_type().name()?
+            )));
+        }
+        let iterations = u64::try_from(iterations).ok().filter(|&n| n > 0).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "iterations must be a positive integer, got {iterations}"
+            ))
+        })?;
+        let options = ProfileOptions::new(iterations).warmup_fraction(warmup).map_err(to_py_err)?;
+        let name = name.unwrap_or_else(|| describe(py, func).0);
+        let tracemalloc = if memory { Some(Tracemalloc::start(py)?) } else { None };
+        let run = self
+            .inner
+            .try_profile_function_with(&name, options, || func.call(args, kwargs).map(drop))
+            .map_err(to_py_err);
+        let memory = match tracemalloc {
+            Some(t) => Some(t.stop(py)?),
+            None => None,
+        };
+        let result = run??;
+        Ok(ProfileResult::new(result, memory))
+    }
+
+    /// Merges every thread's recording into a `Snapshot` (the GIL is released meanwhile).
+    fn snapshot(&self, py: Python<'_>) -> Snapshot {
+        let inner = &self.inner;
+        Snapshot::from(py.detach(|| inner.snapshot()))
+    }
+
+    /// Forgets everything recorded so far.
+    fn reset(&self, py: Python<'_>) {
+        let inner = &self.inner;
+        py.detach(|| inner.reset());
+    }
+
+    /// Turns recording on or off (off: a decorated call costs one atomic load more).
+    fn set_enabled(&self, enabled: bool) {
+        self.inner.set_enabled(enabled);
+    }
+
+    /// Whether recording is on.
+    #[getter]
+    fn enabled(&self) -> bool {
+        self.inner.is_enabled()
+    }
+
+    /// The per-thread stack bound.
+    #[getter]
+    fn max_depth(&self) -> usize {
+        self.inner.max_depth()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PerformanceProfiler(enabled={}, max_depth={})",
+            if self.inner.is_enabled() { "True" } else { "False" },
+            self.inner.max_depth()
+        )
+    }
+}
+
+/// tracemalloc around `profile_function`'s runs: started here if it was not tracing already.
+struct Tracemalloc {
+    started_here: bool,
+    before: usize,
+}
+
+impl Tracemalloc {
+    fn start(py: Python<'_>) -> PyResult<Self> {
+        let tm = py.import(intern!(py, "tracemalloc"))?;
+        let started_here = !tm.call_method0(intern!(py, "is_tracing"))?.is_truthy()?;
+        if started_here {
+            tm.call_method0(intern!(py, "start"))?;
+        }
+        tm.call_method0(intern!(py, "reset_peak"))?;
+        let (before, _): (usize, usize) =
+            tm.call_method0(intern!(py, "get_traced_memory"))?.extract()?;
+        Ok(Self { started_here, before })
+    }
+
+    /// Bytes allocated above the starting point at the peak.
+    fn stop(self, py: Python<'_>) -> PyResult<u64> {
+        let tm = py.import(intern!(py, "tracemalloc"))?;
+        let (_, peak): (usize, usize) =
+            tm.call_method0(intern!(py, "get_traced_memory"))?.extract()?;
+        if self.started_here {
+            tm.call_method0(intern!(py, "stop"))?;
+        }
+        Ok(peak.saturating_sub(self.before) as u64)
+    }
+}
+
+/// `profiler.profile(name=..., errors=...)`: applied to a function, profiles it.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct Decorator {
+    profiler: Py<Profiler>,
+    name: Option<String>,
+    errors: Py<PyAny>,
+}
+
+#[pymethods]
+impl Decorator {
+    fn __call__(&self, py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap(py, &self.profiler.get().inner, func, self.name.as_deref(), self.errors.bind(py))
+    }
+}
+
+thread_local! {
+    /// The frames this thread's open `with scope` blocks opened, innermost last, with the
+    /// scope each belongs to (`None`: profiling was off, nothing to close).
+    static OPEN: RefCell<Vec<(usize, Option<Frame>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `with profiler.scope("name"):` — times the block as one call of `name`. An exception
+/// leaving the block counts as an error (a `KeyboardInterrupt` or other non-`Exception`, as
+/// cancelled) and is not swallowed.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct Scope {
+    profiler: perfcore::PerformanceProfiler,
+    callsite: &'static Callsite,
+}
+
+#[pymethods]
+impl Scope {
+    fn __enter__(&self) {
+        let frame = raw::open(&self.profiler, self.callsite);
+        let id = std::ptr::from_ref(self.callsite) as usize;
+        let _ = OPEN.try_with(|open| open.borrow_mut().push((id, frame)));
+    }
+
+    #[pyo3(signature = (exc_type, _exc = None, _tb = None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> bool {
+        let id = std::ptr::from_ref(self.callsite) as usize;
+        let frame = OPEN
+            .try_with(|open| {
+                let mut open = open.borrow_mut();
+                let at = open.iter().rposition(|(s, _)| *s == id)?;
+                open.remove(at).1
+            })
+            .ok()
+            .flatten();
+        if let Some(frame) = frame {
+            let outcome = match exc_type {
+                None => Outcome::Ok,
+                Some(t) if t.is_none() => Outcome::Ok,
+                Some(t) => {
+                    let exception = py.get_type::<pyo3::exceptions::PyException>();
+                    let is_exception = t
+                        .cast::<PyType>()
+                        .is_ok_and(|t| t.is_subclass(&exception).unwrap_or(false));
+                    if is_exception { Outcome::Failed } else { Outcome::Cancelled }
+                }
+            };
+            raw::close(&self.profiler, frame, outcome);
+        }
+        false
+    }
+
+    /// The scope's name.
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.callsite.name()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<scope {:?}>", self.callsite.name())
+    }
+}
+
+/// The process's default profiler: the one the module-level `perfcore.profile` and friends
+/// use, and the same one Rust code in the process records into (`perfcore::global()`).
+#[pyfunction]
+pub fn default_profiler(py: Python<'_>) -> PyResult<Py<Profiler>> {
+    static DEFAULT: pyo3::sync::PyOnceLock<Py<Profiler>> = pyo3::sync::PyOnceLock::new();
+    DEFAULT
+        .get_or_try_init(py, || Py::new(py, Profiler::from_core(py, perfcore::global().clone())))
+        .map(|p| p.clone_ref(py))
+}
+
+/// Which clock times scopes here: `"tsc"` or `"monotonic"`.
+#[pyfunction]
+pub fn clock_source() -> &'static str {
+    match perfcore::clock_source() {
+        perfcore::ClockSource::Tsc => "tsc",
+        _ => "monotonic",
+    }
+}

@@ -1,0 +1,443 @@
+//! Snapshots and statistics as Python objects: typed attributes, `to_dict()`, and `obj["key"]`
+//! for code written against dicts.
+
+use pyo3::exceptions::PyKeyError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::to_py_err;
+
+/// Looks `key` up in `to_dict()`: `stats["count"]` is `stats.count`.
+fn item<'py>(dict: Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    dict.get_item(key)?.ok_or_else(|| PyKeyError::new_err(key.to_owned()))
+}
+
+/// One function's statistics in a snapshot. Times are in nanoseconds.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct FunctionStats {
+    inner: perfcore::FunctionStats,
+}
+
+impl FunctionStats {
+    fn quantile_ns(&self, q: f64) -> u64 {
+        self.inner.quantile(q).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+#[pymethods]
+impl FunctionStats {
+    /// The function's (qualified) name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    /// Its module.
+    #[getter]
+    fn module(&self) -> &str {
+        &self.inner.module_path
+    }
+    /// Its source file ("" if unknown).
+    #[getter]
+    fn file(&self) -> &str {
+        &self.inner.file
+    }
+    /// Its first line (0 if unknown).
+    #[getter]
+    fn line(&self) -> u32 {
+        self.inner.line
+    }
+    /// Calls recorded.
+    #[getter]
+    fn count(&self) -> u64 {
+        self.inner.count
+    }
+    /// Calls that raised an error.
+    #[getter]
+    fn errors(&self) -> u64 {
+        self.inner.errors
+    }
+    /// Calls cancelled or interrupted before finishing.
+    #[getter]
+    fn cancelled(&self) -> u64 {
+        self.inner.cancelled
+    }
+    /// Wall time of all calls.
+    #[getter]
+    fn total_ns(&self) -> u64 {
+        self.inner.total_ns
+    }
+    /// Time in the function itself (minus profiled callees; for coroutines, of busy time).
+    #[getter]
+    fn self_ns(&self) -> u64 {
+        self.inner.self_ns
+    }
+    /// Time actually running: equals `total_ns` for plain calls; for coroutines and
+    /// generators, the time spent inside their resumptions.
+    #[getter]
+    fn busy_ns(&self) -> u64 {
+        self.inner.busy_ns
+    }
+    /// Mean wall time per call.
+    #[getter]
+    fn mean_ns(&self) -> f64 {
+        self.inner.mean_ns
+    }
+    /// Fastest call.
+    #[getter]
+    fn min_ns(&self) -> u64 {
+        self.inner.min_ns
+    }
+    /// Slowest call.
+    #[getter]
+    fn max_ns(&self) -> u64 {
+        self.inner.max_ns
+    }
+    /// Standard deviation of the wall time.
+    #[getter]
+    fn stddev_ns(&self) -> f64 {
+        self.inner.stddev_ns
+    }
+    /// Median.
+    #[getter]
+    fn p50_ns(&self) -> u64 {
+        self.quantile_ns(0.5)
+    }
+    /// 90th percentile.
+    #[getter]
+    fn p90_ns(&self) -> u64 {
+        self.quantile_ns(0.9)
+    }
+    /// 95th percentile.
+    #[getter]
+    fn p95_ns(&self) -> u64 {
+        self.quantile_ns(0.95)
+    }
+    /// 99th percentile.
+    #[getter]
+    fn p99_ns(&self) -> u64 {
+        self.quantile_ns(0.99)
+    }
+    /// 99.9th percentile.
+    #[getter]
+    fn p999_ns(&self) -> u64 {
+        self.quantile_ns(0.999)
+    }
+    /// Calls per second over the snapshot's window.
+    #[getter]
+    fn calls_per_sec(&self) -> f64 {
+        self.inner.calls_per_sec
+    }
+    /// Errors per call (0 when there are no calls).
+    #[getter]
+    fn error_rate(&self) -> f64 {
+        self.inner.error_rate()
+    }
+    /// Calls deeper than the profiler's max_depth, counted in this function's frame.
+    #[getter]
+    fn folded_calls(&self) -> u64 {
+        self.inner.folded_calls
+    }
+
+    /// The wall time at quantile `q` (0..=1), in ns.
+    fn quantile(&self, q: f64) -> PyResult<u64> {
+        let d = self.inner.quantile(q).map_err(to_py_err)?;
+        Ok(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// All fields as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let f = &self.inner;
+        d.set_item("name", &f.name)?;
+        d.set_item("function", &f.name)?;
+        d.set_item("module", &f.module_path)?;
+        d.set_item("file", &f.file)?;
+        d.set_item("line", f.line)?;
+        d.set_item("count", f.count)?;
+        d.set_item("errors", f.errors)?;
+        d.set_item("cancelled", f.cancelled)?;
+        d.set_item("total_ns", f.total_ns)?;
+        d.set_item("self_ns", f.self_ns)?;
+        d.set_item("busy_ns", f.busy_ns)?;
+        d.set_item("mean_ns", f.mean_ns)?;
+        d.set_item("min_ns", f.min_ns)?;
+        d.set_item("max_ns", f.max_ns)?;
+        d.set_item("stddev_ns", f.stddev_ns)?;
+        for (key, q) in [
+            ("p50_ns", 0.5),
+            ("p90_ns", 0.9),
+            ("p95_ns", 0.95),
+            ("p99_ns", 0.99),
+            ("p999_ns", 0.999),
+        ] {
+            d.set_item(key, self.quantile_ns(q))?;
+        }
+        d.set_item("calls_per_sec", f.calls_per_sec)?;
+        d.set_item("error_rate", f.error_rate())?;
+        d.set_item("folded_calls", f.folded_calls)?;
+        Ok(d)
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        item(self.to_dict(py)?, key)
+    }
+
+    fn __repr__(&self) -> String {
+        let f = &self.inner;
+        format!(
+            "FunctionStats(name={:?}, count={}, errors={}, mean_ns={:.0}, p99_ns={})",
+            f.name,
+            f.count,
+            f.errors,
+            f.mean_ns,
+            self.quantile_ns(0.99)
+        )
+    }
+}
+
+/// Everything a profiler recorded, merged over threads; shares its JSON format with Rust.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct Snapshot {
+    inner: perfcore::Snapshot,
+}
+
+impl From<perfcore::Snapshot> for Snapshot {
+    fn from(inner: perfcore::Snapshot) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl Snapshot {
+    /// Statistics of every function, in the order first seen.
+    #[getter]
+    fn functions(&self) -> Vec<FunctionStats> {
+        self.inner.functions().iter().map(|f| FunctionStats { inner: f.clone() }).collect()
+    }
+
+    /// One function's statistics, or None.
+    fn function(&self, name: &str) -> Option<FunctionStats> {
+        self.inner.function(name).map(|f| FunctionStats { inner: f.clone() })
+    }
+
+    fn __getitem__(&self, name: &str) -> PyResult<FunctionStats> {
+        self.function(name).ok_or_else(|| PyKeyError::new_err(name.to_owned()))
+    }
+
+    fn __contains__(&self, name: &str) -> bool {
+        self.inner.function(name).is_some()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.functions().len()
+    }
+
+    /// Calls recorded over all functions.
+    #[getter]
+    fn total_calls(&self) -> u64 {
+        self.inner.total_calls()
+    }
+
+    /// Seconds the snapshot covers.
+    #[getter]
+    fn window_s(&self) -> f64 {
+        self.inner.window().as_secs_f64()
+    }
+
+    /// The JSON schema version.
+    #[getter]
+    fn schema_version(&self) -> u32 {
+        self.inner.schema_version
+    }
+
+    /// This snapshot with `other` merged in (histograms merge exactly); neither changes.
+    fn merged(&self, other: &Snapshot) -> Snapshot {
+        let mut s = self.inner.clone();
+        s.merge(&other.inner);
+        Snapshot { inner: s }
+    }
+
+    /// The snapshot as JSON (the format the Rust crate reads and writes).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// Parses JSON written by `to_json` here or in Rust; ValueError names what is wrong.
+    #[staticmethod]
+    fn from_json(json: &str) -> PyResult<Snapshot> {
+        perfcore::Snapshot::from_json(json).map(Snapshot::from).map_err(to_py_err)
+    }
+
+    /// Writes JSON to `path` atomically (temporary file, then rename).
+    fn write_json(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        let inner = &self.inner;
+        py.detach(|| inner.write_json(&path)).map_err(to_py_err)
+    }
+
+    /// Reads a snapshot written by `write_json` (here or in Rust).
+    #[staticmethod]
+    fn read_json(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Snapshot> {
+        py.detach(|| perfcore::Snapshot::read_json(&path)).map(Snapshot::from).map_err(to_py_err)
+    }
+
+    /// Functions as a list of dicts, plus the window.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("schema_version", self.inner.schema_version)?;
+        d.set_item("started_unix_ns", self.inner.started_unix_ns)?;
+        d.set_item("ended_unix_ns", self.inner.ended_unix_ns)?;
+        let list = PyList::empty(py);
+        for f in self.functions() {
+            list.append(f.to_dict(py)?)?;
+        }
+        d.set_item("functions", list)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Snapshot(functions={}, total_calls={}, window_s={:.3})",
+            self.inner.functions().len(),
+            self.inner.total_calls(),
+            self.inner.window().as_secs_f64()
+        )
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+/// What `profile_function` measured.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct ProfileResult {
+    inner: perfcore::ProfileResult,
+    memory_bytes: Option<u64>,
+}
+
+impl ProfileResult {
+    pub(crate) fn new(inner: perfcore::ProfileResult, memory_bytes: Option<u64>) -> Self {
+        Self { inner, memory_bytes }
+    }
+}
+
+#[pymethods]
+impl ProfileResult {
+    /// The name runs were recorded under.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    /// Measured runs.
+    #[getter]
+    fn iterations(&self) -> u64 {
+        self.inner.iterations
+    }
+    /// Warm-up runs (not measured).
+    #[getter]
+    fn warmup_iterations(&self) -> u64 {
+        self.inner.warmup_iterations
+    }
+    /// Mean time per run, in milliseconds.
+    #[getter]
+    fn execution_time_ms(&self) -> f64 {
+        self.inner.execution_time_ms()
+    }
+    /// Time of all measured runs, in milliseconds.
+    #[getter]
+    fn total_time_ms(&self) -> f64 {
+        self.inner.total_time_ms()
+    }
+    /// Time of all measured runs, in ns.
+    #[getter]
+    fn total_ns(&self) -> u64 {
+        self.inner.total_ns
+    }
+    /// Mean time per run, in ns.
+    #[getter]
+    fn mean_ns(&self) -> f64 {
+        self.inner.mean_ns
+    }
+    /// Fastest run, in ns.
+    #[getter]
+    fn min_ns(&self) -> u64 {
+        self.inner.min_ns
+    }
+    /// Slowest run, in ns.
+    #[getter]
+    fn max_ns(&self) -> u64 {
+        self.inner.max_ns
+    }
+    /// Standard deviation, in ns.
+    #[getter]
+    fn stddev_ns(&self) -> f64 {
+        self.inner.stddev_ns
+    }
+    /// Median run, in ns.
+    #[getter]
+    fn p50_ns(&self) -> u64 {
+        self.inner.p50_ns
+    }
+    /// 90th percentile, in ns.
+    #[getter]
+    fn p90_ns(&self) -> u64 {
+        self.inner.p90_ns
+    }
+    /// 95th percentile, in ns.
+    #[getter]
+    fn p95_ns(&self) -> u64 {
+        self.inner.p95_ns
+    }
+    /// 99th percentile, in ns.
+    #[getter]
+    fn p99_ns(&self) -> u64 {
+        self.inner.p99_ns
+    }
+    /// Peak Python memory the runs allocated (tracemalloc), in MB; None unless asked for
+    /// with `memory=True`.
+    #[getter]
+    fn memory_used_mb(&self) -> Option<f64> {
+        self.memory_bytes.map(|b| b as f64 / (1024.0 * 1024.0))
+    }
+    /// The same in bytes.
+    #[getter]
+    fn memory_used_bytes(&self) -> Option<u64> {
+        self.memory_bytes
+    }
+
+    /// All fields as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let r = &self.inner;
+        d.set_item("name", &r.name)?;
+        d.set_item("iterations", r.iterations)?;
+        d.set_item("warmup_iterations", r.warmup_iterations)?;
+        d.set_item("execution_time_ms", r.execution_time_ms())?;
+        d.set_item("total_time_ms", r.total_time_ms())?;
+        d.set_item("total_ns", r.total_ns)?;
+        d.set_item("mean_ns", r.mean_ns)?;
+        d.set_item("min_ns", r.min_ns)?;
+        d.set_item("max_ns", r.max_ns)?;
+        d.set_item("stddev_ns", r.stddev_ns)?;
+        d.set_item("p50_ns", r.p50_ns)?;
+        d.set_item("p90_ns", r.p90_ns)?;
+        d.set_item("p95_ns", r.p95_ns)?;
+        d.set_item("p99_ns", r.p99_ns)?;
+        d.set_item("memory_used_mb", self.memory_used_mb())?;
+        d.set_item("memory_used_bytes", self.memory_bytes)?;
+        Ok(d)
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        item(self.to_dict(py)?, key)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ProfileResult(name={:?}, iterations={}, execution_time_ms={:.6})",
+            self.inner.name,
+            self.inner.iterations,
+            self.inner.execution_time_ms()
+        )
+    }
+}

@@ -1,0 +1,333 @@
+//! The native wrappers `@profile` returns: one for plain callables, and iterators that time
+//! generators and coroutines resumption by resumption.
+
+use perfcore::__private::{self as raw, Outcome};
+use perfcore::{Callsite, PerformanceProfiler};
+use pyo3::exceptions::{PyException, PyStopIteration};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+/// Which exceptions count as errors of the decorated function (`errors=`).
+#[derive(Debug)]
+pub(crate) enum Errors {
+    /// Every `Exception` (the default, `errors=True`).
+    All,
+    /// None (`errors=False`).
+    Never,
+    /// Instances of these classes (`errors=ValueError` or a tuple of classes).
+    Only(Py<PyAny>),
+}
+
+impl Errors {
+    /// How a call that raised `err` ended. Exceptions that are not `Exception`s
+    /// (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`, `asyncio.CancelledError`) end it
+    /// as cancelled: the call was interrupted, it did not fail.
+    pub(crate) fn outcome(&self, py: Python<'_>, err: &PyErr) -> Outcome {
+        if !err.is_instance_of::<PyException>(py) {
+            return Outcome::Cancelled;
+        }
+        let failed = match self {
+            Errors::All => true,
+            Errors::Never => false,
+            Errors::Only(classes) => err.matches(py, classes.bind(py)).unwrap_or(false),
+        };
+        if failed { Outcome::Failed } else { Outcome::Ok }
+    }
+
+    pub(crate) fn clone_ref(&self, py: Python<'_>) -> Self {
+        match self {
+            Errors::All => Errors::All,
+            Errors::Never => Errors::Never,
+            Errors::Only(c) => Errors::Only(c.clone_ref(py)),
+        }
+    }
+}
+
+/// What a decorated function is, which decides how its calls are timed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A call is the time until it returns.
+    Plain,
+    /// A call is the generator's life, from first `next()` to exhaustion.
+    Generator,
+    /// A call is the coroutine's life, from first `send()` to its result.
+    Coroutine,
+}
+
+/// A function decorated with `@profile`: calling it records one call of its callsite.
+///
+/// Made by `PerformanceProfiler.profile`; carries the wrapped function's `__name__`,
+/// `__qualname__`, `__doc__`, `__module__` and `__wrapped__` (so `inspect.signature` sees
+/// the original signature), and binds as a method like a plain function does.
+#[pyclass(module = "perfcore._perfcore", frozen, dict, weakref)]
+pub struct ProfiledFunction {
+    func: Py<PyAny>,
+    profiler: PerformanceProfiler,
+    callsite: &'static Callsite,
+    errors: Errors,
+    kind: Kind,
+}
+
+impl ProfiledFunction {
+    pub(crate) fn new(
+        func: Py<PyAny>,
+        profiler: PerformanceProfiler,
+        callsite: &'static Callsite,
+        errors: Errors,
+        kind: Kind,
+    ) -> Self {
+        Self { func, profiler, callsite, errors, kind }
+    }
+}
+
+#[pymethods]
+impl ProfiledFunction {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let func = self.func.bind(py);
+        match self.kind {
+            Kind::Plain => {
+                let Some(frame) = raw::open(&self.profiler, self.callsite) else {
+                    return func.call(args, kwargs);
+                };
+                let out = func.call(args, kwargs);
+                let outcome = match &out {
+                    Ok(_) => Outcome::Ok,
+                    Err(e) => self.errors.outcome(py, e),
+                };
+                raw::close(&self.profiler, frame, outcome);
+                out
+            }
+            Kind::Generator => {
+                let inner = func.call(args, kwargs)?;
+                let run = Run::new(self.profiler.clone(), self.callsite, self.errors.clone_ref(py));
+                Ok(Bound::new(py, ProfiledGenerator { inner: inner.unbind(), run })?.into_any())
+            }
+            Kind::Coroutine => {
+                let inner = func.call(args, kwargs)?;
+                let run = Run::new(self.profiler.clone(), self.callsite, self.errors.clone_ref(py));
+                Ok(Bound::new(py, ProfiledCoroutine { inner: inner.unbind(), run })?.into_any())
+            }
+        }
+    }
+
+    /// Binds like a function: `instance.method` is a bound method of this wrapper.
+    fn __get__<'py>(
+        slf: &Bound<'py, Self>,
+        obj: Option<&Bound<'py, PyAny>>,
+        _owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        match obj {
+            None => Ok(slf.clone().into_any()),
+            Some(obj) if obj.is_none() => Ok(slf.clone().into_any()),
+            Some(obj) => method_type(py)?.call1((slf, obj)),
+        }
+    }
+
+    /// The callsite's name: what snapshots list this function under.
+    #[getter]
+    fn __profile_name__(&self) -> &'static str {
+        self.callsite.name()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<profiled {}>", self.func.bind(py).repr()?))
+    }
+}
+
+fn method_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static METHOD_TYPE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    METHOD_TYPE
+        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("types")?.getattr("MethodType")?.unbind()))
+        .map(|t| t.bind(py))
+}
+
+/// One call of a generator or coroutine, timed across its resumptions: wall time from the
+/// first resumption to the end, busy time the sum of the resumptions. Dropped (or closed)
+/// after starting but before finishing, it records the call as cancelled.
+#[derive(Debug)]
+struct Run {
+    profiler: PerformanceProfiler,
+    callsite: &'static Callsite,
+    errors: Errors,
+    first_raw: Option<u64>,
+    busy_ns: u64,
+    child_ns: u64,
+    done: bool,
+}
+
+impl Run {
+    fn new(profiler: PerformanceProfiler, callsite: &'static Callsite, errors: Errors) -> Self {
+        Self { profiler, callsite, errors, first_raw: None, busy_ns: 0, child_ns: 0, done: false }
+    }
+
+    /// Runs one resumption `f` of the wrapped iterator. An exception of class `end` is the
+    /// normal end (`StopIteration`, `StopAsyncIteration`); any other ends the call too.
+    fn resume<'py, T>(
+        &mut self,
+        py: Python<'py>,
+        end: &Bound<'py, pyo3::types::PyType>,
+        f: impl FnOnce() -> PyResult<T>,
+    ) -> PyResult<T> {
+        if self.done {
+            return f();
+        }
+        if self.first_raw.is_none() {
+            self.first_raw = Some(raw::now(&self.profiler));
+        }
+        let frame = raw::open(&self.profiler, self.callsite);
+        let out = f();
+        if let Some((busy, child)) = frame.and_then(|fr| raw::close_resume(&self.profiler, fr)) {
+            self.busy_ns += busy;
+            self.child_ns += child;
+        }
+        if let Err(e) = &out {
+            let outcome =
+                if e.is_instance(py, end) { Outcome::Ok } else { self.errors.outcome(py, e) };
+            self.finish(outcome);
+        }
+        out
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        if let Some(first) = self.first_raw {
+            let wall = raw::ns_since(&self.profiler, first);
+            raw::record_resumable(
+                &self.profiler,
+                self.callsite,
+                wall,
+                self.busy_ns,
+                self.child_ns,
+                outcome,
+            );
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.finish(Outcome::Cancelled);
+    }
+}
+
+/// A generator returned by a `@profile`d generator function. One call is the generator's
+/// life; each `next()`/`send()`/`throw()` is a resumption, timed as busy time.
+#[pyclass(module = "perfcore._perfcore")]
+pub struct ProfiledGenerator {
+    inner: Py<PyAny>,
+    run: Run,
+}
+
+#[pymethods]
+impl ProfiledGenerator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        let end = py.get_type::<PyStopIteration>();
+        self.run.resume(py, &end, || inner.call_method0(intern!(py, "__next__")))
+    }
+
+    fn send<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        let end = py.get_type::<PyStopIteration>();
+        self.run.resume(py, &end, || inner.call_method1(intern!(py, "send"), (value,)))
+    }
+
+    #[pyo3(signature = (*args))]
+    fn throw<'py>(
+        &mut self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        let end = py.get_type::<PyStopIteration>();
+        self.run.resume(py, &end, || inner.call_method1(intern!(py, "throw"), args))
+    }
+
+    /// Closes the generator; a generator closed before it was exhausted is recorded as
+    /// cancelled.
+    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let out = self.inner.bind(py).call_method0(intern!(py, "close"));
+        self.run.finish(Outcome::Cancelled);
+        out
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+    }
+}
+
+/// A coroutine returned by a `@profile`d `async def`. One call is the coroutine's life, from
+/// its first resumption to its result; the time spent running (between awaits) is its busy
+/// time. Cancelled (its task cancelled, or it is closed or dropped unfinished): recorded as
+/// cancelled.
+#[pyclass(module = "perfcore._perfcore")]
+pub struct ProfiledCoroutine {
+    inner: Py<PyAny>,
+    run: Run,
+}
+
+#[pymethods]
+impl ProfiledCoroutine {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.send(py, py.None().into_bound(py))
+    }
+
+    fn send<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        let end = py.get_type::<PyStopIteration>();
+        self.run.resume(py, &end, || inner.call_method1(intern!(py, "send"), (value,)))
+    }
+
+    #[pyo3(signature = (*args))]
+    fn throw<'py>(
+        &mut self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        let end = py.get_type::<PyStopIteration>();
+        self.run.resume(py, &end, || inner.call_method1(intern!(py, "throw"), args))
+    }
+
+    /// Closes the coroutine; one closed before it finished is recorded as cancelled.
+    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let out = self.inner.bind(py).call_method0(intern!(py, "close"));
+        self.run.finish(Outcome::Cancelled);
+        out
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+    }
+}

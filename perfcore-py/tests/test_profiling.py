@@ -1,0 +1,442 @@
+"""What ``@profile``, ``scope`` and ``profile_function`` record, checked against exact counts."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import inspect
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+import pytest
+
+import perfcore
+from perfcore import PerformanceProfiler
+
+
+@pytest.fixture
+def p() -> PerformanceProfiler:
+    return PerformanceProfiler()
+
+
+def test_eight_threads_count_exactly(p: PerformanceProfiler) -> None:
+    @p.profile
+    def work(x: int) -> int:
+        return x + 1
+
+    start = threading.Barrier(8)
+
+    def run() -> None:
+        start.wait()
+        for i in range(10_000):
+            work(i)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    f = p.snapshot()[work.__qualname__]
+    assert (f.count, f.errors) == (80_000, 0)
+    assert f.min_ns <= f.p50_ns <= f.p99_ns <= f.max_ns
+
+
+def test_thousand_asyncio_tasks_exact_with_busy_within_wall(p: PerformanceProfiler) -> None:
+    @p.profile(name="task")
+    async def task(i: int) -> int:
+        await asyncio.sleep(0.001 * (i % 3))
+        await asyncio.sleep(0)
+        return i
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(task(i) for i in range(1000)))
+
+    assert asyncio.run(main()) == list(range(1000))
+    f = p.snapshot()["task"]
+    assert (f.count, f.errors, f.cancelled) == (1000, 0, 0)
+    assert 0 < f.busy_ns <= f.total_ns
+    # Two thirds of the tasks slept at least 1 ms of wall time.
+    assert f.total_ns >= 666 * 1_000_000
+
+
+def test_cancelled_task_counts_as_cancelled(p: PerformanceProfiler) -> None:
+    @p.profile(name="slow")
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    async def main() -> None:
+        t = asyncio.ensure_future(slow())
+        await asyncio.sleep(0.01)
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+
+    asyncio.run(main())
+    f = p.snapshot()["slow"]
+    assert (f.count, f.cancelled, f.errors) == (1, 1, 0)
+    assert f.total_ns >= 5_000_000 > f.busy_ns
+
+
+def test_coroutine_errors_and_results(p: PerformanceProfiler) -> None:
+    @p.profile(name="co")
+    async def co(fail: bool) -> str:
+        await asyncio.sleep(0)
+        if fail:
+            raise LookupError("missing")
+        return "ok"
+
+    assert asyncio.run(co(False)) == "ok"
+    with pytest.raises(LookupError, match="missing"):
+        asyncio.run(co(True))
+    f = p.snapshot()["co"]
+    assert (f.count, f.errors) == (2, 1)
+
+
+def test_generator_exhausted_and_abandoned(p: PerformanceProfiler) -> None:
+    @p.profile(name="gen")
+    def gen(n: int):  # type: ignore[no-untyped-def]
+        for i in range(n):
+            yield i
+        return "done"
+
+    assert list(gen(5)) == [0, 1, 2, 3, 4]
+    half = gen(10)
+    assert [next(half), next(half)] == [0, 1]
+    del half
+    gc.collect()
+    g = gen(1)
+    next(g)
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done"
+    f = p.snapshot()["gen"]
+    assert (f.count, f.cancelled, f.errors) == (3, 1, 0)
+
+
+def test_generator_send_and_yield_from(p: PerformanceProfiler) -> None:
+    @p.profile(name="acc")
+    def acc():  # type: ignore[no-untyped-def]
+        total = 0
+        while True:
+            x = yield total
+            if x is None:
+                return total
+            total += x
+
+    def outer():  # type: ignore[no-untyped-def]
+        result = yield from acc()
+        return result
+
+    g = outer()
+    next(g)
+    assert g.send(2) == 2
+    assert g.send(3) == 5
+    with pytest.raises(StopIteration) as stop:
+        g.send(None)
+    assert stop.value.value == 5
+    assert p.snapshot()["acc"].count == 1
+
+
+def test_recursion_500_deep(p: PerformanceProfiler) -> None:
+    @p.profile(name="rec")
+    def rec(n: int) -> int:
+        return 0 if n == 0 else 1 + rec(n - 1)
+
+    assert rec(499) == 499
+    f = p.snapshot()["rec"]
+    # The default stack bound is 64 frames: deeper calls fold into the deepest one.
+    assert f.count + f.folded_calls == 500
+    deep = PerformanceProfiler(max_depth=1024)
+    rec2 = deep.profile(name="rec")(rec.__wrapped__)
+    assert deep.snapshot().function("rec") is None
+    rec2(499)
+    assert deep.snapshot()["rec"].count >= 1
+
+
+def test_exception_passes_through_unchanged_and_counts(p: PerformanceProfiler) -> None:
+    err = ValueError("bad")
+
+    @p.profile(name="boom")
+    def boom() -> None:
+        raise err
+
+    with pytest.raises(ValueError) as caught:
+        boom()
+    assert caught.value is err
+    frames = [f.name for f in traceback.extract_tb(caught.value.__traceback__)]
+    assert frames[-1] == "boom"
+    f = p.snapshot()["boom"]
+    assert (f.count, f.errors, f.cancelled) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3)])
+def test_interrupts_pass_through_as_cancelled(p: PerformanceProfiler, exc: BaseException) -> None:
+    @p.profile(name="interrupted")
+    def interrupted() -> None:
+        raise exc
+
+    with pytest.raises(type(exc)) as caught:
+        interrupted()
+    assert caught.value is exc
+    with pytest.raises(type(exc)):
+        with p.scope("block"):
+            raise exc
+    snap = p.snapshot()
+    for name in ("interrupted", "block"):
+        assert (snap[name].count, snap[name].cancelled, snap[name].errors) == (1, 1, 0)
+
+
+def test_errors_option(p: PerformanceProfiler) -> None:
+    @p.profile(name="never", errors=False)
+    def never() -> None:
+        raise ValueError
+
+    @p.profile(name="only", errors=(KeyError,))
+    def only(e: Exception) -> None:
+        raise e
+
+    for f, e in [(never, None), (only, KeyError()), (only, ValueError())]:
+        with pytest.raises(Exception):
+            f(e) if e is not None else f()
+    snap = p.snapshot()
+    assert (snap["never"].count, snap["never"].errors) == (1, 0)
+    assert (snap["only"].count, snap["only"].errors) == (2, 1)
+
+
+def test_metadata_and_signature_kept(p: PerformanceProfiler) -> None:
+    def original(a: int, b: str = "x", *rest: int, key: float = 1.0) -> str:
+        """Docstring."""
+        return b * a
+
+    wrapped = p.profile(original)
+    assert wrapped.__name__ == "original"
+    assert wrapped.__qualname__ == original.__qualname__
+    assert wrapped.__doc__ == "Docstring."
+    assert wrapped.__module__ == original.__module__
+    assert wrapped.__wrapped__ is original
+    assert inspect.signature(wrapped) == inspect.signature(original)
+    assert wrapped(2, "ab") == "abab"
+    assert wrapped.__profile_name__ == original.__qualname__
+
+
+def test_methods_classmethods_staticmethods(p: PerformanceProfiler) -> None:
+    class C:
+        def __init__(self) -> None:
+            self.n = 1
+
+        @p.profile
+        def method(self, k: int) -> int:
+            return self.n + k
+
+        @p.profile
+        @classmethod
+        def cm(cls) -> type:
+            return cls
+
+        @p.profile
+        @staticmethod
+        def sm(x: int) -> int:
+            return -x
+
+    c = C()
+    assert (c.method(2), C.cm(), c.cm(), C.sm(4), c.sm(5)) == (3, C, C, -4, -5)
+    assert C.method(c, 1) == 2
+    snap = p.snapshot()
+    assert snap[C.method.__qualname__].count == 2
+    assert snap[f"{C.__qualname__}.cm"].count == 2
+    assert snap[f"{C.__qualname__}.sm"].count == 2
+
+
+def test_scope_nesting_self_time_and_reuse(p: PerformanceProfiler) -> None:
+    assert p.scope("outer") is p.scope("outer")
+    for _ in range(3):
+        with p.scope("outer"):
+            with p.scope("inner"):
+                sum(range(1000))
+    with pytest.raises(RuntimeError):
+        with p.scope("outer"):
+            raise RuntimeError("x")
+    snap = p.snapshot()
+    outer, inner = snap["outer"], snap["inner"]
+    assert (outer.count, outer.errors, inner.count) == (4, 1, 3)
+    assert outer.self_ns <= outer.total_ns - inner.total_ns + 1
+
+
+def test_profile_function_result(p: PerformanceProfiler) -> None:
+    def add(a: int, b: int = 0) -> int:
+        return a + b
+
+    r = p.profile_function(add, 200, 1, b=2)
+    assert (r.iterations, r.warmup_iterations) == (200, 20)
+    assert r.execution_time_ms > 0
+    assert r.min_ns <= r.p50_ns <= r.p99_ns <= r.max_ns
+    assert r.memory_used_mb is None
+    assert r["iterations"] == 200 == r.to_dict()["iterations"]
+    assert p.snapshot()[add.__qualname__].count == 200
+
+    def grow() -> list[int]:
+        return list(range(10_000))
+
+    m = p.profile_function(grow, 5, memory=True)
+    assert m.memory_used_bytes is not None and m.memory_used_bytes >= 10_000 * 8
+
+
+def test_profile_function_stops_at_the_first_exception(p: PerformanceProfiler) -> None:
+    calls = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 4:
+            raise OSError("disk")
+
+    with pytest.raises(OSError, match="disk"):
+        p.profile_function(flaky, 10, warmup=0.0)
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda p: p.profile_function(print, 0), ValueError, "iterations must be a positive"),
+        (lambda p: p.profile_function(print, -5), ValueError, "got -5"),
+        (lambda p: p.profile_function(42), TypeError, "needs a callable"),
+        (lambda p: p.profile_function(print, 10, warmup=2.0), ValueError, "warmup"),
+        (lambda p: p.profile(42), TypeError, "needs a callable, got int"),
+        (lambda p: p.profile(errors="yes"), TypeError, "errors="),
+        (lambda p: p.profile(name=""), ValueError, "must not be empty"),
+        (lambda p: p.scope(""), ValueError, "must not be empty"),
+        (lambda p: PerformanceProfiler(max_depth=0), ValueError, "max_depth"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(
+    p: PerformanceProfiler, call: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        call(p)  # type: ignore[operator]
+
+
+def test_disabled_records_nothing_and_still_calls(p: PerformanceProfiler) -> None:
+    @p.profile(name="f")
+    def f() -> int:
+        return 7
+
+    p.set_enabled(False)
+    assert not p.enabled
+    assert f() == 7
+    with p.scope("s"):
+        pass
+    p.set_enabled(True)
+    f()
+    snap = p.snapshot()
+    assert snap["f"].count == 1
+    assert snap.function("s") is None or snap["s"].count == 0
+
+
+def test_reset_forgets(p: PerformanceProfiler) -> None:
+    f = p.profile(name="f")(lambda: None)
+    f()
+    p.reset()
+    f()
+    assert p.snapshot()["f"].count == 1
+
+
+def test_snapshot_json_round_trip_and_merge(p: PerformanceProfiler, tmp_path: Path) -> None:
+    f = p.profile(name="f")(lambda x: x)
+    for i in range(100):
+        f(i)
+    snap = p.snapshot()
+    path = tmp_path / "snap.json"
+    snap.write_json(path)
+    back = perfcore.Snapshot.read_json(path)
+    assert back.to_dict() == snap.to_dict()
+    assert perfcore.Snapshot.from_json(snap.to_json()).to_dict() == snap.to_dict()
+    both = snap.merged(back)
+    assert both["f"].count == 200
+    assert both["f"].p99_ns == snap["f"].p99_ns
+    assert snap.schema_version == perfcore.SCHEMA_VERSION
+
+
+def test_snapshot_written_by_rust_loads() -> None:
+    # The Rust quickstart example writes this when the test command runs it (before pytest).
+    root = Path(__file__).resolve().parents[2]
+    path = root / "target" / "example-quickstart.json"
+    if not path.exists():
+        pytest.skip(f"{path} not written: run the Rust examples first")
+    snap = perfcore.Snapshot.read_json(path)
+    assert snap.total_calls > 0
+    assert perfcore.Snapshot.from_json(snap.to_json()).to_dict() == snap.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "snapshot"),
+        ('{"schema_version": 99, "started_unix_ns": 0, "ended_unix_ns": 0, "functions": [], '
+         '"call_tree": []}', "99"),
+    ],
+)
+def test_bad_snapshot_json_is_a_value_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        perfcore.Snapshot.from_json(text)
+
+
+def test_read_missing_file_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="missing.json"):
+        perfcore.Snapshot.read_json(tmp_path / "missing.json")
+
+
+def test_stats_objects_index_like_dicts(p: PerformanceProfiler) -> None:
+    f = p.profile(name="f")(lambda: None)
+    f()
+    stats = p.snapshot()["f"]
+    d = stats.to_dict()
+    assert stats["count"] == stats.count == d["count"] == 1
+    assert stats["function"] == "f"
+    with pytest.raises(KeyError):
+        stats["nope"]
+    assert "f" in p.snapshot()
+    assert len(p.snapshot()) >= 1
+
+
+def test_module_level_default_profiler() -> None:
+    @perfcore.profile(name="module_level_fn")
+    def g() -> int:
+        return 1
+
+    before = perfcore.snapshot().function("module_level_fn")
+    g()
+    after = perfcore.snapshot()["module_level_fn"]
+    assert after.count == (before.count if before else 0) + 1
+    assert perfcore.default_profiler().snapshot()["module_level_fn"].count == after.count
+    assert perfcore.clock_source() in ("tsc", "monotonic")
+
+
+def test_closures_made_in_a_loop_share_one_entry(p: PerformanceProfiler) -> None:
+    def make(k: int):  # type: ignore[no-untyped-def]
+        @p.profile
+        def inner() -> int:
+            return k
+
+        return inner
+
+    for k in range(50):
+        make(k)()
+    names = [f.name for f in p.snapshot().functions]
+    assert names.count("test_closures_made_in_a_loop_share_one_entry.<locals>.make.<locals>.inner") == 1
+    assert sys.getrefcount(make) > 0  # keep `make` alive in the test's frame
+
+
+def test_wraps_callable_objects(p: PerformanceProfiler) -> None:
+    class Adder:
+        def __call__(self, x: int) -> int:
+            return x + 1
+
+    f = p.profile(name="adder")(Adder())
+    assert f(1) == 2
+    part = p.profile(name="part")(functools.partial(pow, 2))
+    assert part(10) == 1024
+    snap = p.snapshot()
+    assert snap["adder"].count == snap["part"].count == 1
