@@ -2,7 +2,7 @@
 //! Python package (see `pyproject.toml` beside this crate).
 //!
 //! The decorated call is the hot path, and it never runs Python code of ours: `@profile`
-//! returns a native callable ([`wrap::ProfiledFunction`]) that opens a frame in the Rust
+//! returns a native callable (`fastcall`, a vectorcall type) that opens a frame in the Rust
 //! profiler, calls the function and closes the frame. Generators and coroutines are wrapped in
 //! native iterators that time each resumption (busy time) and the whole run (wall time), as
 //! the Rust crate does for futures.
@@ -12,6 +12,7 @@
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+mod fastcall;
 mod profiler;
 mod stats;
 mod wrap;
@@ -36,7 +37,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<profiler::Profiler>()?;
     m.add_class::<profiler::Scope>()?;
     m.add_class::<profiler::Decorator>()?;
-    m.add_class::<wrap::ProfiledFunction>()?;
+    fastcall::register(m)?;
     m.add_class::<wrap::ProfiledGenerator>()?;
     m.add_class::<wrap::ProfiledCoroutine>()?;
     m.add_class::<stats::Snapshot>()?;

@@ -11,9 +11,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
+use crate::fastcall;
 use crate::stats::{ProfileResult, Snapshot};
 use crate::to_py_err;
-use crate::wrap::{Errors, Kind, ProfiledFunction};
+use crate::wrap::{Errors, Kind};
 
 /// The process-wide callsite of a Python function or scope: interned, so decorating the same
 /// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
@@ -142,16 +143,14 @@ fn wrap(
     let kind = kind_of(py, func)?;
     let cs = callsite(&name, &module, &file, line);
     let errors = errors_arg(py, errors)?;
-    let wrapper = Bound::new(
-        py,
-        ProfiledFunction::new(func.clone().unbind(), profiler.clone(), cs, errors, kind),
-    )?;
+    let state = fastcall::State { profiler: profiler.clone(), callsite: cs, errors, kind };
+    let wrapper = fastcall::new(py, func, state)?;
     py.import(intern!(py, "functools"))?
         .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
     if kind == Kind::Coroutine {
-        mark_coroutine_function(py, wrapper.as_any())?;
+        mark_coroutine_function(py, &wrapper)?;
     }
-    Ok(wrapper.into_any().unbind())
+    Ok(wrapper.unbind())
 }
 
 /// Makes `inspect.iscoroutinefunction` (3.12+) and `asyncio.iscoroutinefunction` say yes.

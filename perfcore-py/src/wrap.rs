@@ -6,7 +6,7 @@ use perfcore::{Callsite, PerformanceProfiler};
 use pyo3::exceptions::{PyException, PyStopIteration};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::PyTuple;
 
 /// Which exceptions count as errors of the decorated function (`errors=`).
 #[derive(Debug)]
@@ -55,105 +55,11 @@ pub(crate) enum Kind {
     Coroutine,
 }
 
-/// A function decorated with `@profile`: calling it records one call of its callsite.
-///
-/// Made by `PerformanceProfiler.profile`; carries the wrapped function's `__name__`,
-/// `__qualname__`, `__doc__`, `__module__` and `__wrapped__` (so `inspect.signature` sees
-/// the original signature), and binds as a method like a plain function does.
-#[pyclass(module = "perfcore._perfcore", frozen, dict, weakref)]
-pub struct ProfiledFunction {
-    func: Py<PyAny>,
-    profiler: PerformanceProfiler,
-    callsite: &'static Callsite,
-    errors: Errors,
-    kind: Kind,
-}
-
-impl ProfiledFunction {
-    pub(crate) fn new(
-        func: Py<PyAny>,
-        profiler: PerformanceProfiler,
-        callsite: &'static Callsite,
-        errors: Errors,
-        kind: Kind,
-    ) -> Self {
-        Self { func, profiler, callsite, errors, kind }
-    }
-}
-
-#[pymethods]
-impl ProfiledFunction {
-    #[pyo3(signature = (*args, **kwargs))]
-    fn __call__<'py>(
-        &self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let func = self.func.bind(py);
-        match self.kind {
-            Kind::Plain => {
-                let Some(frame) = raw::open(&self.profiler, self.callsite) else {
-                    return func.call(args, kwargs);
-                };
-                let out = func.call(args, kwargs);
-                let outcome = match &out {
-                    Ok(_) => Outcome::Ok,
-                    Err(e) => self.errors.outcome(py, e),
-                };
-                raw::close(&self.profiler, frame, outcome);
-                out
-            }
-            Kind::Generator => {
-                let inner = func.call(args, kwargs)?;
-                let run = Run::new(self.profiler.clone(), self.callsite, self.errors.clone_ref(py));
-                Ok(Bound::new(py, ProfiledGenerator { inner: inner.unbind(), run })?.into_any())
-            }
-            Kind::Coroutine => {
-                let inner = func.call(args, kwargs)?;
-                let run = Run::new(self.profiler.clone(), self.callsite, self.errors.clone_ref(py));
-                Ok(Bound::new(py, ProfiledCoroutine { inner: inner.unbind(), run })?.into_any())
-            }
-        }
-    }
-
-    /// Binds like a function: `instance.method` is a bound method of this wrapper.
-    fn __get__<'py>(
-        slf: &Bound<'py, Self>,
-        obj: Option<&Bound<'py, PyAny>>,
-        _owner: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        match obj {
-            None => Ok(slf.clone().into_any()),
-            Some(obj) if obj.is_none() => Ok(slf.clone().into_any()),
-            Some(obj) => method_type(py)?.call1((slf, obj)),
-        }
-    }
-
-    /// The callsite's name: what snapshots list this function under.
-    #[getter]
-    fn __profile_name__(&self) -> &'static str {
-        self.callsite.name()
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<profiled {}>", self.func.bind(py).repr()?))
-    }
-}
-
-fn method_type(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    static METHOD_TYPE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
-    METHOD_TYPE
-        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("types")?.getattr("MethodType")?.unbind()))
-        .map(|t| t.bind(py))
-}
-
 /// One call of a generator or coroutine, timed across its resumptions: wall time from the
 /// first resumption to the end, busy time the sum of the resumptions. Dropped (or closed)
 /// after starting but before finishing, it records the call as cancelled.
 #[derive(Debug)]
-struct Run {
+pub(crate) struct Run {
     profiler: PerformanceProfiler,
     callsite: &'static Callsite,
     errors: Errors,
@@ -164,7 +70,11 @@ struct Run {
 }
 
 impl Run {
-    fn new(profiler: PerformanceProfiler, callsite: &'static Callsite, errors: Errors) -> Self {
+    pub(crate) fn new(
+        profiler: PerformanceProfiler,
+        callsite: &'static Callsite,
+        errors: Errors,
+    ) -> Self {
         Self { profiler, callsite, errors, first_raw: None, busy_ns: 0, child_ns: 0, done: false }
     }
 
@@ -229,6 +139,12 @@ pub struct ProfiledGenerator {
     run: Run,
 }
 
+impl ProfiledGenerator {
+    pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
+        Self { inner, run }
+    }
+}
+
 #[pymethods]
 impl ProfiledGenerator {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -283,6 +199,12 @@ impl ProfiledGenerator {
 pub struct ProfiledCoroutine {
     inner: Py<PyAny>,
     run: Run,
+}
+
+impl ProfiledCoroutine {
+    pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
+        Self { inner, run }
+    }
 }
 
 #[pymethods]

@@ -1,0 +1,430 @@
+//! `ProfiledFunction`, the object `@profile` returns, as a hand-built type with the
+//! vectorcall protocol.
+//!
+//! A PyO3 `__call__` goes through `tp_call`: CPython packs the arguments into a tuple (and a
+//! dict), and each call costs a C recursion level, so a recursive profiled function hits
+//! `RecursionError` at half the depth. A vectorcall callee receives the caller's argument
+//! array as it is and passes it on unchanged, so the wrapper adds only the profiler's frame.
+//! PyO3 cannot declare vectorcall on a `#[pyclass]`, hence this type is built with
+//! `PyType_FromSpec` directly. Every `unsafe` block below states what it relies on.
+
+use std::ffi::{CStr, c_int, c_void};
+use std::ptr;
+
+use perfcore::__private::{self as raw, Outcome};
+use perfcore::{Callsite, PerformanceProfiler};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+use crate::wrap::{Errors, Kind, ProfiledCoroutine, ProfiledGenerator, Run};
+
+/// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
+/// the limited API from 3.12, which is why pyo3-ffi hides it from an abi3-py39 build).
+const HAVE_VECTORCALL: std::ffi::c_ulong = 1 << 11;
+/// `PY_VECTORCALL_ARGUMENTS_OFFSET`: the top bit of `nargsf`.
+const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+
+// Exported by every CPython 3 (declared in its headers outside the limited API, which is why
+// pyo3-ffi leaves them out of an abi3-py39 build).
+unsafe extern "C" {
+    fn PyMethod_New(func: *mut ffi::PyObject, slf: *mut ffi::PyObject) -> *mut ffi::PyObject;
+    fn PyObject_GenericGetDict(obj: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject;
+}
+
+type VectorcallFn = unsafe extern "C" fn(
+    *mut ffi::PyObject,
+    *const *mut ffi::PyObject,
+    usize,
+    *mut ffi::PyObject,
+) -> *mut ffi::PyObject;
+
+/// The instance layout. `repr(C)` because CPython reads `vectorcall`, `dict` and `weaklist`
+/// at the offsets the type's members declare.
+#[repr(C)]
+struct Object {
+    base: ffi::PyObject,
+    vectorcall: Option<VectorcallFn>,
+    dict: *mut ffi::PyObject,
+    weaklist: *mut ffi::PyObject,
+    /// The wrapped callable (owned reference; null only while being built or cleared).
+    func: *mut ffi::PyObject,
+    /// Owned; freed in `dealloc`.
+    state: *mut State,
+}
+
+/// What a call needs besides the function.
+pub(crate) struct State {
+    pub(crate) profiler: PerformanceProfiler,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) errors: Errors,
+    pub(crate) kind: Kind,
+}
+
+/// `PyObject_Vectorcall`, where the interpreter exports it (3.11 on; it is an inline
+/// function in 3.9 and 3.10 headers and absent from their symbol tables).
+fn object_vectorcall() -> Option<VectorcallFn> {
+    static PTR: std::sync::OnceLock<Option<VectorcallFn>> = std::sync::OnceLock::new();
+    *PTR.get_or_init(|| {
+        #[cfg(unix)]
+        {
+            // SAFETY: dlsym with RTLD_DEFAULT looks a name up in the loaded objects; the
+            // name is a NUL-terminated literal. A non-null result is the interpreter's
+            // `PyObject_Vectorcall`, whose C signature `VectorcallFn` matches.
+            let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"PyObject_Vectorcall".as_ptr()) };
+            if sym.is_null() {
+                None
+            } else {
+                // SAFETY: see above; a function pointer and a data pointer have one size here.
+                Some(unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    })
+}
+
+/// Calls `func` with a vectorcall argument array, through `PyObject_Vectorcall` where the
+/// interpreter has it, else by packing a tuple and a dict for `PyObject_Call`.
+///
+/// # Safety
+/// The GIL is held; `args`, `nargsf` and `kwnames` are as a vectorcall received them.
+unsafe fn forward(
+    func: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargsf: usize,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: the caller's contract; every pointer read comes from the argument array or
+    // from objects this function created and checked for null.
+    unsafe {
+        if let Some(vectorcall) = object_vectorcall() {
+            return vectorcall(func, args, nargsf, kwnames);
+        }
+        let nargs = (nargsf & !ARGUMENTS_OFFSET) as ffi::Py_ssize_t;
+        let nkw = if kwnames.is_null() { 0 } else { ffi::PyTuple_Size(kwnames) };
+        let tuple = ffi::PyTuple_New(nargs);
+        if tuple.is_null() {
+            return ptr::null_mut();
+        }
+        for i in 0..nargs {
+            let a = *args.offset(i);
+            ffi::Py_INCREF(a);
+            ffi::PyTuple_SetItem(tuple, i, a);
+        }
+        let mut dict = ptr::null_mut();
+        if nkw > 0 {
+            dict = ffi::PyDict_New();
+            for i in 0..nkw {
+                let key = ffi::PyTuple_GetItem(kwnames, i);
+                if dict.is_null() || ffi::PyDict_SetItem(dict, key, *args.offset(nargs + i)) < 0 {
+                    ffi::Py_XDECREF(dict);
+                    ffi::Py_DECREF(tuple);
+                    return ptr::null_mut();
+                }
+            }
+        }
+        let out = ffi::PyObject_Call(func, tuple, dict);
+        ffi::Py_DECREF(tuple);
+        ffi::Py_XDECREF(dict);
+        out
+    }
+}
+
+/// How a call that returned `out` ended; reads (does not clear) the pending exception.
+///
+/// # Safety
+/// The GIL is held and `out` is the call's result.
+unsafe fn outcome(py: Python<'_>, errors: &Errors, out: *mut ffi::PyObject) -> Outcome {
+    if !out.is_null() {
+        return Outcome::Ok;
+    }
+    // SAFETY: the GIL is held (caller's contract); PyErr_Occurred returns a borrowed type.
+    unsafe {
+        let exc = ffi::PyErr_Occurred();
+        if exc.is_null() || ffi::PyErr_GivenExceptionMatches(exc, ffi::PyExc_Exception) == 0 {
+            return Outcome::Cancelled;
+        }
+        let failed = match errors {
+            Errors::All => true,
+            Errors::Never => false,
+            Errors::Only(classes) => ffi::PyErr_GivenExceptionMatches(exc, classes.as_ptr()) != 0,
+        };
+        let _ = py;
+        if failed { Outcome::Failed } else { Outcome::Ok }
+    }
+}
+
+/// Wraps a generator or coroutine object returned by the function in its profiled iterator.
+fn wrap_result(py: Python<'_>, st: &State, result: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    if result.is_null() {
+        return result;
+    }
+    // SAFETY: `result` is a new, non-null reference returned by the call; we take it over.
+    let inner = unsafe { Bound::from_owned_ptr(py, result) }.unbind();
+    let run = Run::new(st.profiler.clone(), st.callsite, st.errors.clone_ref(py));
+    let made = match st.kind {
+        Kind::Generator => Bound::new(py, ProfiledGenerator::new(inner, run)).map(Bound::into_any),
+        _ => Bound::new(py, ProfiledCoroutine::new(inner, run)).map(Bound::into_any),
+    };
+    match made {
+        Ok(obj) => obj.into_ptr(),
+        Err(e) => {
+            e.restore(py);
+            ptr::null_mut()
+        }
+    }
+}
+
+/// One profiled call: `call` invokes the wrapped function.
+///
+/// # Safety
+/// `slf` is a live `Object` and the GIL is held.
+#[inline(always)]
+unsafe fn profiled(
+    slf: *mut ffi::PyObject,
+    call: impl FnOnce(*mut ffi::PyObject) -> *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: the caller's contract: `slf` is an initialised `Object`, the GIL is held.
+    unsafe {
+        let obj = slf.cast::<Object>();
+        let (func, st) = ((*obj).func, &*(*obj).state);
+        // SAFETY (of the whole function): CPython calls us with the GIL held.
+        let py = Python::assume_attached();
+        if st.kind != Kind::Plain {
+            return wrap_result(py, st, call(func));
+        }
+        let Some(frame) = raw::open(&st.profiler, st.callsite) else { return call(func) };
+        let out = call(func);
+        raw::close(&st.profiler, frame, outcome(py, &st.errors, out));
+        out
+    }
+}
+
+unsafe extern "C" fn vectorcall(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargsf: usize,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance of our type and a valid argument array.
+    unsafe { profiled(slf, |func| forward(func, args, nargsf, kwnames)) }
+}
+
+unsafe extern "C" fn tp_call(
+    slf: *mut ffi::PyObject,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance, an argument tuple and a dict or null.
+    unsafe { profiled(slf, |func| ffi::PyObject_Call(func, args, kwargs)) }
+}
+
+/// `__get__`: binds like a function, `instance.method` is `MethodType(self, instance)`.
+unsafe extern "C" fn descr_get(
+    slf: *mut ffi::PyObject,
+    obj: *mut ffi::PyObject,
+    _owner: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance; `obj` is null or a live object.
+    unsafe {
+        if obj.is_null() || obj == ffi::Py_None() {
+            ffi::Py_INCREF(slf);
+            return slf;
+        }
+        PyMethod_New(slf, obj)
+    }
+}
+
+unsafe extern "C" fn traverse(
+    slf: *mut ffi::PyObject,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: CPython passes a live instance of our type; its fields are null or owned.
+    unsafe {
+        let obj = slf.cast::<Object>();
+        for p in [(*obj).func, (*obj).dict] {
+            if !p.is_null() {
+                let r = visit(p, arg);
+                if r != 0 {
+                    return r;
+                }
+            }
+        }
+        if let Some(Errors::Only(classes)) = (*obj).state.as_ref().map(|s| &s.errors) {
+            let r = visit(classes.as_ptr(), arg);
+            if r != 0 {
+                return r;
+            }
+        }
+        0
+    }
+}
+
+unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
+    // SAFETY: CPython (or dealloc) passes a live instance; each field is taken before its
+    // reference is released, so re-entrant code never sees a dangling pointer.
+    unsafe {
+        let obj = slf.cast::<Object>();
+        for p in [&raw mut (*obj).func, &raw mut (*obj).dict] {
+            let old = std::mem::replace(&mut *p, ptr::null_mut());
+            ffi::Py_XDECREF(old);
+        }
+        0
+    }
+}
+
+unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
+    // SAFETY: called once, when the last reference is gone: untrack, release the fields,
+    // free the memory with the type's tp_free, then drop the instance's type reference.
+    unsafe {
+        let ty = ffi::Py_TYPE(slf);
+        ffi::PyObject_GC_UnTrack(slf.cast());
+        let obj = slf.cast::<Object>();
+        if !(*obj).weaklist.is_null() {
+            ffi::PyObject_ClearWeakRefs(slf);
+        }
+        clear(slf);
+        let state = std::mem::replace(&mut (*obj).state, ptr::null_mut());
+        if !state.is_null() {
+            drop(Box::from_raw(state));
+        }
+        let free: ffi::freefunc = std::mem::transmute(ffi::PyType_GetSlot(ty, ffi::Py_tp_free));
+        free(slf.cast());
+        ffi::Py_DECREF(ty.cast());
+    }
+}
+
+unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance with the GIL held.
+    unsafe {
+        let obj = slf.cast::<Object>();
+        let py = Python::assume_attached();
+        let name = (*obj).state.as_ref().map_or("?", |s| s.callsite.name());
+        let text = format!("<profiled function {name}>");
+        pyo3::types::PyString::new(py, &text).into_ptr()
+    }
+}
+
+unsafe extern "C" fn get_profile_name(
+    slf: *mut ffi::PyObject,
+    _: *mut c_void,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance with the GIL held.
+    unsafe {
+        let obj = slf.cast::<Object>();
+        let py = Python::assume_attached();
+        let name = (*obj).state.as_ref().map_or("", |s| s.callsite.name());
+        pyo3::types::PyString::new(py, name).into_ptr()
+    }
+}
+
+unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject {
+    // SAFETY: the type declares `__dictoffset__`, which PyObject_GenericGetDict reads.
+    unsafe { PyObject_GenericGetDict(slf, ctx) }
+}
+
+const DOC: &CStr = c"A function decorated with perfcore's @profile: calling it records one call.";
+
+/// The type object, made on first use.
+fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    TYPE.get_or_try_init(py, || {
+        let offset = |field: usize| field as ffi::Py_ssize_t;
+        let base = std::mem::offset_of!(Object, vectorcall);
+        // Leaked: the type lives as long as the process (CPython keeps pointers to these).
+        let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
+            member(c"__vectorcalloffset__", offset(base)),
+            member(c"__dictoffset__", offset(std::mem::offset_of!(Object, dict))),
+            member(c"__weaklistoffset__", offset(std::mem::offset_of!(Object, weaklist))),
+            // SAFETY: an all-zero PyMemberDef is the array's terminator.
+            unsafe { std::mem::zeroed() },
+        ]));
+        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+            ffi::PyGetSetDef {
+                name: c"__profile_name__".as_ptr(),
+                get: Some(get_profile_name),
+                set: None,
+                doc: c"The name snapshots list this function under.".as_ptr(),
+                closure: ptr::null_mut(),
+            },
+            ffi::PyGetSetDef {
+                name: c"__dict__".as_ptr(),
+                get: Some(get_dict),
+                set: None,
+                doc: ptr::null(),
+                closure: ptr::null_mut(),
+            },
+            // SAFETY: an all-zero PyGetSetDef is the array's terminator.
+            unsafe { std::mem::zeroed() },
+        ]));
+        let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
+        let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+            slot(ffi::Py_tp_call, tp_call as *mut c_void),
+            slot(ffi::Py_tp_descr_get, descr_get as *mut c_void),
+            slot(ffi::Py_tp_traverse, traverse as *mut c_void),
+            slot(ffi::Py_tp_clear, clear as *mut c_void),
+            slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+            slot(ffi::Py_tp_repr, repr as *mut c_void),
+            slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
+            slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
+            slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
+            slot(0, ptr::null_mut()),
+        ]));
+        let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
+            name: c"perfcore._perfcore.ProfiledFunction".as_ptr(),
+            basicsize: std::mem::size_of::<Object>() as c_int,
+            itemsize: 0,
+            flags: (ffi::Py_TPFLAGS_DEFAULT
+                | ffi::Py_TPFLAGS_HAVE_GC
+                | HAVE_VECTORCALL
+                | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR) as std::ffi::c_uint,
+            slots: slots.as_mut_ptr(),
+        }));
+        // SAFETY: the spec and everything it points to are 'static and well formed.
+        let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
+        Ok::<_, PyErr>(ty.cast_into::<PyType>()?.unbind())
+    })
+    .map(|t| t.bind(py))
+}
+
+fn member(name: &'static CStr, offset: ffi::Py_ssize_t) -> ffi::PyMemberDef {
+    ffi::PyMemberDef {
+        name: name.as_ptr(),
+        type_code: ffi::Py_T_PYSSIZET,
+        offset,
+        flags: ffi::Py_READONLY,
+        doc: ptr::null(),
+    }
+}
+
+/// Adds the type to the module as `ProfiledFunction`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("ProfiledFunction", type_object(m.py())?)
+}
+
+/// A new `ProfiledFunction` calling `func`.
+pub(crate) fn new<'py>(
+    py: Python<'py>,
+    func: &Bound<'py, PyAny>,
+    state: State,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ty = type_object(py)?;
+    // SAFETY: tp_alloc of our type returns a zeroed, GC-tracked instance of `Object` size (or
+    // null with an exception set); every field is then set before anyone else sees it.
+    unsafe {
+        let alloc: ffi::allocfunc =
+            std::mem::transmute(ffi::PyType_GetSlot(ty.as_type_ptr(), ffi::Py_tp_alloc));
+        let slf = alloc(ty.as_type_ptr(), 0);
+        let slf = Bound::from_owned_ptr_or_err(py, slf)?;
+        let obj = slf.as_ptr().cast::<Object>();
+        (*obj).vectorcall = Some(vectorcall);
+        (*obj).func = func.clone().into_ptr();
+        (*obj).state = Box::into_raw(Box::new(state));
+        Ok(slf)
+    }
+}
