@@ -63,10 +63,15 @@ pub(crate) struct State {
 }
 
 /// `PyObject_Vectorcall`, where the interpreter exports it (3.11 on; it is an inline
-/// function in 3.9 and 3.10 headers and absent from their symbol tables).
+/// function in 3.9 and 3.10 headers and absent from their symbol tables). Setting
+/// `PERFCORE_PY_TUPLE_CALLS` in the environment forces the 3.9/3.10 path, so the tests can
+/// run it on any interpreter.
 fn object_vectorcall() -> Option<VectorcallFn> {
     static PTR: std::sync::OnceLock<Option<VectorcallFn>> = std::sync::OnceLock::new();
     *PTR.get_or_init(|| {
+        if std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some() {
+            return None;
+        }
         #[cfg(unix)]
         {
             // SAFETY: dlsym with RTLD_DEFAULT looks a name up in the loaded objects; the
