@@ -29,6 +29,27 @@ pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
     }
 }
 
+/// `os.register_at_fork(before=...)`: waits for snapshots in progress and holds the
+/// profilers' locks across `fork()`.
+#[pyfunction]
+fn _fork_prepare(py: Python<'_>) {
+    // Without the GIL: a snapshot that holds a lock may need it back to finish.
+    py.detach(perfcore::__private::fork_prepare);
+}
+
+/// `os.register_at_fork(after_in_parent=...)`: releases the locks.
+#[pyfunction]
+fn _fork_parent() {
+    perfcore::__private::fork_parent();
+}
+
+/// `os.register_at_fork(after_in_child=...)`: releases the locks and resets every profiler,
+/// so a worker reports only its own calls.
+#[pyfunction]
+fn _fork_child() {
+    perfcore::__private::fork_child();
+}
+
 /// Initialises the `perfcore._perfcore` extension module.
 #[pymodule]
 pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -45,5 +66,8 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::ProfileResult>()?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
+    m.add_function(wrap_pyfunction!(_fork_prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(_fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(_fork_child, m)?)?;
     Ok(())
 }

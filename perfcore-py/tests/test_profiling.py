@@ -8,6 +8,7 @@ import gc
 import inspect
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -482,3 +483,63 @@ def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     out = capsys.readouterr().out
     assert "parse" in out and "ms per call" in out
+
+
+def _worker(n: int) -> str:
+    p = perfcore.default_profiler()
+    f = p.profile(name="mp_work")(abs)
+    for i in range(n):
+        f(-i)
+    return p.snapshot().to_json()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # 3.12+: threads and fork
+def test_worker_process_snapshots_merge_exactly() -> None:
+    import multiprocessing
+
+    # Calls the parent made before forking must not reappear in the workers' snapshots.
+    _worker(7)
+    ctx = multiprocessing.get_context("fork")
+    # One task per worker process, so each snapshot holds exactly one task's calls.
+    with ctx.Pool(3, maxtasksperchild=1) as pool:
+        jsons = pool.map(_worker, [100, 200, 300], chunksize=1)
+    merged = perfcore.Snapshot.from_json(jsons[0])
+    for j in jsons[1:]:
+        merged = merged.merged(perfcore.Snapshot.from_json(j))
+    assert merged["mp_work"].count == 600
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # 3.12+: threads and fork
+def test_fork_while_another_thread_snapshots(p: PerformanceProfiler) -> None:
+    f = p.profile(name="forked")(lambda: None)
+    for _ in range(1000):
+        f()
+    stop = threading.Event()
+
+    def snapshot_forever() -> None:
+        while not stop.is_set():
+            p.snapshot()
+
+    t = threading.Thread(target=snapshot_forever)
+    t.start()
+    try:
+        for _ in range(20):
+            pid = os.fork()
+            if pid == 0:  # the child: clean, working state, no lock held
+                code = 1
+                signal.alarm(10)  # a deadlock kills the child instead of hanging the test
+                try:
+                    snap = p.snapshot()
+                    f()
+                    if snap.total_calls == 0 and p.snapshot()["forked"].count == 1:
+                        code = 0
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        stop.set()
+        t.join()
+    assert p.snapshot()["forked"].count == 1000

@@ -100,6 +100,10 @@ struct ReadmeDoctests;
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(loom))]
+    pub use crate::profiler::fork::{
+        child as fork_child, parent as fork_parent, prepare as fork_prepare,
+    };
     pub use crate::profiler::raw::{
         Frame, Outcome, close, close_resume, now, ns_since, open, record_resumable,
     };

@@ -52,6 +52,26 @@ impl<T> Mutex<T> {
     }
 }
 
+#[cfg(not(loom))]
+impl<T> Mutex<T> {
+    /// Locks and keeps the lock past this call (the `fork` protocol: locked before `fork()`,
+    /// released by [`Self::force_unlock`] in both processes after it).
+    pub(crate) fn lock_and_keep(&self) {
+        std::mem::forget(self.inner.lock());
+    }
+
+    /// Releases a lock taken by [`Self::lock_and_keep`].
+    ///
+    /// # Safety
+    /// The lock is held by a `lock_and_keep` of this thread (before `fork()`: in the child
+    /// this thread is the only one), and no guard of it is alive.
+    pub(crate) unsafe fn force_unlock(&self) {
+        // SAFETY: the caller's contract is parking_lot's: the mutex is locked and no guard
+        // will unlock it again.
+        unsafe { self.inner.force_unlock() }
+    }
+}
+
 /// Adds `v` to a counter that only one thread ever writes.
 ///
 /// A plain load and store, no read-modify-write: on x86 two `mov`s. Sound because the owning

@@ -18,6 +18,9 @@ profiler (the one Rust code in the same process records into too); make independ
 with ``PerformanceProfiler()``.
 """
 
+import os as _os
+
+from . import _perfcore
 from ._perfcore import (
     SCHEMA_VERSION,
     FunctionStats,
@@ -33,6 +36,15 @@ from ._perfcore import (
 )
 
 _default = default_profiler()
+
+# A forked child (multiprocessing, gunicorn workers) starts with clean, unlocked profilers:
+# it reports only its own calls, so worker snapshots merge without counting twice.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(
+        before=_perfcore._fork_prepare,
+        after_in_parent=_perfcore._fork_parent,
+        after_in_child=_perfcore._fork_child,
+    )
 
 #: Decorator on the default profiler: ``@perfcore.profile`` or ``@perfcore.profile(name=...)``.
 profile = _default.profile

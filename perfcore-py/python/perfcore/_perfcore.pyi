@@ -16,6 +16,9 @@ __all__ = [
     "Scope",
     "Snapshot",
     "__version__",
+    "_fork_child",
+    "_fork_parent",
+    "_fork_prepare",
     "clock_source",
     "default_profiler",
 ]
@@ -201,3 +204,6 @@ class ProfileResult:
 
 def clock_source() -> str: ...
 def default_profiler() -> PerformanceProfiler: ...
+def _fork_prepare() -> None: ...
+def _fork_parent() -> None: ...
+def _fork_child() -> None: ...

@@ -1,6 +1,8 @@
 //! The profiler: scopes, the process-wide default, snapshots and reset.
 
 pub(crate) mod callsite;
+#[cfg(not(loom))]
+pub(crate) mod fork;
 mod future;
 mod local;
 pub(crate) mod raw;
@@ -193,17 +195,18 @@ impl PerformanceProfiler {
         if is_global {
             GLOBAL_ENABLED.store(b.enabled, Ordering::Relaxed);
         }
-        Self {
-            inner: Arc::new(Inner {
-                id,
-                is_global,
-                enabled: AtomicBool::new(b.enabled),
-                epoch: AtomicU64::new(0),
-                max_depth: b.max_depth,
-                clock,
-                registry: Mutex::new(registry),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            id,
+            is_global,
+            enabled: AtomicBool::new(b.enabled),
+            epoch: AtomicU64::new(0),
+            max_depth: b.max_depth,
+            clock,
+            registry: Mutex::new(registry),
+        });
+        #[cfg(not(loom))]
+        fork::track(&inner);
+        Self { inner }
     }
 
     /// Opens a scope named `name`; it records one call when the returned guard drops.
