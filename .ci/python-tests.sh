@@ -72,6 +72,9 @@ print(f"perfcore {perfcore.__version__} from {pkg}")
 log "pytest"
 (cd "$scratch" && "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
 
+log "pytest again, on the Python 3.9/3.10 call paths (no PyObject_Vectorcall, no PyIter_Send)"
+(cd "$scratch" && PERFCORE_PY_TUPLE_CALLS=1 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
+
 log "mypy stubtest"
 (cd "$scratch" && "$PY" -m mypy.stubtest perfcore._perfcore)
 

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
+use crate::rawtype::{alloc_instance, drop_box, free_instance, interpreter_symbol, make_type};
 use crate::wrap::{Errors, Kind, ProfiledCoroutine, ProfiledGenerator, Run};
 
 /// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
@@ -69,26 +70,10 @@ pub(crate) struct State {
 fn object_vectorcall() -> Option<VectorcallFn> {
     static PTR: std::sync::OnceLock<Option<VectorcallFn>> = std::sync::OnceLock::new();
     *PTR.get_or_init(|| {
-        if std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some() {
-            return None;
-        }
-        #[cfg(unix)]
-        {
-            // SAFETY: dlsym with RTLD_DEFAULT looks a name up in the loaded objects; the
-            // name is a NUL-terminated literal. A non-null result is the interpreter's
-            // `PyObject_Vectorcall`, whose C signature `VectorcallFn` matches.
-            let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"PyObject_Vectorcall".as_ptr()) };
-            if sym.is_null() {
-                None
-            } else {
-                // SAFETY: see above; a function pointer and a data pointer have one size here.
-                Some(unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            None
-        }
+        let sym = interpreter_symbol(c"PyObject_Vectorcall");
+        // SAFETY: a non-null result is CPython's `PyObject_Vectorcall`, whose C signature
+        // `VectorcallFn` matches.
+        (!sym.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
     })
 }
 
@@ -97,7 +82,7 @@ fn object_vectorcall() -> Option<VectorcallFn> {
 ///
 /// # Safety
 /// The GIL is held; `args`, `nargsf` and `kwnames` are as a vectorcall received them.
-unsafe fn forward(
+pub(crate) unsafe fn forward(
     func: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
     nargsf: usize,
@@ -287,20 +272,14 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     // SAFETY: called once, when the last reference is gone: untrack, release the fields,
     // free the memory with the type's tp_free, then drop the instance's type reference.
     unsafe {
-        let ty = ffi::Py_TYPE(slf);
         ffi::PyObject_GC_UnTrack(slf.cast());
         let obj = slf.cast::<Object>();
         if !(*obj).weaklist.is_null() {
             ffi::PyObject_ClearWeakRefs(slf);
         }
         clear(slf);
-        let state = std::mem::replace(&mut (*obj).state, ptr::null_mut());
-        if !state.is_null() {
-            drop(Box::from_raw(state));
-        }
-        let free: ffi::freefunc = std::mem::transmute(ffi::PyType_GetSlot(ty, ffi::Py_tp_free));
-        free(slf.cast());
-        ffi::Py_DECREF(ty.cast());
+        drop_box(&raw mut (*obj).state);
+        free_instance(slf);
     }
 }
 
@@ -390,9 +369,7 @@ fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
                 | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR) as std::ffi::c_uint,
             slots: slots.as_mut_ptr(),
         }));
-        // SAFETY: the spec and everything it points to are 'static and well formed.
-        let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
-        Ok::<_, PyErr>(ty.cast_into::<PyType>()?.unbind())
+        make_type(py, spec)
     })
     .map(|t| t.bind(py))
 }
@@ -418,14 +395,10 @@ pub(crate) fn new<'py>(
     func: &Bound<'py, PyAny>,
     state: State,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let ty = type_object(py)?;
-    // SAFETY: tp_alloc of our type returns a zeroed, GC-tracked instance of `Object` size (or
-    // null with an exception set); every field is then set before anyone else sees it.
+    let slf = alloc_instance(type_object(py)?)?;
+    // SAFETY: a zeroed instance of our type, `Object`-sized; every field is set before anyone
+    // else sees it.
     unsafe {
-        let alloc: ffi::allocfunc =
-            std::mem::transmute(ffi::PyType_GetSlot(ty.as_type_ptr(), ffi::Py_tp_alloc));
-        let slf = alloc(ty.as_type_ptr(), 0);
-        let slf = Bound::from_owned_ptr_or_err(py, slf)?;
         let obj = slf.as_ptr().cast::<Object>();
         (*obj).vectorcall = Some(vectorcall);
         (*obj).func = func.clone().into_ptr();

@@ -13,7 +13,9 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 mod fastcall;
+mod fastscope;
 mod profiler;
+mod rawtype;
 mod stats;
 mod wrap;
 
@@ -56,7 +58,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add("SCHEMA_VERSION", perfcore::SCHEMA_VERSION)?;
     m.add_class::<profiler::Profiler>()?;
-    m.add_class::<profiler::Scope>()?;
+    fastscope::register(m)?;
     m.add_class::<profiler::Decorator>()?;
     fastcall::register(m)?;
     m.add_class::<wrap::ProfiledGenerator>()?;

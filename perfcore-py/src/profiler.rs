@@ -1,20 +1,18 @@
 //! `PerformanceProfiler` for Python: the decorator, scopes, `profile_function`, snapshots.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
-use perfcore::__private::{self as raw, Frame, Outcome};
 use perfcore::{Callsite, ProfileOptions};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
-use crate::fastcall;
 use crate::stats::{ProfileResult, Snapshot};
 use crate::to_py_err;
 use crate::wrap::{Errors, Kind};
+use crate::{fastcall, fastscope};
 
 /// The process-wide callsite of a Python function or scope: interned, so decorating the same
 /// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
@@ -234,11 +232,7 @@ impl Profiler {
         if text.is_empty() {
             return Err(PyValueError::new_err("scope name must not be empty"));
         }
-        let scope = Bound::new(
-            py,
-            Scope { profiler: self.inner.clone(), callsite: callsite(&text, "", "", 0) },
-        )?
-        .into_any();
+        let scope = fastscope::new(py, self.inner.clone(), callsite(&text, "", "", 0))?;
         scopes.set_item(name, &scope)?;
         Ok(scope)
     }
@@ -366,74 +360,6 @@ pub struct Decorator {
 impl Decorator {
     fn __call__(&self, py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap(py, &self.profiler.get().inner, func, self.name.as_deref(), self.errors.bind(py))
-    }
-}
-
-thread_local! {
-    /// The frames this thread's open `with scope` blocks opened, innermost last, with the
-    /// scope each belongs to (`None`: profiling was off, nothing to close).
-    static OPEN: RefCell<Vec<(usize, Option<Frame>)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `with profiler.scope("name"):` — times the block as one call of `name`. An exception
-/// leaving the block counts as an error (a `KeyboardInterrupt` or other non-`Exception`, as
-/// cancelled) and is not swallowed.
-#[pyclass(module = "perfcore._perfcore", frozen)]
-pub struct Scope {
-    profiler: perfcore::PerformanceProfiler,
-    callsite: &'static Callsite,
-}
-
-#[pymethods]
-impl Scope {
-    fn __enter__(&self) {
-        let frame = raw::open(&self.profiler, self.callsite);
-        let id = std::ptr::from_ref(self.callsite) as usize;
-        let _ = OPEN.try_with(|open| open.borrow_mut().push((id, frame)));
-    }
-
-    #[pyo3(signature = (exc_type, _exc = None, _tb = None))]
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        exc_type: Option<&Bound<'_, PyAny>>,
-        _exc: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
-    ) -> bool {
-        let id = std::ptr::from_ref(self.callsite) as usize;
-        let frame = OPEN
-            .try_with(|open| {
-                let mut open = open.borrow_mut();
-                let at = open.iter().rposition(|(s, _)| *s == id)?;
-                open.remove(at).1
-            })
-            .ok()
-            .flatten();
-        if let Some(frame) = frame {
-            let outcome = match exc_type {
-                None => Outcome::Ok,
-                Some(t) if t.is_none() => Outcome::Ok,
-                Some(t) => {
-                    let exception = py.get_type::<pyo3::exceptions::PyException>();
-                    let is_exception = t
-                        .cast::<PyType>()
-                        .is_ok_and(|t| t.is_subclass(&exception).unwrap_or(false));
-                    if is_exception { Outcome::Failed } else { Outcome::Cancelled }
-                }
-            };
-            raw::close(&self.profiler, frame, outcome);
-        }
-        false
-    }
-
-    /// The scope's name.
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.callsite.name()
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<scope {:?}>", self.callsite.name())
     }
 }
 

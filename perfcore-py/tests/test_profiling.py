@@ -543,3 +543,81 @@ def test_fork_while_another_thread_snapshots(p: PerformanceProfiler) -> None:
         stop.set()
         t.join()
     assert p.snapshot()["forked"].count == 1000
+
+
+def test_scopes_follow_their_task_across_awaits(p: PerformanceProfiler) -> None:
+    # Two tasks interleave on one thread inside the same scope: each block is one call, timed
+    # from its own enter to its own exit, though the other task ran in between.
+    order: list[str] = []
+
+    async def job(name: str, delay: float) -> None:
+        with p.scope("io"):
+            order.append(f"{name} in")
+            await asyncio.sleep(delay)
+            order.append(f"{name} out")
+
+    @p.profile(name="handler")
+    async def handler() -> None:
+        with p.scope("inner"):
+            await asyncio.sleep(0.002)
+
+    async def main() -> None:
+        await asyncio.gather(job("a", 0.02), job("b", 0.005), handler())
+
+    asyncio.run(main())
+    assert order == ["a in", "b in", "b out", "a out"]
+    snap = p.snapshot()
+    io = snap["io"]
+    assert (io.count, io.errors) == (2, 0)
+    assert io.min_ns >= 4_000_000 and io.max_ns >= 19_000_000
+    assert snap["inner"].count == 1 and snap["inner"].total_ns >= 1_500_000
+    inner_node = [n for n in p.snapshot().functions if n.name == "inner"]
+    assert len(inner_node) == 1
+
+
+def test_scope_errors_inside_event_loop(p: PerformanceProfiler) -> None:
+    async def main() -> None:
+        with pytest.raises(KeyError):
+            with p.scope("failing"):
+                await asyncio.sleep(0)
+                raise KeyError("k")
+        with p.scope("sync_inside_loop"):
+            pass
+
+    asyncio.run(main())
+    snap = p.snapshot()
+    assert (snap["failing"].count, snap["failing"].errors) == (1, 1)
+    assert snap["sync_inside_loop"].count == 1
+
+
+def test_scope_entered_outside_the_loop_closes_inside_it(p: PerformanceProfiler) -> None:
+    with p.scope("outer"):
+        async def main() -> None:
+            with p.scope("outer"):
+                await asyncio.sleep(0)
+
+        asyncio.run(main())
+    assert p.snapshot()["outer"].count == 2
+
+
+def test_return_values_survive_the_wrappers(p: PerformanceProfiler) -> None:
+    # A coroutine or generator returning a tuple (or None) hands back exactly that value.
+    @p.profile(name="co_tuple")
+    async def co_tuple() -> tuple[int, int]:
+        await asyncio.sleep(0)
+        return (1, 2)
+
+    @p.profile(name="gen_tuple")
+    def gen_tuple():  # type: ignore[no-untyped-def]
+        yield 0
+        return (3, 4)
+
+    def outer():  # type: ignore[no-untyped-def]
+        return (yield from gen_tuple())
+
+    assert asyncio.run(co_tuple()) == (1, 2)
+    g = outer()
+    next(g)
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == (3, 4)

@@ -15,6 +15,7 @@ __all__ = [
     "ProfiledGenerator",
     "Scope",
     "Snapshot",
+    "_AsyncBlock",
     "__version__",
     "_fork_child",
     "_fork_parent",
@@ -64,9 +65,12 @@ class Decorator:
 @final
 class Scope:
     def __enter__(self) -> None: ...
-    def __exit__(self, exc_type: object, _exc: object = None, _tb: object = None) -> bool: ...
+    def __exit__(self, exc_type: object, exc: object = None, tb: object = None, /) -> bool: ...
     @property
     def name(self) -> str: ...
+
+@final
+class _AsyncBlock: ...
 
 @final
 class ProfiledFunction:

@@ -1,0 +1,348 @@
+//! `Scope`, the context manager `profiler.scope(name)` returns, as a hand-built type: a PyO3
+//! class's `__exit__` on an abi3-py39 build goes through `METH_VARARGS` (an argument tuple)
+//! and PyO3's argument parsing, which cost more than the profiling itself.
+//!
+//! Where a scope is opened decides how it is timed:
+//! - No asyncio event loop running on the thread: the block opens a frame on the thread's
+//!   stack like any Rust scope (calls inside it are its children, self time excludes them).
+//! - Inside a running event loop: the block may span `await`s while other tasks run on the
+//!   thread, so it must follow its task, not the thread. Its start is kept in a context
+//!   variable, which asyncio gives each task its own copy of; on exit one call is recorded
+//!   with the block's wall time, under whatever scope encloses the exit (the `@profile`d
+//!   coroutine, when there is one). Calls inside the block are then not its children.
+
+use std::cell::RefCell;
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ptr;
+
+use perfcore::__private::{self as raw, Frame, Outcome};
+use perfcore::{Callsite, PerformanceProfiler};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+use crate::rawtype::{alloc_instance, drop_box, free_instance, make_type};
+
+// Exported by every CPython from 3.7 (outside the limited API; see fastcall.rs).
+unsafe extern "C" {
+    fn PyContextVar_New(name: *const c_char, default: *mut ffi::PyObject) -> *mut ffi::PyObject;
+    fn PyContextVar_Get(
+        var: *mut ffi::PyObject,
+        default: *mut ffi::PyObject,
+        value: *mut *mut ffi::PyObject,
+    ) -> c_int;
+    fn PyContextVar_Set(var: *mut ffi::PyObject, value: *mut ffi::PyObject) -> *mut ffi::PyObject;
+}
+
+/// `METH_FASTCALL`: in every CPython from 3.7, in the limited API from 3.10.
+const METH_FASTCALL: c_int = 0x0080;
+
+#[repr(C)]
+struct Object {
+    base: ffi::PyObject,
+    /// Owned; freed in `dealloc`.
+    state: *mut State,
+}
+
+struct State {
+    profiler: PerformanceProfiler,
+    callsite: &'static Callsite,
+}
+
+thread_local! {
+    /// Frames of the blocks open on this thread outside event loops, innermost last, with
+    /// the callsite each belongs to (`None`: profiling was off, nothing to close).
+    static OPEN: RefCell<Vec<(usize, Option<Frame>)>> = const { RefCell::new(Vec::new()) };
+    /// Blocks entered inside an event loop on this thread and not exited yet. While it is 0
+    /// (always, in code without asyncio), `__exit__` need not ask whether a loop runs.
+    static ASYNC_OPEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A block open inside an event loop: a link of the task's chain of open blocks.
+#[pyclass(module = "perfcore._perfcore", name = "_AsyncBlock", frozen)]
+pub(crate) struct AsyncBlock {
+    callsite: usize,
+    start_raw: u64,
+    outer: Option<Py<AsyncBlock>>,
+}
+
+/// The globals the hot path needs: the context variable and asyncio's running-loop getter.
+struct Globals {
+    var: Py<PyAny>,
+    get_running_loop: Option<Py<PyAny>>,
+}
+
+fn globals(py: Python<'_>) -> PyResult<&Globals> {
+    static G: PyOnceLock<Globals> = PyOnceLock::new();
+    G.get_or_try_init(py, || {
+        // SAFETY: a NUL-terminated name and a null default; returns a new reference or null.
+        let var = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                PyContextVar_New(c"perfcore_open_blocks".as_ptr(), ptr::null_mut()),
+            )?
+        };
+        // The C accelerator's getter when present (CPython's), else the Python one.
+        let get_running_loop = py
+            .import("asyncio.events")
+            .and_then(|m| m.getattr("_get_running_loop"))
+            .ok()
+            .map(Bound::unbind);
+        Ok::<_, PyErr>(Globals { var: var.unbind(), get_running_loop })
+    })
+}
+
+/// Whether an asyncio event loop runs on this thread (an error reads as no).
+fn in_event_loop(py: Python<'_>, g: &Globals) -> bool {
+    let Some(f) = &g.get_running_loop else { return false };
+    // SAFETY: the GIL is held; a call with no arguments passes an empty argument array.
+    let lp = unsafe { crate::fastcall::forward(f.as_ptr(), ptr::null(), 0, ptr::null_mut()) };
+    if lp.is_null() {
+        // SAFETY: the GIL is held; the call failed, so an exception is pending.
+        drop(PyErr::fetch(py));
+        return false;
+    }
+    // SAFETY: `lp` is a new reference.
+    let lp = unsafe { Bound::from_owned_ptr(py, lp) };
+    !lp.is_none()
+}
+
+fn state(slf: *mut ffi::PyObject) -> &'static State {
+    // SAFETY: `slf` is a live instance of our type (CPython passes one); `state` is set at
+    // creation and lives until dealloc, after which no method can run on it.
+    unsafe { &*(*slf.cast::<Object>()).state }
+}
+
+/// Reads the task's chain of open blocks (a new reference, or None).
+fn current_chain<'py>(py: Python<'py>, g: &Globals) -> PyResult<Option<Bound<'py, AsyncBlock>>> {
+    let mut value = ptr::null_mut();
+    // SAFETY: `var` is a context variable; `value` receives a new reference or null.
+    if unsafe { PyContextVar_Get(g.var.as_ptr(), ptr::null_mut(), &mut value) } < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    if value.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: `value` is a new reference.
+    let obj = unsafe { Bound::from_owned_ptr(py, value) };
+    Ok(obj.cast_into::<AsyncBlock>().ok())
+}
+
+fn set_chain(py: Python<'_>, g: &Globals, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    // SAFETY: `var` is a context variable, `value` a live object; the token returned is a
+    // new reference we do not need.
+    let token = unsafe { PyContextVar_Set(g.var.as_ptr(), value.as_ptr()) };
+    // SAFETY: a new reference or null with an exception set.
+    unsafe { Bound::from_owned_ptr_or_err(py, token) }.map(drop)
+}
+
+fn enter(py: Python<'_>, st: &State) -> PyResult<()> {
+    let g = globals(py)?;
+    let id = std::ptr::from_ref(st.callsite) as usize;
+    if in_event_loop(py, g) {
+        let outer = current_chain(py, g)?.map(Bound::unbind);
+        let block = AsyncBlock { callsite: id, start_raw: raw::now(&st.profiler), outer };
+        set_chain(py, g, Bound::new(py, block)?.as_any())?;
+        let _ = ASYNC_OPEN.try_with(|n| n.set(n.get() + 1));
+        return Ok(());
+    }
+    let frame = raw::open(&st.profiler, st.callsite);
+    let _ = OPEN.try_with(|open| open.borrow_mut().push((id, frame)));
+    Ok(())
+}
+
+fn exit(py: Python<'_>, st: &State, exc_type: *mut ffi::PyObject) -> PyResult<()> {
+    // SAFETY: `exc_type` is null or a live object (an argument of `__exit__`), and the GIL
+    // is held; Py_None and PyExc_Exception are the interpreter's singletons.
+    let outcome = unsafe {
+        if exc_type.is_null() || exc_type == ffi::Py_None() {
+            Outcome::Ok
+        } else if ffi::PyErr_GivenExceptionMatches(exc_type, ffi::PyExc_Exception) != 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Cancelled
+        }
+    };
+    let id = std::ptr::from_ref(st.callsite) as usize;
+    let async_open = ASYNC_OPEN.try_with(std::cell::Cell::get).unwrap_or(0);
+    let g = if async_open > 0 { Some(globals(py)?) } else { None };
+    if let Some(g) = g.filter(|g| in_event_loop(py, g)) {
+        // The innermost open block of this scope in this task, and the chain outside it.
+        let mut link = current_chain(py, g)?;
+        while let Some(block) = link {
+            let b = block.get();
+            if b.callsite == id {
+                let outer = match &b.outer {
+                    Some(o) => o.bind(py).clone().into_any(),
+                    None => py.None().into_bound(py),
+                };
+                set_chain(py, g, &outer)?;
+                let _ = ASYNC_OPEN.try_with(|n| n.set(n.get().saturating_sub(1)));
+                let wall = raw::ns_since(&st.profiler, b.start_raw);
+                raw::record_resumable(&st.profiler, st.callsite, wall, wall, 0, outcome);
+                return Ok(());
+            }
+            link = b.outer.as_ref().map(|o| o.bind(py).clone());
+        }
+        // Not found: the block was entered before the loop started; close it below.
+    }
+    let frame = OPEN
+        .try_with(|open| {
+            let mut open = open.borrow_mut();
+            let at = open.iter().rposition(|(s, _)| *s == id)?;
+            open.remove(at).1
+        })
+        .ok()
+        .flatten();
+    if let Some(frame) = frame {
+        raw::close(&st.profiler, frame, outcome);
+    }
+    Ok(())
+}
+
+/// Restores `r`'s error as the pending exception; returns what the C API expects.
+fn to_c(py: Python<'_>, r: PyResult<*mut ffi::PyObject>) -> *mut ffi::PyObject {
+    match r {
+        Ok(p) => p,
+        Err(e) => {
+            e.restore(py);
+            ptr::null_mut()
+        }
+    }
+}
+
+unsafe extern "C" fn enter_c(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls methods with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    to_c(py, enter(py, state(slf)).map(|()| py.None().into_ptr()))
+}
+
+unsafe extern "C" fn exit_c(
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls methods with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    // SAFETY: a METH_FASTCALL method gets `nargs` valid arguments at `args`.
+    let exc_type = if nargs >= 1 { unsafe { *args } } else { ptr::null_mut() };
+    // Never swallow the exception: return False.
+    to_c(
+        py,
+        exit(py, state(slf), exc_type)
+            .map(|()| pyo3::types::PyBool::new(py, false).to_owned().into_any().into_ptr()),
+    )
+}
+
+unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
+    // SAFETY: called once, when the last reference is gone: drop the state, then free.
+    unsafe {
+        drop_box(&raw mut (*slf.cast::<Object>()).state);
+        free_instance(slf);
+    }
+}
+
+unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls slots with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let text = format!("<perfcore scope {:?}>", state(slf).callsite.name());
+    pyo3::types::PyString::new(py, &text).into_ptr()
+}
+
+unsafe extern "C" fn get_name(slf: *mut ffi::PyObject, _: *mut c_void) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls getters with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    pyo3::types::PyString::new(py, state(slf).callsite.name()).into_ptr()
+}
+
+const DOC: &CStr = c"with profiler.scope(\"name\"): times the block as one call of name. An \
+exception leaving the block counts as an error (a KeyboardInterrupt or other non-Exception, \
+as cancelled) and is not swallowed.";
+
+fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    TYPE.get_or_try_init(py, || {
+        // SAFETY: CPython calls each method through the signature its flags name, and a
+        // function pointer's size does not depend on its signature.
+        let exit_ptr = unsafe {
+            std::mem::transmute::<
+                unsafe extern "C" fn(
+                    *mut ffi::PyObject,
+                    *const *mut ffi::PyObject,
+                    ffi::Py_ssize_t,
+                ) -> *mut ffi::PyObject,
+                ffi::PyCFunction,
+            >(exit_c)
+        };
+        let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
+            ffi::PyMethodDef {
+                ml_name: c"__enter__".as_ptr(),
+                ml_meth: ffi::PyMethodDefPointer { PyCFunction: enter_c },
+                ml_flags: ffi::METH_NOARGS,
+                ml_doc: c"__enter__($self, /)\n--\n\nOpens the block.".as_ptr(),
+            },
+            ffi::PyMethodDef {
+                ml_name: c"__exit__".as_ptr(),
+                ml_meth: ffi::PyMethodDefPointer { PyCFunction: exit_ptr },
+                ml_flags: METH_FASTCALL,
+                ml_doc:
+                    c"__exit__($self, exc_type, exc=None, tb=None, /)\n--\n\nCloses the block; \
+never swallows the exception."
+                        .as_ptr(),
+            },
+            ffi::PyMethodDef::zeroed(),
+        ]));
+        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+            ffi::PyGetSetDef {
+                name: c"name".as_ptr(),
+                get: Some(get_name),
+                set: None,
+                doc: c"The scope's name.".as_ptr(),
+                closure: ptr::null_mut(),
+            },
+            // SAFETY: an all-zero PyGetSetDef is the array's terminator.
+            unsafe { std::mem::zeroed() },
+        ]));
+        let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
+        let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+            slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+            slot(ffi::Py_tp_repr, repr as *mut c_void),
+            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
+            slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
+            slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
+            slot(0, ptr::null_mut()),
+        ]));
+        let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
+            name: c"perfcore._perfcore.Scope".as_ptr(),
+            basicsize: std::mem::size_of::<Object>() as c_int,
+            itemsize: 0,
+            flags: ffi::Py_TPFLAGS_DEFAULT as std::ffi::c_uint,
+            slots: slots.as_mut_ptr(),
+        }));
+        make_type(py, spec)
+    })
+    .map(|t| t.bind(py))
+}
+
+/// Adds the type to the module as `Scope`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<AsyncBlock>()?;
+    m.add("Scope", type_object(m.py())?)
+}
+
+/// A new scope object of `callsite` on `profiler`.
+pub(crate) fn new<'py>(
+    py: Python<'py>,
+    profiler: PerformanceProfiler,
+    callsite: &'static Callsite,
+) -> PyResult<Bound<'py, PyAny>> {
+    let slf = alloc_instance(type_object(py)?)?;
+    // SAFETY: a zeroed instance of our type, `Object`-sized; `state` is set before anyone
+    // else sees the object.
+    unsafe {
+        (*slf.as_ptr().cast::<Object>()).state =
+            Box::into_raw(Box::new(State { profiler, callsite }));
+        Ok(slf)
+    }
+}

@@ -1,0 +1,78 @@
+//! What the hand-built types (`fastcall`, `fastscope`) and the fast resume path share:
+//! interpreter symbols looked up at run time, and allocating and freeing instances.
+
+use std::ffi::{CStr, c_void};
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// The address of `name` in the running interpreter, or null where it does not export it
+/// (functions that are inline in older versions' headers) or where `PERFCORE_PY_TUPLE_CALLS`
+/// is set, which makes the tests run the paths of Python 3.9 on any version.
+pub(crate) fn interpreter_symbol(name: &CStr) -> *mut c_void {
+    if std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some() {
+        return std::ptr::null_mut();
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: dlsym with RTLD_DEFAULT searches the loaded objects for a NUL-terminated
+        // name; it only reads.
+        unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = name;
+        std::ptr::null_mut()
+    }
+}
+
+/// Makes a type from a spec whose every pointer is 'static.
+pub(crate) fn make_type(
+    py: Python<'_>,
+    spec: &'static mut ffi::PyType_Spec,
+) -> PyResult<Py<PyType>> {
+    // SAFETY: the spec and all it points to live for the rest of the process.
+    let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
+    Ok(ty.cast_into::<PyType>()?.unbind())
+}
+
+/// A new, zeroed instance of `ty` (tracked by the GC if the type has it).
+pub(crate) fn alloc_instance<'py>(ty: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: every type has a tp_alloc slot with this signature; it returns a new
+    // reference or null with an exception set.
+    unsafe {
+        let alloc: ffi::allocfunc =
+            std::mem::transmute(ffi::PyType_GetSlot(ty.as_type_ptr(), ffi::Py_tp_alloc));
+        Bound::from_owned_ptr_or_err(ty.py(), alloc(ty.as_type_ptr(), 0))
+    }
+}
+
+/// Drops the boxed value `*field` points to (if any) and nulls the field.
+///
+/// # Safety
+/// `*field` is null or came from `Box::into_raw` and is not used elsewhere.
+pub(crate) unsafe fn drop_box<T>(field: *mut *mut T) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let p = std::mem::replace(&mut *field, std::ptr::null_mut());
+        if !p.is_null() {
+            drop(Box::from_raw(p));
+        }
+    }
+}
+
+/// The end of a `tp_dealloc`: frees the memory with the type's `tp_free` and releases the
+/// instance's reference to its (heap) type.
+///
+/// # Safety
+/// `slf` is an instance whose fields were already released; it is not used afterwards.
+pub(crate) unsafe fn free_instance(slf: *mut ffi::PyObject) {
+    // SAFETY: the caller's contract; every type has a tp_free slot with this signature.
+    unsafe {
+        let ty = ffi::Py_TYPE(slf);
+        let free: ffi::freefunc = std::mem::transmute(ffi::PyType_GetSlot(ty, ffi::Py_tp_free));
+        free(slf.cast());
+        ffi::Py_DECREF(ty.cast());
+    }
+}
