@@ -19,7 +19,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::rawtype::{alloc_instance, drop_box, free_instance, interpreter_symbol, make_type};
-use crate::wrap::{Errors, Kind, ProfiledCoroutine, ProfiledGenerator, Run};
+use crate::wrap::{Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Run};
 
 /// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
 /// the limited API from 3.12, which is why pyo3-ffi hides it from an abi3-py39 build).
@@ -158,6 +158,9 @@ fn wrap_result(py: Python<'_>, st: &State, result: *mut ffi::PyObject) -> *mut f
     let run = Run::new(st.profiler.clone(), st.callsite, st.errors.clone_ref(py));
     let made = match st.kind {
         Kind::Generator => Bound::new(py, ProfiledGenerator::new(inner, run)).map(Bound::into_any),
+        Kind::AsyncGenerator => {
+            Bound::new(py, ProfiledAsyncGenerator::new(inner, run)).map(Bound::into_any)
+        }
         _ => Bound::new(py, ProfiledCoroutine::new(inner, run)).map(Bound::into_any),
     };
     match made {

@@ -63,6 +63,8 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fastcall::register(m)?;
     m.add_class::<wrap::ProfiledGenerator>()?;
     m.add_class::<wrap::ProfiledCoroutine>()?;
+    m.add_class::<wrap::ProfiledAsyncGenerator>()?;
+    m.add_class::<wrap::ProfiledAsyncStep>()?;
     m.add_class::<stats::Snapshot>()?;
     m.add_class::<stats::FunctionStats>()?;
     m.add_class::<stats::ProfileResult>()?;

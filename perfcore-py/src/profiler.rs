@@ -79,10 +79,7 @@ fn kind_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Kind> {
     if is(intern!(py, "iscoroutinefunction"))? {
         Ok(Kind::Coroutine)
     } else if is(intern!(py, "isasyncgenfunction"))? {
-        Err(PyTypeError::new_err(
-            "profile() does not support async generator functions yet; profile the code that \
-             consumes them, or use `with profiler.scope(...)` inside",
-        ))
+        Ok(Kind::AsyncGenerator)
     } else if is(intern!(py, "isgeneratorfunction"))? {
         Ok(Kind::Generator)
     } else {

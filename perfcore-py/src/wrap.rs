@@ -53,6 +53,8 @@ pub(crate) enum Kind {
     Generator,
     /// A call is the coroutine's life, from first `send()` to its result.
     Coroutine,
+    /// A call is the async generator's life, from its first step to exhaustion.
+    AsyncGenerator,
 }
 
 /// `PyIter_Send`, where the interpreter has it (3.10 on): resumes a generator or coroutine
@@ -131,6 +133,18 @@ impl Run {
         end: &Bound<'py, pyo3::types::PyType>,
         f: impl FnOnce() -> PyResult<T>,
     ) -> PyResult<T> {
+        self.resume_step(py, end, None, f)
+    }
+
+    /// [`Self::resume`] where an exception of class `step_done` ends only this step (an
+    /// async generator's `__anext__` awaitable finishing with StopIteration: an item).
+    fn resume_step<'py, T>(
+        &mut self,
+        py: Python<'py>,
+        end: &Bound<'py, pyo3::types::PyType>,
+        step_done: Option<&Bound<'py, pyo3::types::PyType>>,
+        f: impl FnOnce() -> PyResult<T>,
+    ) -> PyResult<T> {
         if self.done {
             return f();
         }
@@ -143,7 +157,9 @@ impl Run {
             self.busy_ns += busy;
             self.child_ns += child;
         }
-        if let Err(e) = &out {
+        if let Err(e) = &out
+            && !step_done.is_some_and(|t| e.is_instance(py, t))
+        {
             let outcome =
                 if e.is_instance(py, end) { Outcome::Ok } else { self.errors.outcome(py, e) };
             self.finish(outcome);
@@ -296,5 +312,113 @@ impl ProfiledCoroutine {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+    }
+}
+
+/// An async generator returned by a `@profile`d `async def` with `yield`. One call is the
+/// generator's life, from its first step to exhaustion; each resumption inside an
+/// `__anext__`/`asend`/`athrow` awaitable is busy time. Closed or dropped unfinished: recorded
+/// as cancelled.
+#[pyclass(module = "perfcore._perfcore")]
+pub struct ProfiledAsyncGenerator {
+    inner: Py<PyAny>,
+    run: Run,
+}
+
+impl ProfiledAsyncGenerator {
+    pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
+        Self { inner, run }
+    }
+}
+
+/// Wraps the awaitable `method(*args)` of the inner async generator returns.
+fn step<'py>(
+    slf: &Bound<'py, ProfiledAsyncGenerator>,
+    method: &Bound<'py, pyo3::types::PyString>,
+    args: impl pyo3::call::PyCallArgs<'py>,
+) -> PyResult<ProfiledAsyncStep> {
+    let awaitable = slf.borrow().inner.bind(slf.py()).call_method1(method, args)?;
+    Ok(ProfiledAsyncStep { owner: slf.clone().unbind(), awaitable: awaitable.unbind() })
+}
+
+#[pymethods]
+impl ProfiledAsyncGenerator {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__(slf: &Bound<'_, Self>) -> PyResult<ProfiledAsyncStep> {
+        step(slf, intern!(slf.py(), "__anext__"), ())
+    }
+
+    fn asend(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<ProfiledAsyncStep> {
+        step(slf, intern!(slf.py(), "asend"), (value,))
+    }
+
+    #[pyo3(signature = (*args))]
+    fn athrow(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>) -> PyResult<ProfiledAsyncStep> {
+        step(slf, intern!(slf.py(), "athrow"), args)
+    }
+
+    /// Closes the generator (an awaitable); one closed before it was exhausted is recorded as
+    /// cancelled.
+    fn aclose<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let out = self.inner.bind(py).call_method0(intern!(py, "aclose"));
+        self.run.finish(Outcome::Cancelled);
+        out
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+    }
+}
+
+/// One step of a profiled async generator: the awaitable `__anext__`, `asend` or `athrow`
+/// returns. Its resumptions are the generator's busy time.
+#[pyclass(module = "perfcore._perfcore")]
+pub struct ProfiledAsyncStep {
+    owner: Py<ProfiledAsyncGenerator>,
+    awaitable: Py<PyAny>,
+}
+
+impl ProfiledAsyncStep {
+    fn resume<'py>(
+        &self,
+        py: Python<'py>,
+        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let awaitable = self.awaitable.bind(py).clone();
+        let end = py.get_type::<pyo3::exceptions::PyStopAsyncIteration>();
+        let item = py.get_type::<PyStopIteration>();
+        let mut owner = self.owner.bind(py).try_borrow_mut()?;
+        owner.run.resume_step(py, &end, Some(&item), || f(&awaitable))
+    }
+}
+
+#[pymethods]
+impl ProfiledAsyncStep {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.resume(py, |a| send(a, &py.None().into_bound(py)))
+    }
+
+    fn send<'py>(&self, py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.resume(py, |a| send(a, &value))
+    }
+
+    #[pyo3(signature = (*args))]
+    fn throw<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        self.resume(py, |a| a.call_method1(intern!(py, "throw"), args))
+    }
+
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.awaitable.bind(py).call_method0(intern!(py, "close"))
     }
 }

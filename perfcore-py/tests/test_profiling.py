@@ -621,3 +621,31 @@ def test_return_values_survive_the_wrappers(p: PerformanceProfiler) -> None:
     with pytest.raises(StopIteration) as stop:
         next(g)
     assert stop.value.value == (3, 4)
+
+
+def test_async_generators_exhausted_abandoned_and_failing(p: PerformanceProfiler) -> None:
+    @p.profile(name="agen")
+    async def agen(n: int, fail: bool = False):  # type: ignore[no-untyped-def]
+        for i in range(n):
+            await asyncio.sleep(0.001)
+            yield i
+        if fail:
+            raise ValueError("late")
+
+    async def main() -> None:
+        assert [x async for x in agen(3)] == [0, 1, 2]
+        g = agen(10)
+        assert await g.__anext__() == 0
+        await g.aclose()
+        with pytest.raises(ValueError, match="late"):
+            async for _ in agen(1, fail=True):
+                pass
+        s = agen(2)
+        assert await s.asend(None) == 0
+
+    asyncio.run(main())
+    gc.collect()
+    f = p.snapshot()["agen"]
+    assert (f.count, f.errors, f.cancelled) == (4, 1, 2)
+    assert 0 < f.busy_ns <= f.total_ns
+    assert f.total_ns >= 5 * 1_000_000
