@@ -19,7 +19,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::rawtype::{alloc_instance, drop_box, free_instance, interpreter_symbol, make_type};
-use crate::wrap::{Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Run};
+use crate::wrap::{
+    Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Run,
+};
 
 /// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
 /// the limited API from 3.12, which is why pyo3-ffi hides it from an abi3-py39 build).
@@ -407,5 +409,26 @@ pub(crate) fn new<'py>(
         (*obj).func = func.clone().into_ptr();
         (*obj).state = Box::into_raw(Box::new(state));
         Ok(slf)
+    }
+}
+
+/// The function a `ProfiledFunction` wraps, its callsite and kind; `None` for anything else.
+pub(crate) fn unwrap<'py>(
+    obj: &Bound<'py, PyAny>,
+) -> Option<(Bound<'py, PyAny>, &'static Callsite, Kind)> {
+    let ty = type_object(obj.py()).ok()?;
+    if !obj.get_type().is(ty) {
+        return None;
+    }
+    // SAFETY: `obj` is an instance of our type, alive while borrowed; its fields are set at
+    // creation (`func` may be null only after a GC clear, checked).
+    unsafe {
+        let o = obj.as_ptr().cast::<Object>();
+        let st = (*o).state.as_ref()?;
+        let func = (*o).func;
+        if func.is_null() {
+            return None;
+        }
+        Some((Bound::from_borrowed_ptr(obj.py(), func), st.callsite, st.kind))
     }
 }

@@ -262,11 +262,33 @@ impl Profiler {
             ))
         })?;
         let options = ProfileOptions::new(iterations).warmup_fraction(warmup).map_err(to_py_err)?;
-        let name = name.unwrap_or_else(|| describe(py, func).0);
+        // A function decorated with @profile: run the function itself, recorded under its
+        // callsite, so each run counts once, in the same entry as its ordinary calls.
+        let (func, decorated) = match fastcall::unwrap(func) {
+            Some((inner, cs, Kind::Plain)) => (inner, Some(cs)),
+            Some(_) => return Err(not_sync()),
+            None => (func.clone(), None),
+        };
+        if kind_of(py, &func)? != Kind::Plain {
+            return Err(not_sync());
+        }
+        let cs = match (name, decorated) {
+            (None, Some(cs)) => cs,
+            (name, _) => {
+                let (qualname, module, file, line) = describe(py, &func);
+                let name = name.unwrap_or(qualname);
+                if name.is_empty() {
+                    return Err(PyValueError::new_err(
+                        "profile_function(name=...) must not be empty",
+                    ));
+                }
+                callsite(&name, &module, &file, line)
+            }
+        };
         let tracemalloc = if memory { Some(Tracemalloc::start(py)?) } else { None };
         let run = self
             .inner
-            .try_profile_function_with(&name, options, || func.call(args, kwargs).map(drop))
+            .try_profile_callsite_with(cs, options, || func.call(args, kwargs).map(drop))
             .map_err(to_py_err);
         let memory = match tracemalloc {
             Some(t) => Some(t.stop(py)?),
@@ -312,6 +334,13 @@ impl Profiler {
             self.inner.max_depth()
         )
     }
+}
+
+fn not_sync() -> PyErr {
+    PyTypeError::new_err(
+        "profile_function() times synchronous functions; for a coroutine, generator or async \
+         generator function, decorate it with @profile and run it as usual",
+    )
 }
 
 /// tracemalloc around `profile_function`'s runs: started here if it was not tracing already.

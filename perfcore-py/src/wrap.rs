@@ -414,7 +414,11 @@ impl ProfiledAsyncStep {
     }
 
     #[pyo3(signature = (*args))]
-    fn throw<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn throw<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.resume(py, |a| a.call_method1(intern!(py, "throw"), args))
     }
 

@@ -649,3 +649,30 @@ def test_async_generators_exhausted_abandoned_and_failing(p: PerformanceProfiler
     assert (f.count, f.errors, f.cancelled) == (4, 1, 2)
     assert 0 < f.busy_ns <= f.total_ns
     assert f.total_ns >= 5 * 1_000_000
+
+
+def test_profile_function_on_a_decorated_function_counts_each_run_once(
+    p: PerformanceProfiler,
+) -> None:
+    @p.profile(name="decorated")
+    def decorated(x: int) -> int:
+        return x * 2
+
+    decorated(1)
+    r = p.profile_function(decorated, 50, 3, warmup=0.0)
+    assert r.name == "decorated"
+    snap = p.snapshot()
+    assert [f.name for f in snap.functions].count("decorated") == 1
+    assert snap["decorated"].count == 51
+
+
+def test_profile_function_rejects_async_functions(p: PerformanceProfiler) -> None:
+    async def co() -> None:
+        pass
+
+    def gen():  # type: ignore[no-untyped-def]
+        yield 1
+
+    for fn in (co, gen, p.profile(co)):
+        with pytest.raises(TypeError, match="synchronous"):
+            p.profile_function(fn, 10)

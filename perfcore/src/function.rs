@@ -212,15 +212,40 @@ impl PerformanceProfiler {
         &self,
         name: &str,
         options: ProfileOptions,
-        mut f: impl FnMut() -> Result<(), E>,
+        f: impl FnMut() -> Result<(), E>,
     ) -> Result<Result<ProfileResult, E>, ProfileError> {
         if name.is_empty() {
             return Err(ProfileError::EmptyName { what: "function name" });
         }
+        self.try_profile_callsite_with(crate::profiler::callsite::by_name(name), options, f)
+    }
+
+    /// [`try_profile_function_with`](Self::try_profile_function_with) recording the runs under
+    /// a given callsite (the one `#[profile]` or the Python `@profile` uses for the function,
+    /// so its profiled runs and its ordinary calls are one entry in snapshots).
+    ///
+    /// # Errors
+    /// [`ProfileError::ZeroIterations`] (outer).
+    ///
+    /// # Examples
+    /// ```
+    /// static CS: perfcore::Callsite = perfcore::Callsite::new("step", module_path!(), file!(), line!());
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let r = p.try_profile_callsite_with(&CS, perfcore::ProfileOptions::new(5), || Ok::<_, ()>(()))?;
+    /// assert_eq!(r.unwrap().name, "step");
+    /// assert_eq!(p.snapshot().function("step").unwrap().count, 5);
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn try_profile_callsite_with<E>(
+        &self,
+        callsite: &'static Callsite,
+        options: ProfileOptions,
+        mut f: impl FnMut() -> Result<(), E>,
+    ) -> Result<Result<ProfileResult, E>, ProfileError> {
         if options.iterations == 0 {
             return Err(ProfileError::ZeroIterations);
         }
-        let callsite: &'static Callsite = crate::profiler::callsite::by_name(name);
+        let name = callsite.name();
         for _ in 0..options.warmup_iterations() {
             if let Err(e) = f() {
                 return Ok(Err(e));
