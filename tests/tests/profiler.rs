@@ -312,3 +312,38 @@ fn threads_of_several_profilers_stay_apart() {
     // Each profiler keeps its own stack: only_a's parent is a's shared_name.
     assert!(paths(&sa).contains(&(vec!["shared_name".into(), "only_a".into()], 1)));
 }
+
+/// A call's histogram bucket is written one call late (the deferred bucket in
+/// `profiler/shared.rs`); snapshots still see every call exactly once: the newest call of
+/// each thread, the calls of exited threads, and none twice.
+#[test]
+fn newest_call_is_in_the_histogram_exactly_once() {
+    let (p, clock) = manual();
+    let timed = |ns: u64| {
+        let _g = p.scope("deferred").unwrap();
+        clock.advance(Duration::from_nanos(ns));
+    };
+    timed(700);
+    let f = p.snapshot().function("deferred").unwrap().clone();
+    assert_eq!((f.count, f.histogram.len()), (1, 1));
+    assert_eq!(f.quantile(0.5).unwrap(), Duration::from_nanos(700));
+    timed(900);
+    let f = p.snapshot().function("deferred").unwrap().clone();
+    assert_eq!((f.count, f.histogram.len()), (2, 2));
+    assert_eq!((f.min_ns, f.max_ns), (700, 900));
+    std::thread::scope(|s| {
+        s.spawn(|| timed(1_100));
+    });
+    let f = p.snapshot().function("deferred").unwrap().clone();
+    assert_eq!((f.count, f.histogram.len()), (3, 3), "an exited thread's last call counts");
+    assert_eq!(f.quantile(1.0).unwrap(), Duration::from_nanos(1_100));
+    p.reset();
+    assert_eq!(p.snapshot().function("deferred").map_or(0, |f| f.histogram.len()), 0);
+    timed(300);
+    let f = p.snapshot().function("deferred").unwrap().clone();
+    assert_eq!(
+        (f.count, f.histogram.len(), f.min_ns),
+        (1, 1, 300),
+        "no call from before the reset"
+    );
+}

@@ -110,6 +110,8 @@ struct LocalProfiler {
     stack: Vec<Frame>,
     max_depth: usize,
     epoch: u64,
+    /// This thread's copy of `data.pending` (see `ThreadData::record`).
+    pending: u64,
 }
 
 impl LocalProfiler {
@@ -128,6 +130,7 @@ impl LocalProfiler {
                 stack: Vec::with_capacity(inner.max_depth),
                 max_depth: inner.max_depth,
                 epoch: inner.epoch(),
+                pending: 0,
             }
         })
     }
@@ -244,15 +247,14 @@ impl LocalProfiler {
         if epoch != self.epoch {
             self.start_epoch(epoch);
         }
-        if let Some(slot) = self.slots.get(node as usize) {
-            slot.record(sample);
-        }
+        self.data.record(&self.slots, node, sample, &mut self.pending);
     }
 
     /// The profiler was reset: zero this thread's counters and publish the new epoch.
     #[cold]
     #[inline(never)]
     fn start_epoch(&mut self, epoch: u64) {
+        self.data.drop_pending(&mut self.pending);
         for slot in &self.slots {
             slot.reset(epoch);
         }

@@ -12,6 +12,18 @@
 //! Structure changes (a new slot or histogram chunk) take the `ThreadData` mutex, which
 //! only the owner's cold path and snapshots touch.
 //!
+//! *Deferred bucket.* A call's histogram bucket is written one call late: the owner keeps
+//! the newest call's (path, duration) in the thread's `pending` word and writes the previous
+//! one's bucket while recording the next call. The bucket's address depends on the closing
+//! clock read, and writing it at once kept that read's ~25-cycle latency on every scope's
+//! critical path; a call late, its inputs are long ready (33 → 25 ns per scope, BENCHMARKS.md).
+//! No call is invisible meanwhile: a snapshot reads the buckets, then `pending`. The owner
+//! publishes the new `pending` (Release) before it stores the old call's bucket (Release),
+//! and the snapshot loads buckets with Acquire, so a snapshot that sees a call in its bucket
+//! reads a newer `pending`: no call is counted twice. One that reads a bucket just before
+//! the old call lands and `pending` just after it was replaced misses that call until its
+//! next snapshot, which is the skew the counters above already allow.
+//!
 //! *Reset* bumps the profiler's epoch under the registry lock. An owner that sees a new epoch
 //! zeroes its own counters and then stores the epoch in each slot with `Release`; a
 //! snapshot reads a slot's epoch with `Acquire` and skips slots of an older epoch, so it never
@@ -126,25 +138,32 @@ impl Slot {
         }
     }
 
-    /// Records one call. Owner thread only.
+    /// Adds one call's duration to the histogram. Owner thread only; see the deferred
+    /// bucket in the module docs for why it runs a call late.
     #[inline(always)]
-    pub(crate) fn record(&self, s: &Sample) {
-        let (v, clamped) = histogram::clamp(s.elapsed_ns);
-        let index = histogram::bucket_index(v);
+    fn record_bucket(&self, elapsed_ns: u64) {
+        let index = histogram::bucket_index(histogram::clamp(elapsed_ns).0);
         let c = histogram::chunk_of(index);
         let chunk = match self.chunks[c].get() {
             Some(chunk) => chunk,
             None => self.init_chunk(c),
         };
         let counter = &chunk[index % CHUNK_LEN];
-        let old = counter.load(Ordering::Relaxed);
-        counter.store(old.wrapping_add(1), Ordering::Relaxed);
+        let old = counter.load(std::sync::atomic::Ordering::Relaxed);
+        // Release: a snapshot that sees this count also sees the `pending` that replaced it.
+        counter.store(old.wrapping_add(1), std::sync::atomic::Ordering::Release);
         if old == 0 {
             // First value in this counter since the slot was created or reset.
             let (word, bit) = (index / GROUP / 64, (index / GROUP) % 64);
             let w = &self.occupied[word];
             w.store(w.load(Ordering::Relaxed) | (1 << bit), Ordering::Relaxed);
         }
+    }
+
+    /// Records one call's counters (all but its histogram bucket). Owner thread only.
+    #[inline(always)]
+    fn record_counts(&self, s: &Sample) {
+        let clamped = histogram::clamp(s.elapsed_ns).1;
         // min/max before count: a snapshot scans the buckets between min and max, and the
         // range it reads only widens, so the sum it reads never shrinks.
         if s.elapsed_ns < self.min_ns.load(Ordering::Relaxed) {
@@ -251,7 +270,10 @@ impl Slot {
                 };
                 let base = first % CHUNK_LEN;
                 let counters = chunk[base..base + GROUP].iter();
-                acc.add_counts(first, counters.map(|c| c.load(Ordering::Relaxed)));
+                // Acquire: pairs with the bucket's Release store (deferred bucket).
+                let load =
+                    |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Acquire);
+                acc.add_counts(first, counters.map(load));
             }
         }
         let node = NodeCounters {
@@ -286,9 +308,63 @@ impl Slot {
 pub(crate) struct ThreadData {
     /// The thread's call tree, by node index; parents come before their children.
     pub(crate) slots: Mutex<Vec<Arc<Slot>>>,
+    /// The newest call, whose bucket is not written yet: (path + 1) << 42 | duration, or 0.
+    pending: AtomicU64,
+}
+
+/// Bits of a duration in `pending` (clamped durations fit: 3.6e12 < 2^42).
+const PENDING_NS_BITS: u32 = 42;
+/// Call paths past this index are recorded at once (never pending): they do not fit.
+const PENDING_MAX_NODE: u32 = (1 << (64 - PENDING_NS_BITS)) - 2;
+
+fn unpack(word: u64) -> Option<(usize, u64)> {
+    let node = (word >> PENDING_NS_BITS).checked_sub(1)?;
+    Some((node as usize, word & ((1 << PENDING_NS_BITS) - 1)))
 }
 
 impl ThreadData {
+    /// Records one call of path `node` (`slots[node]`, the owner's copy of `self.slots`).
+    /// Owner thread only; `pending` is the owner's copy of `self.pending` (0 at first), which
+    /// saves reading the shared word back.
+    #[inline(always)]
+    pub(crate) fn record(&self, slots: &[Arc<Slot>], node: u32, s: &Sample, pending: &mut u64) {
+        let Some(slot) = slots.get(node as usize) else { return };
+        slot.record_counts(s);
+        if node > PENDING_MAX_NODE {
+            slot.record_bucket(s.elapsed_ns);
+            return;
+        }
+        let ns = histogram::clamp(s.elapsed_ns).0;
+        let previous = *pending;
+        *pending = (u64::from(node) + 1) << PENDING_NS_BITS | ns;
+        // Publish the new pending call before the previous one's bucket (see module docs).
+        self.pending.store(*pending, Ordering::Release);
+        if let Some((prev, prev_ns)) = unpack(previous)
+            && let Some(prev_slot) = slots.get(prev)
+        {
+            prev_slot.record_bucket(prev_ns);
+        }
+    }
+
+    /// Forgets the pending call: the profiler was reset. Owner thread only, before it resets
+    /// its slots.
+    pub(crate) fn drop_pending(&self, pending: &mut u64) {
+        *pending = 0;
+        self.pending.store(0, Ordering::Release);
+    }
+
+    /// Writes the pending call's bucket. Owner thread only, at exit, under the registry
+    /// lock (so no snapshot sees the call in neither place).
+    fn flush_pending(&self) {
+        let previous = self.pending.load(Ordering::Relaxed);
+        self.pending.store(0, Ordering::Release);
+        if let Some((node, ns)) = unpack(previous)
+            && let Some(slot) = self.slots.lock().get(node)
+        {
+            slot.record_bucket(ns);
+        }
+    }
+
     /// Adds this thread's counters of `epoch` into `acc`.
     pub(crate) fn read_into(&self, epoch: u64, acc: &mut Accum) {
         let slots = self.slots.lock();
@@ -300,6 +376,16 @@ impl ThreadData {
             let merged = acc.tree.node(parent, slot.callsite);
             acc.tree.nodes[merged as usize].counters.add(&counters);
             map.push(merged);
+        }
+        // After the buckets (see the deferred bucket in the module docs).
+        if let Some((node, ns)) = unpack(self.pending.load(Ordering::Acquire))
+            && let Some(slot) = slots.get(node)
+            && slot.epoch.load(Ordering::Acquire) == epoch
+        {
+            let f = acc.function(slot.callsite as usize);
+            f.add_counts(histogram::bucket_index(ns), std::iter::once(1));
+            f.min_ns = f.min_ns.min(ns);
+            f.max_ns = f.max_ns.max(ns);
         }
     }
 }
@@ -445,6 +531,7 @@ impl Registry {
     pub(crate) fn retire(&mut self, data: &Arc<ThreadData>, epoch: u64) {
         if let Some(pos) = self.threads.iter().position(|t| Arc::ptr_eq(t, data)) {
             self.threads.swap_remove(pos);
+            data.flush_pending();
             data.read_into(epoch, &mut self.retired);
         }
     }
@@ -493,10 +580,11 @@ mod loom_tests {
             registry.lock().threads.push(data.clone());
             let r2 = registry.clone();
             let owner = thread::spawn(move || {
-                let slot = Arc::new(Slot::new(0, 0, 0));
-                data.slots.lock().push(slot.clone());
+                let slots = vec![Arc::new(Slot::new(0, 0, 0))];
+                data.slots.lock().push(slots[0].clone());
+                let mut pending = 0;
                 for ns in [5, 6] {
-                    slot.record(&sample(ns));
+                    data.record(&slots, 0, &sample(ns), &mut pending);
                 }
                 r2.lock().retire(&data, 0);
             });
@@ -504,6 +592,8 @@ mod loom_tests {
             for _ in 0..2 {
                 let now = count_of(&registry.lock().collect(0));
                 assert!(now.0 >= last.0 && now.1 >= last.1, "{now:?} < {last:?}");
+                // The pending call is never counted twice (bucket and pending).
+                assert!(now.1 <= 2, "histogram holds {} of 2 calls", now.1);
                 last = now;
             }
             owner.join().unwrap();
@@ -520,16 +610,20 @@ mod loom_tests {
         model(|| {
             let epoch = Arc::new(AtomicU64::new(0));
             let data = Arc::new(ThreadData::default());
-            let slot = Arc::new(Slot::new(0, 0, 0));
-            data.slots.lock().push(slot.clone());
+            let slots = vec![Arc::new(Slot::new(0, 0, 0))];
+            data.slots.lock().push(slots[0].clone());
             let e2 = epoch.clone();
+            let d2 = data.clone();
             let owner = thread::spawn(move || {
-                slot.record(&sample(7)); // before or after the reset: either is fine
+                let mut pending = 0;
+                // Before or after the reset: either is fine.
+                d2.record(&slots, 0, &sample(7), &mut pending);
                 let seen = e2.load(Ordering::Relaxed);
                 if seen != 0 {
-                    slot.reset(seen);
+                    d2.drop_pending(&mut pending);
+                    slots[0].reset(seen);
                 }
-                slot.record(&sample(9));
+                d2.record(&slots, 0, &sample(9), &mut pending);
                 seen
             });
             epoch.store(1, Ordering::Relaxed);
