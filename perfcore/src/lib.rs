@@ -58,9 +58,10 @@
 //! machines exactly as if one profiler had recorded them all.
 //!
 //! ## Cost
-//! About 33 ns per scope on the reference machine (19 ns of it the two TSC reads), flat with
-//! more threads; one relaxed atomic load (0.3 ns) when disabled at run time ([`PerformanceProfiler::set_enabled`]); nothing at
-//! all with the `enabled` feature off. See BENCHMARKS.md for the measurements.
+//! About 26–32 ns per scope on the reference machine (19–21 ns of it the two TSC reads), 28–44
+//! ns per thread with two threads recording at once; one relaxed atomic load (under 1 ns) when
+//! disabled at run time ([`PerformanceProfiler::set_enabled`]); nothing at all with the
+//! `enabled` feature off. See BENCHMARKS.md for the measurements.
 //!
 //! ## Feature flags
 //! - `enabled` (default): the macros instrument code. Off, [`profile_scope!`] expands to nothing.
