@@ -70,10 +70,11 @@ print(f"perfcore {perfcore.__version__} from {pkg}")
 ')
 
 log "pytest"
-(cd "$scratch" && "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
+# A hang (a deadlock in a forked child, say) fails the run instead of stalling it.
+(cd "$scratch" && timeout 600 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
 
 log "pytest again, on the Python 3.9/3.10 call paths (no PyObject_Vectorcall, no PyIter_Send)"
-(cd "$scratch" && PERFCORE_PY_TUPLE_CALLS=1 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
+(cd "$scratch" && PERFCORE_PY_TUPLE_CALLS=1 timeout 600 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
 
 log "mypy stubtest"
 (cd "$scratch" && "$PY" -m mypy.stubtest perfcore._perfcore)

@@ -67,10 +67,12 @@ pub(crate) struct AsyncBlock {
     outer: Option<Py<AsyncBlock>>,
 }
 
-/// The globals the hot path needs: the context variable and asyncio's running-loop getter.
+/// The globals the hot path needs: the context variable, and asyncio's running-loop getter
+/// once asyncio is imported (by the program: perfcore never imports it).
 struct Globals {
     var: Py<PyAny>,
-    get_running_loop: Option<Py<PyAny>>,
+    asyncio_events: Py<pyo3::types::PyString>,
+    get_running_loop: PyOnceLock<Py<PyAny>>,
 }
 
 fn globals(py: Python<'_>) -> PyResult<&Globals> {
@@ -83,19 +85,35 @@ fn globals(py: Python<'_>) -> PyResult<&Globals> {
                 PyContextVar_New(c"perfcore_open_blocks".as_ptr(), ptr::null_mut()),
             )?
         };
-        // The C accelerator's getter when present (CPython's), else the Python one.
-        let get_running_loop = py
-            .import("asyncio.events")
-            .and_then(|m| m.getattr("_get_running_loop"))
-            .ok()
-            .map(Bound::unbind);
-        Ok::<_, PyErr>(Globals { var: var.unbind(), get_running_loop })
+        Ok::<_, PyErr>(Globals {
+            var: var.unbind(),
+            asyncio_events: pyo3::types::PyString::intern(py, "asyncio.events").unbind(),
+            get_running_loop: PyOnceLock::new(),
+        })
     })
+}
+
+/// asyncio's `_get_running_loop` (the C accelerator's where CPython has it), once the program
+/// has imported asyncio; `None` before: no event loop can be running then.
+fn running_loop_getter<'a>(py: Python<'_>, g: &'a Globals) -> Option<&'a Py<PyAny>> {
+    if let Some(f) = g.get_running_loop.get(py) {
+        return Some(f);
+    }
+    // SAFETY: the GIL is held; returns a new reference, or null (absent, or an error).
+    let module = unsafe { ffi::PyImport_GetModule(g.asyncio_events.as_ptr()) };
+    if module.is_null() {
+        let _ = PyErr::take(py);
+        return None;
+    }
+    // SAFETY: a new reference.
+    let module = unsafe { Bound::from_owned_ptr(py, module) };
+    let f = module.getattr("_get_running_loop").ok()?.unbind();
+    Some(g.get_running_loop.get_or_init(py, || f))
 }
 
 /// Whether an asyncio event loop runs on this thread (an error reads as no).
 fn in_event_loop(py: Python<'_>, g: &Globals) -> bool {
-    let Some(f) = &g.get_running_loop else { return false };
+    let Some(f) = running_loop_getter(py, g) else { return false };
     // SAFETY: the GIL is held; a call with no arguments passes an empty argument array.
     let lp = unsafe { crate::fastcall::forward(f.as_ptr(), ptr::null(), 0, ptr::null_mut()) };
     if lp.is_null() {

@@ -33,10 +33,16 @@ pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
 
 /// `os.register_at_fork(before=...)`: waits for snapshots in progress and holds the
 /// profilers' locks across `fork()`.
+///
+/// With the GIL held throughout: whoever holds a profiler lock meanwhile either runs without
+/// the GIL (a snapshot, which releases the lock before it takes the GIL back) or is a Rust
+/// thread; a Python thread registering with a profiler holds the GIL, so it cannot be
+/// inside the lock now, and cannot enter it until the fork is done. Releasing the GIL here
+/// would let one in, to wait for a lock this thread holds while this thread waits for the
+/// GIL it holds.
 #[pyfunction]
-fn _fork_prepare(py: Python<'_>) {
-    // Without the GIL: a snapshot that holds a lock may need it back to finish.
-    py.detach(perfcore::__private::fork_prepare);
+fn _fork_prepare() {
+    perfcore::__private::fork_prepare();
 }
 
 /// `os.register_at_fork(after_in_parent=...)`: releases the locks.

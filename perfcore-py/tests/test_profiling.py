@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -485,6 +486,19 @@ def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "parse" in out and "ms per call" in out
 
 
+def _wait_child(pid: int, timeout_s: float) -> int:
+    """The child's exit code; a child still running after `timeout_s` is killed (a hang)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"forked child {pid} hung for {timeout_s} s")
+
+
 def _worker(n: int) -> str:
     p = perfcore.default_profiler()
     f = p.profile(name="mp_work")(abs)
@@ -525,7 +539,7 @@ def test_fork_while_another_thread_snapshots(p: PerformanceProfiler) -> None:
     t = threading.Thread(target=snapshot_forever)
     t.start()
     try:
-        for _ in range(20):
+        for _ in range(50):
             pid = os.fork()
             if pid == 0:  # the child: clean, working state, no lock held
                 code = 1
@@ -537,8 +551,7 @@ def test_fork_while_another_thread_snapshots(p: PerformanceProfiler) -> None:
                         code = 0
                 finally:
                     os._exit(code)
-            _, status = os.waitpid(pid, 0)
-            assert os.waitstatus_to_exitcode(status) == 0
+            assert _wait_child(pid, timeout_s=20) == 0
     finally:
         stop.set()
         t.join()
@@ -676,3 +689,17 @@ def test_profile_function_rejects_async_functions(p: PerformanceProfiler) -> Non
     for fn in (co, gen, p.profile(co)):
         with pytest.raises(TypeError, match="synchronous"):
             p.profile_function(fn, 10)
+
+
+def test_scopes_do_not_import_asyncio() -> None:
+    code = """
+import sys
+import perfcore
+with perfcore.scope("block"):
+    pass
+assert "asyncio" not in sys.modules, "perfcore imported asyncio"
+print(perfcore.snapshot()["block"].count)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"

@@ -14,17 +14,20 @@ pub(crate) use std::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A mutex whose `lock` cannot fail: parking_lot's, or loom's under model checking.
+/// A mutex whose `lock` cannot fail: the standard one (a futex, with no process-wide
+/// waiter table, so a forked child can release a lock its parent held; see
+/// `profiler/fork.rs`), or loom's under model checking. Poisoning is ignored: the protected
+/// data are counters that a panic cannot leave half-updated in a way a reader could misuse.
 #[derive(Debug, Default)]
 pub(crate) struct Mutex<T> {
     #[cfg(not(loom))]
-    inner: parking_lot::Mutex<T>,
+    inner: std::sync::Mutex<T>,
     #[cfg(loom)]
     inner: loom::sync::Mutex<T>,
 }
 
 #[cfg(not(loom))]
-pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
 #[cfg(loom)]
 pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
@@ -32,43 +35,14 @@ impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
         Self {
             #[cfg(not(loom))]
-            inner: parking_lot::Mutex::new(value),
+            inner: std::sync::Mutex::new(value),
             #[cfg(loom)]
             inner: loom::sync::Mutex::new(value),
         }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        #[cfg(not(loom))]
-        {
-            self.inner.lock()
-        }
-        #[cfg(loom)]
-        {
-            // A loom mutex is poisoned only when a model thread panicked, which already fails
-            // the model; recover the guard so the failure that matters is the one reported.
-            self.inner.lock().unwrap_or_else(|e| e.into_inner())
-        }
-    }
-}
-
-#[cfg(not(loom))]
-impl<T> Mutex<T> {
-    /// Locks and keeps the lock past this call (the `fork` protocol: locked before `fork()`,
-    /// released by [`Self::force_unlock`] in both processes after it).
-    pub(crate) fn lock_and_keep(&self) {
-        std::mem::forget(self.inner.lock());
-    }
-
-    /// Releases a lock taken by [`Self::lock_and_keep`].
-    ///
-    /// # Safety
-    /// The lock is held by a `lock_and_keep` of this thread (before `fork()`: in the child
-    /// this thread is the only one), and no guard of it is alive.
-    pub(crate) unsafe fn force_unlock(&self) {
-        // SAFETY: the caller's contract is parking_lot's: the mutex is locked and no guard
-        // will unlock it again.
-        unsafe { self.inner.force_unlock() }
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// A place in the source that opens a profiling scope: its name, module, file and line.
 ///
@@ -102,6 +102,27 @@ pub(crate) fn all() -> Vec<&'static Callsite> {
     registry().lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
+type Named = Mutex<HashMap<Box<str>, &'static Callsite>>;
+
+fn named() -> &'static Named {
+    static NAMED: OnceLock<Named> = OnceLock::new();
+    NAMED.get_or_init(Default::default)
+}
+
+/// Guards of both callsite locks (see [`lock_all`]).
+pub(crate) type Guards = (
+    MutexGuard<'static, Vec<&'static Callsite>>,
+    MutexGuard<'static, HashMap<Box<str>, &'static Callsite>>,
+);
+
+/// Both callsite locks, for the fork protocol (`profiler/fork.rs`): each is taken alone
+/// elsewhere, never with another lock held.
+pub(crate) fn lock_all() -> Guards {
+    let all = registry().lock().unwrap_or_else(PoisonError::into_inner);
+    let named = named().lock().unwrap_or_else(PoisonError::into_inner);
+    (all, named)
+}
+
 /// The callsite for a scope named at run time, created (and leaked, once per distinct name)
 /// on first use.
 pub(crate) fn by_name(name: &str) -> &'static Callsite {
@@ -109,7 +130,6 @@ pub(crate) fn by_name(name: &str) -> &'static Callsite {
     thread_local! {
         static CACHE: RefCell<HashMap<Box<str>, &'static Callsite>> = RefCell::new(HashMap::new());
     }
-    static NAMED: OnceLock<Mutex<HashMap<Box<str>, &'static Callsite>>> = OnceLock::new();
 
     let cached =
         CACHE.try_with(|c| c.try_borrow().ok().and_then(|c| c.get(name).copied())).ok().flatten();
@@ -117,8 +137,7 @@ pub(crate) fn by_name(name: &str) -> &'static Callsite {
         return cs;
     }
     let cs = crate::alloc::untracked(|| {
-        let mut named =
-            NAMED.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner);
+        let mut named = named().lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(cs) = named.get(name) {
             return *cs;
         }

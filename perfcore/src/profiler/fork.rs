@@ -4,29 +4,55 @@
 //! merged. Language bindings call [`prepare`] before `fork()`, then [`parent`] or [`child`]
 //! after it (Python: `os.register_at_fork`); the Rust API stays fork-unaware, as Rust
 //! programs rarely fork without exec.
+//!
+//! [`prepare`] takes every profiler's registry lock and every recording thread's slot lock
+//! (in the order snapshots take them, so it cannot deadlock with one), then the callsite
+//! registry's locks (which are only ever taken alone), and keeps the guards
+//! on the forking thread until [`parent`] or [`child`] drops them. The locks are futex-based
+//! standard mutexes: unlocking one in the child touches only its own word, where a
+//! parking_lot mutex would consult a process-wide table of parked threads, some of which do
+//! not exist in the child (that hung a child in testing).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
+use super::shared::{Registry, Slot, ThreadData};
 use super::{Inner, PerformanceProfiler};
 
 /// Every profiler made, for the fork hooks (dead ones are pruned as new ones come).
-static LIVE: parking_lot::Mutex<Vec<Weak<Inner>>> = parking_lot::Mutex::new(Vec::new());
+static LIVE: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
 
-/// Whether [`prepare`] holds the locks (so a stray `parent`/`child` unlocks nothing).
-static PREPARED: AtomicBool = AtomicBool::new(false);
+/// What [`prepare`] holds, on the thread that forks.
+#[derive(Default)]
+struct Held {
+    /// Guards, dropped innermost first.
+    slots: Vec<MutexGuard<'static, Vec<Arc<Slot>>>>,
+    registries: Vec<MutexGuard<'static, Registry>>,
+    live: Option<MutexGuard<'static, Vec<Weak<Inner>>>>,
+    /// The callsite registry and named-callsite table (a snapshot takes the first to name
+    /// its functions).
+    callsites: Option<super::callsite::Guards>,
+    /// The objects the guards borrow, kept alive by counts taken with `Arc::into_raw`.
+    inners: Vec<*const Inner>,
+    threads: Vec<*const ThreadData>,
+}
 
-/// The profilers whose registry [`prepare`] locked, for [`parent`] / [`child`] to unlock.
-static HELD: parking_lot::Mutex<Vec<Arc<Inner>>> = parking_lot::Mutex::new(Vec::new());
+thread_local! {
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 pub(crate) fn track(inner: &Arc<Inner>) {
-    let mut live = LIVE.lock();
+    let mut live = lock(&LIVE);
     live.retain(|w| w.strong_count() > 0);
     live.push(Arc::downgrade(inner));
 }
 
 /// Before `fork()`: waits for every snapshot or reset in progress and holds every profiler's
-/// lock, so the child inherits none held by a thread that does not exist there.
+/// locks, so the child inherits none held by a thread that does not exist there.
 ///
 /// # Examples
 /// ```
@@ -34,34 +60,49 @@ pub(crate) fn track(inner: &Arc<Inner>) {
 /// perfcore::__private::fork_parent(); // no fork happened: just release
 /// ```
 pub fn prepare() {
-    // LIVE stays locked too, so no profiler is being made (half-tracked) across the fork.
-    let live_guard = LIVE.lock();
-    let live: Vec<Arc<Inner>> = live_guard.iter().filter_map(Weak::upgrade).collect();
-    std::mem::forget(live_guard);
-    for inner in &live {
-        inner.registry.lock_and_keep();
+    let live = lock(&LIVE);
+    let mut held = Held::default();
+    for inner in live.iter().filter_map(Weak::upgrade) {
+        let raw = Arc::into_raw(inner);
+        held.inners.push(raw);
+        // SAFETY: `raw` keeps one strong count until `release` turns it back into an Arc
+        // after dropping every guard that borrows from it, so the reference outlives them.
+        let inner: &'static Inner = unsafe { &*raw };
+        let registry = inner.registry.lock();
+        for t in &registry.threads {
+            let raw = Arc::into_raw(t.clone());
+            held.threads.push(raw);
+            // SAFETY: as above, for the thread's data.
+            let data: &'static ThreadData = unsafe { &*raw };
+            held.slots.push(data.slots.lock());
+        }
+        held.registries.push(registry);
     }
-    HELD.lock().extend(live);
-    PREPARED.store(true, Ordering::SeqCst);
+    held.live = Some(live);
+    held.callsites = Some(super::callsite::lock_all());
+    HELD.with(|h| *h.borrow_mut() = Some(held));
 }
 
+/// Drops what [`prepare`] holds; returns the profilers it locked.
 fn release() -> Vec<Arc<Inner>> {
-    if !PREPARED.swap(false, Ordering::SeqCst) {
-        return Vec::new();
+    let Some(mut held) = HELD.with(|h| h.borrow_mut().take()) else { return Vec::new() };
+    held.callsites = None;
+    held.slots.clear();
+    held.registries.clear();
+    held.live = None;
+    for raw in held.threads.drain(..) {
+        // SAFETY: from `Arc::into_raw` in `prepare`; no guard borrows from it any more.
+        drop(unsafe { Arc::from_raw(raw) });
     }
-    let held = std::mem::take(&mut *HELD.lock());
-    for inner in &held {
-        // SAFETY: `prepare` locked each registry in `held` on this thread and forgot the
-        // guard; each is unlocked once, here.
-        unsafe { inner.registry.force_unlock() };
-    }
-    // SAFETY: `prepare` locked LIVE and forgot the guard; this is the one matching unlock.
-    unsafe { LIVE.force_unlock() };
-    held
+    held.inners
+        .drain(..)
+        // SAFETY: from `Arc::into_raw` in `prepare`; no guard borrows from it any more.
+        .map(|raw| unsafe { Arc::from_raw(raw) })
+        .collect()
 }
 
 /// After `fork()`, in the parent: releases what [`prepare`] held (nothing if it was not
-/// called).
+/// called on this thread).
 pub fn parent() {
     release();
 }
