@@ -2,7 +2,7 @@
 //!
 //! Under `--cfg loom` they come from loom, so the model tests in `profiler::shared` explore
 //! every interleaving of the real record / snapshot / thread-exit code; otherwise they are the
-//! standard atomics, `Arc` and parking_lot's `Mutex`.
+//! standard atomics, `Arc` and `Mutex`.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::Arc;
