@@ -20,7 +20,7 @@ use pyo3::types::PyType;
 
 use crate::rawtype::{alloc_instance, drop_box, free_instance, interpreter_symbol, make_type};
 use crate::wrap::{
-    Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Run,
+    Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
 };
 
 /// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
@@ -130,23 +130,12 @@ pub(crate) unsafe fn forward(
 ///
 /// # Safety
 /// The GIL is held and `out` is the call's result.
-unsafe fn outcome(py: Python<'_>, errors: &Errors, out: *mut ffi::PyObject) -> Outcome {
-    if !out.is_null() {
-        return Outcome::Ok;
-    }
-    // SAFETY: the GIL is held (caller's contract); PyErr_Occurred returns a borrowed type.
-    unsafe {
-        let exc = ffi::PyErr_Occurred();
-        if exc.is_null() || ffi::PyErr_GivenExceptionMatches(exc, ffi::PyExc_Exception) == 0 {
-            return Outcome::Cancelled;
-        }
-        let failed = match errors {
-            Errors::All => true,
-            Errors::Never => false,
-            Errors::Only(classes) => ffi::PyErr_GivenExceptionMatches(exc, classes.as_ptr()) != 0,
-        };
-        let _ = py;
-        if failed { Outcome::Failed } else { Outcome::Ok }
+unsafe fn outcome(errors: &Errors, out: *mut ffi::PyObject) -> Outcome {
+    if out.is_null() {
+        // SAFETY: the caller's contract; PyErr_Occurred returns a borrowed type or null.
+        unsafe { errors.outcome_of_type(ffi::PyErr_Occurred()) }
+    } else {
+        Outcome::Ok
     }
 }
 
@@ -158,12 +147,11 @@ fn wrap_result(py: Python<'_>, st: &State, result: *mut ffi::PyObject) -> *mut f
     // SAFETY: `result` is a new, non-null reference returned by the call; we take it over.
     let inner = unsafe { Bound::from_owned_ptr(py, result) }.unbind();
     let run = Run::new(st.profiler.clone(), st.callsite, st.errors.clone_ref(py));
+    let r = Resumable::new(inner, run);
     let made = match st.kind {
-        Kind::Generator => Bound::new(py, ProfiledGenerator::new(inner, run)).map(Bound::into_any),
-        Kind::AsyncGenerator => {
-            Bound::new(py, ProfiledAsyncGenerator::new(inner, run)).map(Bound::into_any)
-        }
-        _ => Bound::new(py, ProfiledCoroutine::new(inner, run)).map(Bound::into_any),
+        Kind::Generator => Bound::new(py, ProfiledGenerator::new(r)).map(Bound::into_any),
+        Kind::AsyncGenerator => Bound::new(py, ProfiledAsyncGenerator::new(r)).map(Bound::into_any),
+        _ => Bound::new(py, ProfiledCoroutine::new(r)).map(Bound::into_any),
     };
     match made {
         Ok(obj) => obj.into_ptr(),
@@ -194,7 +182,7 @@ unsafe fn profiled(
         }
         let Some(frame) = raw::open(&st.profiler, st.callsite) else { return call(func) };
         let out = call(func);
-        raw::close(&st.profiler, frame, outcome(py, &st.errors, out));
+        raw::close(&st.profiler, frame, outcome(&st.errors, out));
         out
     }
 }

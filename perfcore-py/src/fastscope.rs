@@ -23,6 +23,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::rawtype::{alloc_instance, drop_box, free_instance, make_type};
+use crate::wrap::Errors;
 
 // Exported by every CPython from 3.7 (outside the limited API; see fastcall.rs).
 unsafe extern "C" {
@@ -171,16 +172,11 @@ fn enter(py: Python<'_>, st: &State) -> PyResult<()> {
 }
 
 fn exit(py: Python<'_>, st: &State, exc_type: *mut ffi::PyObject) -> PyResult<()> {
-    // SAFETY: `exc_type` is null or a live object (an argument of `__exit__`), and the GIL
-    // is held; Py_None and PyExc_Exception are the interpreter's singletons.
-    let outcome = unsafe {
-        if exc_type.is_null() || exc_type == ffi::Py_None() {
-            Outcome::Ok
-        } else if ffi::PyErr_GivenExceptionMatches(exc_type, ffi::PyExc_Exception) != 0 {
-            Outcome::Failed
-        } else {
-            Outcome::Cancelled
-        }
+    let outcome = if exc_type.is_null() || exc_type == py.None().as_ptr() {
+        Outcome::Ok
+    } else {
+        // SAFETY: the GIL is held; `exc_type` is a live object (an argument of `__exit__`).
+        unsafe { Errors::All.outcome_of_type(exc_type) }
     };
     let id = std::ptr::from_ref(st.callsite) as usize;
     let async_open = ASYNC_OPEN.try_with(std::cell::Cell::get).unwrap_or(0);

@@ -3,7 +3,7 @@
 
 use perfcore::__private::{self as raw, Outcome};
 use perfcore::{Callsite, PerformanceProfiler};
-use pyo3::exceptions::{PyException, PyStopIteration};
+use pyo3::exceptions::PyStopIteration;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -20,19 +20,35 @@ pub(crate) enum Errors {
 }
 
 impl Errors {
-    /// How a call that raised `err` ended. Exceptions that are not `Exception`s
-    /// (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`, `asyncio.CancelledError`) end it
-    /// as cancelled: the call was interrupted, it did not fail.
+    /// How a call that raised `err` ended; see [`Self::outcome_of_type`].
     pub(crate) fn outcome(&self, py: Python<'_>, err: &PyErr) -> Outcome {
-        if !err.is_instance_of::<PyException>(py) {
-            return Outcome::Cancelled;
+        // SAFETY: the GIL is held and the type object is alive while `err` is.
+        unsafe { self.outcome_of_type(err.get_type(py).as_ptr()) }
+    }
+
+    /// How a call that raised an exception of class `exc_type` ended. Exceptions that are not
+    /// `Exception`s (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`,
+    /// `asyncio.CancelledError`) end it as cancelled: the call was interrupted, it did not
+    /// fail. A null `exc_type` (no exception known) reads as cancelled too.
+    ///
+    /// # Safety
+    /// The GIL is held; `exc_type` is null or a live object.
+    pub(crate) unsafe fn outcome_of_type(&self, exc_type: *mut pyo3::ffi::PyObject) -> Outcome {
+        use pyo3::ffi::{PyErr_GivenExceptionMatches, PyExc_Exception};
+        // SAFETY: the caller's contract; both functions only read their arguments.
+        unsafe {
+            if exc_type.is_null() || PyErr_GivenExceptionMatches(exc_type, PyExc_Exception) == 0 {
+                return Outcome::Cancelled;
+            }
+            let failed = match self {
+                Errors::All => true,
+                Errors::Never => false,
+                Errors::Only(classes) => {
+                    PyErr_GivenExceptionMatches(exc_type, classes.as_ptr()) != 0
+                }
+            };
+            if failed { Outcome::Failed } else { Outcome::Ok }
         }
-        let failed = match self {
-            Errors::All => true,
-            Errors::Never => false,
-            Errors::Only(classes) => err.matches(py, classes.bind(py)).unwrap_or(false),
-        };
-        if failed { Outcome::Failed } else { Outcome::Ok }
     }
 
     pub(crate) fn clone_ref(&self, py: Python<'_>) -> Self {
@@ -192,43 +208,31 @@ impl Drop for Run {
     }
 }
 
-/// A generator returned by a `@profile`d generator function. One call is the generator's
-/// life; each `next()`/`send()`/`throw()` is a resumption, timed as busy time.
-#[pyclass(module = "perfcore._perfcore")]
-pub struct ProfiledGenerator {
+/// A wrapped generator, coroutine or async generator and the call it is timing: what the
+/// profiled iterators below share.
+#[derive(Debug)]
+pub(crate) struct Resumable {
     inner: Py<PyAny>,
     run: Run,
 }
 
-impl ProfiledGenerator {
+impl Resumable {
     pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
         Self { inner, run }
     }
-}
 
-#[pymethods]
-impl ProfiledGenerator {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || send(&inner, &py.None().into_bound(py)))
-    }
-
+    /// `inner.send(value)`, timed as one resumption.
     fn send<'py>(
         &mut self,
         py: Python<'py>,
-        value: Bound<'py, PyAny>,
+        value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.bind(py).clone();
         let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || send(&inner, &value))
+        self.run.resume(py, &end, || send(&inner, value))
     }
 
-    #[pyo3(signature = (*args))]
+    /// `inner.throw(*args)`, timed as one resumption.
     fn throw<'py>(
         &mut self,
         py: Python<'py>,
@@ -239,16 +243,69 @@ impl ProfiledGenerator {
         self.run.resume(py, &end, || inner.call_method1(intern!(py, "throw"), args))
     }
 
-    /// Closes the generator; a generator closed before it was exhausted is recorded as
-    /// cancelled.
-    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.inner.bind(py).call_method0(intern!(py, "close"));
+    /// Calls the inner `close` (or `aclose`); a call closed before it finished is recorded
+    /// as cancelled.
+    fn close<'py>(
+        &mut self,
+        py: Python<'py>,
+        method: &Bound<'py, pyo3::types::PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let out = self.inner.bind(py).call_method0(method);
         self.run.finish(Outcome::Cancelled);
         out
     }
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    fn repr(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+    }
+}
+
+/// A generator returned by a `@profile`d generator function. One call is the generator's
+/// life; each `next()`/`send()`/`throw()` is a resumption, timed as busy time.
+#[pyclass(module = "perfcore._perfcore")]
+pub struct ProfiledGenerator(Resumable);
+
+impl ProfiledGenerator {
+    pub(crate) fn new(r: Resumable) -> Self {
+        Self(r)
+    }
+}
+
+#[pymethods]
+impl ProfiledGenerator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.0.send(py, &py.None().into_bound(py))
+    }
+
+    fn send<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.0.send(py, &value)
+    }
+
+    #[pyo3(signature = (*args))]
+    fn throw<'py>(
+        &mut self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.0.throw(py, args)
+    }
+
+    /// Closes the generator; a generator closed before it was exhausted is recorded as
+    /// cancelled.
+    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.0.close(py, intern!(py, "close"))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        self.0.repr(py)
     }
 }
 
@@ -257,14 +314,11 @@ impl ProfiledGenerator {
 /// time. Cancelled (its task cancelled, or it is closed or dropped unfinished): recorded as
 /// cancelled.
 #[pyclass(module = "perfcore._perfcore")]
-pub struct ProfiledCoroutine {
-    inner: Py<PyAny>,
-    run: Run,
-}
+pub struct ProfiledCoroutine(Resumable);
 
 impl ProfiledCoroutine {
-    pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
-        Self { inner, run }
+    pub(crate) fn new(r: Resumable) -> Self {
+        Self(r)
     }
 }
 
@@ -279,7 +333,7 @@ impl ProfiledCoroutine {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.send(py, py.None().into_bound(py))
+        self.0.send(py, &py.None().into_bound(py))
     }
 
     fn send<'py>(
@@ -287,9 +341,7 @@ impl ProfiledCoroutine {
         py: Python<'py>,
         value: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || send(&inner, &value))
+        self.0.send(py, &value)
     }
 
     #[pyo3(signature = (*args))]
@@ -298,20 +350,16 @@ impl ProfiledCoroutine {
         py: Python<'py>,
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || inner.call_method1(intern!(py, "throw"), args))
+        self.0.throw(py, args)
     }
 
     /// Closes the coroutine; one closed before it finished is recorded as cancelled.
     fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.inner.bind(py).call_method0(intern!(py, "close"));
-        self.run.finish(Outcome::Cancelled);
-        out
+        self.0.close(py, intern!(py, "close"))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+        self.0.repr(py)
     }
 }
 
@@ -320,14 +368,11 @@ impl ProfiledCoroutine {
 /// `__anext__`/`asend`/`athrow` awaitable is busy time. Closed or dropped unfinished: recorded
 /// as cancelled.
 #[pyclass(module = "perfcore._perfcore")]
-pub struct ProfiledAsyncGenerator {
-    inner: Py<PyAny>,
-    run: Run,
-}
+pub struct ProfiledAsyncGenerator(Resumable);
 
 impl ProfiledAsyncGenerator {
-    pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
-        Self { inner, run }
+    pub(crate) fn new(r: Resumable) -> Self {
+        Self(r)
     }
 }
 
@@ -337,7 +382,7 @@ fn step<'py>(
     method: &Bound<'py, pyo3::types::PyString>,
     args: impl pyo3::call::PyCallArgs<'py>,
 ) -> PyResult<ProfiledAsyncStep> {
-    let awaitable = slf.borrow().inner.bind(slf.py()).call_method1(method, args)?;
+    let awaitable = slf.borrow().0.inner.bind(slf.py()).call_method1(method, args)?;
     Ok(ProfiledAsyncStep { owner: slf.clone().unbind(), awaitable: awaitable.unbind() })
 }
 
@@ -363,13 +408,11 @@ impl ProfiledAsyncGenerator {
     /// Closes the generator (an awaitable); one closed before it was exhausted is recorded as
     /// cancelled.
     fn aclose<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.inner.bind(py).call_method0(intern!(py, "aclose"));
-        self.run.finish(Outcome::Cancelled);
-        out
+        self.0.close(py, intern!(py, "aclose"))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+        self.0.repr(py)
     }
 }
 
@@ -391,7 +434,7 @@ impl ProfiledAsyncStep {
         let end = py.get_type::<pyo3::exceptions::PyStopAsyncIteration>();
         let item = py.get_type::<PyStopIteration>();
         let mut owner = self.owner.bind(py).try_borrow_mut()?;
-        owner.run.resume_step(py, &end, Some(&item), || f(&awaitable))
+        owner.0.run.resume_step(py, &end, Some(&item), || f(&awaitable))
     }
 }
 
