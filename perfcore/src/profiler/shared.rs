@@ -66,9 +66,11 @@ pub(crate) struct Sample {
 }
 
 /// Histogram counters. Always the standard atomic, even under loom: a model with 1,024
-/// tracked atomics per chunk is out of loom's reach, and these counters are written and read
-/// exactly like the slot's other counters (single writer, relaxed load + store), which loom
-/// does model.
+/// tracked atomics per chunk is out of loom's reach. They are written like the slot's other
+/// counters (single writer, load + store), which loom does model, except that the store is
+/// Release and snapshots load with Acquire (the deferred bucket's pairing with `pending`):
+/// loom explores the interleavings of that protocol but not this pairing's weak-memory
+/// orders, which rest on the argument in the module docs.
 type Chunk = Box<[std::sync::atomic::AtomicU64]>;
 
 fn new_chunk() -> Chunk {
