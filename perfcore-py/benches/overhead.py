@@ -90,7 +90,8 @@ def main() -> None:
     scope = profiler.scope("block")
     g: dict[str, Any] = {
         "f": f,
-        "profiled": profiler.profile(f),
+        "profiled": perfcore.profile(f),
+        "profiled_own": profiler.profile(f),
         "hand": timing_decorator(f),
         "nothing": do_nothing_decorator(f),
         "scope": scope,
@@ -101,6 +102,7 @@ def main() -> None:
     variants: dict[str, tuple[str, Callable[[], Any] | None]] = {
         "plain call": ("f(1)", None),
         "@perfcore.profile": ("profiled(1)", None),
+        "@profiler.profile (a PerformanceProfiler of its own)": ("profiled_own(1)", None),
         "pure-Python timing decorator": ("hand(1)", None),
         "do-nothing Python wrapper": ("nothing(1)", None),
         "cProfile (whole program)": ("f(1)", "cprofile"),  # type: ignore[dict-item]

@@ -7,6 +7,12 @@
 //! array as it is and passes it on unchanged, so the wrapper adds only the profiler's frame.
 //! PyO3 cannot declare vectorcall on a `#[pyclass]`, hence this type is built with
 //! `PyType_FromSpec` directly. Every `unsafe` block below states what it relies on.
+//!
+//! Per call, the wrapper opens and closes the frame with one thread-local lookup
+//! (`perfcore::__private::call`; each lookup is a call into the dynamic loader in a shared
+//! library), and calls a function, builtin or bound method through its own vectorcall entry
+//! rather than through `PyObject_Vectorcall` (see `direct_offset`): together about 5 ns of
+//! the ~45 ns the wrapper adds (BENCHMARKS.md).
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
@@ -18,7 +24,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::rawtype::{alloc_instance, drop_box, free_instance, interpreter_symbol, make_type};
+use crate::rawtype::{
+    alloc_instance, drop_box, free_instance, interpreter_symbol, make_type, oldest_paths_forced,
+};
 use crate::wrap::{
     Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
 };
@@ -53,6 +61,9 @@ struct Object {
     weaklist: *mut ffi::PyObject,
     /// The wrapped callable (owned reference; null only while being built or cleared).
     func: *mut ffi::PyObject,
+    /// Where `func` keeps its vectorcall entry, when it can be called directly (see
+    /// [`direct_offset`]); 0 otherwise.
+    direct: ffi::Py_ssize_t,
     /// Owned; freed in `dealloc`.
     state: *mut State,
 }
@@ -77,6 +88,58 @@ fn object_vectorcall() -> Option<VectorcallFn> {
         // `VectorcallFn` matches.
         (!sym.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
     })
+}
+
+/// The head of CPython's `PyTypeObject`, which has kept this layout from 3.8 on (the
+/// limited API hides the struct, so pyo3-ffi leaves it opaque in an abi3 build).
+#[repr(C)]
+struct TypeHead {
+    base: ffi::PyVarObject,
+    name: *const std::ffi::c_char,
+    basicsize: ffi::Py_ssize_t,
+    itemsize: ffi::Py_ssize_t,
+    dealloc: *mut c_void,
+    vectorcall_offset: ffi::Py_ssize_t,
+}
+
+/// Whether [`TypeHead`] matches the running interpreter: checked once, on our own type,
+/// whose vectorcall offset and size we know.
+fn type_head_matches(py: Python<'_>) -> bool {
+    static MATCHES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MATCHES.get_or_init(|| {
+        if oldest_paths_forced() {
+            return false;
+        }
+        let Ok(ty) = type_object(py) else { return false };
+        // SAFETY: every type object starts with this head (checked below on ours).
+        let head = unsafe { &*ty.as_type_ptr().cast::<TypeHead>() };
+        head.basicsize == std::mem::size_of::<Object>() as ffi::Py_ssize_t
+            && head.itemsize == 0
+            && head.vectorcall_offset == std::mem::offset_of!(Object, vectorcall) as ffi::Py_ssize_t
+    })
+}
+
+/// Where `func` keeps its vectorcall entry, if the wrapper may call it there directly
+/// rather than through `PyObject_Vectorcall`; 0 if not.
+///
+/// Only for objects of static types that declare vectorcall (Python functions, builtins,
+/// bound methods): their type cannot change (`__class__` assignment needs heap types), so
+/// the offset stays right; the entry itself is read at each call, so a function whose entry
+/// is replaced later (`PyFunction_SetVectorcall`) is called through the new one, and a null
+/// entry falls back to `PyObject_Vectorcall`.
+fn direct_offset(func: &Bound<'_, PyAny>) -> ffi::Py_ssize_t {
+    if !type_head_matches(func.py()) {
+        return 0;
+    }
+    let ty = func.get_type();
+    // SAFETY: a live type object; `type_head_matches` checked the head's layout.
+    unsafe {
+        let flags = ffi::PyType_GetFlags(ty.as_type_ptr());
+        if flags & ffi::Py_TPFLAGS_HEAPTYPE != 0 || flags & HAVE_VECTORCALL == 0 {
+            return 0;
+        }
+        (*ty.as_type_ptr().cast::<TypeHead>()).vectorcall_offset.max(0)
+    }
 }
 
 /// Calls `func` with a vectorcall argument array, through `PyObject_Vectorcall` where the
@@ -180,10 +243,10 @@ unsafe fn profiled(
         if st.kind != Kind::Plain {
             return wrap_result(py, st, call(func));
         }
-        let Some(frame) = raw::open(&st.profiler, st.callsite) else { return call(func) };
-        let out = call(func);
-        raw::close(&st.profiler, frame, outcome(&st.errors, out));
-        out
+        raw::call(&st.profiler, st.callsite, || {
+            let out = call(func);
+            (out, outcome(&st.errors, out))
+        })
     }
 }
 
@@ -193,8 +256,20 @@ unsafe extern "C" fn vectorcall(
     nargsf: usize,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython passes a live instance of our type and a valid argument array.
-    unsafe { profiled(slf, |func| forward(func, args, nargsf, kwnames)) }
+    // SAFETY: CPython passes a live instance of our type and a valid argument array; a
+    // non-zero `direct` is where `func`'s type keeps its (nullable) vectorcall entry.
+    unsafe {
+        let direct = (*slf.cast::<Object>()).direct;
+        profiled(slf, |func| {
+            if direct > 0 {
+                let entry = *func.cast::<u8>().offset(direct).cast::<Option<VectorcallFn>>();
+                if let Some(entry) = entry {
+                    return entry(func, args, nargsf, kwnames);
+                }
+            }
+            forward(func, args, nargsf, kwnames)
+        })
+    }
 }
 
 unsafe extern "C" fn tp_call(
@@ -395,6 +470,7 @@ pub(crate) fn new<'py>(
         let obj = slf.as_ptr().cast::<Object>();
         (*obj).vectorcall = Some(vectorcall);
         (*obj).func = func.clone().into_ptr();
+        (*obj).direct = direct_offset(func);
         (*obj).state = Box::into_raw(Box::new(state));
         Ok(slf)
     }

@@ -11,7 +11,7 @@ use pyo3::types::PyType;
 /// (functions that are inline in older versions' headers) or where `PERFCORE_PY_TUPLE_CALLS`
 /// is set, which makes the tests run the paths of Python 3.9 on any version.
 pub(crate) fn interpreter_symbol(name: &CStr) -> *mut c_void {
-    if std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some() {
+    if oldest_paths_forced() {
         return std::ptr::null_mut();
     }
     #[cfg(unix)]
@@ -25,6 +25,12 @@ pub(crate) fn interpreter_symbol(name: &CStr) -> *mut c_void {
         let _ = name;
         std::ptr::null_mut()
     }
+}
+
+/// Whether `PERFCORE_PY_TUPLE_CALLS` is set: the tests then run the call paths of Python 3.9
+/// (no exported `PyObject_Vectorcall`, no direct vectorcall) on any version.
+pub(crate) fn oldest_paths_forced() -> bool {
+    std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some()
 }
 
 /// Makes a type from a spec whose every pointer is 'static.

@@ -447,6 +447,34 @@ def test_wraps_callable_objects(p: PerformanceProfiler) -> None:
     assert snap["adder"].count == snap["part"].count == 1
 
 
+def test_calls_builtins_classes_and_bound_methods(p: PerformanceProfiler) -> None:
+    # The wrapper calls the vectorcall entry of functions, builtins and bound methods
+    # directly, and everything else (a class, whose entry may be null) through CPython.
+    class Point:
+        def __init__(self, x: int, y: int = 0) -> None:
+            self.x, self.y = x, y
+
+        def norm1(self, scale: int = 1) -> int:
+            return (abs(self.x) + abs(self.y)) * scale
+
+    made = p.profile(name="Point")(Point)
+    pt = made(3, y=-4)
+    assert (pt.x, pt.y) == (3, -4)
+    norm = p.profile(name="norm1")(pt.norm1)
+    assert norm() == 7 and norm(scale=2) == 14
+    assert p.profile(name="len")(len)([1, 2]) == 2
+    assert p.profile(name="int")(int)("ff", base=16) == 255
+    assert p.profile(name="sorted")(sorted)([3, 1, 2], reverse=True) == [3, 2, 1]
+    nested = p.profile(name="outer")(p.profile(name="inner")(lambda a, *, b: a - b))
+    assert nested(5, b=2) == 3
+    with pytest.raises(TypeError):
+        p.profile(name="len")(len)(1, 2)
+    snap = p.snapshot()
+    counts = {n: snap[n].count for n in ("Point", "norm1", "len", "int", "sorted", "outer")}
+    assert counts == {"Point": 1, "norm1": 2, "len": 2, "int": 1, "sorted": 1, "outer": 1}
+    assert snap["len"].errors == 1
+
+
 def test_calls_without_pyobject_vectorcall() -> None:
     # Python 3.9 and 3.10 do not export PyObject_Vectorcall: the wrapper then packs a tuple
     # and a dict. Force that path in a fresh interpreter and check arguments arrive intact.

@@ -347,3 +347,39 @@ fn newest_call_is_in_the_histogram_exactly_once() {
         "no call from before the reset"
     );
 }
+
+#[test]
+fn raw_call_times_nests_and_survives_a_panic() {
+    use perfcore::__private::{Outcome, call};
+    static OUTER: perfcore::Callsite = perfcore::Callsite::new("outer", "", "", 0);
+    static INNER: perfcore::Callsite = perfcore::Callsite::new("inner", "", "", 0);
+    let (p, clock) = manual();
+    let r = call(&p, &OUTER, || {
+        clock.advance(Duration::from_nanos(1_000));
+        let v = call(&p, &INNER, || {
+            clock.advance(Duration::from_nanos(300));
+            (7, Outcome::Failed)
+        });
+        (v + 1, Outcome::Ok)
+    });
+    assert_eq!(r, 8);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        call(&p, &INNER, || -> ((), Outcome) { panic!("inside raw::call") })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(p.current_depth(), 0, "the panicking call's frame was closed");
+    p.set_enabled(false);
+    assert_eq!(call(&p, &OUTER, || (1, Outcome::Ok)), 1, "disabled: runs, records nothing");
+    let snap = p.snapshot();
+    let (outer, inner) = (snap.function("outer").unwrap(), snap.function("inner").unwrap());
+    assert_eq!((outer.count, outer.errors, outer.total_ns, outer.self_ns), (1, 0, 1_300, 1_000));
+    assert_eq!((inner.count, inner.errors), (2, 2), "a failed outcome and a panic");
+    assert_eq!(
+        paths(&snap),
+        vec![
+            (vec!["inner".to_string()], 1),
+            (vec!["outer".into()], 1),
+            (vec!["outer".into(), "inner".into()], 1)
+        ]
+    );
+}

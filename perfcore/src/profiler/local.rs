@@ -291,6 +291,43 @@ pub(crate) fn exit(inner: &Inner, depth: u32, outcome: Outcome) {
     });
 }
 
+/// This thread's recorder state, as [`enter_here`] found it: lets the matching exit skip
+/// the thread-local lookup. Valid on the thread that made it while that thread runs.
+#[derive(Clone, Copy)]
+pub(crate) struct Here(std::ptr::NonNull<RefCell<LocalState>>);
+
+/// [`enter`], returning where this thread's state lives besides the depth.
+#[inline(never)]
+pub(crate) fn enter_here(inner: &Arc<Inner>, index: usize) -> Option<(u32, Here)> {
+    LOCAL
+        .try_with(|state| {
+            let depth = match state.try_borrow_mut() {
+                Ok(mut s) => s.get(inner).push(index, inner),
+                Err(_) => INERT,
+            };
+            (depth != INERT).then(|| (depth, Here(std::ptr::NonNull::from(state))))
+        })
+        .ok()
+        .flatten()
+}
+
+/// [`exit`] through the state [`enter_here`] returned.
+///
+/// # Safety
+/// `here` came from [`enter_here`] on this thread, and the thread has not begun running its
+/// thread-local destructors since (true while the frame that called `enter_here` is live).
+#[inline(never)]
+pub(crate) unsafe fn exit_here(here: Here, inner: &Inner, depth: u32, outcome: Outcome) {
+    let end = inner.clock.raw();
+    // SAFETY: the caller's contract: the thread-local is alive and this thread's.
+    let state = unsafe { here.0.as_ref() };
+    if let Ok(mut state) = state.try_borrow_mut()
+        && let Some(lp) = state.find(inner)
+    {
+        lp.pop(depth, end, outcome, inner);
+    }
+}
+
 /// Depth of this thread's scope stack for `inner` (0 outside any scope).
 pub(crate) fn depth(inner: &Inner) -> usize {
     LOCAL
