@@ -25,7 +25,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::rawtype::{
-    alloc_instance, drop_box, free_instance, interpreter_symbol, make_type, oldest_paths_forced,
+    alloc_instance, free_instance, interpreter_symbol, make_type, oldest_paths_forced,
 };
 use crate::wrap::{
     Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
@@ -346,7 +346,14 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
             ffi::PyObject_ClearWeakRefs(slf);
         }
         clear(slf);
-        drop_box(&raw mut (*obj).state);
+        let state = std::mem::replace(&mut (*obj).state, ptr::null_mut());
+        if !state.is_null() {
+            // The classes `errors=` names are released through a `Bound`: a `Py` dropped here
+            // would be queued (see `fastscope::clear_error`).
+            if let Errors::Only(classes) = Box::from_raw(state).errors {
+                drop(classes.into_bound(Python::assume_attached()));
+            }
+        }
         free_instance(slf);
     }
 }

@@ -44,6 +44,10 @@ struct Object {
     base: ffi::PyObject,
     /// Owned; freed in `dealloc`.
     state: *mut State,
+    /// `__enter__` and `__exit__` bound to this object, made once (owned; null until first
+    /// asked for, and after a GC clear). A `with` statement looks both up on every entry;
+    /// CPython would otherwise make (and free) two bound method objects each time.
+    bound: [*mut ffi::PyObject; 2],
 }
 
 struct State {
@@ -103,13 +107,30 @@ fn running_loop_getter<'a>(py: Python<'_>, g: &'a Globals) -> Option<&'a Py<PyAn
     // SAFETY: the GIL is held; returns a new reference, or null (absent, or an error).
     let module = unsafe { ffi::PyImport_GetModule(g.asyncio_events.as_ptr()) };
     if module.is_null() {
-        let _ = PyErr::take(py);
+        clear_error();
         return None;
     }
     // SAFETY: a new reference.
     let module = unsafe { Bound::from_owned_ptr(py, module) };
-    let f = module.getattr("_get_running_loop").ok()?.unbind();
-    Some(g.get_running_loop.get_or_init(py, || f))
+    match module.getattr("_get_running_loop") {
+        Ok(f) => Some(g.get_running_loop.get_or_init(py, || f.unbind())),
+        Err(e) => {
+            e.restore(py);
+            clear_error();
+            None
+        }
+    }
+}
+
+/// Clears the pending exception, if any, without taking it into a `PyErr`.
+///
+/// The hand-built types' slots run with the GIL held but unknown to PyO3 (they are entered
+/// from CPython directly, not through PyO3's trampolines): a `Py` dropped there is queued
+/// for a later decref rather than released, so their paths release what they own through
+/// `Bound` or the C API, never by dropping a `Py` (or a `PyErr`, which holds some).
+fn clear_error() {
+    // SAFETY: the GIL is held by every caller (slots of our types).
+    unsafe { ffi::PyErr_Clear() }
 }
 
 /// Whether an asyncio event loop runs on this thread (an error reads as no).
@@ -118,8 +139,7 @@ fn in_event_loop(py: Python<'_>, g: &Globals) -> bool {
     // SAFETY: the GIL is held; a call with no arguments passes an empty argument array.
     let lp = unsafe { crate::fastcall::forward(f.as_ptr(), ptr::null(), 0, ptr::null_mut()) };
     if lp.is_null() {
-        // SAFETY: the GIL is held; the call failed, so an exception is pending.
-        drop(PyErr::fetch(py));
+        clear_error();
         return false;
     }
     // SAFETY: `lp` is a new reference.
@@ -172,7 +192,8 @@ fn enter(py: Python<'_>, st: &State) -> PyResult<()> {
 }
 
 fn exit(py: Python<'_>, st: &State, exc_type: *mut ffi::PyObject) -> PyResult<()> {
-    let outcome = if exc_type.is_null() || exc_type == py.None().as_ptr() {
+    // SAFETY: `Py_None` only returns the address of `None`.
+    let outcome = if exc_type.is_null() || exc_type == unsafe { ffi::Py_None() } {
         Outcome::Ok
     } else {
         // SAFETY: the GIL is held; `exc_type` is a live object (an argument of `__exit__`).
@@ -250,10 +271,65 @@ unsafe extern "C" fn exit_c(
 }
 
 unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
-    // SAFETY: called once, when the last reference is gone: drop the state, then free.
+    // SAFETY: called once, when the last reference is gone: untrack, release the bound
+    // methods, drop the state, then free.
     unsafe {
+        ffi::PyObject_GC_UnTrack(slf.cast());
+        clear(slf);
         drop_box(&raw mut (*slf.cast::<Object>()).state);
         free_instance(slf);
+    }
+}
+
+unsafe extern "C" fn traverse(
+    slf: *mut ffi::PyObject,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: CPython passes a live instance; its bound methods are null or owned (each
+    // holds a reference back to the instance: the cycle the GC breaks).
+    unsafe {
+        for p in (*slf.cast::<Object>()).bound {
+            if !p.is_null() {
+                let r = visit(p, arg);
+                if r != 0 {
+                    return r;
+                }
+            }
+        }
+        0
+    }
+}
+
+unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
+    // SAFETY: a live instance; each field is nulled before its reference is released.
+    unsafe {
+        for p in &mut (*slf.cast::<Object>()).bound {
+            let old = std::mem::replace(p, ptr::null_mut());
+            ffi::Py_XDECREF(old);
+        }
+        0
+    }
+}
+
+/// The getter of `__enter__` (`which` 0) or `__exit__` (1): this object's bound method,
+/// made on first use.
+unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *mut ffi::PyObject {
+    let which = which as usize;
+    // SAFETY: CPython calls getters with the GIL held on a live instance; `which` is the
+    // closure the getset table gives (0 or 1); the definitions live for the process.
+    unsafe {
+        let field = &raw mut (*slf.cast::<Object>()).bound[which];
+        if (*field).is_null() {
+            let def = ptr::from_ref(&method_defs().0[which]).cast_mut();
+            let made = ffi::PyCFunction_NewEx(def, slf, ptr::null_mut());
+            if made.is_null() {
+                return made;
+            }
+            *field = made;
+        }
+        ffi::Py_INCREF(*field);
+        *field
     }
 }
 
@@ -274,9 +350,18 @@ const DOC: &CStr = c"with profiler.scope(\"name\"): times the block as one call 
 exception leaving the block counts as an error (a KeyboardInterrupt or other non-Exception, \
 as cancelled) and is not swallowed.";
 
-fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    TYPE.get_or_try_init(py, || {
+/// The definitions `__enter__` and `__exit__` are bound from: kept for the process, as
+/// CPython keeps pointers to them in every bound method.
+struct MethodDefs([ffi::PyMethodDef; 2]);
+// SAFETY: written once, at initialisation, and only read afterwards (by CPython, under the GIL).
+unsafe impl Sync for MethodDefs {}
+// SAFETY: as above.
+unsafe impl Send for MethodDefs {}
+
+static METHODS: std::sync::OnceLock<MethodDefs> = std::sync::OnceLock::new();
+
+fn method_defs() -> &'static MethodDefs {
+    METHODS.get_or_init(|| {
         // SAFETY: CPython calls each method through the signature its flags name, and a
         // function pointer's size does not depend on its signature.
         let exit_ptr = unsafe {
@@ -289,40 +374,56 @@ fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
                 ffi::PyCFunction,
             >(exit_c)
         };
-        let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
+        MethodDefs([
             ffi::PyMethodDef {
                 ml_name: c"__enter__".as_ptr(),
                 ml_meth: ffi::PyMethodDefPointer { PyCFunction: enter_c },
                 ml_flags: ffi::METH_NOARGS,
-                ml_doc: c"__enter__($self, /)\n--\n\nOpens the block.".as_ptr(),
+                ml_doc: ENTER_DOC.as_ptr(),
             },
             ffi::PyMethodDef {
                 ml_name: c"__exit__".as_ptr(),
                 ml_meth: ffi::PyMethodDefPointer { PyCFunction: exit_ptr },
                 ml_flags: METH_FASTCALL,
-                ml_doc:
-                    c"__exit__($self, exc_type, exc=None, tb=None, /)\n--\n\nCloses the block; \
-never swallows the exception."
-                        .as_ptr(),
+                ml_doc: EXIT_DOC.as_ptr(),
             },
-            ffi::PyMethodDef::zeroed(),
-        ]));
-        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+        ])
+    })
+}
+
+const ENTER_DOC: &CStr = c"__enter__($self, /)\n--\n\nOpens the block.";
+const EXIT_DOC: &CStr =
+    c"__exit__($self, exc_type, exc=None, tb=None, /)\n--\n\nCloses the block; never swallows \
+the exception.";
+
+fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    TYPE.get_or_try_init(py, || {
+        method_defs();
+        let getter = |name: &'static CStr, get: ffi::getter, doc: &'static CStr, which: usize| {
             ffi::PyGetSetDef {
-                name: c"name".as_ptr(),
-                get: Some(get_name),
+                name: name.as_ptr(),
+                get: Some(get),
                 set: None,
-                doc: c"The scope's name.".as_ptr(),
-                closure: ptr::null_mut(),
-            },
+                doc: doc.as_ptr(),
+                closure: which as *mut c_void,
+            }
+        };
+        // `__enter__` and `__exit__` are getters rather than methods, so that they hand out
+        // the object's bound methods made once (see `Object::bound`).
+        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+            getter(c"name", get_name, c"The scope's name.", 0),
+            getter(c"__enter__", get_bound, ENTER_DOC, 0),
+            getter(c"__exit__", get_bound, EXIT_DOC, 1),
             // SAFETY: an all-zero PyGetSetDef is the array's terminator.
             unsafe { std::mem::zeroed() },
         ]));
         let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
         let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
             slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+            slot(ffi::Py_tp_traverse, traverse as *mut c_void),
+            slot(ffi::Py_tp_clear, clear as *mut c_void),
             slot(ffi::Py_tp_repr, repr as *mut c_void),
-            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
             slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
             slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
             slot(0, ptr::null_mut()),
@@ -331,7 +432,7 @@ never swallows the exception."
             name: c"perfcore._perfcore.Scope".as_ptr(),
             basicsize: std::mem::size_of::<Object>() as c_int,
             itemsize: 0,
-            flags: ffi::Py_TPFLAGS_DEFAULT as std::ffi::c_uint,
+            flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_HAVE_GC) as std::ffi::c_uint,
             slots: slots.as_mut_ptr(),
         }));
         make_type(py, spec)

@@ -270,6 +270,48 @@ def test_scope_nesting_self_time_and_reuse(p: PerformanceProfiler) -> None:
     assert outer.self_ns <= outer.total_ns - inner.total_ns + 1
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from 3.12")
+def test_hot_paths_release_references_at_once(p: PerformanceProfiler) -> None:
+    # The wrapper's and the scope's slots run outside PyO3's trampolines: a reference they
+    # dropped as a PyO3 `Py` would be queued until PyO3's next entry, not released (it
+    # once was, for `None`, at every `with` block). Nothing here enters PyO3.
+    s = p.scope("block")
+    f = p.profile(name="f")(lambda x: x)
+    with s:
+        f(None)
+    before = (sys.getrefcount(None), sys.getrefcount(s), sys.getrefcount(f))
+    for _ in range(1000):
+        with s:
+            f(None)
+        try:
+            with s:
+                raise KeyError
+        except KeyError:
+            pass
+    assert (sys.getrefcount(None), sys.getrefcount(s), sys.getrefcount(f)) == before
+
+
+def test_scope_methods_are_bound_once(p: PerformanceProfiler) -> None:
+    s = p.scope("once")
+    assert s.__enter__ is s.__enter__ and s.__exit__ is s.__exit__
+    assert s.__exit__(None, None, None) is False, "closing an unopened block is a no-op"
+    with s:
+        pass
+    assert p.snapshot()["once"].count == 1
+
+    def scopes() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is type(s))
+
+    before = scopes()
+    q = PerformanceProfiler()
+    t = q.scope("cycle")
+    assert t.__exit__ is not None  # binds: a cycle between the scope and its method
+    assert scopes() == before + 1
+    del q, t
+    assert scopes() == before, "the collector frees a scope and its bound methods"
+
+
 def test_profile_function_result(p: PerformanceProfiler) -> None:
     def add(a: int, b: int = 0) -> int:
         return a + b
