@@ -25,7 +25,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 use crate::rawtype::{
-    alloc_instance, free_instance, interpreter_symbol, make_type, oldest_paths_forced,
+    alloc_instance, free_instance, interpreter_symbol, make_type, oldest_paths_forced, visit_each,
 };
 use crate::wrap::{
     Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
@@ -305,21 +305,11 @@ unsafe extern "C" fn traverse(
     // SAFETY: CPython passes a live instance of our type; its fields are null or owned.
     unsafe {
         let obj = slf.cast::<Object>();
-        for p in [(*obj).func, (*obj).dict] {
-            if !p.is_null() {
-                let r = visit(p, arg);
-                if r != 0 {
-                    return r;
-                }
-            }
-        }
-        if let Some(Errors::Only(classes)) = (*obj).state.as_ref().map(|s| &s.errors) {
-            let r = visit(classes.as_ptr(), arg);
-            if r != 0 {
-                return r;
-            }
-        }
-        0
+        let classes = match (*obj).state.as_ref().map(|s| &s.errors) {
+            Some(Errors::Only(classes)) => classes.as_ptr(),
+            _ => ptr::null_mut(),
+        };
+        visit_each([(*obj).func, (*obj).dict, classes], visit, arg)
     }
 }
 

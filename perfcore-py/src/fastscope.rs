@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::rawtype::{alloc_instance, drop_box, free_instance, make_type};
+use crate::rawtype::{alloc_instance, drop_box, free_instance, make_type, visit_each};
 use crate::wrap::Errors;
 
 // Exported by every CPython from 3.7 (outside the limited API; see fastcall.rs).
@@ -288,17 +288,7 @@ unsafe extern "C" fn traverse(
 ) -> c_int {
     // SAFETY: CPython passes a live instance; its bound methods are null or owned (each
     // holds a reference back to the instance: the cycle the GC breaks).
-    unsafe {
-        for p in (*slf.cast::<Object>()).bound {
-            if !p.is_null() {
-                let r = visit(p, arg);
-                if r != 0 {
-                    return r;
-                }
-            }
-        }
-        0
-    }
+    unsafe { visit_each((*slf.cast::<Object>()).bound, visit, arg) }
 }
 
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {

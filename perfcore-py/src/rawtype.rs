@@ -82,3 +82,25 @@ pub(crate) unsafe fn free_instance(slf: *mut ffi::PyObject) {
         ffi::Py_DECREF(ty.cast());
     }
 }
+
+/// `tp_traverse`'s loop: visits each non-null object; stops at the first non-zero result.
+///
+/// # Safety
+/// Called from a `tp_traverse` with its `visit` and `arg`; each pointer is null or an object
+/// the instance owns.
+pub(crate) unsafe fn visit_each(
+    objects: impl IntoIterator<Item = *mut ffi::PyObject>,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> std::ffi::c_int {
+    for p in objects {
+        if !p.is_null() {
+            // SAFETY: the caller's contract.
+            let r = unsafe { visit(p, arg) };
+            if r != 0 {
+                return r;
+            }
+        }
+    }
+    0
+}
