@@ -80,4 +80,11 @@ log "mypy stubtest"
 (cd "$scratch" && "$PY" -m mypy.stubtest perfcore._perfcore \
     --allowlist "$ROOT/perfcore-py/stubtest-allowlist.txt")
 
+log "benchmark scripts, smoke run (tiny sizes: they must run; their figures mean nothing)"
+(cd "$scratch" && "$PY" "$ROOT/perfcore-py/benches/overhead.py" --number 100 --rounds 1 >/dev/null)
+so="$(cd "$scratch" && "$PY" -c 'import perfcore._perfcore as m; print(m.__file__)')"
+cp "$so" "$scratch/a.so"
+cp "$so" "$scratch/b.so"
+(cd "$scratch" && "$PY" "$ROOT/perfcore-py/benches/ab.py" a.so b.so --number 100 --rounds 1 >/dev/null)
+
 log "python tests passed"

@@ -82,8 +82,8 @@ def drive(coro: Any) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--number", type=int, default=200_000, help="calls per timing")
-    ap.add_argument("--rounds", type=int, default=15, help="rotated rounds (best counts)")
+    ap.add_argument("--number", type=int, default=50_000, help="calls per timing")
+    ap.add_argument("--rounds", type=int, default=100, help="rotated rounds (best counts)")
     args = ap.parse_args()
 
     profiler = perfcore.PerformanceProfiler()

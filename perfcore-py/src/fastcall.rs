@@ -11,8 +11,8 @@
 //! Per call, the wrapper opens and closes the frame with one thread-local lookup
 //! (`perfcore::__private::call`; each lookup is a call into the dynamic loader in a shared
 //! library), and calls a function, builtin or bound method through its own vectorcall entry
-//! rather than through `PyObject_Vectorcall` (see `direct_offset`): together about 5 ns of
-//! the ~45 ns the wrapper adds (BENCHMARKS.md).
+//! rather than through `PyObject_Vectorcall` (see `direct_offset`): together about 4 ns of
+//! the ~46 ns the wrapper added (BENCHMARKS.md).
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
