@@ -73,6 +73,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<wrap::ProfiledAsyncStep>()?;
     m.add_class::<stats::Snapshot>()?;
     m.add_class::<stats::FunctionStats>()?;
+    m.add_class::<stats::CallNode>()?;
     m.add_class::<stats::ProfileResult>()?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;

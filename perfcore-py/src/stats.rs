@@ -195,6 +195,65 @@ impl FunctionStats {
     }
 }
 
+/// One call path of the call tree: a function called under a parent path. Times in ns.
+#[pyclass(module = "perfcore._perfcore", frozen, get_all)]
+pub struct CallNode {
+    /// The caller's node (an index into `Snapshot.call_tree`), None at the root.
+    parent: Option<usize>,
+    /// The function (an index into `Snapshot.functions`).
+    function: usize,
+    /// Calls along this path.
+    count: u64,
+    /// Failed calls along this path.
+    errors: u64,
+    /// Wall time along this path.
+    total_ns: u64,
+    /// Self time along this path.
+    self_ns: u64,
+}
+
+impl From<&perfcore::CallNode> for CallNode {
+    fn from(n: &perfcore::CallNode) -> Self {
+        Self {
+            parent: n.parent,
+            function: n.function,
+            count: n.count,
+            errors: n.errors,
+            total_ns: n.total_ns,
+            self_ns: n.self_ns,
+        }
+    }
+}
+
+#[pymethods]
+impl CallNode {
+    /// All fields as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("parent", self.parent)?;
+        d.set_item("function", self.function)?;
+        d.set_item("count", self.count)?;
+        d.set_item("errors", self.errors)?;
+        d.set_item("total_ns", self.total_ns)?;
+        d.set_item("self_ns", self.self_ns)?;
+        Ok(d)
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        item(self.to_dict(py)?, key)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "CallNode(parent={}, function={}, count={}, total_ns={})",
+            self.parent.map_or_else(|| "None".to_owned(), |p| p.to_string()),
+            self.function,
+            self.count,
+            self.total_ns
+        )
+    }
+}
+
 /// Everything a profiler recorded, merged over threads; shares its JSON format with Rust.
 #[pyclass(module = "perfcore._perfcore", frozen)]
 pub struct Snapshot {
@@ -230,6 +289,25 @@ impl Snapshot {
 
     fn __len__(&self) -> usize {
         self.inner.functions().len()
+    }
+
+    /// The call tree, merged over threads: every call path with its own counts. A node's
+    /// `parent` comes before it; `function` indexes `functions`.
+    #[getter]
+    fn call_tree(&self) -> Vec<CallNode> {
+        self.inner.call_tree.iter().map(CallNode::from).collect()
+    }
+
+    /// When the window began, in ns since the Unix epoch.
+    #[getter]
+    fn started_unix_ns(&self) -> u64 {
+        self.inner.started_unix_ns
+    }
+
+    /// When the snapshot was taken, in ns since the Unix epoch.
+    #[getter]
+    fn ended_unix_ns(&self) -> u64 {
+        self.inner.ended_unix_ns
     }
 
     /// Calls recorded over all functions.
@@ -280,7 +358,7 @@ impl Snapshot {
         py.detach(|| perfcore::Snapshot::read_json(&path)).map(Snapshot::from).map_err(to_py_err)
     }
 
-    /// Functions as a list of dicts, plus the window.
+    /// Functions and the call tree as lists of dicts, plus the window.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("schema_version", self.inner.schema_version)?;
@@ -291,6 +369,11 @@ impl Snapshot {
             list.append(f.to_dict(py)?)?;
         }
         d.set_item("functions", list)?;
+        let tree = PyList::empty(py);
+        for n in &self.inner.call_tree {
+            tree.append(CallNode::from(n).to_dict(py)?)?;
+        }
+        d.set_item("call_tree", tree)?;
         Ok(d)
     }
 

@@ -312,6 +312,49 @@ def test_scope_methods_are_bound_once(p: PerformanceProfiler) -> None:
     assert scopes() == before, "the collector frees a scope and its bound methods"
 
 
+def test_snapshot_call_tree(p: PerformanceProfiler) -> None:
+    @p.profile(name="leaf")
+    def leaf(fail: bool) -> None:
+        if fail:
+            raise ValueError("leaf")
+
+    @p.profile(name="parent")
+    def parent() -> None:
+        leaf(False)
+        with p.scope("block"):
+            leaf(False)
+            with pytest.raises(ValueError):
+                leaf(True)
+
+    parent()
+    parent()
+    leaf(False)
+    snap = p.snapshot()
+    names = [f.name for f in snap.functions]
+
+    def path(i: int) -> tuple[str, ...]:
+        node = snap.call_tree[i]
+        up = () if node.parent is None else path(node.parent)
+        return (*up, names[node.function])
+
+    tree = {path(i): n for i, n in enumerate(snap.call_tree)}
+    assert {k: (n.count, n.errors) for k, n in tree.items()} == {
+        ("parent",): (2, 0),
+        ("parent", "leaf"): (2, 0),
+        ("parent", "block"): (2, 0),
+        ("parent", "block", "leaf"): (4, 2),
+        ("leaf",): (1, 0),
+    }
+    assert all(n.parent is None or n.parent < i for i, n in enumerate(snap.call_tree))
+    block = tree[("parent", "block")]
+    assert block.self_ns <= block.total_ns
+    assert block["count"] == block.to_dict()["count"] == 2
+    assert len(snap.to_dict()["call_tree"]) == len(snap.call_tree) == 5
+    assert 0 < snap.started_unix_ns <= snap.ended_unix_ns
+    back = perfcore.Snapshot.from_json(snap.to_json())
+    assert [n.to_dict() for n in back.call_tree] == [n.to_dict() for n in snap.call_tree]
+
+
 def test_profile_function_result(p: PerformanceProfiler) -> None:
     def add(a: int, b: int = 0) -> int:
         return a + b

@@ -23,6 +23,7 @@ import os as _os
 from . import _perfcore
 from ._perfcore import (
     SCHEMA_VERSION,
+    CallNode,
     FunctionStats,
     PerformanceProfiler,
     ProfiledAsyncGenerator,
@@ -62,6 +63,7 @@ set_enabled = _default.set_enabled
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CallNode",
     "FunctionStats",
     "PerformanceProfiler",
     "ProfileResult",
