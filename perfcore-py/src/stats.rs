@@ -138,6 +138,21 @@ impl FunctionStats {
         self.inner.folded_calls
     }
 
+    /// Allocation figures (calls, allocated_bytes, self_allocated_bytes, freed_bytes,
+    /// allocations) when the process ran Rust's tracking allocator; None otherwise (Python
+    /// allocations are measured by `profile_function(..., memory=True)`).
+    #[getter]
+    fn allocations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(a) = self.inner.allocations else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("calls", a.calls)?;
+        d.set_item("allocated_bytes", a.allocated_bytes)?;
+        d.set_item("self_allocated_bytes", a.self_allocated_bytes)?;
+        d.set_item("freed_bytes", a.freed_bytes)?;
+        d.set_item("allocations", a.allocations)?;
+        Ok(Some(d))
+    }
+
     /// The wall time at quantile `q` (0..=1), in ns.
     fn quantile(&self, q: f64) -> PyResult<u64> {
         let d = self.inner.quantile(q).map_err(to_py_err)?;
@@ -175,6 +190,7 @@ impl FunctionStats {
         d.set_item("calls_per_sec", f.calls_per_sec)?;
         d.set_item("error_rate", f.error_rate())?;
         d.set_item("folded_calls", f.folded_calls)?;
+        d.set_item("allocations", self.allocations(py)?)?;
         Ok(d)
     }
 

@@ -458,6 +458,30 @@ def test_snapshot_written_by_rust_loads() -> None:
     snap = perfcore.Snapshot.read_json(path)
     assert snap.total_calls > 0
     assert perfcore.Snapshot.from_json(snap.to_json()).to_dict() == snap.to_dict()
+    # The quickstart installs Rust's tracking allocator: its functions carry allocations.
+    allocs = [f.allocations for f in snap.functions if f.allocations is not None]
+    assert allocs and all(a["calls"] > 0 and a["allocated_bytes"] >= 0 for a in allocs)
+
+
+def test_allocations_from_rust_json(p: PerformanceProfiler) -> None:
+    import json
+
+    with p.scope("work"):
+        pass
+    snap = p.snapshot()
+    assert snap["work"].allocations is None and snap["work"]["allocations"] is None
+    data = json.loads(snap.to_json())
+    (work,) = [f for f in data["functions"] if f["name"] == "work"]
+    work["allocations"] = {
+        "calls": 1,
+        "allocated_bytes": 4096,
+        "self_allocated_bytes": 1024,
+        "freed_bytes": 512,
+        "allocations": 3,
+    }
+    back = perfcore.Snapshot.from_json(json.dumps(data))
+    assert back["work"].allocations == work["allocations"]
+    assert back["work"].to_dict()["allocations"] == work["allocations"]
 
 
 @pytest.mark.parametrize(
