@@ -316,7 +316,13 @@ unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *
             if made.is_null() {
                 return made;
             }
-            *field = made;
+            // Allocating may run the collector, and finalizers may let another thread in
+            // here first: keep the first one made.
+            if (*field).is_null() {
+                *field = made;
+            } else {
+                ffi::Py_DECREF(made);
+            }
         }
         ffi::Py_INCREF(*field);
         *field
