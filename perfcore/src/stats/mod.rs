@@ -255,20 +255,25 @@ impl FunctionStats {
             self.min_ns = if self.count == 0 { o.min_ns } else { self.min_ns.min(o.min_ns) };
             self.max_ns = self.max_ns.max(o.max_ns);
         }
-        self.errors += o.errors;
-        self.total_ns += o.total_ns;
-        self.self_ns += o.self_ns;
-        self.clamped += o.clamped;
-        self.busy_ns += o.busy_ns;
-        self.cancelled += o.cancelled;
-        self.folded_calls += o.folded_calls;
+        // Sums saturate: a snapshot read from a file may carry any values.
+        for (mine, theirs) in [
+            (&mut self.errors, o.errors),
+            (&mut self.total_ns, o.total_ns),
+            (&mut self.self_ns, o.self_ns),
+            (&mut self.clamped, o.clamped),
+            (&mut self.busy_ns, o.busy_ns),
+            (&mut self.cancelled, o.cancelled),
+            (&mut self.folded_calls, o.folded_calls),
+        ] {
+            *mine = mine.saturating_add(theirs);
+        }
         self.allocations = match (self.allocations, o.allocations) {
             (Some(a), Some(b)) => Some(AllocationStats {
-                calls: a.calls + b.calls,
-                allocated_bytes: a.allocated_bytes + b.allocated_bytes,
-                self_allocated_bytes: a.self_allocated_bytes + b.self_allocated_bytes,
-                freed_bytes: a.freed_bytes + b.freed_bytes,
-                allocations: a.allocations + b.allocations,
+                calls: a.calls.saturating_add(b.calls),
+                allocated_bytes: a.allocated_bytes.saturating_add(b.allocated_bytes),
+                self_allocated_bytes: a.self_allocated_bytes.saturating_add(b.self_allocated_bytes),
+                freed_bytes: a.freed_bytes.saturating_add(b.freed_bytes),
+                allocations: a.allocations.saturating_add(b.allocations),
             }),
             (a, b) => a.or(b),
         };
@@ -441,7 +446,7 @@ impl Snapshot {
     /// ```
     #[must_use]
     pub fn total_calls(&self) -> u64 {
-        self.functions.iter().map(|f| f.count).sum()
+        self.functions.iter().fold(0, |n, f| n.saturating_add(f.count))
     }
 
     /// Merges `other` into this snapshot, as if both runs had been recorded by one profiler.
@@ -483,8 +488,20 @@ impl Snapshot {
             self.call_tree.iter().enumerate().map(|(i, n)| ((n.parent, n.function), i)).collect();
         let mut nmap = Vec::with_capacity(other.call_tree.len());
         for n in &other.call_tree {
-            let parent = n.parent.map(|p| nmap[p]);
-            let function = fmap[n.function];
+            // A node pointing nowhere (possible only in a snapshot built by hand: the reader
+            // rejects them) is dropped, with the nodes under it.
+            let parent = match n.parent.map(|p| nmap.get(p).copied().flatten()) {
+                None => None,
+                Some(Some(p)) => Some(p),
+                Some(None) => {
+                    nmap.push(None);
+                    continue;
+                }
+            };
+            let Some(&function) = fmap.get(n.function) else {
+                nmap.push(None);
+                continue;
+            };
             let i = *nodes.entry((parent, function)).or_insert_with(|| {
                 self.call_tree.push(CallNode {
                     parent,
@@ -497,11 +514,11 @@ impl Snapshot {
                 self.call_tree.len() - 1
             });
             let t = &mut self.call_tree[i];
-            t.count += n.count;
-            t.errors += n.errors;
-            t.total_ns += n.total_ns;
-            t.self_ns += n.self_ns;
-            nmap.push(i);
+            t.count = t.count.saturating_add(n.count);
+            t.errors = t.errors.saturating_add(n.errors);
+            t.total_ns = t.total_ns.saturating_add(n.total_ns);
+            t.self_ns = t.self_ns.saturating_add(n.self_ns);
+            nmap.push(Some(i));
         }
         let empty = |s: &Snapshot| s.started_unix_ns == 0 && s.ended_unix_ns == 0;
         if empty(self) {
