@@ -370,6 +370,27 @@ mod tests {
             prop_assert_eq!(ours.max(), theirs.max());
             let mean = theirs.mean();
             prop_assert!((ours.mean() - mean).abs() <= mean * 1e-3 + 1.0);
+            // Both take each bucket's midpoint: the spread agrees to rounding.
+            let sd = theirs.stdev();
+            prop_assert!((ours.stddev() - sd).abs() <= sd * 1e-6 + 1e-3, "{} vs {sd}", ours.stddev());
+        }
+
+        /// The spread is within the bucket precision of the exact population standard
+        /// deviation of the values recorded.
+        #[test]
+        fn stddev_within_precision_of_exact(
+            values in prop::collection::vec(0..=10_000_000_000u64, 1..300),
+        ) {
+            let mut h = LatencyHistogram::new();
+            for &v in &values {
+                h.record(v);
+            }
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let exact = (values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let max = *values.iter().max().unwrap() as f64;
+            // Each value moves by at most 1/1024 of itself (plus one for the midpoint).
+            prop_assert!((h.stddev() - exact).abs() <= max * 2e-3 + 2.0, "{} vs {exact}", h.stddev());
         }
 
         /// Merging is the same as recording everything into one histogram.
