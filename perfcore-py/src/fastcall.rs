@@ -377,6 +377,15 @@ unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut
     unsafe { PyObject_GenericGetDict(slf, ctx) }
 }
 
+/// `__reduce__`: pickled (and copied) by reference, as a function is: the pickle names the
+/// wrapper's module and qualified name, and loading it looks that name up (so a decorated
+/// module-level function or method goes to `multiprocessing` workers like a plain one).
+unsafe extern "C" fn reduce(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls methods with the GIL held on a live instance; the result is a
+    // new reference or null with an exception set.
+    unsafe { ffi::PyObject_GetAttrString(slf, c"__qualname__".as_ptr()) }
+}
+
 const DOC: &CStr = c"A function decorated with perfcore's @profile: calling it records one call.";
 
 /// The type object, made on first use.
@@ -411,9 +420,19 @@ fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
             // SAFETY: an all-zero PyGetSetDef is the array's terminator.
             unsafe { std::mem::zeroed() },
         ]));
+        let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
+            ffi::PyMethodDef {
+                ml_name: c"__reduce__".as_ptr(),
+                ml_meth: ffi::PyMethodDefPointer { PyCFunction: reduce },
+                ml_flags: ffi::METH_NOARGS,
+                ml_doc: c"Pickles the function by reference, as a plain function is.".as_ptr(),
+            },
+            ffi::PyMethodDef::zeroed(),
+        ]));
         let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
         let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
             slot(ffi::Py_tp_call, tp_call as *mut c_void),
+            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
             slot(ffi::Py_tp_descr_get, descr_get as *mut c_void),
             slot(ffi::Py_tp_traverse, traverse as *mut c_void),
             slot(ffi::Py_tp_clear, clear as *mut c_void),

@@ -1,11 +1,33 @@
 //! Snapshots and statistics as Python objects: typed attributes, `to_dict()`, and `obj["key"]`
 //! for code written against dicts.
 
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::to_py_err;
+
+/// `value` as JSON (the stats types are plain data: this cannot fail).
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("statistics always serialise")
+}
+
+/// Reads what [`json`] wrote, for unpickling; ValueError if it is not that.
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("bad {what} state: {e}")))
+}
+
+/// What `__reduce__` returns: a callable and its arguments, which rebuild the object.
+type Reduce<'py, A> = PyResult<(Bound<'py, PyAny>, A)>;
+
+/// `(cls.attr, args)`: rebuilds an object through `attr` of its class.
+fn rebuild<'py, A: IntoPyObject<'py>>(
+    slf: &Bound<'py, PyAny>,
+    attr: &str,
+    args: A,
+) -> Reduce<'py, A> {
+    Ok((slf.get_type().getattr(attr)?, args))
+}
 
 /// Looks `key` up in `to_dict()`: `stats["count"]` is `stats.count`.
 fn item<'py>(dict: Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -153,6 +175,16 @@ impl FunctionStats {
         Ok(Some(d))
     }
 
+    /// Pickling: the state is the function's JSON.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduce<'py, (String,)> {
+        rebuild(slf.as_any(), "_from_json", (json(&slf.get().inner),))
+    }
+
+    #[staticmethod]
+    fn _from_json(state: &str) -> PyResult<Self> {
+        Ok(Self { inner: from_json("FunctionStats", state)? })
+    }
+
     /// The wall time at quantile `q` (0..=1), in ns.
     fn quantile(&self, q: f64) -> PyResult<u64> {
         let d = self.inner.quantile(q).map_err(to_py_err)?;
@@ -212,46 +244,64 @@ impl FunctionStats {
 }
 
 /// One call path of the call tree: a function called under a parent path. Times in ns.
-#[pyclass(module = "perfcore._perfcore", frozen, get_all)]
+#[pyclass(module = "perfcore._perfcore", frozen)]
 pub struct CallNode {
-    /// The caller's node (an index into `Snapshot.call_tree`), None at the root.
-    parent: Option<usize>,
-    /// The function (an index into `Snapshot.functions`).
-    function: usize,
-    /// Calls along this path.
-    count: u64,
-    /// Failed calls along this path.
-    errors: u64,
-    /// Wall time along this path.
-    total_ns: u64,
-    /// Self time along this path.
-    self_ns: u64,
-}
-
-impl From<&perfcore::CallNode> for CallNode {
-    fn from(n: &perfcore::CallNode) -> Self {
-        Self {
-            parent: n.parent,
-            function: n.function,
-            count: n.count,
-            errors: n.errors,
-            total_ns: n.total_ns,
-            self_ns: n.self_ns,
-        }
-    }
+    inner: perfcore::CallNode,
 }
 
 #[pymethods]
 impl CallNode {
+    /// The caller's node (an index into `Snapshot.call_tree`), None at the root.
+    #[getter]
+    fn parent(&self) -> Option<usize> {
+        self.inner.parent
+    }
+    /// The function (an index into `Snapshot.functions`).
+    #[getter]
+    fn function(&self) -> usize {
+        self.inner.function
+    }
+    /// Calls along this path.
+    #[getter]
+    fn count(&self) -> u64 {
+        self.inner.count
+    }
+    /// Failed calls along this path.
+    #[getter]
+    fn errors(&self) -> u64 {
+        self.inner.errors
+    }
+    /// Wall time along this path.
+    #[getter]
+    fn total_ns(&self) -> u64 {
+        self.inner.total_ns
+    }
+    /// Self time along this path.
+    #[getter]
+    fn self_ns(&self) -> u64 {
+        self.inner.self_ns
+    }
+
+    /// Pickling: the state is the node's JSON.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduce<'py, (String,)> {
+        rebuild(slf.as_any(), "_from_json", (json(&slf.get().inner),))
+    }
+
+    #[staticmethod]
+    fn _from_json(state: &str) -> PyResult<Self> {
+        Ok(Self { inner: from_json("CallNode", state)? })
+    }
+
     /// All fields as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("parent", self.parent)?;
-        d.set_item("function", self.function)?;
-        d.set_item("count", self.count)?;
-        d.set_item("errors", self.errors)?;
-        d.set_item("total_ns", self.total_ns)?;
-        d.set_item("self_ns", self.self_ns)?;
+        let n = &self.inner;
+        d.set_item("parent", n.parent)?;
+        d.set_item("function", n.function)?;
+        d.set_item("count", n.count)?;
+        d.set_item("errors", n.errors)?;
+        d.set_item("total_ns", n.total_ns)?;
+        d.set_item("self_ns", n.self_ns)?;
         Ok(d)
     }
 
@@ -262,10 +312,10 @@ impl CallNode {
     fn __repr__(&self) -> String {
         format!(
             "CallNode(parent={}, function={}, count={}, total_ns={})",
-            self.parent.map_or_else(|| "None".to_owned(), |p| p.to_string()),
-            self.function,
-            self.count,
-            self.total_ns
+            self.inner.parent.map_or_else(|| "None".to_owned(), |p| p.to_string()),
+            self.inner.function,
+            self.inner.count,
+            self.inner.total_ns
         )
     }
 }
@@ -311,7 +361,7 @@ impl Snapshot {
     /// `parent` comes before it; `function` indexes `functions`.
     #[getter]
     fn call_tree(&self) -> Vec<CallNode> {
-        self.inner.call_tree.iter().map(CallNode::from).collect()
+        self.inner.call_tree.iter().map(|n| CallNode { inner: n.clone() }).collect()
     }
 
     /// When the window began, in ns since the Unix epoch.
@@ -351,6 +401,11 @@ impl Snapshot {
         Snapshot { inner: s }
     }
 
+    /// Pickling (a worker process returning its snapshot, say): the state is its JSON.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduce<'py, (String,)> {
+        rebuild(slf.as_any(), "from_json", (slf.get().inner.to_json(),))
+    }
+
     /// The snapshot as JSON (the format the Rust crate reads and writes).
     fn to_json(&self) -> String {
         self.inner.to_json()
@@ -387,7 +442,7 @@ impl Snapshot {
         d.set_item("functions", list)?;
         let tree = PyList::empty(py);
         for n in &self.inner.call_tree {
-            tree.append(CallNode::from(n).to_dict(py)?)?;
+            tree.append(CallNode { inner: n.clone() }.to_dict(py)?)?;
         }
         d.set_item("call_tree", tree)?;
         Ok(d)
@@ -422,6 +477,17 @@ impl ProfileResult {
 
 #[pymethods]
 impl ProfileResult {
+    /// Pickling: the state is the result's JSON and the memory figure.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduce<'py, (String, Option<u64>)> {
+        let r = slf.get();
+        rebuild(slf.as_any(), "_restore", (json(&r.inner), r.memory_bytes))
+    }
+
+    #[staticmethod]
+    fn _restore(state: &str, memory_bytes: Option<u64>) -> PyResult<Self> {
+        Ok(Self { inner: from_json("ProfileResult", state)?, memory_bytes })
+    }
+
     /// The name runs were recorded under.
     #[getter]
     fn name(&self) -> &str {

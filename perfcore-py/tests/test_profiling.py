@@ -644,6 +644,54 @@ def _worker(n: int) -> str:
     return p.snapshot().to_json()
 
 
+@perfcore.profile(name="pickled_task")
+def _pickled_task(n: int) -> perfcore.Snapshot:
+    for i in range(n):
+        _pickled_leaf(i)
+    return perfcore.snapshot()
+
+
+@perfcore.profile
+def _pickled_leaf(i: int) -> int:
+    return i * 2
+
+
+def test_decorated_functions_and_stats_pickle() -> None:
+    import copy
+    import pickle
+
+    # Functions pickle by reference, as plain functions do; stats objects by value.
+    assert pickle.loads(pickle.dumps(_pickled_leaf)) is _pickled_leaf
+    assert copy.deepcopy(_pickled_leaf) is _pickled_leaf
+    p = PerformanceProfiler()
+    with p.scope("outer"):
+        p.profile(name="inner")(len)([1])
+    r = p.profile_function(sum, 10, [1, 2], memory=True)
+    snap = p.snapshot()
+    for obj in (snap, snap["inner"], snap.call_tree[1], r):
+        back = pickle.loads(pickle.dumps(obj))
+        assert type(back) is type(obj) and back.to_dict() == obj.to_dict()
+    with pytest.raises(ValueError, match="FunctionStats"):
+        perfcore.FunctionStats._from_json("{}")  # type: ignore[attr-defined]
+    local = perfcore.profile(lambda: None)
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        pickle.dumps(local)  # like a plain lambda: not importable by name
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # 3.12+: threads and fork
+def test_pool_runs_decorated_functions_and_returns_snapshots() -> None:
+    import multiprocessing
+
+    perfcore.reset()
+    with multiprocessing.get_context("fork").Pool(2, maxtasksperchild=1) as pool:
+        snaps = pool.map(_pickled_task, [10, 20, 30], chunksize=1)
+    merged = snaps[0].merged(snaps[1]).merged(snaps[2])
+    assert merged[_pickled_leaf.__profile_name__].count == 60
+    # Each task snapshots from inside its own call, which is still running then.
+    assert merged["pickled_task"].count == 0
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # 3.12+: threads and fork
 def test_worker_process_snapshots_merge_exactly() -> None:
