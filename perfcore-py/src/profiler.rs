@@ -142,6 +142,17 @@ fn wrap(
     let wrapper = fastcall::new(py, func, state)?;
     py.import(intern!(py, "functools"))?
         .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
+    // A wrapped Python function's code and defaults make the wrapper "function-like" to
+    // `inspect` (as Cython's functions are): `iscoroutinefunction`, `isgeneratorfunction`
+    // and `isasyncgenfunction` then answer as for the function on every Python version, so
+    // frameworks that ask (FastAPI, Starlette, pytest) await or iterate it correctly.
+    for attr in
+        [intern!(py, "__code__"), intern!(py, "__defaults__"), intern!(py, "__kwdefaults__")]
+    {
+        if let Ok(value) = func.getattr(attr) {
+            wrapper.setattr(attr, value)?;
+        }
+    }
     if kind == Kind::Coroutine {
         mark_coroutine_function(py, &wrapper)?;
     }

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,48 @@ def test_metadata_and_signature_kept(p: PerformanceProfiler) -> None:
     assert inspect.signature(wrapped) == inspect.signature(original)
     assert wrapped(2, "ab") == "abab"
     assert wrapped.__profile_name__ == original.__qualname__
+
+
+def test_inspect_tells_the_kind_of_function(p: PerformanceProfiler) -> None:
+    # Frameworks ask `inspect` whether to await, iterate or call (FastAPI, Starlette, pytest).
+    async def co() -> int:
+        return 1
+
+    def gen() -> Iterator[int]:
+        yield 1
+
+    async def agen() -> AsyncIterator[int]:
+        yield 1
+
+    def plain(a: int = 1, *, b: int = 2) -> int:
+        return a + b
+
+    class C:
+        @p.profile
+        async def method(self) -> int:
+            return 2
+
+        @p.profile
+        @classmethod
+        async def cm(cls) -> int:
+            return 3
+
+    kinds = (
+        inspect.iscoroutinefunction,
+        inspect.isgeneratorfunction,
+        inspect.isasyncgenfunction,
+    )
+    for f in (co, gen, agen, plain, C.method, C().method, C.cm):
+        wrapped = f if isinstance(f, (type(C.cm), perfcore.ProfiledFunction)) else p.profile(f)
+        original = getattr(f, "__func__", f)
+        original = getattr(original, "__wrapped__", original)
+        assert [k(wrapped) for k in kinds] == [k(original) for k in kinds], f
+    assert asyncio.iscoroutinefunction(p.profile(co))
+    assert [k(p.profile(len)) for k in kinds] == [False, False, False]
+    wrapped_plain = p.profile(plain)
+    assert wrapped_plain() == 3 and wrapped_plain(5, b=1) == 6
+    assert inspect.signature(wrapped_plain) == inspect.signature(plain)
+    assert asyncio.run(C().method()) == 2 and asyncio.run(C.cm()) == 3
 
 
 def test_methods_classmethods_staticmethods(p: PerformanceProfiler) -> None:
