@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::rawtype::{alloc_instance, drop_box, free_instance, make_type, visit_each};
+use crate::rawtype::{MethodDefs, alloc_instance, drop_box, free_instance, make_type, visit_each};
 use crate::wrap::Errors;
 
 // Exported by every CPython from 3.7 (outside the limited API; see fastcall.rs).
@@ -311,8 +311,7 @@ unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *
     unsafe {
         let field = &raw mut (*slf.cast::<Object>()).bound[which];
         if (*field).is_null() {
-            let def = ptr::from_ref(&method_defs().0[which]).cast_mut();
-            let made = ffi::PyCFunction_NewEx(def, slf, ptr::null_mut());
+            let made = ffi::PyCFunction_NewEx(method_defs().get(which), slf, ptr::null_mut());
             if made.is_null() {
                 return made;
             }
@@ -346,17 +345,10 @@ const DOC: &CStr = c"with profiler.scope(\"name\"): times the block as one call 
 exception leaving the block counts as an error (a KeyboardInterrupt or other non-Exception, \
 as cancelled) and is not swallowed.";
 
-/// The definitions `__enter__` and `__exit__` are bound from: kept for the process, as
-/// CPython keeps pointers to them in every bound method.
-struct MethodDefs([ffi::PyMethodDef; 2]);
-// SAFETY: written once, at initialisation, and only read afterwards (by CPython, under the GIL).
-unsafe impl Sync for MethodDefs {}
-// SAFETY: as above.
-unsafe impl Send for MethodDefs {}
+/// The definitions `__enter__` and `__exit__` are bound from.
+static METHODS: std::sync::OnceLock<MethodDefs<2>> = std::sync::OnceLock::new();
 
-static METHODS: std::sync::OnceLock<MethodDefs> = std::sync::OnceLock::new();
-
-fn method_defs() -> &'static MethodDefs {
+fn method_defs() -> &'static MethodDefs<2> {
     METHODS.get_or_init(|| {
         // SAFETY: CPython calls each method through the signature its flags name, and a
         // function pointer's size does not depend on its signature.

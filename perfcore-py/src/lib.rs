@@ -64,6 +64,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add("SCHEMA_VERSION", perfcore::SCHEMA_VERSION)?;
     m.add_class::<profiler::Profiler>()?;
+    profiler::install_scope_method(m.py())?;
     fastscope::register(m)?;
     m.add_class::<profiler::Decorator>()?;
     fastcall::register(m)?;

@@ -104,3 +104,18 @@ pub(crate) unsafe fn visit_each(
     }
     0
 }
+
+/// Method definitions CPython keeps pointers to (in every bound method and descriptor made
+/// from them): built once, then only read, for the rest of the process.
+pub(crate) struct MethodDefs<const N: usize>(pub(crate) [ffi::PyMethodDef; N]);
+// SAFETY: written once, at initialisation, and only read afterwards (by CPython, under the GIL).
+unsafe impl<const N: usize> Sync for MethodDefs<N> {}
+// SAFETY: as above.
+unsafe impl<const N: usize> Send for MethodDefs<N> {}
+
+impl<const N: usize> MethodDefs<N> {
+    /// The `i`-th definition, as the C API takes it (which never writes through it).
+    pub(crate) fn get(&'static self, i: usize) -> *mut ffi::PyMethodDef {
+        std::ptr::from_ref(&self.0[i]).cast_mut()
+    }
+}

@@ -441,6 +441,10 @@ def test_profile_function_stops_at_the_first_exception(p: PerformanceProfiler) -
         (lambda p: p.profile(errors="yes"), TypeError, "errors="),
         (lambda p: p.profile(name=""), ValueError, "must not be empty"),
         (lambda p: p.scope(""), ValueError, "must not be empty"),
+        (lambda p: p.scope(5), TypeError, "name must be a str, got int"),
+        (lambda p: p.scope(["x"]), TypeError, "got list"),
+        (lambda p: p.scope(), TypeError, "exactly one argument"),
+        (lambda p: PerformanceProfiler.scope(object(), "x"), TypeError, "doesn't apply"),
         (lambda p: PerformanceProfiler(max_depth=0), ValueError, "max_depth"),
     ],
 )
