@@ -54,7 +54,7 @@ def main() -> None:
         g[f"s{tag}"] = own.scope("block")
         stmts[f"@profile, default profiler {tag}"] = f"d{tag}(1)"
         stmts[f"@profile, own profiler {tag}"] = f"o{tag}(1)"
-        stmts[f"with scope {tag}"] = f"with s{tag}: pass"
+        stmts[f"with scope (kept object) {tag}"] = f"with s{tag}: pass"
 
     times: dict[str, list[float]] = {k: [] for k in stmts}
     for _ in range(args.rounds):
@@ -64,7 +64,8 @@ def main() -> None:
     print(f"{args.rounds} rounds x {args.number} calls; ns added (min / median)")
     print("| what | A | B |")
     print("|---|---:|---:|")
-    for what in ("@profile, default profiler", "@profile, own profiler", "with scope"):
+    whats = ("@profile, default profiler", "@profile, own profiler", "with scope (kept object)")
+    for what in whats:
         base = "empty" if what.startswith("with") else "plain"
         cells = []
         for tag in "AB":
