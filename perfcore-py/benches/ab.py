@@ -70,7 +70,8 @@ def main() -> None:
         cells = []
         for tag in "AB":
             t, b = times[f"{what} {tag}"], times[base]
-            cells.append(f"{min(t) - min(b):.1f} / {statistics.median(t) - statistics.median(b):.1f}")
+            low, mid = min(t) - min(b), statistics.median(t) - statistics.median(b)
+            cells.append(f"{low:.1f} / {mid:.1f}")
         print(f"| {what} | {cells[0]} | {cells[1]} |")
 
 
