@@ -105,6 +105,20 @@ proptest! {
         prop_assert_eq!(Snapshot::from_json(&snap.to_json()).unwrap(), snap);
     }
 
+    /// Each function's statistics, floats included, read back exactly as written (what
+    /// Python's pickling of `FunctionStats` relies on).
+    #[test]
+    fn function_stats_json_round_trip_exactly(a in calls(), extra in 1..1_000_000u64) {
+        let (p, clock) = profiler();
+        record(&p, &clock, &a);
+        clock.advance(Duration::from_nanos(extra)); // an uneven window: calls_per_sec
+        for f in p.snapshot().functions() {
+            let back: perfcore::FunctionStats =
+                serde_json::from_str(&serde_json::to_string(f).unwrap()).unwrap();
+            prop_assert_eq!(&back, f);
+        }
+    }
+
     /// Arbitrary text never panics the reader.
     #[test]
     fn reader_never_panics(text in ".{0,200}") {
