@@ -403,7 +403,7 @@ impl Snapshot {
 
     /// Pickling (a worker process returning its snapshot, say): the state is its JSON.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Reduce<'py, (String,)> {
-        rebuild(slf.as_any(), "from_json", (slf.get().inner.to_json(),))
+        rebuild(slf.as_any(), "from_json", (json(&slf.get().inner),))
     }
 
     /// The snapshot as JSON (the format the Rust crate reads and writes).

@@ -221,15 +221,23 @@ impl Resumable {
         Self { inner, run }
     }
 
+    /// `f(inner)`, timed as one resumption that StopIteration ends normally.
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.bind(py).clone();
+        self.run.resume(py, &py.get_type::<PyStopIteration>(), || f(&inner))
+    }
+
     /// `inner.send(value)`, timed as one resumption.
     fn send<'py>(
         &mut self,
         py: Python<'py>,
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || send(&inner, value))
+        self.step(py, |inner| send(inner, value))
     }
 
     /// `inner.throw(*args)`, timed as one resumption.
@@ -238,9 +246,7 @@ impl Resumable {
         py: Python<'py>,
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        let end = py.get_type::<PyStopIteration>();
-        self.run.resume(py, &end, || inner.call_method1(intern!(py, "throw"), args))
+        self.step(py, |inner| inner.call_method1(intern!(py, "throw"), args))
     }
 
     /// Calls the inner `close` (or `aclose`); a call closed before it finished is recorded

@@ -268,27 +268,35 @@ impl LocalProfiler {
 /// disabled scope costs one load and one branch, with no call.
 #[inline(never)]
 pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
-    LOCAL
-        .try_with(|state| match state.try_borrow_mut() {
-            Ok(mut state) => state.get(inner).push(index, inner),
-            // Re-entered from inside perfcore itself: record nothing rather than panic.
-            Err(_) => INERT,
-        })
-        // The thread is exiting and its recorder is gone.
-        .unwrap_or(INERT)
+    // INERT if the thread is exiting and its recorder is gone.
+    LOCAL.try_with(|state| push_on(state, inner, index)).unwrap_or(INERT)
 }
 
 /// Closes the scope opened at `depth`.
 #[inline(never)]
 pub(crate) fn exit(inner: &Inner, depth: u32, outcome: Outcome) {
     let end = inner.clock.raw();
-    let _ = LOCAL.try_with(|state| {
-        if let Ok(mut state) = state.try_borrow_mut()
-            && let Some(lp) = state.find(inner)
-        {
-            lp.pop(depth, end, outcome, inner);
-        }
-    });
+    let _ = LOCAL.try_with(|state| pop_on(state, inner, depth, end, outcome));
+}
+
+/// What [`enter`] and [`enter_here`] do once they have the thread's state.
+#[inline(always)]
+fn push_on(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32 {
+    match state.try_borrow_mut() {
+        Ok(mut state) => state.get(inner).push(index, inner),
+        // Re-entered from inside perfcore itself: record nothing rather than panic.
+        Err(_) => INERT,
+    }
+}
+
+/// What [`exit`] and [`exit_here`] do once they have the thread's state.
+#[inline(always)]
+fn pop_on(state: &RefCell<LocalState>, inner: &Inner, depth: u32, end: u64, outcome: Outcome) {
+    if let Ok(mut state) = state.try_borrow_mut()
+        && let Some(lp) = state.find(inner)
+    {
+        lp.pop(depth, end, outcome, inner);
+    }
 }
 
 /// This thread's recorder state, as [`enter_here`] found it: lets the matching exit skip
@@ -301,10 +309,7 @@ pub(crate) struct Here(std::ptr::NonNull<RefCell<LocalState>>);
 pub(crate) fn enter_here(inner: &Arc<Inner>, index: usize) -> Option<(u32, Here)> {
     LOCAL
         .try_with(|state| {
-            let depth = match state.try_borrow_mut() {
-                Ok(mut s) => s.get(inner).push(index, inner),
-                Err(_) => INERT,
-            };
+            let depth = push_on(state, inner, index);
             (depth != INERT).then(|| (depth, Here(std::ptr::NonNull::from(state))))
         })
         .ok()
@@ -320,12 +325,7 @@ pub(crate) fn enter_here(inner: &Arc<Inner>, index: usize) -> Option<(u32, Here)
 pub(crate) unsafe fn exit_here(here: Here, inner: &Inner, depth: u32, outcome: Outcome) {
     let end = inner.clock.raw();
     // SAFETY: the caller's contract: the thread-local is alive and this thread's.
-    let state = unsafe { here.0.as_ref() };
-    if let Ok(mut state) = state.try_borrow_mut()
-        && let Some(lp) = state.find(inner)
-    {
-        lp.pop(depth, end, outcome, inner);
-    }
+    pop_on(unsafe { here.0.as_ref() }, inner, depth, end, outcome);
 }
 
 /// Depth of this thread's scope stack for `inner` (0 outside any scope).
