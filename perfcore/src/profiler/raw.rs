@@ -23,8 +23,8 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame(u32);
 
-/// Opens a frame of `callsite` on this thread; `None` when profiling is off or the stack is
-/// full (nothing to close then).
+/// Opens a frame of `callsite` on this thread; `None` when profiling is off (nothing to
+/// close then).
 ///
 /// # Examples
 /// ```
