@@ -5,6 +5,7 @@ pub(crate) mod callsite;
 #[cfg(not(loom))]
 pub(crate) mod fork;
 mod future;
+mod intern;
 mod local;
 pub(crate) mod raw;
 pub(crate) mod shared;
