@@ -6,6 +6,7 @@ mod expand;
 mod validate;
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
 
 /// Profiles every call of the function it is put on.
 ///
@@ -35,31 +36,42 @@ use proc_macro::TokenStream;
 /// `errors = false` (do not count `Err` returns as errors), `crate = <path>` (where perfcore is).
 #[proc_macro_attribute]
 pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
-    if !cfg!(feature = "enabled") {
-        return item;
-    }
-    let args = match syn::parse::<args::Args>(args) {
+    profile2(args.into(), item.into(), cfg!(feature = "enabled")).into()
+}
+
+/// The attribute on `proc_macro2` tokens: the arguments and the item are parsed and checked
+/// whether or not profiling is `enabled`, so that code compiles the same either way; only
+/// when it is does the item change.
+fn profile2(args: TokenStream2, item: TokenStream2, enabled: bool) -> TokenStream2 {
+    let args = match syn::parse2::<args::Args>(args) {
         Ok(args) => args,
         Err(e) => return with_item(e, item),
     };
-    if let Ok(closure) = syn::parse::<syn::ExprClosure>(item.clone()) {
+    if let Ok(closure) = syn::parse2::<syn::ExprClosure>(item.clone()) {
         // In expression position the closure cannot be re-emitted after an error item, so
         // the error stands alone (rustc adds that attributes on expressions are unstable).
         let e = syn::Error::new_spanned(
             closure.or1_token,
             "#[profile] cannot be put on a closure; use `perfcore::profile_scope!` inside it",
         );
-        return e.to_compile_error().into();
+        return e.to_compile_error();
     }
-    match validate::function(item.clone().into()) {
-        Ok(f) => expand::function(&args, f).into(),
+    let parsed = match validate::item(&args, item.clone()) {
+        Ok(parsed) => parsed,
+        Err(e) => return with_item(e, item),
+    };
+    if !enabled {
+        return item;
+    }
+    match expand::item(&args, parsed) {
+        Ok(out) => out,
         Err(e) => with_item(e, item),
     }
 }
 
 /// The error, and the item unchanged, so the user sees this one error and no cascade.
-fn with_item(e: syn::Error, item: TokenStream) -> TokenStream {
-    let mut out: TokenStream = e.to_compile_error().into();
+fn with_item(e: syn::Error, item: TokenStream2) -> TokenStream2 {
+    let mut out = e.to_compile_error();
     out.extend(item);
     out
 }
@@ -72,9 +84,7 @@ mod tests {
     use quote::quote;
 
     fn check(case: &str, args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) {
-        let args: crate::args::Args = syn::parse2(args).expect("valid arguments");
-        let f = crate::validate::function(item).expect("a function");
-        let out = crate::expand::function(&args, f);
+        let out = crate::profile2(args, item, true);
         let file: syn::File = syn::parse2(out).expect("the expansion parses as Rust");
         let pretty = prettyplease::unparse(&file);
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -101,6 +101,7 @@ struct ReadmeDoctests;
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::profiler::callsite::name_from_marker;
     #[cfg(not(loom))]
     pub use crate::profiler::fork::{
         child as fork_child, parent as fork_parent, prepare as fork_prepare,
@@ -117,6 +118,14 @@ pub mod __private {
         callsite: &'static crate::Callsite,
     ) -> crate::ScopeGuard<'a> {
         profiler.enter(callsite)
+    }
+
+    /// Sets whether the scope's call counts as failed: `#[profile]` on a function returning
+    /// `Result` marks it failed on entry (so a `?` that returns counts) and sets it from the
+    /// value at each `return` and at the end of the body.
+    #[inline(always)]
+    pub fn set_failed(guard: &crate::ScopeGuard<'_>, failed: bool) {
+        guard.set_failed(failed);
     }
 }
 

@@ -453,6 +453,11 @@ impl ScopeGuard<'_> {
         self.failed.set(true);
     }
 
+    #[inline(always)]
+    pub(crate) fn set_failed(&self, failed: bool) {
+        self.failed.set(failed);
+    }
+
     /// Whether this guard will record a call (false when profiling was off or the stack full).
     ///
     /// # Examples
