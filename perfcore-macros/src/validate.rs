@@ -95,7 +95,7 @@ pub(crate) fn own_args(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> 
             syn::Meta::Path(_) => Ok(Args::default()),
             syn::Meta::List(list) => list.parse_args::<Args>(),
             syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-                &nv.eq_token,
+                nv.eq_token,
                 "expected `#[profile]` or `#[profile(...)]`",
             )),
         };

@@ -420,3 +420,98 @@ fn methods_are_named_with_their_type_once_per_callsite() {
         assert_eq!(count(name), calls, "{name}");
     }
 }
+
+mod blocks {
+    use super::P;
+    use perfcore::profile;
+
+    pub(super) struct Stack(pub(super) Vec<u8>);
+
+    #[profile(profiler = P)]
+    impl Stack {
+        pub(super) fn push(&mut self, x: u8) {
+            self.0.push(x);
+        }
+
+        pub(super) fn pop(&mut self) -> Result<u8, ()> {
+            self.0.pop().ok_or(())
+        }
+
+        #[profile(skip)]
+        pub(super) fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        // Its own arguments over the block's: named, errors not counted, still into `P`.
+        #[perfcore::profile(name = "Stack::peek", errors = false)]
+        pub(super) fn peek(&self) -> Result<u8, ()> {
+            self.0.last().copied().ok_or(())
+        }
+
+        // Left out: a `const fn` cannot read the clock.
+        pub(super) const fn capacity_hint() -> usize {
+            8
+        }
+    }
+
+    pub(super) trait Describe {
+        fn name(&self) -> String;
+
+        fn describe(&self) -> String {
+            format!("<{}>", self.name())
+        }
+    }
+
+    #[profile(profiler = P)]
+    impl Describe for Stack {
+        fn name(&self) -> String {
+            "stack".into()
+        }
+    }
+
+    #[profile(profiler = P)]
+    pub(super) trait Greet {
+        fn required(&self) -> u8;
+
+        fn hello(&self) -> u8 {
+            self.required() + 1
+        }
+    }
+
+    impl Greet for Stack {
+        fn required(&self) -> u8 {
+            1
+        }
+    }
+}
+
+#[test]
+fn profile_on_an_impl_block_or_a_trait_instruments_each_method() {
+    use blocks::{Describe, Greet, Stack};
+    let mut s = Stack(Vec::new());
+    s.push(1);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s.pop(), Ok(1));
+    assert_eq!(s.pop(), Err(()));
+    assert_eq!(s.peek(), Err(()));
+    assert_eq!(Stack::capacity_hint(), 8);
+    assert_eq!(s.describe(), "<stack>");
+    assert_eq!(s.hello(), 2);
+    for (name, calls, errors_) in [
+        ("macro::blocks::Stack::push", 1, 0),
+        ("macro::blocks::Stack::pop", 2, 1),
+        ("Stack::peek", 1, 0),
+        ("<macro::blocks::Stack as macro::blocks::Describe>::name", 1, 0),
+        ("macro::blocks::Greet::hello", 1, 0),
+    ] {
+        assert_eq!((count(name), errors(name)), (calls, errors_), "{name}");
+    }
+    let snap = P.snapshot();
+    let names: Vec<_> = snap.functions().iter().map(|f| f.name.as_str()).collect();
+    for left_out in ["len", "capacity_hint", "required", "describe"] {
+        let left_out = |n: &&str| n.contains("blocks") && n.ends_with(left_out);
+        assert!(!names.iter().any(left_out), "{names:?}");
+    }
+    // The method's own attribute replaced the block's: one callsite, not two.
+    assert!(!names.contains(&"macro::blocks::Stack::peek"), "{names:?}");
+}

@@ -1,0 +1,8 @@
+struct S;
+
+#[perfcore::profile(name = "S")]
+impl S {
+    fn a(&self) {}
+}
+
+fn main() {}
