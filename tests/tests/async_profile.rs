@@ -285,3 +285,47 @@ async fn async_parameters_drop_as_without_the_attribute() {
     drops_profiled(a, b, d, e).await;
     assert_eq!(*log.lock().unwrap(), plain);
 }
+
+trait Store {
+    async fn load(&self, key: &str) -> Result<String, String>;
+}
+
+struct Memory {
+    prefix: String,
+}
+
+impl Store for Memory {
+    #[profile(profiler = P, name = "Memory::load")]
+    async fn load(&self, key: &str) -> Result<String, String> {
+        tokio::task::yield_now().await;
+        if key.is_empty() { Err("empty".into()) } else { Ok(format!("{}{key}", self.prefix)) }
+    }
+}
+
+impl Memory {
+    #[profile(profiler = P, name = "Memory::into_prefix")]
+    async fn into_prefix(self) -> String {
+        tokio::task::yield_now().await;
+        self.prefix
+    }
+
+    #[profile(profiler = P, name = "Memory::pick")]
+    async fn pick<'a>(&self, a: &'a str, b: impl AsRef<str>, _: u8) -> &'a str {
+        tokio::task::yield_now().await;
+        if b.as_ref() == self.prefix { a } else { "" }
+    }
+}
+
+#[tokio::test]
+async fn async_trait_methods_receivers_and_lifetimes() {
+    let m = Memory { prefix: "p:".into() };
+    assert_eq!(m.load("k").await.as_deref(), Ok("p:k"));
+    assert!(m.load("").await.is_err());
+    assert_eq!(m.pick("a", "p:", 0).await, "a");
+    assert_eq!(m.into_prefix().await, "p:");
+    let snap = P.snapshot();
+    let load = snap.function("Memory::load").unwrap();
+    assert_eq!((load.count, load.errors), (2, 1));
+    assert_eq!(snap.function("Memory::pick").unwrap().count, 1);
+    assert_eq!(snap.function("Memory::into_prefix").unwrap().count, 1);
+}
