@@ -30,8 +30,6 @@ fn fetch(id: u64) -> impl ::core::future::Future<Output = Result<String, Error>>
             let page = get(id).await?;
             Ok(page)
         },
-        ::core::option::Option::Some(|__perfcore_r: &Result<String, Error>| {
-            __perfcore_r.is_err()
-        }),
+        |__perfcore_r: &Result<String, Error>| __perfcore_r.is_err(),
     )
 }

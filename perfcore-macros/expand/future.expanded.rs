@@ -20,8 +20,6 @@ fn fetch(id: u64) -> impl Future<Output = Result<u64, Error>> {
             let fut = async move { Ok(id) };
             break '__perfcore_body fut;
         },
-        ::core::option::Option::Some(|__perfcore_r: &Result<u64, Error>| {
-            __perfcore_r.is_err()
-        }),
+        |__perfcore_r: &Result<u64, Error>| __perfcore_r.is_err(),
     )
 }

@@ -337,17 +337,16 @@ impl<'a> Cx<'a> {
         quote_spanned!(*ms=> let __perfcore_guard = { #callsite #enter };)
     }
 
-    /// A future's error check: `Some(|r| r.is_err())` when it yields a `Result`, else `None`.
+    /// A future's error check: `|r| r.is_err()` when it yields a `Result`, else `NoErrors`
+    /// (both zero-sized).
     fn is_err(&self, output: Option<&Type>) -> TokenStream {
-        let ms = self.ms;
+        let Cx { krate, ms, .. } = self;
         match output.filter(|ty| is_result(ty)) {
             Some(ty) => {
                 let ty = erase_impl_trait(ty);
-                quote_spanned!(ms=>
-                    ::core::option::Option::Some(|__perfcore_r: &#ty| __perfcore_r.is_err())
-                )
+                quote_spanned!(*ms=> |__perfcore_r: &#ty| __perfcore_r.is_err())
             }
-            None => quote_spanned!(ms=> ::core::option::Option::None),
+            None => quote_spanned!(*ms=> #krate::__private::NoErrors),
         }
     }
 

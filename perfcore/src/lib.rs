@@ -109,7 +109,7 @@ pub mod __private {
     pub use crate::profiler::raw::{
         Frame, Outcome, call, close, close_resume, now, ns_since, open, record_resumable,
     };
-    pub use crate::profiler::{enter_global, instrument};
+    pub use crate::profiler::{ErrorCheck, NoErrors, enter_global, instrument};
 
     /// Opens a scope of `callsite` on `profiler`.
     #[inline(always)]

@@ -8,6 +8,33 @@ use std::task::{Context, Poll};
 use super::shared::Sample;
 use super::{Callsite, PerformanceProfiler, local};
 
+/// How an [`Instrumented`] future tells that its output is a failure. Not public API.
+#[doc(hidden)]
+pub trait ErrorCheck<O> {
+    /// Whether `output` counts as an error.
+    fn is_err(&self, output: &O) -> bool;
+}
+
+/// The error check of a future whose output is never a failure. Not public API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoErrors;
+
+impl<O> ErrorCheck<O> for NoErrors {
+    #[inline]
+    fn is_err(&self, _: &O) -> bool {
+        false
+    }
+}
+
+/// `#[profile]`'s check of a `Result` output, `|r: &Result<_, E>| r.is_err()`.
+impl<O, C: Fn(&O) -> bool> ErrorCheck<O> for C {
+    #[inline]
+    fn is_err(&self, output: &O) -> bool {
+        self(output)
+    }
+}
+
 /// `Instrumented::flags`: polled at least once (`first_raw` is set).
 const STARTED: u8 = 1;
 /// `Instrumented::flags`: a poll panicked.
@@ -38,22 +65,23 @@ pin_project_lite::pin_project! {
     /// assert_eq!(p.snapshot().function("job").unwrap().count, 1);
     /// # use std::future::Future;
     /// ```
-    pub struct Instrumented<'a, F: Future> {
+    pub struct Instrumented<'a, F: Future, C = NoErrors> {
         #[pin]
         fut: F,
         // Nothing more than this is kept (`#[profile]`'s futures are as large as their body's
-        // plus these 49 bytes, padded): the three flags share a byte, and `first_raw` is
+        // plus these 41 bytes, padded): the error check is a zero-sized type (a closure that
+        // captures nothing, or `NoErrors`), the three flags share a byte, and `first_raw` is
         // meaningful once `STARTED` is set.
         profiler: Option<&'a PerformanceProfiler>,
         callsite: &'static Callsite,
-        is_err: Option<fn(&F::Output) -> bool>,
+        is_err: C,
         first_raw: u64,
         busy_ns: u64,
         child_ns: u64,
         flags: u8,
     }
 
-    impl<'a, F: Future> PinnedDrop for Instrumented<'a, F> {
+    impl<'a, F: Future, C> PinnedDrop for Instrumented<'a, F, C> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let flags = *this.flags;
@@ -76,7 +104,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future> std::fmt::Debug for Instrumented<'_, F> {
+impl<F: Future, C> std::fmt::Debug for Instrumented<'_, F, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instrumented")
             .field("callsite", &self.callsite.name())
@@ -87,11 +115,11 @@ impl<F: Future> std::fmt::Debug for Instrumented<'_, F> {
     }
 }
 
-impl<'a, F: Future> Instrumented<'a, F> {
+impl<'a, F: Future, C> Instrumented<'a, F, C> {
     pub(crate) fn new(
         profiler: &'a PerformanceProfiler,
         callsite: &'static Callsite,
-        is_err: Option<fn(&F::Output) -> bool>,
+        is_err: C,
         fut: F,
     ) -> Self {
         let enabled = profiler.inner.enabled().load(Ordering::Relaxed);
@@ -129,7 +157,7 @@ impl Drop for PollScope<'_, '_> {
     }
 }
 
-impl<F: Future> Future for Instrumented<'_, F> {
+impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -157,7 +185,7 @@ impl<F: Future> Future for Instrumented<'_, F> {
                 elapsed_ns: wall,
                 self_ns: this.busy_ns.saturating_sub(*this.child_ns),
                 busy_ns: *this.busy_ns,
-                failed: this.is_err.is_some_and(|is_err| is_err(value)),
+                failed: this.is_err.is_err(value),
                 cancelled: false,
                 alloc: None,
             };
@@ -183,18 +211,18 @@ impl PerformanceProfiler {
         callsite: &'static Callsite,
         fut: F,
     ) -> Instrumented<'_, F> {
-        Instrumented::new(self, callsite, None, fut)
+        Instrumented::new(self, callsite, NoErrors, fut)
     }
 }
 
 /// What `#[profile]` on an `async fn` expands to. The future comes before the error check, so
 /// that the check's argument type is known from it.
 #[doc(hidden)]
-pub fn instrument<'a, F: Future>(
+pub fn instrument<'a, F: Future, C: ErrorCheck<F::Output>>(
     profiler: &'a PerformanceProfiler,
     callsite: &'static Callsite,
     fut: F,
-    is_err: Option<fn(&F::Output) -> bool>,
-) -> Instrumented<'a, F> {
+    is_err: C,
+) -> Instrumented<'a, F, C> {
     Instrumented::new(profiler, callsite, is_err, fut)
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use callsite::Callsite;
-pub use future::{Instrumented, instrument};
+pub use future::{ErrorCheck, Instrumented, NoErrors, instrument};
 pub(crate) use raw::Outcome;
 
 use crate::clock::Clock;
