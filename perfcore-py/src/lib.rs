@@ -24,10 +24,31 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A core error as the Python exception a Python user expects: `OSError` for I/O,
 /// `ValueError` for everything else (bad arguments, bad snapshot files).
-pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
-    match e {
-        perfcore::ProfileError::Io { .. } => PyOSError::new_err(e.to_string()),
-        other => PyValueError::new_err(other.to_string()),
+pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
+    match e.into() {
+        CoreError::Snapshot(e @ perfcore::SnapshotError::Io { .. }) => {
+            PyOSError::new_err(e.to_string())
+        }
+        CoreError::Snapshot(e) => PyValueError::new_err(e.to_string()),
+        CoreError::Profile(e) => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// The core's error domains, for [`to_py_err`].
+pub(crate) enum CoreError {
+    Profile(perfcore::ProfileError),
+    Snapshot(perfcore::SnapshotError),
+}
+
+impl From<perfcore::ProfileError> for CoreError {
+    fn from(e: perfcore::ProfileError) -> Self {
+        Self::Profile(e)
+    }
+}
+
+impl From<perfcore::SnapshotError> for CoreError {
+    fn from(e: perfcore::SnapshotError) -> Self {
+        Self::Snapshot(e)
     }
 }
 

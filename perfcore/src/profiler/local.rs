@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use super::shared::{AllocSample, Sample, Slot, ThreadData};
+use super::shared::{AllocSample, Deep, Sample, Slot, ThreadData};
 use super::{Inner, Outcome};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
@@ -85,6 +85,8 @@ impl Drop for LocalState {
 struct Frame {
     /// The call path's slot index on this thread.
     node: u32,
+    /// Set for a frame beyond the maximum depth (recorded on a collapsed path).
+    deep: Option<Deep>,
     start: u64,
     child_ns: u64,
     alloc: Option<ThreadCounters>,
@@ -94,7 +96,7 @@ struct Frame {
 /// A one-entry cache per callsite: the call path (slot) it took under the last parent seen.
 #[derive(Clone, Copy, Debug)]
 struct PathCache {
-    parent: u32,
+    parent: Option<u32>,
     node: u32,
 }
 
@@ -103,11 +105,13 @@ struct LocalProfiler {
     owner: Weak<Inner>,
     data: Shared<ThreadData>,
     /// By callsite index.
-    paths: Vec<PathCache>,
+    paths: Vec<Option<PathCache>>,
     /// By slot (call path) index: the same slots as `data.slots`, without its lock.
     slots: Vec<Shared<Slot>>,
-    children: HashMap<(u32, u32), u32>,
+    children: HashMap<(Option<u32>, u32), u32>,
     stack: Vec<Frame>,
+    /// Frames beyond the maximum depth open per callsite (rarely any).
+    deep_open: HashMap<u32, u32>,
     max_depth: usize,
     epoch: u64,
     /// This thread's copy of `data.pending` (see `ThreadData::record`).
@@ -128,6 +132,7 @@ impl LocalProfiler {
                 slots: Vec::new(),
                 children: HashMap::new(),
                 stack: Vec::with_capacity(inner.max_depth),
+                deep_open: HashMap::new(),
                 max_depth: inner.max_depth,
                 epoch: inner.epoch(),
                 pending: 0,
@@ -138,16 +143,17 @@ impl LocalProfiler {
     #[inline(always)]
     fn push(&mut self, index: usize, inner: &Inner) -> u32 {
         let depth = self.stack.len();
-        if depth >= self.max_depth {
-            if let Some(slot) = self.stack.last().and_then(|top| self.slots.get(top.node as usize))
-            {
-                slot.record_folded();
-            }
-            return INERT;
+        let (node, deep) = if depth < self.max_depth {
+            (self.path_under_top(index), None)
+        } else {
+            self.path_beyond_max_depth(index)
+        };
+        if depth == self.stack.capacity() {
+            self.grow_stack();
         }
-        let node = self.path_under_top(index);
         self.stack.push(Frame {
             node,
+            deep,
             start: 0,
             child_ns: 0,
             alloc: alloc::thread_counters(),
@@ -160,20 +166,51 @@ impl LocalProfiler {
         depth as u32
     }
 
+    /// Room for frames beyond the maximum depth, outside the user's allocation figures.
+    #[cold]
+    #[inline(never)]
+    fn grow_stack(&mut self) {
+        alloc::untracked(|| self.stack.reserve(self.stack.len().max(16)));
+    }
+
+    /// The call path of a call beyond the maximum depth: the child path of the deepest frame
+    /// within the limit, so the call tree stays bounded while every call is counted; and
+    /// where the call stands among the open calls of its function.
+    #[cold]
+    #[inline(never)]
+    fn path_beyond_max_depth(&mut self, index: usize) -> (u32, Option<Deep>) {
+        let anchor = self.stack.get(self.max_depth - 1).map(|f| f.node);
+        let node = match self.paths.get(index).copied().flatten() {
+            Some(c) if c.parent == anchor => c.node,
+            _ => self.node_for(index, anchor),
+        };
+        let recursive = self.slots.get(node as usize).is_some_and(|s| s.is_recursive());
+        let open = alloc::untracked(|| self.deep_open.entry(index as u32).or_insert(0));
+        let deep = if *open > 0 {
+            Deep::Repeated
+        } else if recursive {
+            Deep::Nested
+        } else {
+            Deep::Outer
+        };
+        *open += 1;
+        (node, Some(deep))
+    }
+
     /// Finds or creates the slot of callsite `index` under `parent`; refreshes the cache.
     #[cold]
     #[inline(never)]
-    fn node_for(&mut self, index: usize, parent: u32) -> u32 {
+    fn node_for(&mut self, index: usize, parent: Option<u32>) -> u32 {
         alloc::untracked(|| {
             if self.paths.len() <= index {
-                // u32::MAX never matches a real parent (at most MAX_DEPTH_LIMIT + 1).
-                self.paths.resize(index + 1, PathCache { parent: u32::MAX, node: 0 });
+                self.paths.resize(index + 1, None);
             }
             let key = (parent, index as u32);
             let node = match self.children.get(&key) {
                 Some(&n) => n,
                 None => {
-                    let slot = Shared::new(Slot::new(parent, index as u32, self.epoch));
+                    let recursive = self.path_contains(parent, index as u32);
+                    let slot = Shared::new(Slot::new(parent, index as u32, recursive, self.epoch));
                     self.data.slots.lock().push(slot.clone());
                     self.slots.push(slot);
                     let id = (self.slots.len() - 1) as u32;
@@ -181,13 +218,25 @@ impl LocalProfiler {
                     id
                 }
             };
-            self.paths[index] = PathCache { parent, node };
+            self.paths[index] = Some(PathCache { parent, node });
             node
         })
     }
 
+    /// Whether the path ending at `node` passes through `callsite`.
+    fn path_contains(&self, mut node: Option<u32>, callsite: u32) -> bool {
+        while let Some(slot) = node.and_then(|n| self.slots.get(n as usize)) {
+            if slot.callsite == callsite {
+                return true;
+            }
+            node = slot.parent;
+        }
+        false
+    }
+
     #[inline(always)]
     fn pop(&mut self, depth: u32, end: u64, outcome: Outcome, inner: &Inner) {
+        self.catch_up(inner);
         let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
@@ -209,15 +258,15 @@ impl LocalProfiler {
             cancelled: outcome == Outcome::Cancelled,
             alloc,
         };
-        self.record(frame.node, &sample, inner);
+        self.data.record(&self.slots, frame.node, &sample, frame.deep, &mut self.pending);
     }
 
     /// The call path of callsite `index` under the innermost open scope (cached per callsite).
     #[inline(always)]
     fn path_under_top(&mut self, index: usize) -> u32 {
-        let parent = self.stack.last().map_or(0, |f| f.node + 1);
+        let parent = self.stack.last().map(|f| f.node);
         match self.paths.get(index) {
-            Some(c) if c.parent == parent => c.node,
+            Some(Some(c)) if c.parent == parent => c.node,
             _ => self.node_for(index, parent),
         }
     }
@@ -231,8 +280,13 @@ impl LocalProfiler {
         if depth >= self.stack.len() {
             return None;
         }
-        self.stack.truncate(depth + 1);
+        if self.stack.len() > depth + 1 {
+            self.drop_frames_above(depth);
+        }
         let frame = self.stack.pop()?;
+        if frame.deep.is_some() {
+            self.leave_deep(frame.node);
+        }
         let elapsed_ns = inner.clock.delta_ns(frame.start, end);
         if let Some(parent) = self.stack.last_mut() {
             parent.child_ns += elapsed_ns;
@@ -240,25 +294,67 @@ impl LocalProfiler {
         Some((frame, elapsed_ns))
     }
 
-    /// Records one call into call path `node`, after catching up with a reset.
+    /// Forgets the frames of leaked guards above `depth`.
+    #[cold]
+    #[inline(never)]
+    fn drop_frames_above(&mut self, depth: usize) {
+        while self.stack.len() > depth + 1 {
+            if let Some(f) = self.stack.pop()
+                && f.deep.is_some()
+            {
+                self.leave_deep(f.node);
+            }
+        }
+    }
+
+    /// A frame beyond the maximum depth on path `node` closed.
+    #[cold]
+    #[inline(never)]
+    fn leave_deep(&mut self, node: u32) {
+        let Some(callsite) = self.slots.get(node as usize).map(|s| s.callsite) else { return };
+        if let Some(open) = self.deep_open.get_mut(&callsite) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                self.deep_open.remove(&callsite);
+            }
+        }
+    }
+
+    /// Starts the profiler's new window if it was reset since this thread last recorded.
     #[inline(always)]
-    fn record(&mut self, node: u32, sample: &Sample, inner: &Inner) {
+    fn catch_up(&mut self, inner: &Inner) {
         let epoch = inner.epoch();
         if epoch != self.epoch {
             self.start_epoch(epoch);
         }
-        self.data.record(&self.slots, node, sample, &mut self.pending);
     }
 
-    /// The profiler was reset: zero this thread's counters and publish the new epoch.
+    /// The profiler was reset: free this thread's call paths and start new ones, for the
+    /// open frames first, so calls in flight are recorded in the new window.
     #[cold]
     #[inline(never)]
     fn start_epoch(&mut self, epoch: u64) {
         self.data.drop_pending(&mut self.pending);
-        for slot in &self.slots {
-            slot.reset(epoch);
-        }
         self.epoch = epoch;
+        alloc::untracked(|| {
+            let shared = std::mem::take(&mut *self.data.slots.lock());
+            let old = std::mem::take(&mut self.slots);
+            self.paths = Vec::new();
+            self.children = HashMap::new();
+            for i in 0..self.stack.len() {
+                let Some(callsite) = old.get(self.stack[i].node as usize).map(|s| s.callsite)
+                else {
+                    continue;
+                };
+                let parent = match i {
+                    0 => None,
+                    i if i < self.max_depth => Some(self.stack[i - 1].node),
+                    _ => Some(self.stack[self.max_depth - 1].node),
+                };
+                self.stack[i].node = self.node_for(callsite as usize, parent);
+            }
+            drop((shared, old));
+        });
     }
 }
 
@@ -373,12 +469,14 @@ pub(crate) fn record_call(inner: &Arc<Inner>, index: usize, sample: Sample) {
 
 impl LocalProfiler {
     fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
+        self.catch_up(inner);
         let (frame, elapsed_ns) = self.close(depth, end, inner)?;
         Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
     }
 
     fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
+        self.catch_up(inner);
         let node = self.path_under_top(index);
-        self.record(node, &sample, inner);
+        self.data.record(&self.slots, node, &sample, None, &mut self.pending);
     }
 }

@@ -1,5 +1,6 @@
 //! The profiler: scopes, the process-wide default, snapshots and reset.
 
+mod build;
 pub(crate) mod callsite;
 #[cfg(not(loom))]
 pub(crate) mod fork;
@@ -155,7 +156,9 @@ impl ProfilerBuilder {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
             return Err(ProfileError::OutOfRange {
                 setting: "max_depth",
-                reason: format!("must be between 1 and {MAX_DEPTH_LIMIT}, got {}", self.max_depth),
+                value: self.max_depth as f64,
+                min: 1.0,
+                max: MAX_DEPTH_LIMIT as f64,
             });
         }
         Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
@@ -340,7 +343,7 @@ impl PerformanceProfiler {
         let started = registry.started_unix_ns;
         let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
         drop(registry);
-        Snapshot::from_accum(acc, started, ended)
+        build::snapshot(acc, started, ended)
     }
 
     /// Forgets everything recorded so far and starts a new window.
