@@ -5,7 +5,8 @@
 //! code cannot see them), and rustc and clippy treat the added code as a macro's, so it
 //! triggers no lint. The user's tokens keep their spans, and the body keeps its braces' span,
 //! so the function is still the user's code to the lints (`dead_code`, `missing_safety_doc`,
-//! `needless_return`, ...). The body is not wrapped in a closure: its statements stay where
+//! `result_unit_err`, `needless_return`, ...; only `needless_return` on a `return` in a
+//! function returning `Result` is lost, as that `return`'s value is rewritten). The body is not wrapped in a closure: its statements stay where
 //! they are, so borrows, `?`, `#[track_caller]` and the drop order of the parameters are those
 //! of the function as written.
 
