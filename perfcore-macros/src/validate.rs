@@ -26,11 +26,11 @@ pub(crate) fn item(args: &Args, item: proc_macro2::TokenStream) -> syn::Result<I
     }
     let what = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Impl(i)) => {
-            no_name(args, "an impl block")?;
+            no_name(args, "an impl block", "Type::method")?;
             return Ok(Item::Impl(i));
         }
         Ok(syn::Item::Trait(t)) => {
-            no_name(args, "a trait")?;
+            no_name(args, "a trait", "Trait::method")?;
             return Ok(Item::Trait(t));
         }
         Ok(syn::Item::Struct(s)) => return Err(not_a_fn(&s.struct_token, "a struct")),
@@ -62,13 +62,13 @@ pub(crate) fn const_fn(c: &syn::token::Const) -> syn::Error {
     )
 }
 
-fn no_name(args: &Args, what: &str) -> syn::Result<()> {
+fn no_name(args: &Args, what: &str, example: &str) -> syn::Result<()> {
     match &args.name {
         Some(name) => Err(syn::Error::new_spanned(
             name,
             format!(
                 "`name` cannot be given on {what}: each of its methods is named after its own \
-                 path (`Type::method`); put `#[profile(name = \"...\")]` on the method instead"
+                 path (`{example}`); put `#[profile(name = \"...\")]` on the method instead"
             ),
         )),
         None => Ok(()),
@@ -87,17 +87,14 @@ pub(crate) fn own_args(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> 
     let mut error = None;
     let mut kept = Vec::with_capacity(attrs.len());
     for attr in attrs.drain(..) {
-        if !is_profile(&attr) {
+        // `#[profile = ...]` is not an attribute macro's syntax: rustc says so itself.
+        if !is_profile(&attr) || matches!(attr.meta, syn::Meta::NameValue(_)) {
             kept.push(attr);
             continue;
         }
         let parsed = match &attr.meta {
-            syn::Meta::Path(_) => Ok(Args::default()),
             syn::Meta::List(list) => list.parse_args::<Args>(),
-            syn::Meta::NameValue(nv) => Err(syn::Error::new_spanned(
-                nv.eq_token,
-                "expected `#[profile]` or `#[profile(...)]`",
-            )),
+            _ => Ok(Args::default()),
         };
         let result = match parsed {
             Ok(_) if own.is_some() => {

@@ -7,6 +7,10 @@ impl S {
 
     #[perfcore::profile]
     const fn b() {}
+
+    #[perfcore::profile]
+    #[perfcore::profile(errors = false)]
+    fn c(&self) {}
 }
 
 fn main() {}

@@ -5,4 +5,9 @@ impl S {
     fn a(&self) {}
 }
 
+#[perfcore::profile(name = "T")]
+trait T {
+    fn b(&self) {}
+}
+
 fn main() {}
