@@ -118,7 +118,8 @@ pub mod __private {
         child as fork_child, parent as fork_parent, prepare as fork_prepare,
     };
     pub use crate::profiler::raw::{
-        Frame, Outcome, call, close, close_resume, now, ns_since, open, record_resumable,
+        Frame, Outcome, ResumableCall, call, close, close_resume, now, ns_since, open,
+        record_resumable,
     };
     pub use crate::profiler::{ErrorCheck, NoErrors, enter_global, instrument};
 

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use super::shared::{AllocSample, Deep, Sample, Slot, ThreadData};
+use super::shared::{AllocSample, CallPath, Deep, Sample, ThreadData};
 use super::{Inner, Outcome};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
@@ -83,7 +83,7 @@ impl Drop for LocalState {
 /// One open scope.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
-    /// The call path's slot index on this thread.
+    /// The call path's index on this thread.
     node: u32,
     /// Set for a frame beyond the maximum depth (recorded on a collapsed path).
     deep: Option<Deep>,
@@ -93,7 +93,7 @@ struct Frame {
     child_alloc_bytes: u64,
 }
 
-/// A one-entry cache per callsite: the call path (slot) it took under the last parent seen.
+/// A one-entry cache per callsite: the call path it took under the last parent seen.
 #[derive(Clone, Copy, Debug)]
 struct PathCache {
     parent: Option<u32>,
@@ -105,9 +105,9 @@ struct LocalProfiler {
     owner: Weak<Inner>,
     data: Shared<ThreadData>,
     /// By callsite index.
-    paths: Vec<Option<PathCache>>,
-    /// By slot (call path) index: the same slots as `data.slots`, without its lock.
-    slots: Vec<Shared<Slot>>,
+    path_cache: Vec<Option<PathCache>>,
+    /// By call path index: the same paths as `data.paths`, without its lock.
+    paths: Vec<Shared<CallPath>>,
     children: HashMap<(Option<u32>, u32), u32>,
     stack: Vec<Frame>,
     /// Frames beyond the maximum depth open per callsite (rarely any).
@@ -128,8 +128,8 @@ impl LocalProfiler {
             Self {
                 owner: Arc::downgrade(inner),
                 data,
+                path_cache: Vec::new(),
                 paths: Vec::new(),
-                slots: Vec::new(),
                 children: HashMap::new(),
                 stack: Vec::with_capacity(inner.max_depth),
                 deep_open: HashMap::new(),
@@ -180,11 +180,11 @@ impl LocalProfiler {
     #[inline(never)]
     fn path_beyond_max_depth(&mut self, index: usize) -> (u32, Option<Deep>) {
         let anchor = self.stack.get(self.max_depth - 1).map(|f| f.node);
-        let node = match self.paths.get(index).copied().flatten() {
+        let node = match self.path_cache.get(index).copied().flatten() {
             Some(c) if c.parent == anchor => c.node,
-            _ => self.node_for(index, anchor),
+            _ => self.path_for(index, anchor),
         };
-        let recursive = self.slots.get(node as usize).is_some_and(|s| s.is_recursive());
+        let recursive = self.paths.get(node as usize).is_some_and(|s| s.is_recursive());
         let open = alloc::untracked(|| self.deep_open.entry(index as u32).or_insert(0));
         let deep = if *open > 0 {
             Deep::Repeated
@@ -197,39 +197,40 @@ impl LocalProfiler {
         (node, Some(deep))
     }
 
-    /// Finds or creates the slot of callsite `index` under `parent`; refreshes the cache.
+    /// Finds or creates the call path of callsite `index` under `parent`; refreshes the cache.
     #[cold]
     #[inline(never)]
-    fn node_for(&mut self, index: usize, parent: Option<u32>) -> u32 {
+    fn path_for(&mut self, index: usize, parent: Option<u32>) -> u32 {
         alloc::untracked(|| {
-            if self.paths.len() <= index {
-                self.paths.resize(index + 1, None);
+            if self.path_cache.len() <= index {
+                self.path_cache.resize(index + 1, None);
             }
             let key = (parent, index as u32);
             let node = match self.children.get(&key) {
                 Some(&n) => n,
                 None => {
                     let recursive = self.path_contains(parent, index as u32);
-                    let slot = Shared::new(Slot::new(parent, index as u32, recursive, self.epoch));
-                    self.data.slots.lock().push(slot.clone());
-                    self.slots.push(slot);
-                    let id = (self.slots.len() - 1) as u32;
+                    let path =
+                        Shared::new(CallPath::new(parent, index as u32, recursive, self.epoch));
+                    self.data.paths.lock().push(path.clone());
+                    self.paths.push(path);
+                    let id = (self.paths.len() - 1) as u32;
                     self.children.insert(key, id);
                     id
                 }
             };
-            self.paths[index] = Some(PathCache { parent, node });
+            self.path_cache[index] = Some(PathCache { parent, node });
             node
         })
     }
 
     /// Whether the path ending at `node` passes through `callsite`.
     fn path_contains(&self, mut node: Option<u32>, callsite: u32) -> bool {
-        while let Some(slot) = node.and_then(|n| self.slots.get(n as usize)) {
-            if slot.callsite == callsite {
+        while let Some(path) = node.and_then(|n| self.paths.get(n as usize)) {
+            if path.callsite == callsite {
                 return true;
             }
-            node = slot.parent;
+            node = path.parent;
         }
         false
     }
@@ -258,16 +259,16 @@ impl LocalProfiler {
             cancelled: outcome == Outcome::Cancelled,
             alloc,
         };
-        self.data.record(&self.slots, frame.node, &sample, frame.deep, &mut self.pending);
+        self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
     }
 
     /// The call path of callsite `index` under the innermost open scope (cached per callsite).
     #[inline(always)]
     fn path_under_top(&mut self, index: usize) -> u32 {
         let parent = self.stack.last().map(|f| f.node);
-        match self.paths.get(index) {
+        match self.path_cache.get(index) {
             Some(Some(c)) if c.parent == parent => c.node,
-            _ => self.node_for(index, parent),
+            _ => self.path_for(index, parent),
         }
     }
 
@@ -311,7 +312,7 @@ impl LocalProfiler {
     #[cold]
     #[inline(never)]
     fn leave_deep(&mut self, node: u32) {
-        let Some(callsite) = self.slots.get(node as usize).map(|s| s.callsite) else { return };
+        let Some(callsite) = self.paths.get(node as usize).map(|s| s.callsite) else { return };
         if let Some(open) = self.deep_open.get_mut(&callsite) {
             *open = open.saturating_sub(1);
             if *open == 0 {
@@ -337,9 +338,9 @@ impl LocalProfiler {
         self.data.drop_pending(&mut self.pending);
         self.epoch = epoch;
         alloc::untracked(|| {
-            let shared = std::mem::take(&mut *self.data.slots.lock());
-            let old = std::mem::take(&mut self.slots);
-            self.paths = Vec::new();
+            let shared = std::mem::take(&mut *self.data.paths.lock());
+            let old = std::mem::take(&mut self.paths);
+            self.path_cache = Vec::new();
             self.children = HashMap::new();
             for i in 0..self.stack.len() {
                 let Some(callsite) = old.get(self.stack[i].node as usize).map(|s| s.callsite)
@@ -351,7 +352,7 @@ impl LocalProfiler {
                     i if i < self.max_depth => Some(self.stack[i - 1].node),
                     _ => Some(self.stack[self.max_depth - 1].node),
                 };
-                self.stack[i].node = self.node_for(callsite as usize, parent);
+                self.stack[i].node = self.path_for(callsite as usize, parent);
             }
             drop((shared, old));
         });
@@ -365,19 +366,19 @@ impl LocalProfiler {
 #[inline(never)]
 pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
     // INERT if the thread is exiting and its recorder is gone.
-    LOCAL.try_with(|state| push_on(state, inner, index)).unwrap_or(INERT)
+    LOCAL.try_with(|state| open_frame_in(state, inner, index)).unwrap_or(INERT)
 }
 
 /// Closes the scope opened at `depth`.
 #[inline(never)]
 pub(crate) fn exit(inner: &Inner, depth: u32, outcome: Outcome) {
     let end = inner.clock.raw();
-    let _ = LOCAL.try_with(|state| pop_on(state, inner, depth, end, outcome));
+    let _ = LOCAL.try_with(|state| close_frame_in(state, inner, depth, end, outcome));
 }
 
-/// What [`enter`] and [`enter_here`] do once they have the thread's state.
+/// What [`enter`] and [`enter_returning_recorder`] do once they have the thread's state.
 #[inline(always)]
-fn push_on(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32 {
+fn open_frame_in(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32 {
     match state.try_borrow_mut() {
         Ok(mut state) => state.get(inner).push(index, inner),
         // Re-entered from inside perfcore itself: record nothing rather than panic.
@@ -385,9 +386,15 @@ fn push_on(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32
     }
 }
 
-/// What [`exit`] and [`exit_here`] do once they have the thread's state.
+/// What [`exit`] and [`exit_via_recorder`] do once they have the thread's state.
 #[inline(always)]
-fn pop_on(state: &RefCell<LocalState>, inner: &Inner, depth: u32, end: u64, outcome: Outcome) {
+fn close_frame_in(
+    state: &RefCell<LocalState>,
+    inner: &Inner,
+    depth: u32,
+    end: u64,
+    outcome: Outcome,
+) {
     if let Ok(mut state) = state.try_borrow_mut()
         && let Some(lp) = state.find(inner)
     {
@@ -395,33 +402,41 @@ fn pop_on(state: &RefCell<LocalState>, inner: &Inner, depth: u32, end: u64, outc
     }
 }
 
-/// This thread's recorder state, as [`enter_here`] found it: lets the matching exit skip
+/// This thread's recorder state, as [`enter_returning_recorder`] found it: lets the matching exit skip
 /// the thread-local lookup. Valid on the thread that made it while that thread runs.
 #[derive(Clone, Copy)]
-pub(crate) struct Here(std::ptr::NonNull<RefCell<LocalState>>);
+pub(crate) struct RecorderRef(std::ptr::NonNull<RefCell<LocalState>>);
 
 /// [`enter`], returning where this thread's state lives besides the depth.
 #[inline(never)]
-pub(crate) fn enter_here(inner: &Arc<Inner>, index: usize) -> Option<(u32, Here)> {
+pub(crate) fn enter_returning_recorder(
+    inner: &Arc<Inner>,
+    index: usize,
+) -> Option<(u32, RecorderRef)> {
     LOCAL
         .try_with(|state| {
-            let depth = push_on(state, inner, index);
-            (depth != INERT).then(|| (depth, Here(std::ptr::NonNull::from(state))))
+            let depth = open_frame_in(state, inner, index);
+            (depth != INERT).then(|| (depth, RecorderRef(std::ptr::NonNull::from(state))))
         })
         .ok()
         .flatten()
 }
 
-/// [`exit`] through the state [`enter_here`] returned.
+/// [`exit`] through the state [`enter_returning_recorder`] returned.
 ///
 /// # Safety
-/// `here` came from [`enter_here`] on this thread, and the thread has not begun running its
-/// thread-local destructors since (true while the frame that called `enter_here` is live).
+/// `here` came from [`enter_returning_recorder`] on this thread, and the thread has not begun running its
+/// thread-local destructors since (true while the frame that called `enter_returning_recorder` is live).
 #[inline(never)]
-pub(crate) unsafe fn exit_here(here: Here, inner: &Inner, depth: u32, outcome: Outcome) {
+pub(crate) unsafe fn exit_via_recorder(
+    here: RecorderRef,
+    inner: &Inner,
+    depth: u32,
+    outcome: Outcome,
+) {
     let end = inner.clock.raw();
     // SAFETY: the caller's contract: the thread-local is alive and this thread's.
-    pop_on(unsafe { here.0.as_ref() }, inner, depth, end, outcome);
+    close_frame_in(unsafe { here.0.as_ref() }, inner, depth, end, outcome);
 }
 
 /// Depth of this thread's scope stack for `inner` (0 outside any scope).
@@ -477,6 +492,6 @@ impl LocalProfiler {
     fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
         self.catch_up(inner);
         let node = self.path_under_top(index);
-        self.data.record(&self.slots, node, &sample, None, &mut self.pending);
+        self.data.record(&self.paths, node, &sample, None, &mut self.pending);
     }
 }

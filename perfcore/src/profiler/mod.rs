@@ -126,10 +126,11 @@ pub struct ProfilerBuilder {
 }
 
 impl ProfilerBuilder {
-    /// The deepest nesting of scopes recorded on one thread (default 64). Scopes opened
-    /// deeper are not recorded on their own; they count as
-    /// [`folded_calls`](crate::FunctionStats::folded_calls) of the deepest open scope, whose
-    /// self time includes them.
+    /// The depth of the call tree (default 64). Every call is counted and timed however deep
+    /// it runs; calls deeper than this are shown in the call tree as children of the deepest
+    /// path within the limit, and counted in their function's
+    /// [`folded_calls`](crate::FunctionStats::folded_calls). It bounds the number of call
+    /// paths (and so the memory) a runaway recursion can make.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth;
         self
@@ -296,7 +297,7 @@ impl PerformanceProfiler {
         self.inner.enabled().load(Ordering::Relaxed)
     }
 
-    /// The deepest nesting recorded per thread.
+    /// The depth of the call tree (see [`ProfilerBuilder::max_depth`]).
     ///
     /// # Examples
     /// ```
@@ -461,7 +462,7 @@ impl ScopeGuard<'_> {
         self.failed.set(failed);
     }
 
-    /// Whether this guard will record a call (false when profiling was off or the stack full).
+    /// Whether this guard will record a call (false when profiling was off).
     ///
     /// # Examples
     /// ```

@@ -1,14 +1,14 @@
 //! The state a recording thread shares with snapshots, and the protocol between them.
 //!
 //! # The protocol
-//! Each (profiler, thread) pair owns a [`ThreadData`]: one [`Slot`] per call path it has run
-//! (a node of its call tree). Only the owning thread writes a slot, with plain
+//! Each (profiler, thread) pair owns a [`ThreadData`]: one [`CallPath`] per call path it has run
+//! (a node of its call tree). Only the owning thread writes a path, with plain
 //! load + store pairs ([`bump`]); a snapshot reads them from another thread. No `unsafe` is
 //! involved: every shared counter is an atomic, so a reader sees each value whole and, per
 //! counter, never older than a value it saw before. Counts therefore only grow from one
 //! snapshot to the next.
 //!
-//! Structure changes (a new slot or histogram chunk) take the `ThreadData` mutex, which
+//! Structure changes (a new path or histogram chunk) take the `ThreadData` mutex, which
 //! only the owner's cold path and snapshots touch.
 //!
 //! *Deferred bucket.* A call's histogram bucket is written one call late: the owner keeps
@@ -25,7 +25,7 @@
 //! *Consistency.* The histogram (buckets plus `pending`) is the authority on how many calls
 //! a path has had; every other counter must agree with it (no more errors than calls). The
 //! owner publishes a call (its `pending` word, or its bucket) first, then its min/max, then
-//! its counters, each with a Release store; a snapshot loads a slot's counters first, then
+//! its counters, each with a Release store; a snapshot loads a path's counters first, then
 //! min/max, then the buckets between them, each with Acquire, and `pending` last. A counter
 //! the snapshot sees therefore belongs to a call it also sees, except in the two-store window
 //! of the paragraph above, which can hide one call; the snapshot clamps the counters that
@@ -33,8 +33,8 @@
 //! shows a state the path was in a moment before.
 //!
 //! *Reset* bumps the profiler's epoch under the registry lock. An owner that sees a new epoch
-//! replaces its slots with new ones of the new epoch (freeing the old ones' memory), under the
-//! `ThreadData` lock; a snapshot reads a slot's epoch with `Acquire` and skips slots of an
+//! replaces its paths with new ones of the new epoch (freeing the old ones' memory), under the
+//! `ThreadData` lock; a snapshot reads a path's epoch with `Acquire` and skips paths of an
 //! older epoch, so it never mixes counts from before a reset with counts after it. Calls in
 //! flight across a reset are recorded in the new epoch, never lost.
 //!
@@ -89,7 +89,7 @@ pub(crate) enum Deep {
 }
 
 /// The sums a call path keeps, beside its count and histogram: the single list of them.
-/// A [`Slot`] holds them as atomics, merges and snapshots as plain integers.
+/// A [`CallPath`] holds them as atomics, merges and snapshots as plain integers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counters<T = u64> {
     pub(crate) errors: T,
@@ -222,12 +222,12 @@ impl Chunk {
 
 /// One thread's counters for one call path: a node of the thread's call tree.
 ///
-/// Each call updates exactly one slot (its path's), so the hot path touches one structure;
+/// Each call updates exactly one path (its path's), so the hot path touches one structure;
 /// per-function statistics are the sum of a function's paths, computed by snapshots.
-/// A slot is under 1 KiB plus 520 bytes per power of two its calls' durations touch (about
+/// A path is under 1 KiB plus 520 bytes per power of two its calls' durations touch (about
 /// 11 KiB in all for calls spread over six decades); a reset frees it.
-pub(crate) struct Slot {
-    /// The parent path's slot index on the same thread; `None` for a root.
+pub(crate) struct CallPath {
+    /// The parent path's path index on the same thread; `None` for a root.
     pub(crate) parent: Option<u32>,
     /// Callsite index.
     pub(crate) callsite: u32,
@@ -240,16 +240,16 @@ pub(crate) struct Slot {
     counters: Counters<AtomicU64>,
     /// Histogram counts, one lazily allocated chunk per power of two. Always the standard
     /// atomics, even under loom: a model with 64 tracked atomics per chunk is out of loom's
-    /// reach. They are written like the slot's other counters (single writer, load + store),
+    /// reach. They are written like the path's other counters (single writer, load + store),
     /// which loom does model, with a Release store that snapshots load with Acquire (the
     /// deferred bucket's pairing with `pending`): loom explores the interleavings of that
     /// protocol but not this pairing's weak-memory orders, which rest on the module docs.
     chunks: [OnceLock<Box<Chunk>>; CHUNKS],
 }
 
-impl std::fmt::Debug for Slot {
+impl std::fmt::Debug for CallPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slot")
+        f.debug_struct("CallPath")
             .field("parent", &self.parent)
             .field("callsite", &self.callsite)
             .field("recursive", &self.recursive)
@@ -257,15 +257,15 @@ impl std::fmt::Debug for Slot {
     }
 }
 
-/// What a snapshot read of one slot found.
+/// What a snapshot read of one path found.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct SlotRead {
-    /// Calls in the slot's histogram.
+pub(crate) struct PathRead {
+    /// Calls in the path's histogram.
     pub(crate) count: u64,
     pub(crate) counters: Counters,
 }
 
-impl Slot {
+impl CallPath {
     pub(crate) fn new(parent: Option<u32>, callsite: u32, recursive: bool, epoch: u64) -> Self {
         Self {
             parent,
@@ -299,7 +299,7 @@ impl Slot {
         // Release: a snapshot that sees this count also sees the `pending` that replaced it.
         counter.store(old.wrapping_add(1), std::sync::atomic::Ordering::Release);
         if old == 0 {
-            // First value in this counter since the slot was created.
+            // First value in this counter since the path was created.
             let bit = 1u64 << (index % CHUNK_LEN);
             let o = &chunk.occupied;
             let bits = o.load(std::sync::atomic::Ordering::Relaxed);
@@ -365,16 +365,16 @@ impl Slot {
         crate::alloc::untracked(|| self.chunks[c].get_or_init(Chunk::new))
     }
 
-    /// Adds this slot's histogram counts into `acc` if the slot belongs to `epoch`, and
+    /// Adds this path's histogram counts into `acc` if the path belongs to `epoch`, and
     /// returns what it read (see the module docs for the order of the reads).
-    pub(crate) fn read_into(&self, epoch: u64, acc: &mut FunctionAccum) -> Option<SlotRead> {
+    pub(crate) fn read_into(&self, epoch: u64, acc: &mut FunctionAccum) -> Option<PathRead> {
         if self.epoch.load(Ordering::Acquire) != epoch {
             return None;
         }
         let counters = self.counters.load();
         let min = self.min_ns.load(Ordering::Acquire);
         let max = self.max_ns.load(Ordering::Acquire);
-        let mut read = SlotRead { count: 0, counters };
+        let mut read = PathRead { count: 0, counters };
         if min > max {
             return Some(read); // nothing finished yet in this epoch
         }
@@ -403,7 +403,7 @@ impl Slot {
 #[derive(Debug, Default)]
 pub(crate) struct ThreadData {
     /// The thread's call tree, by node index; parents come before their children.
-    pub(crate) slots: Mutex<Vec<Arc<Slot>>>,
+    pub(crate) paths: Mutex<Vec<Arc<CallPath>>>,
     /// The newest call, whose bucket is not written yet: (path + 1) << 42 | duration, or 0.
     /// On its own cache line: the owner writes it on every call, and two threads' data may
     /// sit next to each other on the heap.
@@ -433,21 +433,21 @@ fn unpack(word: u64) -> Option<(usize, u64)> {
 }
 
 impl ThreadData {
-    /// Records one call of path `node` (`slots[node]`, the owner's copy of `self.slots`).
+    /// Records one call of path `node` (`paths[node]`, the owner's copy of `self.paths`).
     /// Owner thread only; `pending` is the owner's copy of `self.pending` (0 at first), which
     /// saves reading the shared word back. `deep` is set for calls beyond the maximum depth.
     #[inline(always)]
     pub(crate) fn record(
         &self,
-        slots: &[Arc<Slot>],
+        paths: &[Arc<CallPath>],
         node: u32,
         s: &Sample,
         deep: Option<Deep>,
         pending: &mut u64,
     ) {
-        let Some(slot) = slots.get(node as usize) else { return };
+        let Some(path) = paths.get(node as usize) else { return };
         if node > PENDING_MAX_NODE {
-            slot.record_bucket(s.elapsed_ns);
+            path.record_bucket(s.elapsed_ns);
         } else {
             let ns = histogram::clamp(s.elapsed_ns).0;
             let previous = *pending;
@@ -455,17 +455,17 @@ impl ThreadData {
             // Publish the new pending call before the previous one's bucket (module docs).
             self.pending.store(*pending, Ordering::Release);
             if let Some((prev, prev_ns)) = unpack(previous)
-                && let Some(prev_slot) = slots.get(prev)
+                && let Some(prev_path) = paths.get(prev)
             {
-                prev_slot.record_bucket(prev_ns);
+                prev_path.record_bucket(prev_ns);
             }
         }
         // After the call is published: a snapshot never reads counters ahead of the count.
-        slot.record_counts(s, deep);
+        path.record_counts(s, deep);
     }
 
     /// Forgets the pending call: the profiler was reset. Owner thread only, before it
-    /// replaces its slots.
+    /// replaces its paths.
     pub(crate) fn drop_pending(&self, pending: &mut u64) {
         *pending = 0;
         self.pending.store(0, Ordering::Release);
@@ -477,39 +477,39 @@ impl ThreadData {
         let previous = self.pending.load(Ordering::Relaxed);
         self.pending.store(0, Ordering::Release);
         if let Some((node, ns)) = unpack(previous)
-            && let Some(slot) = self.slots.lock().get(node)
+            && let Some(path) = self.paths.lock().get(node)
         {
-            slot.record_bucket(ns);
+            path.record_bucket(ns);
         }
     }
 
     /// Adds this thread's counters of `epoch` into `acc`.
     pub(crate) fn read_into(&self, epoch: u64, acc: &mut Accum) {
-        let slots = self.slots.lock();
-        let mut reads: Vec<Option<SlotRead>> = Vec::with_capacity(slots.len());
-        for slot in slots.iter() {
-            reads.push(slot.read_into(epoch, acc.function(slot.callsite as usize)));
+        let paths = self.paths.lock();
+        let mut reads: Vec<Option<PathRead>> = Vec::with_capacity(paths.len());
+        for path in paths.iter() {
+            reads.push(path.read_into(epoch, acc.function(path.callsite as usize)));
         }
         // After the buckets (see the deferred bucket in the module docs).
         if let Some((node, ns)) = unpack(self.pending.load(Ordering::Acquire))
-            && let Some(slot) = slots.get(node)
+            && let Some(path) = paths.get(node)
             && let Some(Some(read)) = reads.get_mut(node)
         {
-            let f = acc.function(slot.callsite as usize);
+            let f = acc.function(path.callsite as usize);
             f.add_count(histogram::bucket_index(ns), 1);
             f.min_ns = f.min_ns.min(ns);
             f.max_ns = f.max_ns.max(ns);
             read.count += 1;
         }
         // Parents come first, so each parent is mapped before its children.
-        let mut map: Vec<u32> = Vec::with_capacity(slots.len());
-        for (slot, read) in slots.iter().zip(reads) {
+        let mut map: Vec<u32> = Vec::with_capacity(paths.len());
+        for (path, read) in paths.iter().zip(reads) {
             let read = read.unwrap_or_default();
             let mut counters = read.counters;
             counters.clamp_calls(read.count);
-            acc.function(slot.callsite as usize).counters.add(&counters);
-            let parent = slot.parent.and_then(|p| map.get(p as usize).copied());
-            let merged = acc.tree.node(parent, slot.callsite);
+            acc.function(path.callsite as usize).counters.add(&counters);
+            let parent = path.parent.and_then(|p| map.get(p as usize).copied());
+            let merged = acc.tree.node(parent, path.callsite);
             acc.tree.nodes[merged as usize].add(read.count, &counters);
             map.push(merged);
         }
@@ -625,7 +625,7 @@ impl Registry {
             data.read_into(epoch, &mut self.retired);
             // The thread's paths live on in `retired`; free them now rather than when the
             // last handle goes.
-            crate::alloc::untracked(|| data.slots.lock().clear());
+            crate::alloc::untracked(|| data.paths.lock().clear());
         }
     }
 }
@@ -667,11 +667,11 @@ mod loom_tests {
             registry.lock().threads.push(data.clone());
             let r2 = registry.clone();
             let owner = thread::spawn(move || {
-                let slots = vec![Arc::new(Slot::new(None, 0, false, 0))];
-                data.slots.lock().push(slots[0].clone());
+                let paths = vec![Arc::new(CallPath::new(None, 0, false, 0))];
+                data.paths.lock().push(paths[0].clone());
                 let mut pending = 0;
                 for ns in [5, 6] {
-                    data.record(&slots, 0, &sample(ns, true), None, &mut pending);
+                    data.record(&paths, 0, &sample(ns, true), None, &mut pending);
                 }
                 r2.lock().retire(&data, 0);
             });
@@ -702,23 +702,23 @@ mod loom_tests {
         model(|| {
             let epoch = Arc::new(AtomicU64::new(0));
             let data = Arc::new(ThreadData::default());
-            let first = Arc::new(Slot::new(None, 0, false, 0));
-            data.slots.lock().push(first.clone());
+            let first = Arc::new(CallPath::new(None, 0, false, 0));
+            data.paths.lock().push(first.clone());
             let e2 = epoch.clone();
             let d2 = data.clone();
             let owner = thread::spawn(move || {
                 let mut pending = 0;
-                let mut slots = vec![first];
+                let mut paths = vec![first];
                 // Before or after the reset: either is fine.
-                d2.record(&slots, 0, &sample(7, false), None, &mut pending);
+                d2.record(&paths, 0, &sample(7, false), None, &mut pending);
                 let seen = e2.load(Ordering::Relaxed);
                 if seen != 0 {
-                    // What the recorder does on a reset: new slots of the new epoch.
+                    // What the recorder does on a reset: new paths of the new epoch.
                     d2.drop_pending(&mut pending);
-                    slots = vec![Arc::new(Slot::new(None, 0, false, seen))];
-                    *d2.slots.lock() = slots.clone();
+                    paths = vec![Arc::new(CallPath::new(None, 0, false, seen))];
+                    *d2.paths.lock() = paths.clone();
                 }
-                d2.record(&slots, 0, &sample(9, false), None, &mut pending);
+                d2.record(&paths, 0, &sample(9, false), None, &mut pending);
                 seen
             });
             epoch.store(1, Ordering::Relaxed);
