@@ -45,8 +45,8 @@ impl Callsite {
         Self { name: Name::Given(name), module_path, file, line, id: AtomicU32::new(0) }
     }
 
-    /// Declares a callsite whose name `resolve` computes on the first call of [`name`]
-    /// (`Callsite::name`); what `#[profile]` writes when no `name` is given, because the full
+    /// Declares a callsite whose name `resolve` computes on the first call of
+    /// [`Callsite::name`]; what `#[profile]` writes when no `name` is given, because the full
     /// path of a method (`crate::module::Type::method`) is known only from
     /// `core::any::type_name`, which is not `const`. Not public API.
     #[doc(hidden)]
@@ -254,7 +254,28 @@ pub(crate) fn by_name(name: &str) -> &'static Callsite {
 
 #[cfg(test)]
 mod tests {
+    use super::Callsite;
     use super::name_from_marker as name;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_resolved_name_is_computed_once_and_only_when_asked_for() {
+        static RESOLVED: AtomicUsize = AtomicUsize::new(0);
+        fn resolve() -> &'static str {
+            RESOLVED.fetch_add(1, Ordering::Relaxed);
+            "app::Type::method"
+        }
+        static CS: Callsite = Callsite::__resolved_by(resolve, "app", "app.rs", 1);
+        let p = crate::PerformanceProfiler::new();
+        for _ in 0..3 {
+            let _g = p.enter(&CS);
+        }
+        assert_eq!(RESOLVED.load(Ordering::Relaxed), 0, "recording does not need the name");
+        assert_eq!(CS.name(), "app::Type::method");
+        assert_eq!(p.snapshot().function("app::Type::method").map(|f| f.count), Some(3));
+        assert_eq!(CS.name(), "app::Type::method");
+        assert_eq!(RESOLVED.load(Ordering::Relaxed), 1);
+    }
 
     #[test]
     fn the_marker_segment_and_unnamed_generic_arguments_are_removed() {
