@@ -76,6 +76,41 @@ pub(crate) fn item(args: &Args, item: Item) -> syn::Result<TokenStream> {
     }
 }
 
+/// The item with profiling compiled out: as written, except that the `#[profile(...)]`s of a
+/// profiled block's methods (checked as when it is on) are taken off, as they would be then,
+/// so that they need not be in scope in either case.
+pub(crate) fn disabled(args: &Args, item: Item) -> syn::Result<Option<TokenStream>> {
+    let mut errors = Errors::default();
+    let mut check = |attrs: &mut Vec<Attribute>, constness: Option<&syn::token::Const>| {
+        if let Err(e) = method_args(args, attrs, constness) {
+            errors.push::<()>(e);
+        }
+    };
+    let out = match item {
+        Item::Fn(_) => None,
+        Item::Impl(mut i) => {
+            for it in &mut i.items {
+                if let ImplItem::Fn(f) = it {
+                    check(&mut f.attrs, f.sig.constness.as_ref());
+                }
+            }
+            Some(i.into_token_stream())
+        }
+        Item::Trait(mut t) => {
+            for it in &mut t.items {
+                if let TraitItem::Fn(f) = it
+                    && f.default.is_some()
+                {
+                    check(&mut f.attrs, f.sig.constness.as_ref());
+                }
+            }
+            Some(t.into_token_stream())
+        }
+    };
+    errors.into_result()?;
+    Ok(out)
+}
+
 /// The arguments a method of a profiled block is instrumented with, or `None` to leave it as
 /// it is: its own `#[profile(...)]` (taken off it) over the block's; `const fn`s are left out.
 fn method_args(

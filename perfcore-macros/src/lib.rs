@@ -88,7 +88,8 @@ use proc_macro2::TokenStream as TokenStream2;
 /// - `skip`: leave this function (or block) as it is.
 ///
 /// The arguments and the item are checked also with perfcore's `enabled` feature off; then the
-/// item is returned unchanged.
+/// item is returned as written (the methods of a profiled block only lose their own
+/// `#[profile(...)]`, as with it on, so the attribute need not be imported for them).
 #[proc_macro_attribute]
 pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
     profile2(args.into(), item.into(), cfg!(feature = "enabled")).into()
@@ -96,7 +97,7 @@ pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// The attribute on `proc_macro2` tokens: the arguments and the item are parsed and checked
 /// whether or not profiling is `enabled`, so that code compiles the same either way; only
-/// when it is does the item change.
+/// when it is is anything instrumented.
 fn profile2(args: TokenStream2, item: TokenStream2, enabled: bool) -> TokenStream2 {
     let args = match syn::parse2::<args::Args>(args) {
         Ok(args) => args,
@@ -116,7 +117,11 @@ fn profile2(args: TokenStream2, item: TokenStream2, enabled: bool) -> TokenStrea
         Err(e) => return with_item(e, item),
     };
     if !enabled {
-        return item;
+        return match expand::disabled(&args, parsed) {
+            Ok(Some(out)) => out,
+            Ok(None) => item,
+            Err(e) => with_item(e, item),
+        };
     }
     match expand::item(&args, parsed) {
         Ok(out) => out,
@@ -260,6 +265,13 @@ mod tests {
         );
         let out = crate::profile2(quote!(name = "f", errors = false), item.clone(), false);
         assert_eq!(out.to_string(), item.to_string());
+        // A block's methods lose their own `#[profile(...)]`s, as with profiling on.
+        let block = quote!(impl S {
+            #[profile(skip)]
+            fn f() {}
+        });
+        let out = crate::profile2(quote!(), block, false);
+        assert_eq!(out.to_string(), quote!(impl S { fn f() {} }).to_string());
         for (args, item, error) in [
             (quote!(nmae = "x"), item.clone(), "unknown argument `nmae`"),
             (quote!(errors = "no"), item.clone(), "expected boolean literal"),

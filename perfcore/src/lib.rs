@@ -43,6 +43,28 @@
 //! let f = snap.functions().iter().find(|f| f.name.ends_with("::checked_div")).unwrap();
 //! assert_eq!((f.count, f.errors), (1, 1));
 //! ```
+//! On an `impl` block it instruments each method, named after its type:
+//! ```
+//! struct Parser;
+//!
+//! #[perfcore::profile]
+//! impl Parser {
+//!     fn parse(&self, s: &str) -> Result<u8, std::num::ParseIntError> {
+//!         s.parse()
+//!     }
+//!
+//!     #[profile(skip)] // too small to be worth a scope
+//!     fn is_empty(&self, s: &str) -> bool {
+//!         s.is_empty()
+//!     }
+//! }
+//! # let p = Parser;
+//! let _ = (p.parse("7"), p.parse("x"), p.is_empty(""));
+//! let snap = perfcore::global().snapshot();
+//! let f = snap.functions().iter().find(|f| f.name.ends_with("::Parser::parse")).unwrap();
+//! assert_eq!((f.count, f.errors), (2, 1));
+//! assert!(!snap.functions().iter().any(|f| f.name.ends_with("::is_empty")));
+//! ```
 //! [`profile_scope!`] uses a static [`Callsite`] and the process-wide [`global()`] profiler;
 //! `profile_scope!(&profiler, "name")` records into an independent [`PerformanceProfiler`],
 //! and [`PerformanceProfiler::scope`] takes a name chosen at run time.
