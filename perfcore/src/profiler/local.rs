@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 
 use super::shared::{AllocSample, CallPath, Deep, Sample, ThreadData};
@@ -96,8 +97,28 @@ struct Frame {
 /// A one-entry cache per callsite: the call path it took under the last parent seen.
 #[derive(Clone, Copy, Debug)]
 struct PathCache {
-    parent: Option<u32>,
+    parent: ParentKey,
     node: u32,
+}
+
+impl PathCache {
+    /// An entry that matches no parent.
+    const EMPTY: PathCache = PathCache { parent: ParentKey::NONE_SEEN, node: 0 };
+}
+
+/// A call path's parent packed in one word for the cache's compare on every call: a root,
+/// a path index, or [`ParentKey::NONE_SEEN`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ParentKey(Option<NonZeroU32>);
+
+impl ParentKey {
+    /// Matches no parent: path indexes stay far below `u32::MAX - 1`.
+    const NONE_SEEN: ParentKey = ParentKey(Some(NonZeroU32::MAX));
+
+    #[inline(always)]
+    fn of(parent: Option<u32>) -> Self {
+        Self(parent.and_then(|p| NonZeroU32::new(p.wrapping_add(1))))
+    }
 }
 
 /// One thread's recorder for one profiler.
@@ -105,7 +126,7 @@ struct LocalProfiler {
     owner: Weak<Inner>,
     data: Shared<ThreadData>,
     /// By callsite index.
-    path_cache: Vec<Option<PathCache>>,
+    path_cache: Vec<PathCache>,
     /// By call path index: the same paths as `data.paths`, without its lock.
     paths: Vec<Shared<CallPath>>,
     children: HashMap<(Option<u32>, u32), u32>,
@@ -146,11 +167,12 @@ impl LocalProfiler {
         let (node, deep) = if depth < self.max_depth {
             (self.path_under_top(index), None)
         } else {
+            // Only frames beyond the maximum depth can outgrow the stack's first capacity.
+            if depth == self.stack.capacity() {
+                self.grow_stack();
+            }
             self.path_beyond_max_depth(index)
         };
-        if depth == self.stack.capacity() {
-            self.grow_stack();
-        }
         self.stack.push(Frame {
             node,
             deep,
@@ -180,8 +202,8 @@ impl LocalProfiler {
     #[inline(never)]
     fn path_beyond_max_depth(&mut self, index: usize) -> (u32, Option<Deep>) {
         let anchor = self.stack.get(self.max_depth - 1).map(|f| f.node);
-        let node = match self.path_cache.get(index).copied().flatten() {
-            Some(c) if c.parent == anchor => c.node,
+        let node = match self.path_cache.get(index) {
+            Some(c) if c.parent == ParentKey::of(anchor) => c.node,
             _ => self.path_for(index, anchor),
         };
         let recursive = self.paths.get(node as usize).is_some_and(|s| s.is_recursive());
@@ -203,7 +225,7 @@ impl LocalProfiler {
     fn path_for(&mut self, index: usize, parent: Option<u32>) -> u32 {
         alloc::untracked(|| {
             if self.path_cache.len() <= index {
-                self.path_cache.resize(index + 1, None);
+                self.path_cache.resize(index + 1, PathCache::EMPTY);
             }
             let key = (parent, index as u32);
             let node = match self.children.get(&key) {
@@ -219,7 +241,7 @@ impl LocalProfiler {
                     id
                 }
             };
-            self.path_cache[index] = Some(PathCache { parent, node });
+            self.path_cache[index] = PathCache { parent: ParentKey::of(parent), node };
             node
         })
     }
@@ -260,6 +282,10 @@ impl LocalProfiler {
             alloc,
         };
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
+        // Last: a call here would make the frame's fields spill to memory above.
+        if frame.deep.is_some() {
+            self.leave_deep(frame.node);
+        }
     }
 
     /// The call path of callsite `index` under the innermost open scope (cached per callsite).
@@ -267,13 +293,13 @@ impl LocalProfiler {
     fn path_under_top(&mut self, index: usize) -> u32 {
         let parent = self.stack.last().map(|f| f.node);
         match self.path_cache.get(index) {
-            Some(Some(c)) if c.parent == parent => c.node,
+            Some(c) if c.parent == ParentKey::of(parent) => c.node,
             _ => self.path_for(index, parent),
         }
     }
 
     /// Pops the frame opened at `depth` and charges its wall time to its parent as child
-    /// time; returns it with that time. `None` if it was popped already (guards dropped out
+    /// time; returns it with that time (the caller ends a deep frame with `leave_deep`). `None` if it was popped already (guards dropped out
     /// of order); frames above it belong to leaked guards (`mem::forget`) and are dropped.
     #[inline(always)]
     fn close(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<(Frame, u64)> {
@@ -285,9 +311,6 @@ impl LocalProfiler {
             self.drop_frames_above(depth);
         }
         let frame = self.stack.pop()?;
-        if frame.deep.is_some() {
-            self.leave_deep(frame.node);
-        }
         let elapsed_ns = inner.clock.delta_ns(frame.start, end);
         if let Some(parent) = self.stack.last_mut() {
             parent.child_ns += elapsed_ns;
@@ -486,6 +509,9 @@ impl LocalProfiler {
     fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
         self.catch_up(inner);
         let (frame, elapsed_ns) = self.close(depth, end, inner)?;
+        if frame.deep.is_some() {
+            self.leave_deep(frame.node);
+        }
         Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
     }
 
