@@ -24,24 +24,26 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::rawtype::{
-    alloc_instance, free_instance, interpreter_symbol, make_type, oldest_paths_forced, visit_each,
-};
+use crate::rawtype::{alloc_instance, free_instance, make_type, visit_each};
 use crate::wrap::{
     Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
 };
 
-/// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
-/// the limited API from 3.12, which is why pyo3-ffi hides it from an abi3-py39 build).
+/// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (in the limited API
+/// from 3.12, which is why pyo3-ffi hides it from an abi3-py311 build).
 const HAVE_VECTORCALL: std::ffi::c_ulong = 1 << 11;
-/// `PY_VECTORCALL_ARGUMENTS_OFFSET`: the top bit of `nargsf`.
-const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
 
-// Exported by every CPython 3 (declared in its headers outside the limited API, which is why
-// pyo3-ffi leaves them out of an abi3-py39 build).
+// Exported by every CPython from 3.11 (declared in its headers outside the limited API, or in
+// it only from 3.12, which is why pyo3-ffi leaves them out of an abi3-py311 build).
 unsafe extern "C" {
     fn PyMethod_New(func: *mut ffi::PyObject, slf: *mut ffi::PyObject) -> *mut ffi::PyObject;
     fn PyObject_GenericGetDict(obj: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject;
+    fn PyObject_Vectorcall(
+        callable: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargsf: usize,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject;
 }
 
 type VectorcallFn = unsafe extern "C" fn(
@@ -76,20 +78,6 @@ pub(crate) struct State {
     pub(crate) kind: Kind,
 }
 
-/// `PyObject_Vectorcall`, where the interpreter exports it (3.11 on; it is an inline
-/// function in 3.9 and 3.10 headers and absent from their symbol tables). Setting
-/// `PERFCORE_PY_TUPLE_CALLS` in the environment forces the 3.9/3.10 path, so the tests can
-/// run it on any interpreter.
-fn object_vectorcall() -> Option<VectorcallFn> {
-    static PTR: std::sync::OnceLock<Option<VectorcallFn>> = std::sync::OnceLock::new();
-    *PTR.get_or_init(|| {
-        let sym = interpreter_symbol(c"PyObject_Vectorcall");
-        // SAFETY: a non-null result is CPython's `PyObject_Vectorcall`, whose C signature
-        // `VectorcallFn` matches.
-        (!sym.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
-    })
-}
-
 /// The head of CPython's `PyTypeObject`, which has kept this layout from 3.8 on (the
 /// limited API hides the struct, so pyo3-ffi leaves it opaque in an abi3 build).
 #[repr(C)]
@@ -107,9 +95,6 @@ struct TypeHead {
 fn type_head_matches(py: Python<'_>) -> bool {
     static MATCHES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *MATCHES.get_or_init(|| {
-        if oldest_paths_forced() {
-            return false;
-        }
         let Ok(ty) = type_object(py) else { return false };
         // SAFETY: every type object starts with this head (checked below on ours).
         let head = unsafe { &*ty.as_type_ptr().cast::<TypeHead>() };
@@ -142,8 +127,7 @@ fn direct_offset(func: &Bound<'_, PyAny>) -> ffi::Py_ssize_t {
     }
 }
 
-/// Calls `func` with a vectorcall argument array, through `PyObject_Vectorcall` where the
-/// interpreter has it, else by packing a tuple and a dict for `PyObject_Call`.
+/// Calls `func` with a vectorcall argument array.
 ///
 /// # Safety
 /// The GIL is held; `args`, `nargsf` and `kwnames` are as a vectorcall received them.
@@ -153,40 +137,8 @@ pub(crate) unsafe fn forward(
     nargsf: usize,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: the caller's contract; every pointer read comes from the argument array or
-    // from objects this function created and checked for null.
-    unsafe {
-        if let Some(vectorcall) = object_vectorcall() {
-            return vectorcall(func, args, nargsf, kwnames);
-        }
-        let nargs = (nargsf & !ARGUMENTS_OFFSET) as ffi::Py_ssize_t;
-        let nkw = if kwnames.is_null() { 0 } else { ffi::PyTuple_Size(kwnames) };
-        let tuple = ffi::PyTuple_New(nargs);
-        if tuple.is_null() {
-            return ptr::null_mut();
-        }
-        for i in 0..nargs {
-            let a = *args.offset(i);
-            ffi::Py_INCREF(a);
-            ffi::PyTuple_SetItem(tuple, i, a);
-        }
-        let mut dict = ptr::null_mut();
-        if nkw > 0 {
-            dict = ffi::PyDict_New();
-            for i in 0..nkw {
-                let key = ffi::PyTuple_GetItem(kwnames, i);
-                if dict.is_null() || ffi::PyDict_SetItem(dict, key, *args.offset(nargs + i)) < 0 {
-                    ffi::Py_XDECREF(dict);
-                    ffi::Py_DECREF(tuple);
-                    return ptr::null_mut();
-                }
-            }
-        }
-        let out = ffi::PyObject_Call(func, tuple, dict);
-        ffi::Py_DECREF(tuple);
-        ffi::Py_XDECREF(dict);
-        out
-    }
+    // SAFETY: the caller's contract.
+    unsafe { PyObject_Vectorcall(func, args, nargsf, kwnames) }
 }
 
 /// How a call that returned `out` ended; reads (does not clear) the pending exception.

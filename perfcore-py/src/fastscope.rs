@@ -1,6 +1,7 @@
-//! `Scope`, the context manager `profiler.scope(name)` returns, as a hand-built type: a PyO3
-//! class's `__exit__` on an abi3-py39 build goes through `METH_VARARGS` (an argument tuple)
-//! and PyO3's argument parsing, which cost more than the profiling itself.
+//! `Scope`, the context manager `profiler.scope(name)` returns, as a hand-built type: a `with`
+//! statement looks `__enter__` and `__exit__` up on every entry, and for a PyO3 class that
+//! makes (and frees) two bound method objects each time, which costs about as much as the
+//! profiling itself; this type hands out bound methods made once per scope.
 //!
 //! Where a scope is opened decides how it is timed:
 //! - No asyncio event loop running on the thread: the block opens a frame on the thread's
@@ -35,9 +36,6 @@ unsafe extern "C" {
     ) -> c_int;
     fn PyContextVar_Set(var: *mut ffi::PyObject, value: *mut ffi::PyObject) -> *mut ffi::PyObject;
 }
-
-/// `METH_FASTCALL`: in every CPython from 3.7, in the limited API from 3.10.
-const METH_FASTCALL: c_int = 0x0080;
 
 #[repr(C)]
 struct Object {
@@ -372,7 +370,7 @@ fn method_defs() -> &'static MethodDefs<2> {
             ffi::PyMethodDef {
                 ml_name: c"__exit__".as_ptr(),
                 ml_meth: ffi::PyMethodDefPointer { PyCFunction: exit_ptr },
-                ml_flags: METH_FASTCALL,
+                ml_flags: ffi::METH_FASTCALL,
                 ml_doc: EXIT_DOC.as_ptr(),
             },
         ])

@@ -414,9 +414,8 @@ pub fn clock_source() -> &'static str {
     }
 }
 
-/// `PerformanceProfiler.scope(name)`, a `METH_O` method rather than a PyO3 one: on an
-/// abi3-py39 build PyO3 methods take their arguments as a tuple, which cost ~60 ns of the
-/// ~107 a call took; `with profiler.scope("x"):` is how scopes are mostly written.
+/// `PerformanceProfiler.scope(name)`, a `METH_O` method rather than a PyO3 one (which parses
+/// its arguments): `with profiler.scope("x"):` is how scopes are mostly written.
 unsafe extern "C" fn scope_method(
     slf: *mut pyo3::ffi::PyObject,
     name: *mut pyo3::ffi::PyObject,

@@ -73,48 +73,28 @@ pub(crate) enum Kind {
     AsyncGenerator,
 }
 
-/// `PyIter_Send`, where the interpreter has it (3.10 on): resumes a generator or coroutine
-/// without looking its `send` method up, packing arguments, or raising StopIteration inside.
-type IterSendFn = unsafe extern "C" fn(
-    *mut pyo3::ffi::PyObject,
-    *mut pyo3::ffi::PyObject,
-    *mut *mut pyo3::ffi::PyObject,
-) -> std::ffi::c_int;
-
-fn iter_send() -> Option<IterSendFn> {
-    static PTR: std::sync::OnceLock<Option<IterSendFn>> = std::sync::OnceLock::new();
-    *PTR.get_or_init(|| {
-        let sym = crate::rawtype::interpreter_symbol(c"PyIter_Send");
-        // SAFETY: a non-null result is CPython's `PyIter_Send`, whose C signature
-        // `IterSendFn` matches.
-        (!sym.is_null())
-            .then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, IterSendFn>(sym) })
-    })
-}
-
 /// `inner.send(value)`: the value it yields, or StopIteration carrying its return value.
 fn send<'py>(inner: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = inner.py();
-    let Some(iter_send) = iter_send() else {
-        return inner.call_method1(intern!(py, "send"), (value,));
-    };
     let mut result = std::ptr::null_mut();
+    // PyIter_Send resumes a generator or coroutine without looking its `send` method up,
+    // packing arguments, or raising StopIteration inside.
     // SAFETY: the GIL is held; `inner` and `value` are live; `result` receives a new
     // reference (or null on error).
-    let status = unsafe { iter_send(inner.as_ptr(), value.as_ptr(), &mut result) };
+    let status = unsafe { pyo3::ffi::PyIter_Send(inner.as_ptr(), value.as_ptr(), &mut result) };
     match status {
-        // PYGEN_NEXT: it yielded `result`.
+        // It yielded `result`.
         // SAFETY: a new reference.
-        1 => Ok(unsafe { Bound::from_owned_ptr(py, result) }),
-        // PYGEN_RETURN: it returned `result`; a one-element tuple so that a returned tuple
+        pyo3::ffi::PySendResult::PYGEN_NEXT => Ok(unsafe { Bound::from_owned_ptr(py, result) }),
+        // It returned `result`; a one-element tuple so that a returned tuple
         // is not taken for StopIteration's arguments.
-        0 => {
+        pyo3::ffi::PySendResult::PYGEN_RETURN => {
             // SAFETY: a new reference.
             let value = unsafe { Bound::from_owned_ptr(py, result) };
             Err(PyStopIteration::new_err((value.unbind(),)))
         }
-        // PYGEN_ERROR: the exception is pending.
-        _ => Err(PyErr::fetch(py)),
+        // The exception is pending.
+        pyo3::ffi::PySendResult::PYGEN_ERROR => Err(PyErr::fetch(py)),
     }
 }
 

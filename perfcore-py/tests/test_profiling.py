@@ -638,35 +638,6 @@ def test_calls_builtins_classes_and_bound_methods(p: PerformanceProfiler) -> Non
     assert snap["len"].errors == 1
 
 
-def test_calls_without_pyobject_vectorcall() -> None:
-    # Python 3.9 and 3.10 do not export PyObject_Vectorcall: the wrapper then packs a tuple
-    # and a dict. Force that path in a fresh interpreter and check arguments arrive intact.
-    code = """
-import perfcore
-p = perfcore.PerformanceProfiler()
-@p.profile(name="f")
-def f(a, b=2, *rest, key=None, **extra):
-    return (a, b, rest, key, extra)
-assert f(1) == (1, 2, (), None, {})
-assert f(1, 3, 4, 5, key="k", z=9) == (1, 3, (4, 5), "k", {"z": 9})
-try:
-    f()
-except TypeError:
-    pass
-else:
-    raise AssertionError("missing argument accepted")
-s = p.snapshot()["f"]
-assert (s.count, s.errors) == (3, 1), (s.count, s.errors)
-print("ok")
-"""
-    env = dict(os.environ, PERFCORE_PY_TUPLE_CALLS="1")
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
-
-
 def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
