@@ -76,6 +76,20 @@ pub(crate) struct State {
     pub(crate) callsite: &'static Callsite,
     pub(crate) errors: Errors,
     pub(crate) kind: Kind,
+    pub(crate) binding: Binding,
+}
+
+/// What the wrapper's `__get__` does: what the wrapped object's would, as a class attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// Binds to the instance, as a function does (`a.f` is `MethodType(f, a)`).
+    Instance,
+    /// Binds to the class, as the classmethod `type` makes of a function named
+    /// `__init_subclass__` or `__class_getitem__` (it leaves other callables alone).
+    Class,
+    /// Never binds, as a builtin such as `len`, or the staticmethod `type` makes of a
+    /// function named `__new__`.
+    Never,
 }
 
 /// The head of CPython's `PyTypeObject`, which has kept this layout from 3.8 on (the
@@ -233,7 +247,8 @@ unsafe extern "C" fn tp_call(
     unsafe { profiled(slf, |func| ffi::PyObject_Call(func, args, kwargs)) }
 }
 
-/// `__get__`: binds like a function, `instance.method` is `MethodType(self, instance)`.
+/// `__get__` of a wrapper that binds like a function: `instance.method` is
+/// `MethodType(self, instance)`.
 unsafe extern "C" fn descr_get(
     slf: *mut ffi::PyObject,
     obj: *mut ffi::PyObject,
@@ -249,6 +264,27 @@ unsafe extern "C" fn descr_get(
     }
 }
 
+/// `__get__` of the other wrappers ([`Binding::Class`] and [`Binding::Never`]).
+unsafe extern "C" fn descr_get_other(
+    slf: *mut ffi::PyObject,
+    obj: *mut ffi::PyObject,
+    owner: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance of our type; `obj` and `owner` are null or live.
+    unsafe {
+        let st = (*slf.cast::<Object>()).state.as_ref();
+        if st.is_some_and(|st| st.binding == Binding::Class) {
+            let class =
+                if owner.is_null() && !obj.is_null() { ffi::Py_TYPE(obj).cast() } else { owner };
+            if !class.is_null() {
+                return PyMethod_New(slf, class);
+            }
+        }
+        ffi::Py_INCREF(slf);
+        slf
+    }
+}
+
 unsafe extern "C" fn traverse(
     slf: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -261,7 +297,7 @@ unsafe extern "C" fn traverse(
             Some(Errors::Only(classes)) => classes.as_ptr(),
             _ => ptr::null_mut(),
         };
-        visit_each([(*obj).func, (*obj).dict, classes], visit, arg)
+        visit_each([ffi::Py_TYPE(slf).cast(), (*obj).func, (*obj).dict, classes], visit, arg)
     }
 }
 
@@ -340,74 +376,95 @@ unsafe extern "C" fn reduce(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *
 
 const DOC: &CStr = c"A function decorated with perfcore's @profile: calling it records one call.";
 
-/// The type object, made on first use.
-fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    TYPE.get_or_try_init(py, || {
-        let offset = |field: usize| field as ffi::Py_ssize_t;
-        let base = std::mem::offset_of!(Object, vectorcall);
-        // Leaked: the type lives as long as the process (CPython keeps pointers to these).
-        let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
-            member(c"__vectorcalloffset__", offset(base)),
-            member(c"__dictoffset__", offset(std::mem::offset_of!(Object, dict))),
-            member(c"__weaklistoffset__", offset(std::mem::offset_of!(Object, weaklist))),
-            // SAFETY: an all-zero PyMemberDef is the array's terminator.
-            unsafe { std::mem::zeroed() },
-        ]));
-        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
-            ffi::PyGetSetDef {
-                name: c"__profile_name__".as_ptr(),
-                get: Some(get_profile_name),
-                set: None,
-                doc: c"The name snapshots list this function under.".as_ptr(),
-                closure: ptr::null_mut(),
-            },
-            ffi::PyGetSetDef {
-                name: c"__dict__".as_ptr(),
-                get: Some(get_dict),
-                set: None,
-                doc: ptr::null(),
-                closure: ptr::null_mut(),
-            },
-            // SAFETY: an all-zero PyGetSetDef is the array's terminator.
-            unsafe { std::mem::zeroed() },
-        ]));
-        let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
-            ffi::PyMethodDef {
-                ml_name: c"__reduce__".as_ptr(),
-                ml_meth: ffi::PyMethodDefPointer { PyCFunction: reduce },
-                ml_flags: ffi::METH_NOARGS,
-                ml_doc: c"Pickles the function by reference, as a plain function is.".as_ptr(),
-            },
-            ffi::PyMethodDef::zeroed(),
-        ]));
-        let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
-        let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
-            slot(ffi::Py_tp_call, tp_call as *mut c_void),
-            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_descr_get, descr_get as *mut c_void),
-            slot(ffi::Py_tp_traverse, traverse as *mut c_void),
-            slot(ffi::Py_tp_clear, clear as *mut c_void),
-            slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
-            slot(ffi::Py_tp_repr, repr as *mut c_void),
-            slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
-            slot(0, ptr::null_mut()),
-        ]));
-        let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
-            name: c"perfcore._perfcore.ProfiledFunction".as_ptr(),
-            basicsize: std::mem::size_of::<Object>() as c_int,
-            itemsize: 0,
-            flags: (ffi::Py_TPFLAGS_DEFAULT
-                | ffi::Py_TPFLAGS_HAVE_GC
-                | HAVE_VECTORCALL
-                | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR) as std::ffi::c_uint,
-            slots: slots.as_mut_ptr(),
-        }));
-        make_type(py, spec)
+/// The two wrapper types: `ProfiledFunction`, which binds like a function (and is a method
+/// descriptor, so `obj.method(...)` calls it without making a bound method), and a subtype
+/// for the wrappers of everything else, whose `__get__` follows [`Binding`]. The flag that
+/// lets CPython skip `__get__` belongs to a type, not an instance, hence two types.
+struct Types {
+    function: Py<PyType>,
+    other: Py<PyType>,
+}
+
+/// The types, made on first use.
+fn types(py: Python<'_>) -> PyResult<&Types> {
+    static TYPES: PyOnceLock<Types> = PyOnceLock::new();
+    TYPES.get_or_try_init(py, || {
+        let flags = ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_HAVE_GC | HAVE_VECTORCALL;
+        let function = make_type(
+            py,
+            spec(flags | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR | ffi::Py_TPFLAGS_BASETYPE, descr_get),
+            None,
+        )?;
+        let other = make_type(py, spec(flags, descr_get_other), Some(function.bind(py)))?;
+        Ok::<_, PyErr>(Types { function, other })
     })
-    .map(|t| t.bind(py))
+}
+
+/// The type `ProfiledFunction`.
+fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    types(py).map(|t| t.function.bind(py))
+}
+
+/// A type spec with these flags and `__get__`; it and all it points to live for the process
+/// (CPython keeps pointers to them).
+fn spec(flags: std::ffi::c_ulong, get: ffi::descrgetfunc) -> &'static mut ffi::PyType_Spec {
+    let offset = |field: usize| field as ffi::Py_ssize_t;
+    let base = std::mem::offset_of!(Object, vectorcall);
+    let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
+        member(c"__vectorcalloffset__", offset(base)),
+        member(c"__dictoffset__", offset(std::mem::offset_of!(Object, dict))),
+        member(c"__weaklistoffset__", offset(std::mem::offset_of!(Object, weaklist))),
+        // SAFETY: an all-zero PyMemberDef is the array's terminator.
+        unsafe { std::mem::zeroed() },
+    ]));
+    let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+        ffi::PyGetSetDef {
+            name: c"__profile_name__".as_ptr(),
+            get: Some(get_profile_name),
+            set: None,
+            doc: c"The name snapshots list this function under.".as_ptr(),
+            closure: ptr::null_mut(),
+        },
+        ffi::PyGetSetDef {
+            name: c"__dict__".as_ptr(),
+            get: Some(get_dict),
+            set: None,
+            doc: ptr::null(),
+            closure: ptr::null_mut(),
+        },
+        // SAFETY: an all-zero PyGetSetDef is the array's terminator.
+        unsafe { std::mem::zeroed() },
+    ]));
+    let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
+        ffi::PyMethodDef {
+            ml_name: c"__reduce__".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunction: reduce },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Pickles the function by reference, as a plain function is.".as_ptr(),
+        },
+        ffi::PyMethodDef::zeroed(),
+    ]));
+    let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
+    let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+        slot(ffi::Py_tp_call, tp_call as *mut c_void),
+        slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_descr_get, get as *mut c_void),
+        slot(ffi::Py_tp_traverse, traverse as *mut c_void),
+        slot(ffi::Py_tp_clear, clear as *mut c_void),
+        slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+        slot(ffi::Py_tp_repr, repr as *mut c_void),
+        slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
+        slot(0, ptr::null_mut()),
+    ]));
+    Box::leak(Box::new(ffi::PyType_Spec {
+        name: c"perfcore._perfcore.ProfiledFunction".as_ptr(),
+        basicsize: std::mem::size_of::<Object>() as c_int,
+        itemsize: 0,
+        flags: flags as std::ffi::c_uint,
+        slots: slots.as_mut_ptr(),
+    }))
 }
 
 fn member(name: &'static CStr, offset: ffi::Py_ssize_t) -> ffi::PyMemberDef {
@@ -431,7 +488,9 @@ pub(crate) fn new<'py>(
     func: &Bound<'py, PyAny>,
     state: State,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let slf = alloc_instance(type_object(py)?)?;
+    let types = types(py)?;
+    let ty = if state.binding == Binding::Instance { &types.function } else { &types.other };
+    let slf = alloc_instance(ty.bind(py))?;
     // SAFETY: a zeroed instance of our type, `Object`-sized; every field is set before anyone
     // else sees it.
     unsafe {
@@ -444,12 +503,19 @@ pub(crate) fn new<'py>(
     }
 }
 
-/// The function a `ProfiledFunction` wraps, its callsite and kind; `None` for anything else.
-pub(crate) fn unwrap<'py>(
-    obj: &Bound<'py, PyAny>,
-) -> Option<(Bound<'py, PyAny>, &'static Callsite, Kind)> {
-    let ty = type_object(obj.py()).ok()?;
-    if !obj.get_type().is(ty) {
+/// What a `ProfiledFunction` wraps.
+pub(crate) struct Unwrapped<'py> {
+    pub(crate) func: Bound<'py, PyAny>,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) kind: Kind,
+    pub(crate) binding: Binding,
+}
+
+/// What a `ProfiledFunction` wraps; `None` for anything else.
+pub(crate) fn unwrap<'py>(obj: &Bound<'py, PyAny>) -> Option<Unwrapped<'py>> {
+    let types = types(obj.py()).ok()?;
+    let ty = obj.get_type();
+    if !ty.is(&types.function) && !ty.is(&types.other) {
         return None;
     }
     // SAFETY: `obj` is an instance of our type, alive while borrowed; its fields are set at
@@ -461,6 +527,11 @@ pub(crate) fn unwrap<'py>(
         if func.is_null() {
             return None;
         }
-        Some((Bound::from_borrowed_ptr(obj.py(), func), st.callsite, st.kind))
+        Some(Unwrapped {
+            func: Bound::from_borrowed_ptr(obj.py(), func),
+            callsite: st.callsite,
+            kind: st.kind,
+            binding: st.binding,
+        })
     }
 }

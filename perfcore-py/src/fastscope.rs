@@ -70,6 +70,13 @@ pub(crate) struct AsyncBlock {
     outer: Option<Py<AsyncBlock>>,
 }
 
+#[pymethods]
+impl AsyncBlock {
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.outer)
+    }
+}
+
 /// The globals the hot path needs: the context variable, and asyncio's running-loop getter
 /// once asyncio is imported (by the program: perfcore never imports it).
 struct Globals {
@@ -286,7 +293,10 @@ unsafe extern "C" fn traverse(
 ) -> c_int {
     // SAFETY: CPython passes a live instance; its bound methods are null or owned (each
     // holds a reference back to the instance: the cycle the GC breaks).
-    unsafe { visit_each((*slf.cast::<Object>()).bound, visit, arg) }
+    unsafe {
+        let [enter, exit] = (*slf.cast::<Object>()).bound;
+        visit_each([ffi::Py_TYPE(slf).cast(), enter, exit], visit, arg)
+    }
 }
 
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
@@ -421,7 +431,7 @@ fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
             flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_HAVE_GC) as std::ffi::c_uint,
             slots: slots.as_mut_ptr(),
         }));
-        make_type(py, spec)
+        make_type(py, spec, None)
     })
     .map(|t| t.bind(py))
 }

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use parking_lot::Mutex;
 use perfcore::{Callsite, ProfileOptions};
 use pyo3::exceptions::{PyTypeError, PyValueError};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit, intern};
 
+use crate::fastcall::Binding;
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
 use crate::to_py_err;
@@ -153,7 +154,8 @@ fn wrap(
     let kind = kind_of(py, func)?;
     let cs = callsite(&name, &module, &file, line);
     let errors = errors_arg(py, errors)?;
-    let state = fastcall::State { profiler: profiler.clone(), callsite: cs, errors, kind };
+    let binding = binding_of(py, func)?;
+    let state = fastcall::State { profiler: profiler.clone(), callsite: cs, errors, kind, binding };
     let wrapper = fastcall::new(py, func, state)?;
     py.import(intern!(py, "functools"))?
         .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
@@ -172,6 +174,33 @@ fn wrap(
         mark_coroutine_function(py, &wrapper)?;
     }
     Ok(wrapper.unbind())
+}
+
+/// `types.FunctionType`.
+fn function_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static TYPE: pyo3::sync::PyOnceLock<Py<PyType>> = pyo3::sync::PyOnceLock::new();
+    TYPE.import(py, "types", "FunctionType")
+}
+
+/// How the wrapper of `func` binds as a class attribute: as `func` would (see [`Binding`]).
+fn binding_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Binding> {
+    if let Some(inner) = fastcall::unwrap(func) {
+        return Ok(inner.binding);
+    }
+    if func.get_type().is(function_type(py)?) {
+        let name = func.getattr(intern!(py, "__name__"))?;
+        let name = name.cast::<PyString>()?.to_str()?;
+        return Ok(match name {
+            "__init_subclass__" | "__class_getitem__" => Binding::Class,
+            "__new__" => Binding::Never,
+            _ => Binding::Instance,
+        });
+    }
+    // SAFETY: a live type object; PyType_GetSlot reads any type's slots from 3.10 on.
+    let get = unsafe {
+        pyo3::ffi::PyType_GetSlot(func.get_type().as_type_ptr(), pyo3::ffi::Py_tp_descr_get)
+    };
+    Ok(if get.is_null() { Binding::Never } else { Binding::Instance })
 }
 
 /// Makes `inspect.iscoroutinefunction` (3.12+) and `asyncio.iscoroutinefunction` say yes.
@@ -194,6 +223,10 @@ const _: () = assert!(perfcore::DEFAULT_MAX_DEPTH == 64);
 
 #[pymethods]
 impl Profiler {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.scopes)
+    }
+
     /// A new profiler. `max_depth` (default 64, as in Rust) bounds the per-thread call
     /// stack; deeper calls are counted as folded into the deepest frame.
     #[new]
@@ -271,7 +304,7 @@ impl Profiler {
         // A function decorated with @profile: run the function itself, recorded under its
         // callsite, so each run counts once, in the same entry as its ordinary calls.
         let (func, decorated) = match fastcall::unwrap(func) {
-            Some((inner, cs, Kind::Plain)) => (inner, Some(cs)),
+            Some(inner) if inner.kind == Kind::Plain => (inner.func, Some(inner.callsite)),
             Some(_) => return Err(not_sync()),
             None => (func.clone(), None),
         };
@@ -390,6 +423,13 @@ pub struct Decorator {
 
 #[pymethods]
 impl Decorator {
+    // Traversal alone lets the collector find a cycle through a decorator (`errors=` naming
+    // a class that holds it); the class's own clearing breaks it.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.profiler)?;
+        visit.call(&self.errors)
+    }
+
     fn __call__(&self, py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap(py, &self.profiler.get().inner, func, self.name.as_deref(), self.errors.bind(py))
     }

@@ -7,13 +7,17 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-/// Makes a type from a spec whose every pointer is 'static.
+/// Makes a type from a spec whose every pointer is 'static, deriving from `base` if given.
 pub(crate) fn make_type(
     py: Python<'_>,
     spec: &'static mut ffi::PyType_Spec,
+    base: Option<&Bound<'_, PyType>>,
 ) -> PyResult<Py<PyType>> {
-    // SAFETY: the spec and all it points to live for the rest of the process.
-    let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
+    let base = base.map_or(std::ptr::null_mut(), |b| b.as_ptr());
+    // SAFETY: the spec and all it points to live for the rest of the process; `base` is null
+    // or a live type.
+    let ty =
+        unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpecWithBases(spec, base))? };
     Ok(ty.cast_into::<PyType>()?.unbind())
 }
 

@@ -3,10 +3,10 @@
 
 use perfcore::__private::{self as raw, Outcome};
 use perfcore::{Callsite, PerformanceProfiler};
-use pyo3::exceptions::PyStopIteration;
-use pyo3::intern;
+use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyString, PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit, intern};
 
 /// Which exceptions count as errors of the decorated function (`errors=`).
 #[derive(Debug)]
@@ -48,6 +48,14 @@ impl Errors {
                 }
             };
             if failed { Outcome::Failed } else { Outcome::Ok }
+        }
+    }
+
+    /// Lets the garbage collector see the classes `errors=` names.
+    pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self {
+            Errors::Only(classes) => visit.call(classes),
+            _ => Ok(()),
         }
     }
 
@@ -109,8 +117,15 @@ pub(crate) struct Run {
     first_raw: Option<u64>,
     busy_ns: u64,
     child_ns: u64,
+    /// A resumption is under way. The wrapper is not borrowed meanwhile, so the generator can
+    /// resume itself; that resumption is not timed, and the inner generator raises its own
+    /// `ValueError: generator already executing`.
+    running: bool,
     done: bool,
 }
+
+/// A resumption [`Run::begin`] started: the profiler frame it opened, if profiling is on.
+struct Started(Option<raw::Frame>);
 
 impl Run {
     pub(crate) fn new(
@@ -118,49 +133,57 @@ impl Run {
         callsite: &'static Callsite,
         errors: Errors,
     ) -> Self {
-        Self { profiler, callsite, errors, first_raw: None, busy_ns: 0, child_ns: 0, done: false }
-    }
-
-    /// Runs one resumption `f` of the wrapped iterator. An exception of class `end` is the
-    /// normal end (`StopIteration`, `StopAsyncIteration`); any other ends the call too.
-    fn resume<'py, T>(
-        &mut self,
-        py: Python<'py>,
-        end: &Bound<'py, pyo3::types::PyType>,
-        f: impl FnOnce() -> PyResult<T>,
-    ) -> PyResult<T> {
-        self.resume_step(py, end, None, f)
-    }
-
-    /// [`Self::resume`] where an exception of class `step_done` ends only this step (an
-    /// async generator's `__anext__` awaitable finishing with StopIteration: an item).
-    fn resume_step<'py, T>(
-        &mut self,
-        py: Python<'py>,
-        end: &Bound<'py, pyo3::types::PyType>,
-        step_done: Option<&Bound<'py, pyo3::types::PyType>>,
-        f: impl FnOnce() -> PyResult<T>,
-    ) -> PyResult<T> {
-        if self.done {
-            return f();
+        Self {
+            profiler,
+            callsite,
+            errors,
+            first_raw: None,
+            busy_ns: 0,
+            child_ns: 0,
+            running: false,
+            done: false,
         }
+    }
+
+    /// Starts timing a resumption; `None` if it is not to be timed (the call is over, or
+    /// this is a resumption from inside a running one).
+    fn begin(&mut self) -> Option<Started> {
+        if self.done || self.running {
+            return None;
+        }
+        self.running = true;
         if self.first_raw.is_none() {
             self.first_raw = Some(raw::now(&self.profiler));
         }
-        let frame = raw::open(&self.profiler, self.callsite);
-        let out = f();
-        if let Some((busy, child)) = frame.and_then(|fr| raw::close_resume(&self.profiler, fr)) {
+        Some(Started(raw::open(&self.profiler, self.callsite)))
+    }
+
+    /// Ends the resumption `started`, which returned `out`. An exception of class `end` is
+    /// the normal end of the call (`StopIteration`, `StopAsyncIteration`), one of class
+    /// `step_done` ends only this step (an async generator's `__anext__` awaitable finishing
+    /// with StopIteration: an item); any other ends the call too.
+    fn end<T>(
+        &mut self,
+        py: Python<'_>,
+        started: Started,
+        out: &PyResult<T>,
+        end: &Bound<'_, PyType>,
+        step_done: Option<&Bound<'_, PyType>>,
+    ) {
+        self.running = false;
+        if let Some((busy, child)) =
+            started.0.and_then(|frame| raw::close_resume(&self.profiler, frame))
+        {
             self.busy_ns += busy;
             self.child_ns += child;
         }
-        if let Err(e) = &out
+        if let Err(e) = out
             && !step_done.is_some_and(|t| e.is_instance(py, t))
         {
             let outcome =
                 if e.is_instance(py, end) { Outcome::Ok } else { self.errors.outcome(py, e) };
             self.finish(outcome);
         }
-        out
     }
 
     fn finish(&mut self, outcome: Outcome) {
@@ -190,65 +213,161 @@ impl Drop for Run {
 
 /// A wrapped generator, coroutine or async generator and the call it is timing: what the
 /// profiled iterators below share.
+///
+/// No borrow of a wrapper is ever held while Python code runs (each method copies what it
+/// needs out, then calls), so a generator resuming or closing itself, a finalizer, or the
+/// garbage collector's traversal always finds the wrapper free.
 #[derive(Debug)]
 pub(crate) struct Resumable {
-    inner: Py<PyAny>,
+    /// The wrapped object; `None` once the garbage collector has cleared the wrapper.
+    inner: Option<Py<PyAny>>,
     run: Run,
 }
 
 impl Resumable {
     pub(crate) fn new(inner: Py<PyAny>, run: Run) -> Self {
-        Self { inner, run }
+        Self { inner: Some(inner), run }
     }
 
-    /// `f(inner)`, timed as one resumption that StopIteration ends normally.
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.bind(py).clone();
-        self.run.resume(py, &py.get_type::<PyStopIteration>(), || f(&inner))
+    fn inner<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.inner {
+            Some(inner) => Ok(inner.bind(py).clone()),
+            None => Err(PyRuntimeError::new_err("the profiled object was cleared")),
+        }
     }
 
-    /// `inner.send(value)`, timed as one resumption.
-    fn send<'py>(
-        &mut self,
-        py: Python<'py>,
-        value: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.step(py, |inner| send(inner, value))
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.inner)?;
+        self.run.errors.traverse(visit)
     }
 
-    /// `inner.throw(*args)`, timed as one resumption.
-    fn throw<'py>(
-        &mut self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.step(py, |inner| inner.call_method1(intern!(py, "throw"), args))
-    }
-
-    /// Calls the inner `close` (or `aclose`); a call closed before it finished is recorded
-    /// as cancelled.
-    fn close<'py>(
-        &mut self,
-        py: Python<'py>,
-        method: &Bound<'py, pyo3::types::PyString>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let out = self.inner.bind(py).call_method0(method);
+    /// Drops the references a cycle can run through; the call, if unfinished, is recorded
+    /// as cancelled (as when the wrapper is freed).
+    fn clear(&mut self) {
         self.run.finish(Outcome::Cancelled);
-        out
+        self.run.errors = Errors::All;
+        self.inner = None;
     }
+}
 
-    fn repr(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<profiled {}>", self.inner.bind(py).repr()?))
+/// The wrapper classes that hold a [`Resumable`].
+trait HasResumable: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::False> {
+    fn resumable(&mut self) -> &mut Resumable;
+}
+
+/// `f(target)`, timed as one resumption of `owner`'s call (`target` is `owner`'s inner
+/// object when `None`); see [`Run::end`] for `end` and `step_done`.
+fn resume<'py, C: HasResumable>(
+    owner: &Bound<'py, C>,
+    target: Option<&Bound<'py, PyAny>>,
+    end: &Bound<'py, PyType>,
+    step_done: Option<&Bound<'py, PyType>>,
+    f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = owner.py();
+    let (target, started) = {
+        let mut this = owner.try_borrow_mut()?;
+        let r = this.resumable();
+        let target = match target {
+            Some(t) => t.clone(),
+            None => r.inner(py)?,
+        };
+        (target, r.run.begin())
+    };
+    let out = f(&target);
+    if let Some(started) = started {
+        owner.try_borrow_mut()?.resumable().run.end(py, started, &out, end, step_done);
     }
+    out
+}
+
+/// `owner`'s inner object, copied out of the borrow.
+fn inner_of<'py, C: HasResumable>(owner: &Bound<'py, C>) -> PyResult<Bound<'py, PyAny>> {
+    owner.try_borrow_mut()?.resumable().inner(owner.py())
+}
+
+/// `inner.send(value)`, timed as one resumption that StopIteration ends normally.
+fn send_timed<'py, C: HasResumable>(
+    slf: &Bound<'py, C>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = slf.py();
+    resume(slf, None, &py.get_type::<PyStopIteration>(), None, |inner| send(inner, value))
+}
+
+/// `inner.throw(*args)`, timed as one resumption.
+fn throw_timed<'py, C: HasResumable>(
+    slf: &Bound<'py, C>,
+    args: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = slf.py();
+    resume(slf, None, &py.get_type::<PyStopIteration>(), None, |inner| {
+        inner.call_method1(intern!(py, "throw"), args)
+    })
+}
+
+/// Calls the inner `close` (or `aclose`); a call closed before it finished is recorded as
+/// cancelled.
+fn close<'py, C: HasResumable>(
+    slf: &Bound<'py, C>,
+    method: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let out = inner_of(slf)?.call_method0(method);
+    slf.try_borrow_mut()?.resumable().run.finish(Outcome::Cancelled);
+    out
+}
+
+/// An attribute of the inner object (`gi_frame`, `cr_await`, ...), for `inspect` and friends.
+fn forward<'py, C: HasResumable>(
+    slf: &Bound<'py, C>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    inner_of(slf)?.getattr(name)
+}
+
+fn repr<C: HasResumable>(slf: &Bound<'_, C>) -> PyResult<String> {
+    Ok(format!("<profiled {}>", inner_of(slf)?.repr()?))
+}
+
+/// The `#[pymethods]` every wrapper shares: garbage collection, `__repr__`, and the
+/// attributes `inspect` reads, forwarded to the inner object.
+macro_rules! resumable_methods {
+    ($class:ident { $($attr:ident),* $(,)? } $($methods:tt)*) => {
+        impl HasResumable for $class {
+            fn resumable(&mut self) -> &mut Resumable {
+                &mut self.0
+            }
+        }
+
+        #[pymethods]
+        impl $class {
+            fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+                self.0.traverse(&visit)
+            }
+
+            fn __clear__(&mut self) {
+                self.0.clear();
+            }
+
+            fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                repr(slf)
+            }
+
+            $(
+                #[getter]
+                fn $attr<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+                    forward(slf, intern!(slf.py(), stringify!($attr)))
+                }
+            )*
+
+            $($methods)*
+        }
+    };
 }
 
 /// A generator returned by a `@profile`d generator function. One call is the generator's
 /// life; each `next()`/`send()`/`throw()` is a resumption, timed as busy time.
-#[pyclass(module = "perfcore._perfcore")]
+#[pyclass(module = "perfcore._perfcore", weakref)]
 pub struct ProfiledGenerator(Resumable);
 
 impl ProfiledGenerator {
@@ -257,49 +376,44 @@ impl ProfiledGenerator {
     }
 }
 
-#[pymethods]
-impl ProfiledGenerator {
+resumable_methods!(ProfiledGenerator {
+    __name__,
+    __qualname__,
+    gi_code,
+    gi_frame,
+    gi_running,
+    gi_suspended,
+    gi_yieldfrom,
+}
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.send(py, &py.None().into_bound(py))
+    fn __next__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        send_timed(slf, &slf.py().None().into_bound(slf.py()))
     }
 
-    fn send<'py>(
-        &mut self,
-        py: Python<'py>,
-        value: Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.0.send(py, &value)
+    fn send<'py>(slf: &Bound<'py, Self>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        send_timed(slf, &value)
     }
 
     #[pyo3(signature = (*args))]
-    fn throw<'py>(
-        &mut self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.0.throw(py, args)
+    fn throw<'py>(slf: &Bound<'py, Self>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        throw_timed(slf, args)
     }
 
     /// Closes the generator; a generator closed before it was exhausted is recorded as
     /// cancelled.
-    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.close(py, intern!(py, "close"))
+    fn close<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        close(slf, intern!(slf.py(), "close"))
     }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        self.0.repr(py)
-    }
-}
+);
 
 /// A coroutine returned by a `@profile`d `async def`. One call is the coroutine's life, from
 /// its first resumption to its result; the time spent running (between awaits) is its busy
 /// time. Cancelled (its task cancelled, or it is closed or dropped unfinished): recorded as
 /// cancelled.
-#[pyclass(module = "perfcore._perfcore")]
+#[pyclass(module = "perfcore._perfcore", weakref)]
 pub struct ProfiledCoroutine(Resumable);
 
 impl ProfiledCoroutine {
@@ -308,8 +422,16 @@ impl ProfiledCoroutine {
     }
 }
 
-#[pymethods]
-impl ProfiledCoroutine {
+resumable_methods!(ProfiledCoroutine {
+    __name__,
+    __qualname__,
+    cr_await,
+    cr_code,
+    cr_frame,
+    cr_origin,
+    cr_running,
+    cr_suspended,
+}
     fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
@@ -318,42 +440,30 @@ impl ProfiledCoroutine {
         slf
     }
 
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.send(py, &py.None().into_bound(py))
+    fn __next__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        send_timed(slf, &slf.py().None().into_bound(slf.py()))
     }
 
-    fn send<'py>(
-        &mut self,
-        py: Python<'py>,
-        value: Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.0.send(py, &value)
+    fn send<'py>(slf: &Bound<'py, Self>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        send_timed(slf, &value)
     }
 
     #[pyo3(signature = (*args))]
-    fn throw<'py>(
-        &mut self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.0.throw(py, args)
+    fn throw<'py>(slf: &Bound<'py, Self>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        throw_timed(slf, args)
     }
 
     /// Closes the coroutine; one closed before it finished is recorded as cancelled.
-    fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.close(py, intern!(py, "close"))
+    fn close<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        close(slf, intern!(slf.py(), "close"))
     }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        self.0.repr(py)
-    }
-}
+);
 
 /// An async generator returned by a `@profile`d `async def` with `yield`. One call is the
 /// generator's life, from its first step to exhaustion; each resumption inside an
 /// `__anext__`/`asend`/`athrow` awaitable is busy time. Closed or dropped unfinished: recorded
 /// as cancelled.
-#[pyclass(module = "perfcore._perfcore")]
+#[pyclass(module = "perfcore._perfcore", weakref)]
 pub struct ProfiledAsyncGenerator(Resumable);
 
 impl ProfiledAsyncGenerator {
@@ -362,18 +472,15 @@ impl ProfiledAsyncGenerator {
     }
 }
 
-/// Wraps the awaitable `method(*args)` of the inner async generator returns.
-fn step<'py>(
-    slf: &Bound<'py, ProfiledAsyncGenerator>,
-    method: &Bound<'py, pyo3::types::PyString>,
-    args: impl pyo3::call::PyCallArgs<'py>,
-) -> PyResult<ProfiledAsyncStep> {
-    let awaitable = slf.borrow().0.inner.bind(slf.py()).call_method1(method, args)?;
-    Ok(ProfiledAsyncStep { owner: slf.clone().unbind(), awaitable: awaitable.unbind() })
+resumable_methods!(ProfiledAsyncGenerator {
+    __name__,
+    __qualname__,
+    ag_await,
+    ag_code,
+    ag_frame,
+    ag_running,
+    ag_suspended,
 }
-
-#[pymethods]
-impl ProfiledAsyncGenerator {
     fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
@@ -393,34 +500,52 @@ impl ProfiledAsyncGenerator {
 
     /// Closes the generator (an awaitable); one closed before it was exhausted is recorded as
     /// cancelled.
-    fn aclose<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.0.close(py, intern!(py, "aclose"))
+    fn aclose<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        close(slf, intern!(slf.py(), "aclose"))
     }
+);
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        self.0.repr(py)
-    }
+/// Wraps the awaitable `method(*args)` of the inner async generator returns.
+fn step<'py>(
+    slf: &Bound<'py, ProfiledAsyncGenerator>,
+    method: &Bound<'py, PyString>,
+    args: impl pyo3::call::PyCallArgs<'py>,
+) -> PyResult<ProfiledAsyncStep> {
+    let awaitable = inner_of(slf)?.call_method1(method, args)?;
+    Ok(ProfiledAsyncStep { owner: Some(slf.clone().unbind()), awaitable: Some(awaitable.unbind()) })
 }
 
 /// One step of a profiled async generator: the awaitable `__anext__`, `asend` or `athrow`
 /// returns. Its resumptions are the generator's busy time.
 #[pyclass(module = "perfcore._perfcore")]
 pub struct ProfiledAsyncStep {
-    owner: Py<ProfiledAsyncGenerator>,
-    awaitable: Py<PyAny>,
+    /// `None` (both) once the garbage collector has cleared the step.
+    owner: Option<Py<ProfiledAsyncGenerator>>,
+    awaitable: Option<Py<PyAny>>,
 }
 
 impl ProfiledAsyncStep {
+    /// The generator and the awaitable, copied out of the borrow.
+    fn parts<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, ProfiledAsyncGenerator>, Bound<'py, PyAny>)> {
+        let py = slf.py();
+        let this = slf.try_borrow()?;
+        match (&this.owner, &this.awaitable) {
+            (Some(o), Some(a)) => Ok((o.bind(py).clone(), a.bind(py).clone())),
+            _ => Err(PyRuntimeError::new_err("the profiled step was cleared")),
+        }
+    }
+
     fn resume<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let awaitable = self.awaitable.bind(py).clone();
-        let end = py.get_type::<pyo3::exceptions::PyStopAsyncIteration>();
+        let py = slf.py();
+        let (owner, awaitable) = Self::parts(slf)?;
+        let end = py.get_type::<PyStopAsyncIteration>();
         let item = py.get_type::<PyStopIteration>();
-        let mut owner = self.owner.bind(py).try_borrow_mut()?;
-        owner.0.run.resume_step(py, &end, Some(&item), || f(&awaitable))
+        resume(&owner, Some(&awaitable), &end, Some(&item), f)
     }
 }
 
@@ -434,24 +559,35 @@ impl ProfiledAsyncStep {
         slf
     }
 
-    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.resume(py, |a| send(a, &py.None().into_bound(py)))
+    fn __next__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        Self::resume(slf, |a| send(a, &py.None().into_bound(py)))
     }
 
-    fn send<'py>(&self, py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.resume(py, |a| send(a, &value))
+    fn send<'py>(slf: &Bound<'py, Self>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        Self::resume(slf, |a| send(a, &value))
     }
 
     #[pyo3(signature = (*args))]
     fn throw<'py>(
-        &self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.resume(py, |a| a.call_method1(intern!(py, "throw"), args))
+        let py = slf.py();
+        Self::resume(slf, |a| a.call_method1(intern!(py, "throw"), args))
     }
 
-    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.awaitable.bind(py).call_method0(intern!(py, "close"))
+    fn close<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::parts(slf)?.1.call_method0(intern!(slf.py(), "close"))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.owner)?;
+        visit.call(&self.awaitable)
+    }
+
+    fn __clear__(&mut self) {
+        self.owner = None;
+        self.awaitable = None;
     }
 }
