@@ -274,9 +274,11 @@ impl Profiler {
     }
 
     /// Calls `func(*args, **kwargs)` `iterations` times (after a warm-up of `warmup` of that
-    /// many runs) and returns its timing; with `memory=True`, also the Python memory it
-    /// allocated, through tracemalloc. An exception from `func` stops the runs and is raised.
-    #[pyo3(signature = (func, iterations = 100, *args, name = None, warmup = 0.1, memory = false, **kwargs))]
+    /// many runs) and returns its timing; then, unless `memory=False`, runs it a few more
+    /// times under tracemalloc for the peak Python memory one run allocates (separately, so
+    /// tracing never slows the timed runs, nor are these runs recorded). An exception from
+    /// `func` stops the runs and is raised.
+    #[pyo3(signature = (func, iterations = 100, *args, name = None, warmup = 0.1, memory = true, **kwargs))]
     #[allow(clippy::too_many_arguments)]
     fn profile_function(
         &self,
@@ -324,16 +326,20 @@ impl Profiler {
                 callsite(&name, &module, &file, line)
             }
         };
-        let tracemalloc = if memory { Some(Tracemalloc::start(py)?) } else { None };
-        let run = self
+        let result = self
             .inner
             .try_profile_callsite_with(cs, options, || func.call(args, kwargs).map(drop))
-            .map_err(to_py_err);
-        let memory = match tracemalloc {
-            Some(t) => Some(t.stop(py)?),
-            None => None,
+            .map_err(to_py_err)??;
+        let memory = if memory {
+            let runs = iterations.min(MEMORY_RUNS);
+            let tracemalloc = Tracemalloc::start(py)?;
+            let ran = (0..runs).try_for_each(|_| func.call(args, kwargs).map(drop));
+            let peak = tracemalloc.stop(py)?;
+            ran?;
+            Some(peak)
+        } else {
+            None
         };
-        let result = run??;
         Ok(ProfileResult::new(result, memory))
     }
 
@@ -382,7 +388,13 @@ fn not_sync() -> PyErr {
     )
 }
 
-/// tracemalloc around `profile_function`'s runs: started here if it was not tracing already.
+/// How many runs `profile_function` takes the memory peak over (at most `iterations`): the
+/// timed runs warmed caches up, so a run's peak barely varies; a few guard against a
+/// first-run outlier without making a slow function's profile much slower.
+const MEMORY_RUNS: u64 = 3;
+
+/// tracemalloc around `profile_function`'s memory runs: started here if it was not tracing
+/// already.
 struct Tracemalloc {
     started_here: bool,
     before: usize,

@@ -162,7 +162,7 @@ impl FunctionStats {
 
     /// Allocation figures (calls, allocated_bytes, self_allocated_bytes, freed_bytes,
     /// allocations) when the process ran Rust's tracking allocator; None otherwise (Python
-    /// allocations are measured by `profile_function(..., memory=True)`).
+    /// allocations are measured by `profile_function`).
     #[getter]
     fn allocations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Some(a) = self.inner.allocations else { return Ok(None) };
@@ -558,8 +558,8 @@ impl ProfileResult {
     fn p99_ns(&self) -> u64 {
         self.inner.p99_ns
     }
-    /// Peak Python memory the runs allocated (tracemalloc), in MB; None unless asked for
-    /// with `memory=True`.
+    /// Peak Python memory one run allocated (tracemalloc, measured after the timed runs), in
+    /// MB; None with `memory=False`.
     #[getter]
     fn memory_used_mb(&self) -> Option<f64> {
         self.memory_bytes.map(|b| b as f64 / (1024.0 * 1024.0))

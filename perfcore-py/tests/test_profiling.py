@@ -413,15 +413,46 @@ def test_profile_function_result(p: PerformanceProfiler) -> None:
     assert (r.iterations, r.warmup_iterations) == (200, 20)
     assert r.execution_time_ms > 0
     assert r.min_ns <= r.p50_ns <= r.p99_ns <= r.max_ns
-    assert r.memory_used_mb is None
+    assert isinstance(r.memory_used_mb, float)
+    assert isinstance(r["memory_used_mb"], float)  # f"{r['memory_used_mb']} MB" prints a number
     assert r["iterations"] == 200 == r.to_dict()["iterations"]
+    # Only the timed runs are recorded, not the memory pass.
     assert p.snapshot()[add.__qualname__].count == 200
+    assert p.profile_function(add, 10, 1, memory=False).memory_used_mb is None
 
     def grow() -> list[int]:
         return list(range(10_000))
 
-    m = p.profile_function(grow, 5, memory=True)
+    m = p.profile_function(grow, 5)
     assert m.memory_used_bytes is not None and m.memory_used_bytes >= 10_000 * 8
+
+
+def test_profile_function_times_without_tracemalloc(p: PerformanceProfiler) -> None:
+    import tracemalloc
+
+    def small(x: int) -> list[object]:
+        return [str(x), (x, x), {"k": x}]
+
+    assert not tracemalloc.is_tracing()
+    with_memory = p.profile_function(small, 3000, 1)
+    without = p.profile_function(small, 3000, 1, memory=False)
+    assert not tracemalloc.is_tracing()
+    assert with_memory.memory_used_bytes is not None and without.memory_used_bytes is None
+    # Under tracemalloc each allocation is traced: a call this small takes about five times as
+    # long (measured here), so the timed runs must not have run under it.
+    assert with_memory.min_ns < 3 * max(without.min_ns, 1), (with_memory.min_ns, without.min_ns)
+
+
+def test_profile_function_leaves_tracemalloc_running_if_it_was(p: PerformanceProfiler) -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        r = p.profile_function(lambda: bytearray(100_000), 3)
+        assert tracemalloc.is_tracing()
+        assert r.memory_used_bytes is not None and r.memory_used_bytes >= 100_000
+    finally:
+        tracemalloc.stop()
 
 
 def test_profile_function_stops_at_the_first_exception(p: PerformanceProfiler) -> None:

@@ -51,7 +51,7 @@ class PerformanceProfiler:
         *args: Any,
         name: str | None = None,
         warmup: float = 0.1,
-        memory: bool = False,
+        memory: bool = True,
         **kwargs: Any,
     ) -> ProfileResult: ...
     def snapshot(self) -> Snapshot: ...
