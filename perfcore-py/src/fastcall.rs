@@ -482,11 +482,12 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProfiledFunction", type_object(m.py())?)
 }
 
-/// A new `ProfiledFunction` calling `func`.
+/// A new `ProfiledFunction` calling `func`, with `dict` as its `__dict__`.
 pub(crate) fn new<'py>(
     py: Python<'py>,
     func: &Bound<'py, PyAny>,
     state: State,
+    dict: Bound<'py, pyo3::types::PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let types = types(py)?;
     let ty = if state.binding == Binding::Instance { &types.function } else { &types.other };
@@ -497,6 +498,7 @@ pub(crate) fn new<'py>(
         let obj = slf.as_ptr().cast::<Object>();
         (*obj).vectorcall = Some(vectorcall);
         (*obj).func = func.clone().into_ptr();
+        (*obj).dict = dict.into_ptr();
         (*obj).direct = direct_offset(func);
         (*obj).state = Box::into_raw(Box::new(state));
         Ok(slf)

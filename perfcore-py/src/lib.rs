@@ -12,6 +12,7 @@
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+mod decorate;
 mod fastcall;
 mod fastscope;
 mod profiler;

@@ -1,37 +1,17 @@
 //! `PerformanceProfiler` for Python: the decorator, scopes, `profile_function`, snapshots.
 
-use std::collections::HashMap;
-
-use parking_lot::Mutex;
-use perfcore::{Callsite, ProfileOptions};
+use perfcore::ProfileOptions;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit, intern};
 
-use crate::fastcall::Binding;
+use crate::decorate::{callsite, callsite_of, errors_arg, kind_of, wrap};
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
 use crate::to_py_err;
-use crate::wrap::{Errors, Kind};
+use crate::wrap::Kind;
 use crate::{fastcall, fastscope};
-
-/// The process-wide callsite of a Python function or scope: interned, so decorating the same
-/// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
-fn callsite(name: &str, module: &str, file: &str, line: u32) -> &'static Callsite {
-    type Key = (String, String, String, u32);
-    static ALL: Mutex<Option<HashMap<Key, &'static Callsite>>> = Mutex::new(None);
-    let mut all = ALL.lock();
-    let key = (name.to_owned(), module.to_owned(), file.to_owned(), line);
-    if let Some(cs) = all.get_or_insert_with(HashMap::new).get(&key) {
-        return cs;
-    }
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let cs: &'static Callsite =
-        Box::leak(Box::new(Callsite::new(leak(name), leak(module), leak(file), line)));
-    all.get_or_insert_with(HashMap::new).insert(key, cs);
-    cs
-}
 
 /// Collects per-function latency, call counts, self time and errors with a Rust engine.
 ///
@@ -62,160 +42,6 @@ impl Profiler {
     pub(crate) fn from_core(py: Python<'_>, inner: perfcore::PerformanceProfiler) -> Self {
         Self { inner, scopes: PyDict::new(py).unbind() }
     }
-}
-
-fn errors_arg(py: Python<'_>, errors: &Bound<'_, PyAny>) -> PyResult<Errors> {
-    if let Ok(b) = errors.cast::<pyo3::types::PyBool>() {
-        return Ok(if b.is_true() { Errors::All } else { Errors::Never });
-    }
-    let base = py.get_type::<pyo3::exceptions::PyBaseException>();
-    let ok_class = |c: &Bound<'_, PyAny>| {
-        c.cast::<PyType>().is_ok_and(|t| t.is_subclass(&base).unwrap_or(false))
-    };
-    let valid = if let Ok(t) = errors.cast::<PyTuple>() {
-        t.iter().all(|c| ok_class(&c))
-    } else {
-        ok_class(errors)
-    };
-    if !valid {
-        return Err(PyTypeError::new_err(format!(
-            "errors= takes True, False, an exception class or a tuple of them, not {}",
-            errors.repr()?
-        )));
-    }
-    Ok(Errors::Only(errors.clone().unbind()))
-}
-
-/// What `inspect` says `func` is.
-fn kind_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Kind> {
-    let inspect = py.import(intern!(py, "inspect"))?;
-    let is = |what: &Bound<'_, pyo3::types::PyString>| -> PyResult<bool> {
-        inspect.call_method1(what, (func,))?.is_truthy()
-    };
-    if is(intern!(py, "iscoroutinefunction"))? {
-        Ok(Kind::Coroutine)
-    } else if is(intern!(py, "isasyncgenfunction"))? {
-        Ok(Kind::AsyncGenerator)
-    } else if is(intern!(py, "isgeneratorfunction"))? {
-        Ok(Kind::Generator)
-    } else {
-        Ok(Kind::Plain)
-    }
-}
-
-/// `func.__qualname__` (else `__name__`, else its type's name), `__module__`, and its code's
-/// file and first line where it has code.
-fn describe(py: Python<'_>, func: &Bound<'_, PyAny>) -> (String, String, String, u32) {
-    let text = |obj: &Bound<'_, PyAny>, attr: &Bound<'_, pyo3::types::PyString>| {
-        obj.getattr(attr).ok().and_then(|v| v.extract::<String>().ok())
-    };
-    let name = text(func, intern!(py, "__qualname__"))
-        .or_else(|| text(func, intern!(py, "__name__")))
-        .unwrap_or_else(|| func.get_type().name().map(|n| n.to_string()).unwrap_or_default());
-    let module = text(func, intern!(py, "__module__")).unwrap_or_default();
-    let code = func.getattr(intern!(py, "__code__")).ok();
-    let file = code.as_ref().and_then(|c| text(c, intern!(py, "co_filename"))).unwrap_or_default();
-    let line = code
-        .as_ref()
-        .and_then(|c| c.getattr(intern!(py, "co_firstlineno")).ok())
-        .and_then(|l| l.extract::<u32>().ok())
-        .unwrap_or(0);
-    (name, module, file, line)
-}
-
-fn wrap(
-    py: Python<'_>,
-    profiler: &perfcore::PerformanceProfiler,
-    func: &Bound<'_, PyAny>,
-    name: Option<&str>,
-    errors: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    let builtins = py.import(intern!(py, "builtins"))?;
-    for descriptor in [intern!(py, "classmethod"), intern!(py, "staticmethod")] {
-        let class = builtins.getattr(descriptor)?;
-        if func.is_instance(&class)? {
-            let inner = func.getattr(intern!(py, "__func__"))?;
-            let wrapped = wrap(py, profiler, &inner, name, errors)?;
-            return Ok(class.call1((wrapped,))?.unbind());
-        }
-    }
-    if !func.is_callable() {
-        return Err(PyTypeError::new_err(format!(
-            "profile() needs a callable, got {} ({})",
-            func.get_type().name()?,
-            func.repr()?
-        )));
-    }
-    let (qualname, module, file, line) = describe(py, func);
-    let name = name.map_or(qualname, str::to_owned);
-    if name.is_empty() {
-        return Err(PyValueError::new_err("profile(name=...) must not be empty"));
-    }
-    let kind = kind_of(py, func)?;
-    let cs = callsite(&name, &module, &file, line);
-    let errors = errors_arg(py, errors)?;
-    let binding = binding_of(py, func)?;
-    let state = fastcall::State { profiler: profiler.clone(), callsite: cs, errors, kind, binding };
-    let wrapper = fastcall::new(py, func, state)?;
-    py.import(intern!(py, "functools"))?
-        .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
-    // A wrapped Python function's code and defaults make the wrapper "function-like" to
-    // `inspect` (as Cython's functions are): `iscoroutinefunction`, `isgeneratorfunction`
-    // and `isasyncgenfunction` then answer as for the function on every Python version, so
-    // frameworks that ask (FastAPI, Starlette, pytest) await or iterate it correctly.
-    for attr in
-        [intern!(py, "__code__"), intern!(py, "__defaults__"), intern!(py, "__kwdefaults__")]
-    {
-        if let Ok(value) = func.getattr(attr) {
-            wrapper.setattr(attr, value)?;
-        }
-    }
-    if kind == Kind::Coroutine {
-        mark_coroutine_function(py, &wrapper)?;
-    }
-    Ok(wrapper.unbind())
-}
-
-/// `types.FunctionType`.
-fn function_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    static TYPE: pyo3::sync::PyOnceLock<Py<PyType>> = pyo3::sync::PyOnceLock::new();
-    TYPE.import(py, "types", "FunctionType")
-}
-
-/// How the wrapper of `func` binds as a class attribute: as `func` would (see [`Binding`]).
-fn binding_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Binding> {
-    if let Some(inner) = fastcall::unwrap(func) {
-        return Ok(inner.binding);
-    }
-    if func.get_type().is(function_type(py)?) {
-        let name = func.getattr(intern!(py, "__name__"))?;
-        let name = name.cast::<PyString>()?.to_str()?;
-        return Ok(match name {
-            "__init_subclass__" | "__class_getitem__" => Binding::Class,
-            "__new__" => Binding::Never,
-            _ => Binding::Instance,
-        });
-    }
-    // SAFETY: a live type object; PyType_GetSlot reads any type's slots from 3.10 on.
-    let get = unsafe {
-        pyo3::ffi::PyType_GetSlot(func.get_type().as_type_ptr(), pyo3::ffi::Py_tp_descr_get)
-    };
-    Ok(if get.is_null() { Binding::Never } else { Binding::Instance })
-}
-
-/// Makes `inspect.iscoroutinefunction` (3.12+) and `asyncio.iscoroutinefunction` say yes.
-fn mark_coroutine_function(py: Python<'_>, wrapper: &Bound<'_, PyAny>) -> PyResult<()> {
-    let inspect = py.import(intern!(py, "inspect"))?;
-    if let Ok(mark) = inspect.getattr(intern!(py, "markcoroutinefunction")) {
-        mark.call1((wrapper,))?;
-    }
-    if let Ok(marker) = py
-        .import(intern!(py, "asyncio.coroutines"))
-        .and_then(|m| m.getattr(intern!(py, "_is_coroutine")))
-    {
-        wrapper.setattr(intern!(py, "_is_coroutine"), marker)?;
-    }
-    Ok(())
 }
 
 // The Python signature spells the Rust default out; keep them equal.
@@ -315,16 +141,7 @@ impl Profiler {
         }
         let cs = match (name, decorated) {
             (None, Some(cs)) => cs,
-            (name, _) => {
-                let (qualname, module, file, line) = describe(py, &func);
-                let name = name.unwrap_or(qualname);
-                if name.is_empty() {
-                    return Err(PyValueError::new_err(
-                        "profile_function(name=...) must not be empty",
-                    ));
-                }
-                callsite(&name, &module, &file, line)
-            }
+            (name, _) => callsite_of(py, &func, name.as_deref(), "profile_function")?,
         };
         let result = self
             .inner
