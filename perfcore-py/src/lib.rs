@@ -9,10 +9,10 @@
 
 #![deny(missing_docs)]
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 mod decorate;
+mod error;
 mod fastcall;
 mod fastscope;
 mod profiler;
@@ -22,15 +22,6 @@ mod wrap;
 
 /// The version of this crate, which is also the Python package's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// A core error as the Python exception a Python user expects: `OSError` for I/O,
-/// `ValueError` for everything else (bad arguments, bad snapshot files).
-pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
-    match e {
-        perfcore::ProfileError::Io { .. } => PyOSError::new_err(e.to_string()),
-        other => PyValueError::new_err(other.to_string()),
-    }
-}
 
 /// `os.register_at_fork(before=...)`: waits for snapshots in progress and holds the
 /// profilers' locks across `fork()`.
@@ -64,6 +55,7 @@ fn _fork_child() {
 pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add("SCHEMA_VERSION", perfcore::SCHEMA_VERSION)?;
+    error::register(m)?;
     m.add_class::<profiler::Profiler>()?;
     profiler::install_scope_method(m.py())?;
     fastscope::register(m)?;

@@ -7,9 +7,9 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit, intern};
 
 use crate::decorate::{callsite, callsite_of, errors_arg, kind_of, wrap};
+use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
-use crate::to_py_err;
 use crate::wrap::Kind;
 use crate::{fastcall, fastscope};
 

@@ -10,6 +10,7 @@ __all__ = [
     "CallNode",
     "Decorator",
     "FunctionStats",
+    "PerfcoreError",
     "PerformanceProfiler",
     "ProfileResult",
     "ProfiledAsyncGenerator",
@@ -19,6 +20,7 @@ __all__ = [
     "ProfiledGenerator",
     "Scope",
     "Snapshot",
+    "SnapshotError",
     "_AsyncBlock",
     "__version__",
     "_fork_child",
@@ -33,6 +35,9 @@ SCHEMA_VERSION: int
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Errors = bool | type[BaseException] | tuple[type[BaseException], ...]
+
+class PerfcoreError(Exception): ...
+class SnapshotError(PerfcoreError, ValueError): ...
 
 @final
 class PerformanceProfiler:
