@@ -216,6 +216,11 @@ unsafe fn profiled(
     }
 }
 
+/// The type's vectorcall entry.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, and `args`, `nargsf` and
+/// `kwnames` a valid vectorcall argument array.
 unsafe extern "C" fn vectorcall(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
@@ -238,6 +243,11 @@ unsafe extern "C" fn vectorcall(
     }
 }
 
+/// `tp_call`: the same call, for callers that pack arguments (`PyObject_Call`).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `args` a tuple and `kwargs`
+/// a dict or null.
 unsafe extern "C" fn tp_call(
     slf: *mut ffi::PyObject,
     args: *mut ffi::PyObject,
@@ -249,6 +259,10 @@ unsafe extern "C" fn tp_call(
 
 /// `__get__` of a wrapper that binds like a function: `instance.method` is
 /// `MethodType(self, instance)`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `obj` null or a live
+/// object.
 unsafe extern "C" fn descr_get(
     slf: *mut ffi::PyObject,
     obj: *mut ffi::PyObject,
@@ -265,6 +279,10 @@ unsafe extern "C" fn descr_get(
 }
 
 /// `__get__` of the other wrappers ([`Binding::Class`] and [`Binding::Never`]).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `obj` and `owner` null or
+/// live objects.
 unsafe extern "C" fn descr_get_other(
     slf: *mut ffi::PyObject,
     obj: *mut ffi::PyObject,
@@ -285,6 +303,10 @@ unsafe extern "C" fn descr_get_other(
     }
 }
 
+/// `tp_traverse`: the references a cycle can run through.
+///
+/// # Safety
+/// CPython calls it with the GIL held (during a collection), `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn traverse(
     slf: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -301,6 +323,11 @@ unsafe extern "C" fn traverse(
     }
 }
 
+/// `tp_clear`: drops the references a cycle can run through.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction` (called by the collector, or
+/// by `dealloc`).
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
     // SAFETY: CPython (or dealloc) passes a live instance; each field is taken before its
     // reference is released, so re-entrant code never sees a dangling pointer.
@@ -314,6 +341,11 @@ unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
     }
 }
 
+/// `tp_dealloc`.
+///
+/// # Safety
+/// CPython calls it with the GIL held once, when the last reference to `slf`, a `ProfiledFunction`,
+/// is gone.
 unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     // SAFETY: called once, when the last reference is gone: untrack, release the fields,
     // free the memory with the type's tp_free, then drop the instance's type reference.
@@ -336,6 +368,10 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     }
 }
 
+/// `tp_repr`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython passes a live instance with the GIL held.
     unsafe {
@@ -347,6 +383,10 @@ unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     }
 }
 
+/// The getter of `__profile_name__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn get_profile_name(
     slf: *mut ffi::PyObject,
     _: *mut c_void,
@@ -360,6 +400,10 @@ unsafe extern "C" fn get_profile_name(
     }
 }
 
+/// The getter of `__dict__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: the type declares `__dictoffset__`, which PyObject_GenericGetDict reads.
     unsafe { PyObject_GenericGetDict(slf, ctx) }
@@ -368,6 +412,10 @@ unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut
 /// `__reduce__`: pickled (and copied) by reference, as a function is: the pickle names the
 /// wrapper's module and qualified name, and loading it looks that name up (so a decorated
 /// module-level function or method goes to `multiprocessing` workers like a plain one).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction` (a `METH_NOARGS` method
+/// bound to it).
 unsafe extern "C" fn reduce(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls methods with the GIL held on a live instance; the result is a
     // new reference or null with an exception set.

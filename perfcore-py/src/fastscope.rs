@@ -152,9 +152,12 @@ fn in_event_loop(py: Python<'_>, g: &Globals) -> bool {
     !lp.is_none()
 }
 
-fn state(slf: *mut ffi::PyObject) -> &'static State {
-    // SAFETY: `slf` is a live instance of our type (CPython passes one); `state` is set at
-    // creation and lives until dealloc, after which no method can run on it.
+/// The state of the scope `slf`.
+///
+/// # Safety
+/// `slf` is a live `Scope`, and the reference is not used past its deallocation.
+unsafe fn state<'a>(slf: *mut ffi::PyObject) -> &'a State {
+    // SAFETY: the caller's contract; `state` is set at creation and lives until dealloc.
     unsafe { &*(*slf.cast::<Object>()).state }
 }
 
@@ -252,12 +255,23 @@ fn to_c(py: Python<'_>, r: PyResult<*mut ffi::PyObject>) -> *mut ffi::PyObject {
     }
 }
 
+/// `__enter__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` (a `METH_NOARGS` method bound to it).
 unsafe extern "C" fn enter_c(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls methods with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    to_c(py, enter(py, state(slf)).map(|()| py.None().into_ptr()))
+    // SAFETY: the caller's contract.
+    let st = unsafe { state(slf) };
+    to_c(py, enter(py, st).map(|()| py.None().into_ptr()))
 }
 
+/// `__exit__(exc_type, exc, tb)`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` and `nargs` valid arguments at `args`
+/// (a `METH_FASTCALL` method bound to it).
 unsafe extern "C" fn exit_c(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
@@ -270,11 +284,16 @@ unsafe extern "C" fn exit_c(
     // Never swallow the exception: return False.
     to_c(
         py,
-        exit(py, state(slf), exc_type)
+        // SAFETY: the caller's contract.
+        exit(py, unsafe { state(slf) }, exc_type)
             .map(|()| pyo3::types::PyBool::new(py, false).to_owned().into_any().into_ptr()),
     )
 }
 
+/// `tp_dealloc`.
+///
+/// # Safety
+/// CPython calls it with the GIL held once, when the last reference to `slf`, a `Scope`, is gone.
 unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     // SAFETY: called once, when the last reference is gone: untrack, release the bound
     // methods, drop the state, then free.
@@ -286,6 +305,10 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     }
 }
 
+/// `tp_traverse`.
+///
+/// # Safety
+/// CPython calls it with the GIL held (during a collection), `slf` a live `Scope`.
 unsafe extern "C" fn traverse(
     slf: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -299,6 +322,11 @@ unsafe extern "C" fn traverse(
     }
 }
 
+/// `tp_clear`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` (called by the collector, or by
+/// `dealloc`).
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
     // SAFETY: a live instance; each field is nulled before its reference is released.
     unsafe {
@@ -312,6 +340,10 @@ unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
 
 /// The getter of `__enter__` (`which` 0) or `__exit__` (1): this object's bound method,
 /// made on first use.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` and `which` 0 or 1 (the closure its
+/// getset entries give).
 unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *mut ffi::PyObject {
     let which = which as usize;
     // SAFETY: CPython calls getters with the GIL held on a live instance; `which` is the
@@ -336,17 +368,27 @@ unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *
     }
 }
 
+/// `tp_repr`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope`.
 unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls slots with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    let text = format!("<perfcore scope {:?}>", state(slf).callsite.name());
+    // SAFETY: the caller's contract.
+    let text = format!("<perfcore scope {:?}>", unsafe { state(slf) }.callsite.name());
     pyo3::types::PyString::new(py, &text).into_ptr()
 }
 
+/// The getter of `name`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope`.
 unsafe extern "C" fn get_name(slf: *mut ffi::PyObject, _: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: CPython calls getters with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    pyo3::types::PyString::new(py, state(slf).callsite.name()).into_ptr()
+    // SAFETY: the caller's contract.
+    pyo3::types::PyString::new(py, unsafe { state(slf) }.callsite.name()).into_ptr()
 }
 
 const DOC: &CStr = c"with profiler.scope(\"name\"): times the block as one call of name. An \

@@ -285,6 +285,10 @@ pub fn clock_source() -> &'static str {
 
 /// `PerformanceProfiler.scope(name)`, a `METH_O` method rather than a PyO3 one (which parses
 /// its arguments): `with profiler.scope("x"):` is how scopes are mostly written.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` an object (checked to be a `PerformanceProfiler`) and
+/// `name` a live object (a `METH_O` method of the class).
 unsafe extern "C" fn scope_method(
     slf: *mut pyo3::ffi::PyObject,
     name: *mut pyo3::ffi::PyObject,

@@ -398,7 +398,10 @@ resumable_methods!(ProfiledGenerator {
     }
 
     #[pyo3(signature = (*args))]
-    fn throw<'py>(slf: &Bound<'py, Self>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn throw<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         throw_timed(slf, args)
     }
 
@@ -449,7 +452,10 @@ resumable_methods!(ProfiledCoroutine {
     }
 
     #[pyo3(signature = (*args))]
-    fn throw<'py>(slf: &Bound<'py, Self>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn throw<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         throw_timed(slf, args)
     }
 
