@@ -443,6 +443,18 @@ def test_profile_function_times_without_tracemalloc(p: PerformanceProfiler) -> N
     assert with_memory.min_ns < 3 * max(without.min_ns, 1), (with_memory.min_ns, without.min_ns)
 
 
+def test_profile_function_memory_pass_of_a_decorated_function_is_not_recorded(
+    p: PerformanceProfiler,
+) -> None:
+    @p.profile
+    def decorated() -> list[int]:
+        return [1, 2, 3]
+
+    r = p.profile_function(decorated, 50)
+    assert r.memory_used_bytes is not None
+    assert p.snapshot()[decorated.__qualname__].count == 50
+
+
 def test_profile_function_leaves_tracemalloc_running_if_it_was(p: PerformanceProfiler) -> None:
     import tracemalloc
 
