@@ -66,8 +66,10 @@ struct Object {
     /// Where `func` keeps its vectorcall entry, when it can be called directly (see
     /// [`direct_offset`]); 0 otherwise.
     direct: ffi::Py_ssize_t,
-    /// Owned; freed in `dealloc`.
-    state: *mut State,
+    /// Written right after allocation, before anything else can see the object (so never
+    /// read as zeroed memory); taken in `dealloc`. Inline rather than boxed: a call reads it
+    /// without a further pointer to chase.
+    state: Option<State>,
 }
 
 /// What a call needs besides the function.
@@ -200,12 +202,18 @@ unsafe fn profiled(
     slf: *mut ffi::PyObject,
     call: impl FnOnce(*mut ffi::PyObject) -> *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: the caller's contract: `slf` is an initialised `Object`, the GIL is held.
+    // SAFETY: the caller's contract: `slf` is an initialised `Object` (so `state` is set),
+    // the GIL is held.
     unsafe {
         let obj = slf.cast::<Object>();
-        let (func, st) = ((*obj).func, &*(*obj).state);
-        // SAFETY (of the whole function): CPython calls us with the GIL held.
+        let (func, st) = ((*obj).func, (*obj).state.as_ref().unwrap_unchecked());
         let py = Python::assume_attached();
+        if func.is_null() {
+            // Cleared by the collector, and called from a finalizer in the same cycle.
+            pyo3::exceptions::PyReferenceError::new_err("the profiled function was cleared")
+                .restore(py);
+            return ptr::null_mut();
+        }
         if st.kind != Kind::Plain {
             return wrap_result(py, st, call(func));
         }
@@ -356,13 +364,10 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
             ffi::PyObject_ClearWeakRefs(slf);
         }
         clear(slf);
-        let state = std::mem::replace(&mut (*obj).state, ptr::null_mut());
-        if !state.is_null() {
-            // The classes `errors=` names are released through a `Bound`: a `Py` dropped here
-            // would be queued (see `fastscope::clear_error`).
-            if let Errors::Only(classes) = Box::from_raw(state).errors {
-                drop(classes.into_bound(Python::assume_attached()));
-            }
+        // The classes `errors=` names are released through a `Bound`: a `Py` dropped here
+        // would be queued (see `fastscope::clear_error`).
+        if let Some(State { errors: Errors::Only(classes), .. }) = (*obj).state.take() {
+            drop(classes.into_bound(Python::assume_attached()));
         }
         free_instance(slf);
     }
@@ -548,7 +553,7 @@ pub(crate) fn new<'py>(
         (*obj).func = func.clone().into_ptr();
         (*obj).dict = dict.into_ptr();
         (*obj).direct = direct_offset(func);
-        (*obj).state = Box::into_raw(Box::new(state));
+        ptr::write(&raw mut (*obj).state, Some(state));
         Ok(slf)
     }
 }
