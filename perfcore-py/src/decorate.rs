@@ -237,7 +237,7 @@ pub(crate) fn wrap(
     profiler: &perfcore::PerformanceProfiler,
     func: &Bound<'_, PyAny>,
     name: Option<&str>,
-    errors: &Bound<'_, PyAny>,
+    errors: &Errors,
 ) -> PyResult<Py<PyAny>> {
     let g = globals(py)?;
     if !is_function(func)? {
@@ -262,7 +262,7 @@ pub(crate) fn wrap(
     let state = fastcall::State {
         profiler: profiler.clone(),
         callsite,
-        errors: errors_arg(py, errors)?,
+        errors: errors.clone_ref(py),
         kind,
         binding: binding_of(py, func)?,
     };

@@ -10,7 +10,7 @@ use crate::decorate::{callsite, callsite_of, errors_arg, kind_of, wrap};
 use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
-use crate::wrap::Kind;
+use crate::wrap::{Errors, Kind};
 use crate::{fastcall, fastscope};
 
 /// Collects per-function latency, call counts, self time and errors with a Rust engine.
@@ -82,18 +82,18 @@ impl Profiler {
     ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let errors = match errors {
-            Some(e) => e.clone(),
-            None => pyo3::types::PyBool::new(py, true).to_owned().into_any(),
+            Some(e) => errors_arg(py, e)?,
+            None => Errors::All,
         };
+        let profiler = &slf.get().inner;
         match func {
-            Some(f) => wrap(py, &slf.get().inner, f, name.as_deref(), &errors),
+            Some(f) => wrap(py, profiler, f, name.as_deref(), &errors),
             None => {
                 // Check the arguments now, not when the decorator is applied.
-                errors_arg(py, &errors)?;
                 if name.as_deref() == Some("") {
                     return Err(PyValueError::new_err("profile(name=...) must not be empty"));
                 }
-                let d = Decorator { profiler: slf.clone().unbind(), name, errors: errors.unbind() };
+                let d = Decorator { profiler: profiler.clone(), name, errors };
                 Ok(Bound::new(py, d)?.into_any().unbind())
             }
         }
@@ -243,24 +243,26 @@ impl Tracemalloc {
 }
 
 /// `profiler.profile(name=..., errors=...)`: applied to a function, profiles it.
-#[pyclass(module = "perfcore._perfcore", frozen)]
+#[pyclass(module = "perfcore._perfcore")]
 pub struct Decorator {
-    profiler: Py<Profiler>,
+    profiler: perfcore::PerformanceProfiler,
     name: Option<String>,
-    errors: Py<PyAny>,
+    errors: Errors,
 }
 
 #[pymethods]
 impl Decorator {
-    // Traversal alone lets the collector find a cycle through a decorator (`errors=` naming
-    // a class that holds it); the class's own clearing breaks it.
+    // A cycle can run through the classes `errors=` names (a class holding the decorator).
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.profiler)?;
-        visit.call(&self.errors)
+        self.errors.traverse(&visit)
+    }
+
+    fn __clear__(&mut self) {
+        self.errors = Errors::All;
     }
 
     fn __call__(&self, py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, &self.profiler.get().inner, func, self.name.as_deref(), self.errors.bind(py))
+        wrap(py, &self.profiler, func, self.name.as_deref(), &self.errors)
     }
 }
 
