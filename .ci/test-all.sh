@@ -20,6 +20,12 @@ cargo test --workspace --all-features
 
 step "perfcore with the default features off (macros compile to nothing)"
 cargo test -p perfcore --no-default-features --lib --tests
+# Without `json`, serde_json must not be in a user's dependency graph at all.
+if cargo tree -p perfcore --no-default-features --features enabled -e normal --prefix none \
+    | grep -q '^serde_json '; then
+    echo "error: serde_json is a dependency of perfcore without the json feature" >&2
+    exit 1
+fi
 
 step "loom model checks of the record / snapshot / thread-exit protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$ROOT/target/loom" \

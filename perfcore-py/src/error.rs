@@ -59,26 +59,54 @@ pub(crate) fn snapshot_err(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
+/// The core's error domains, so that [`to_py_err`] takes either.
+pub(crate) enum CoreError {
+    Profile(perfcore::ProfileError),
+    Snapshot(perfcore::SnapshotError),
+}
+
+impl From<perfcore::ProfileError> for CoreError {
+    fn from(e: perfcore::ProfileError) -> Self {
+        Self::Profile(e)
+    }
+}
+
+impl From<perfcore::SnapshotError> for CoreError {
+    fn from(e: perfcore::SnapshotError) -> Self {
+        Self::Snapshot(e)
+    }
+}
+
 /// A core error as the Python exception a Python user expects (see the module docs).
-pub(crate) fn to_py_err(e: perfcore::ProfileError) -> PyErr {
-    use perfcore::ProfileError as E;
-    Python::attach(|py| match &e {
-        E::EmptyName { .. } | E::ZeroIterations | E::NonFinite { .. } | E::OutOfRange { .. } => {
-            PyValueError::new_err(e.to_string())
-        }
-        E::UnsupportedSchema { .. }
-        | E::InvalidSnapshot { .. }
-        | E::InconsistentSnapshot { .. } => snapshot_err(py, e.to_string()),
-        E::Io { path, source, .. } => os_error(py, &e, path, source),
-        _ => PerfcoreError::new_err(e.to_string()),
+pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
+    Python::attach(|py| match e.into() {
+        // Every ProfileError is an argument the call cannot use.
+        CoreError::Profile(e) => PyValueError::new_err(e.to_string()),
+        CoreError::Snapshot(e) => match &e {
+            perfcore::SnapshotError::Io { path, source, .. } => os_error(py, &e, path, source),
+            _ => snapshot_err(py, with_reasons(&e)),
+        },
     })
+}
+
+/// `e`'s message followed by its sources' (the core keeps the JSON parser's message, say,
+/// in `source()`; a Python message is all most users read).
+fn with_reasons(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(source) = next {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        next = source.source();
+    }
+    text
 }
 
 /// `OSError(errno, strerror, filename)`, which Python turns into the subclass the errno
 /// selects, with what perfcore was doing as a note (`cannot read /path`).
 fn os_error(
     py: Python<'_>,
-    e: &perfcore::ProfileError,
+    e: &perfcore::SnapshotError,
     path: &std::path::Path,
     source: &std::io::Error,
 ) -> PyErr {

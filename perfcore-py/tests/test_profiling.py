@@ -152,9 +152,17 @@ def test_recursion_500_deep(p: PerformanceProfiler) -> None:
         return 0 if n == 0 else 1 + rec(n - 1)
 
     assert rec(499) == 499
-    f = p.snapshot()["rec"]
-    # The default stack bound is 64 frames: deeper calls fold into the deepest one.
-    assert f.count + f.folded_calls == 500
+    snap = p.snapshot()
+    f = snap["rec"]
+    # Every call counts, however deep (cProfile's ncalls); beyond the default depth of 64
+    # only the call tree folds.
+    assert f.count == 500
+    assert f.folded_calls == 500 - 64
+    assert sum(n.count for n in snap.call_tree) == 500
+    assert len(snap.call_tree) == 64 + 1
+    # The total is the outermost call's time, not the sum over 500 levels (cProfile's cumtime).
+    root = next(n for n in snap.call_tree if n.parent is None)
+    assert f.total_ns == root.total_ns
     deep = PerformanceProfiler(max_depth=1024)
     rec2 = deep.profile(name="rec")(rec.__wrapped__)
     assert deep.snapshot().function("rec") is None

@@ -1,9 +1,8 @@
 //! The profiler's clock: the CPU's time-stamp counter when it is trustworthy, else the OS's
 //! monotonic clock.
 //!
-//! Reading the clock twice is most of a scope's cost, so the choice is measured, not guessed
-//! (see BENCHMARKS.md): on the reference VM two `Instant::now()` cost about 50 ns and two TSC
-//! reads about 20 ns. The TSC is used only where the CPU reports it invariant (constant-rate,
+//! Reading the clock twice is most of a scope's cost, and a TSC read is several times cheaper
+//! than `Instant::now()` on the virtual machines services run on (BENCHMARKS.md). The TSC is used only where the CPU reports it invariant (constant-rate,
 //! non-stop); perfcore reads it inline with `rdtsc` and scales it with its own calibration
 //! against the monotonic clock, made once per process (see [`calibrate_tsc`]). Elsewhere (no
 //! invariant TSC, or not x86-64) quanta's monotonic clock is used. Hot paths store raw
@@ -170,9 +169,9 @@ fn paired_reading(origin: Instant) -> (u64, u64) {
 ///
 /// Only the two end readings matter, and each is the best of many bracketed tries (see
 /// [`paired_reading`]), so being descheduled during the window costs nothing. quanta's own
-/// calibration, used before, takes single unbracketed pairs and may stop after half a
-/// millisecond, so one preemption at either end skews it; and it ran for anywhere between
-/// 0.5 and 200 ms, where this takes a fixed [`CALIBRATION_WINDOW`].
+/// calibration takes single unbracketed pairs and may stop after half a millisecond, so one
+/// preemption at either end skews it, and it runs for anywhere between 0.5 and 200 ms, where
+/// this takes a fixed [`CALIBRATION_WINDOW`].
 #[cfg(target_arch = "x86_64")]
 fn calibrate_tsc(window: Duration) -> u64 {
     let origin = Instant::now();

@@ -1,9 +1,10 @@
-//! The errors perfcore returns.
+//! The errors perfcore returns: one enum per domain.
 
+use std::fmt;
 use std::path::PathBuf;
 
-/// What went wrong in a profiling call, a snapshot, or reading or writing one.
-#[derive(Debug, thiserror::Error)]
+/// A profiling call was given an argument it cannot use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProfileError {
     /// A scope or function name was empty; give the scope a name that says what it measures.
@@ -15,7 +16,7 @@ pub enum ProfileError {
     /// `profile_function` was asked for zero iterations; ask for at least one.
     #[error("iterations must be at least 1, got 0")]
     ZeroIterations,
-    /// A numeric setting was NaN or infinite.
+    /// A numeric setting was NaN or infinite; pass a finite number.
     #[error("setting `{setting}` must be a finite number, got {value}")]
     NonFinite {
         /// The setting's name.
@@ -23,52 +24,193 @@ pub enum ProfileError {
         /// The value given.
         value: f64,
     },
-    /// A setting was outside the range it accepts.
-    #[error("setting `{setting}` is out of range: {reason}")]
+    /// A setting was outside the range it accepts; pass a value between `min` and `max`.
+    #[error("setting `{setting}` must be between {min} and {max}, got {value}")]
     OutOfRange {
         /// The setting's name.
         setting: &'static str,
-        /// What the range is and what was given.
-        reason: String,
+        /// The value given.
+        value: f64,
+        /// The smallest value accepted.
+        min: f64,
+        /// The largest value accepted.
+        max: f64,
     },
-    /// A snapshot file was written by a newer (or unknown) perfcore; upgrade perfcore to read it.
+}
+
+/// A snapshot could not be read or written.
+///
+/// Each variant names the file when there is one; the underlying error (the JSON parser's, the
+/// operating system's) is returned by [`source`](std::error::Error::source), not repeated in
+/// the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The snapshot was written by a newer (or unknown) perfcore; upgrade perfcore to read it.
     #[error(
-        "unsupported snapshot schema version {found} (this perfcore reads version {supported})"
+        "snapshot{} has schema version {found}; this perfcore reads versions {oldest} to {newest}",
+        location(.path)
     )]
     UnsupportedSchema {
-        /// The version in the file.
-        found: u32,
-        /// The version this build reads and writes.
-        supported: u32,
-    },
-    /// A snapshot was not valid JSON or did not have the snapshot's shape.
-    #[error("invalid snapshot{}: {source}", location(.path))]
-    InvalidSnapshot {
         /// The file it came from, if it came from a file.
         path: Option<PathBuf>,
-        /// What the JSON parser said, with line and column.
+        /// The version in the file.
+        found: u32,
+        /// The oldest version this build reads.
+        oldest: u32,
+        /// The version this build reads and writes.
+        newest: u32,
+    },
+    /// The snapshot was not valid JSON, or did not have the snapshot's shape.
+    #[cfg(feature = "json")]
+    #[error("invalid snapshot{} at line {line}, column {column}", location(.path))]
+    Parse {
+        /// The file it came from, if it came from a file.
+        path: Option<PathBuf>,
+        /// The line of the problem, from 1.
+        line: usize,
+        /// The column of the problem, from 1.
+        column: usize,
+        /// What the JSON parser said.
         #[source]
         source: serde_json::Error,
     },
-    /// A snapshot parsed but contradicts itself (e.g. a histogram that does not add up to the count).
-    #[error("inconsistent snapshot{}: {reason}", location(.path))]
-    InconsistentSnapshot {
+    /// The snapshot parsed but contradicts itself; it was edited or damaged.
+    #[error("inconsistent snapshot{}: {problem}", location(.path))]
+    Inconsistent {
         /// The file it came from, if it came from a file.
         path: Option<PathBuf>,
         /// Which field is wrong, and how.
-        reason: String,
+        problem: Inconsistency,
     },
-    /// Reading or writing a file failed.
+    /// Reading or writing the file failed.
     #[error("cannot {action} {}", .path.display())]
     Io {
-        /// What was being done: "read", "write", "rename into place".
-        action: &'static str,
+        /// What was being done.
+        action: IoAction,
         /// The file.
         path: PathBuf,
         /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+}
+
+impl SnapshotError {
+    /// The operating system's error, when the failure was one.
+    ///
+    /// # Examples
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let err = perfcore::Snapshot::read_json("/no/such/snapshot.json").unwrap_err();
+    /// assert_eq!(err.io_error().map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The step of a file operation that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IoAction {
+    /// Reading the file.
+    Read,
+    /// Creating the temporary file beside it.
+    CreateTemporary,
+    /// Writing the temporary file.
+    Write,
+    /// Flushing the temporary file to disk.
+    Flush,
+    /// Renaming the temporary file over the file.
+    Rename,
+}
+
+impl fmt::Display for IoAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::CreateTemporary => "create a temporary file for",
+            Self::Write => "write",
+            Self::Flush => "flush",
+            Self::Rename => "rename into place",
+        })
+    }
+}
+
+/// How a snapshot contradicts itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Inconsistency {
+    /// `ended_unix_ns` is before `started_unix_ns`.
+    WindowEndsBeforeStart,
+    /// A function's `count` is not the number of calls in its histogram.
+    CountMismatch {
+        /// Index in `functions`.
+        function: usize,
+        /// The function's name.
+        name: String,
+        /// The `count` field.
+        count: u64,
+        /// Calls in the histogram.
+        histogram: u64,
+    },
+    /// A function's `min_ns` exceeds its `max_ns`.
+    MinAboveMax {
+        /// Index in `functions`.
+        function: usize,
+        /// The function's name.
+        name: String,
+    },
+    /// A function has more errors than calls.
+    MoreErrorsThanCalls {
+        /// Index in `functions`.
+        function: usize,
+        /// The function's name.
+        name: String,
+    },
+    /// A call-tree node names a function that is not in `functions`.
+    UnknownFunction {
+        /// Index in `call_tree`.
+        node: usize,
+        /// The function index it names.
+        function: usize,
+    },
+    /// A call-tree node's parent does not come before it.
+    ParentNotBefore {
+        /// Index in `call_tree`.
+        node: usize,
+    },
+}
+
+impl fmt::Display for Inconsistency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WindowEndsBeforeStart => f.write_str("ended_unix_ns is before started_unix_ns"),
+            Self::CountMismatch { function, name, count, histogram } => write!(
+                f,
+                "functions[{function}] ({name}): count is {count} but the histogram holds \
+                 {histogram} calls"
+            ),
+            Self::MinAboveMax { function, name } => {
+                write!(f, "functions[{function}] ({name}): min_ns exceeds max_ns")
+            }
+            Self::MoreErrorsThanCalls { function, name } => {
+                write!(f, "functions[{function}] ({name}): more errors than calls")
+            }
+            Self::UnknownFunction { node, function } => {
+                write!(f, "call_tree[{node}].function {function} is not a function")
+            }
+            Self::ParentNotBefore { node } => {
+                write!(f, "call_tree[{node}].parent must come before the node")
+            }
+        }
+    }
 }
 
 fn location(path: &Option<PathBuf>) -> String {

@@ -50,8 +50,10 @@ impl<T> Mutex<T> {
 ///
 /// A plain load and store, no read-modify-write: on x86 two `mov`s. Sound because the owning
 /// thread is the only writer; readers on other threads see each store whole (atomics never
-/// tear) and, per location, never older than what they saw before (coherence).
+/// tear) and, per location, never older than what they saw before (coherence). The store is
+/// Release (a plain `mov` on x86 too) so that a snapshot that reads it with Acquire also sees
+/// the call it belongs to (`profiler::shared`, consistency).
 #[inline(always)]
 pub(crate) fn bump(counter: &AtomicU64, v: u64) {
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(v), Ordering::Relaxed);
+    counter.store(counter.load(Ordering::Relaxed).wrapping_add(v), Ordering::Release);
 }

@@ -111,7 +111,7 @@ fn recurse(p: &PerformanceProfiler, n: u32) -> u64 {
 }
 
 #[test]
-fn recursion_ten_thousand_deep_folds_beyond_the_depth_limit() {
+fn recursion_ten_thousand_deep_counts_every_call_and_folds_only_the_tree() {
     let p = PerformanceProfiler::new();
     let depth = std::thread::Builder::new()
         .stack_size(256 << 20)
@@ -125,9 +125,77 @@ fn recursion_ten_thousand_deep_folds_beyond_the_depth_limit() {
     assert_eq!(depth, 9_999);
     let snap = p.snapshot();
     let f = snap.function("recurse").unwrap();
-    assert_eq!(f.count, p.max_depth() as u64);
-    assert_eq!(f.count + f.folded_calls, 10_000);
-    assert_eq!(snap.call_tree.len(), p.max_depth(), "one node per recorded level");
+    // Every call counts (cProfile's ncalls); only the call tree stops at the depth limit.
+    assert_eq!(f.count, 10_000);
+    assert_eq!(f.folded_calls, 10_000 - p.max_depth() as u64);
+    assert_eq!(snap.call_tree.len(), p.max_depth() + 1, "the depth limit plus one collapsed level");
+    assert_eq!(snap.call_tree.iter().map(|n| n.count).sum::<u64>(), 10_000);
+    // The outermost call holds every other: the function's total is that call's time alone.
+    let outer = snap.call_tree.iter().find(|n| n.parent.is_none()).unwrap();
+    assert_eq!(f.total_ns, outer.total_ns);
+    assert!(f.self_ns <= f.total_ns);
+}
+
+/// `rec(n)` recurses `n` levels; each level spends 1 µs of its own.
+fn rec(p: &PerformanceProfiler, clock: &perfcore::testing::ManualClock, n: u32) {
+    profile_scope!(p, "rec");
+    clock.advance(std::time::Duration::from_micros(1));
+    if n > 0 {
+        rec(p, clock, n - 1);
+    }
+}
+
+#[test]
+fn recursive_total_counts_outermost_calls_only_as_cprofile_does() {
+    let clock = perfcore::testing::ManualClock::new();
+    let p = PerformanceProfiler::builder().clock(&clock).build().unwrap();
+    // 100 calls, 36 of them beyond the default depth of 64.
+    rec(&p, &clock, 99);
+    rec(&p, &clock, 9);
+    let snap = p.snapshot();
+    let f = snap.function("rec").unwrap();
+    assert_eq!(f.count, 110);
+    assert_eq!(f.folded_calls, 36);
+    // Two outermost calls of 100 µs and 10 µs: not the sum over every level.
+    assert_eq!(f.total_ns, 110_000);
+    assert_eq!(f.self_ns, 110_000);
+    // The call tree keeps each level's own time: the root path holds both outermost calls.
+    let root = snap.call_tree.iter().find(|n| n.parent.is_none()).unwrap();
+    assert_eq!((root.count, root.total_ns), (2, 110_000));
+    // The collapsed level below the limit holds the 36 deepest calls as one path whose
+    // time is the outermost of them (36 µs), not the sum over their levels.
+    let deepest = snap.call_tree.last().unwrap();
+    assert_eq!((deepest.count, deepest.total_ns, deepest.self_ns), (36, 36_000, 36_000));
+}
+
+/// Mutual recursion beyond the depth limit: both functions count every call, and each
+/// one's total is its outermost calls' time.
+#[test]
+fn mutual_recursion_beyond_the_depth_limit_counts_outermost_time() {
+    fn ping(p: &PerformanceProfiler, clock: &perfcore::testing::ManualClock, n: u32) {
+        profile_scope!(p, "ping");
+        clock.advance(std::time::Duration::from_micros(1));
+        if n > 0 {
+            pong(p, clock, n - 1);
+        }
+    }
+    fn pong(p: &PerformanceProfiler, clock: &perfcore::testing::ManualClock, n: u32) {
+        profile_scope!(p, "pong");
+        clock.advance(std::time::Duration::from_micros(1));
+        if n > 0 {
+            ping(p, clock, n - 1);
+        }
+    }
+    let clock = perfcore::testing::ManualClock::new();
+    let p = PerformanceProfiler::builder().clock(&clock).max_depth(8).build().unwrap();
+    ping(&p, &clock, 199); // ping, pong, ping, ... 200 calls, 200 µs
+    let snap = p.snapshot();
+    let (ping, pong) = (snap.function("ping").unwrap(), snap.function("pong").unwrap());
+    assert_eq!((ping.count, pong.count), (100, 100));
+    assert_eq!(ping.total_ns, 200_000);
+    assert_eq!(pong.total_ns, 199_000);
+    assert_eq!(ping.self_ns + pong.self_ns, 200_000);
+    assert!(snap.call_tree.len() <= 8 + 2);
 }
 
 #[test]
@@ -382,4 +450,61 @@ fn raw_call_times_nests_and_survives_a_panic() {
             (vec!["outer".into(), "inner".into()], 1)
         ]
     );
+}
+
+/// Every snapshot is internally consistent while threads record: no function or call path
+/// shows more errors (or cancelled, clamped, folded calls) than calls, the call tree's counts
+/// add up to each function's, and the histogram holds exactly `count` calls.
+#[test]
+fn snapshots_taken_while_recording_are_internally_consistent() {
+    let p = PerformanceProfiler::builder().max_depth(2).build().unwrap();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let mut i = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    i += 1;
+                    let a = p.scope("fails_a").unwrap();
+                    a.mark_failed();
+                    {
+                        let b = p.scope("fails_b").unwrap();
+                        b.mark_failed();
+                        // Beyond the depth limit: counted as folded.
+                        let c = p.scope("deep").unwrap();
+                        if i.is_multiple_of(2) {
+                            c.mark_failed();
+                        }
+                    }
+                }
+            });
+        }
+        // Stops the recorders however this thread leaves the scope (a failed assertion too).
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&done);
+        for _ in 0..3_000 {
+            let snap = p.snapshot();
+            for (i, f) in snap.functions.iter().enumerate() {
+                assert!(
+                    f.errors <= f.count,
+                    "{}: {} errors in {} calls",
+                    f.name,
+                    f.errors,
+                    f.count
+                );
+                assert!(f.folded_calls <= f.count && f.cancelled <= f.count, "{f:?}");
+                assert_eq!(f.histogram.len(), f.count);
+                let paths = snap.call_tree.iter().filter(|n| n.function == i);
+                assert_eq!(paths.map(|n| n.count).sum::<u64>(), f.count, "{}", f.name);
+            }
+            for n in &snap.call_tree {
+                assert!(n.errors <= n.count, "path with {} errors in {} calls", n.errors, n.count);
+            }
+        }
+    });
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use perfcore::testing::ManualClock;
-use perfcore::{PerformanceProfiler, ProfileError, Snapshot};
+use perfcore::{PerformanceProfiler, Snapshot, SnapshotError};
 use proptest::prelude::*;
 
 /// Records calls of the given (function index, duration) into `p`, nesting every second
@@ -134,13 +134,35 @@ fn sample_json() -> String {
 
 #[test]
 fn unknown_schema_version_is_rejected_with_a_message() {
-    let json = sample_json().replace("\"schema_version\": 1", "\"schema_version\": 2");
+    let json = sample_json().replace("\"schema_version\": 2", "\"schema_version\": 3");
     let err = Snapshot::from_json(&json).unwrap_err();
-    assert!(matches!(err, ProfileError::UnsupportedSchema { found: 2, supported: 1 }));
+    assert!(matches!(
+        err,
+        SnapshotError::UnsupportedSchema { found: 3, oldest: 1, newest: 2, path: None }
+    ));
     assert_eq!(
         err.to_string(),
-        "unsupported snapshot schema version 2 (this perfcore reads version 1)"
+        "snapshot has schema version 3; this perfcore reads versions 1 to 2"
     );
+}
+
+/// A snapshot of schema 1 (3-digit HdrHistogram buckets) loads, its histograms re-bucketed.
+#[test]
+fn schema_1_snapshots_still_load() {
+    let v1 = r#"{"schema_version": 1, "started_unix_ns": 0, "ended_unix_ns": 1000000000,
+        "functions": [{"name": "old", "module_path": "", "file": "", "line": 0, "count": 3,
+        "errors": 1, "total_ns": 6300, "self_ns": 6300, "mean_ns": 2100.0, "min_ns": 1000,
+        "max_ns": 3300, "stddev_ns": 0.0, "p50_ns": 0, "p90_ns": 0, "p95_ns": 0, "p99_ns": 0,
+        "p999_ns": 0, "calls_per_sec": 0.0, "clamped": 0, "folded_calls": 0,
+        "allocations": null, "histogram": {"significant_digits": 3,
+        "buckets": [[1000, 1], [2000, 1], [3300, 1]]}}], "call_tree": []}"#;
+    let snap = Snapshot::from_json(v1).unwrap();
+    assert_eq!(snap.schema_version, perfcore::SCHEMA_VERSION);
+    let f = snap.function("old").unwrap();
+    assert_eq!((f.count, f.errors, f.histogram.len()), (3, 1, 3));
+    assert!(f.p50_ns.abs_diff(2000) <= 2000 / 128, "{}", f.p50_ns);
+    // Written again, it is a schema-2 file that reads back the same.
+    assert_eq!(&Snapshot::from_json(&snap.to_json()).unwrap(), &snap);
 }
 
 #[test]
@@ -153,8 +175,14 @@ fn malformed_json_names_the_file_line_and_column() {
     std::fs::write(&path, cut).unwrap();
     let err = Snapshot::read_json(&path).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, ProfileError::InvalidSnapshot { .. }));
+    assert!(matches!(err, SnapshotError::Parse { line: 1.., column: 1.., .. }), "{err:?}");
     assert!(msg.contains("broken.json") && msg.contains("line"), "{msg}");
+    // The parser's own message is the error's source, not repeated in its text.
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(!msg.contains(&source), "{msg} repeats {source}");
+    // A missing file is an I/O error whose kind says so.
+    let err = Snapshot::read_json(dir.join("missing.json")).unwrap_err();
+    assert_eq!(err.io_error().map(std::io::Error::kind), Some(std::io::ErrorKind::NotFound));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -164,7 +192,13 @@ fn inconsistent_counts_are_rejected() {
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["functions"][0]["count"] = serde_json::json!(99);
     let err = Snapshot::from_json(&v.to_string()).unwrap_err();
-    assert!(matches!(err, ProfileError::InconsistentSnapshot { .. }));
+    assert!(matches!(
+        err,
+        SnapshotError::Inconsistent {
+            problem: perfcore::Inconsistency::CountMismatch { function: 0, count: 99, .. },
+            ..
+        }
+    ));
     assert!(err.to_string().contains("functions[0]"), "{err}");
 
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();

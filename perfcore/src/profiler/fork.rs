@@ -5,7 +5,7 @@
 //! after it (Python: `os.register_at_fork`); the Rust API stays fork-unaware, as Rust
 //! programs rarely fork without exec.
 //!
-//! [`prepare`] takes every profiler's registry lock and every recording thread's slot lock
+//! [`prepare`] takes every profiler's registry lock and every recording thread's call-path lock
 //! (in the order snapshots take them, so it cannot deadlock with one), then the callsite
 //! registry's locks (which are only ever taken alone), and keeps the guards
 //! on the forking thread until [`parent`] or [`child`] drops them. The locks are futex-based
@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use super::shared::{Registry, Slot, ThreadData};
+use super::shared::{CallPath, Registry, ThreadData};
 use super::{Inner, PerformanceProfiler};
 
 /// Every profiler made, for the fork hooks (dead ones are pruned as new ones come).
@@ -26,7 +26,7 @@ static LIVE: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
 #[derive(Default)]
 struct Held {
     /// Guards, dropped innermost first.
-    slots: Vec<MutexGuard<'static, Vec<Arc<Slot>>>>,
+    paths: Vec<MutexGuard<'static, Vec<Arc<CallPath>>>>,
     registries: Vec<MutexGuard<'static, Registry>>,
     live: Option<MutexGuard<'static, Vec<Weak<Inner>>>>,
     /// The callsite registry and named-callsite table (a snapshot takes the first to name
@@ -74,7 +74,7 @@ pub fn prepare() {
             held.threads.push(raw);
             // SAFETY: as above, for the thread's data.
             let data: &'static ThreadData = unsafe { &*raw };
-            held.slots.push(data.slots.lock());
+            held.paths.push(data.paths.lock());
         }
         held.registries.push(registry);
     }
@@ -87,7 +87,7 @@ pub fn prepare() {
 fn release() -> Vec<Arc<Inner>> {
     let Some(mut held) = HELD.with(|h| h.borrow_mut().take()) else { return Vec::new() };
     held.callsites = None;
-    held.slots.clear();
+    held.paths.clear();
     held.registries.clear();
     held.live = None;
     for raw in held.threads.drain(..) {

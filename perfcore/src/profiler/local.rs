@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use super::shared::{AllocSample, Sample, Slot, ThreadData};
+use super::shared::{AllocSample, CallPath, Deep, Sample, ThreadData};
 use super::{Inner, Outcome};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
@@ -83,18 +83,20 @@ impl Drop for LocalState {
 /// One open scope.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
-    /// The call path's slot index on this thread.
+    /// The call path's index on this thread.
     node: u32,
+    /// Set for a frame beyond the maximum depth (recorded on a collapsed path).
+    deep: Option<Deep>,
     start: u64,
     child_ns: u64,
     alloc: Option<ThreadCounters>,
     child_alloc_bytes: u64,
 }
 
-/// A one-entry cache per callsite: the call path (slot) it took under the last parent seen.
+/// A one-entry cache per callsite: the call path it took under the last parent seen.
 #[derive(Clone, Copy, Debug)]
 struct PathCache {
-    parent: u32,
+    parent: Option<u32>,
     node: u32,
 }
 
@@ -103,11 +105,13 @@ struct LocalProfiler {
     owner: Weak<Inner>,
     data: Shared<ThreadData>,
     /// By callsite index.
-    paths: Vec<PathCache>,
-    /// By slot (call path) index: the same slots as `data.slots`, without its lock.
-    slots: Vec<Shared<Slot>>,
-    children: HashMap<(u32, u32), u32>,
+    path_cache: Vec<Option<PathCache>>,
+    /// By call path index: the same paths as `data.paths`, without its lock.
+    paths: Vec<Shared<CallPath>>,
+    children: HashMap<(Option<u32>, u32), u32>,
     stack: Vec<Frame>,
+    /// Frames beyond the maximum depth open per callsite (rarely any).
+    deep_open: HashMap<u32, u32>,
     max_depth: usize,
     epoch: u64,
     /// This thread's copy of `data.pending` (see `ThreadData::record`).
@@ -124,10 +128,11 @@ impl LocalProfiler {
             Self {
                 owner: Arc::downgrade(inner),
                 data,
+                path_cache: Vec::new(),
                 paths: Vec::new(),
-                slots: Vec::new(),
                 children: HashMap::new(),
                 stack: Vec::with_capacity(inner.max_depth),
+                deep_open: HashMap::new(),
                 max_depth: inner.max_depth,
                 epoch: inner.epoch(),
                 pending: 0,
@@ -138,16 +143,17 @@ impl LocalProfiler {
     #[inline(always)]
     fn push(&mut self, index: usize, inner: &Inner) -> u32 {
         let depth = self.stack.len();
-        if depth >= self.max_depth {
-            if let Some(slot) = self.stack.last().and_then(|top| self.slots.get(top.node as usize))
-            {
-                slot.record_folded();
-            }
-            return INERT;
+        let (node, deep) = if depth < self.max_depth {
+            (self.path_under_top(index), None)
+        } else {
+            self.path_beyond_max_depth(index)
+        };
+        if depth == self.stack.capacity() {
+            self.grow_stack();
         }
-        let node = self.path_under_top(index);
         self.stack.push(Frame {
             node,
+            deep,
             start: 0,
             child_ns: 0,
             alloc: alloc::thread_counters(),
@@ -160,34 +166,78 @@ impl LocalProfiler {
         depth as u32
     }
 
-    /// Finds or creates the slot of callsite `index` under `parent`; refreshes the cache.
+    /// Room for frames beyond the maximum depth, outside the user's allocation figures.
     #[cold]
     #[inline(never)]
-    fn node_for(&mut self, index: usize, parent: u32) -> u32 {
+    fn grow_stack(&mut self) {
+        alloc::untracked(|| self.stack.reserve(self.stack.len().max(16)));
+    }
+
+    /// The call path of a call beyond the maximum depth: the child path of the deepest frame
+    /// within the limit, so the call tree stays bounded while every call is counted; and
+    /// where the call stands among the open calls of its function.
+    #[cold]
+    #[inline(never)]
+    fn path_beyond_max_depth(&mut self, index: usize) -> (u32, Option<Deep>) {
+        let anchor = self.stack.get(self.max_depth - 1).map(|f| f.node);
+        let node = match self.path_cache.get(index).copied().flatten() {
+            Some(c) if c.parent == anchor => c.node,
+            _ => self.path_for(index, anchor),
+        };
+        let recursive = self.paths.get(node as usize).is_some_and(|s| s.is_recursive());
+        let open = alloc::untracked(|| self.deep_open.entry(index as u32).or_insert(0));
+        let deep = if *open > 0 {
+            Deep::Repeated
+        } else if recursive {
+            Deep::Nested
+        } else {
+            Deep::Outer
+        };
+        *open += 1;
+        (node, Some(deep))
+    }
+
+    /// Finds or creates the call path of callsite `index` under `parent`; refreshes the cache.
+    #[cold]
+    #[inline(never)]
+    fn path_for(&mut self, index: usize, parent: Option<u32>) -> u32 {
         alloc::untracked(|| {
-            if self.paths.len() <= index {
-                // u32::MAX never matches a real parent (at most MAX_DEPTH_LIMIT + 1).
-                self.paths.resize(index + 1, PathCache { parent: u32::MAX, node: 0 });
+            if self.path_cache.len() <= index {
+                self.path_cache.resize(index + 1, None);
             }
             let key = (parent, index as u32);
             let node = match self.children.get(&key) {
                 Some(&n) => n,
                 None => {
-                    let slot = Shared::new(Slot::new(parent, index as u32, self.epoch));
-                    self.data.slots.lock().push(slot.clone());
-                    self.slots.push(slot);
-                    let id = (self.slots.len() - 1) as u32;
+                    let recursive = self.path_contains(parent, index as u32);
+                    let path =
+                        Shared::new(CallPath::new(parent, index as u32, recursive, self.epoch));
+                    self.data.paths.lock().push(path.clone());
+                    self.paths.push(path);
+                    let id = (self.paths.len() - 1) as u32;
                     self.children.insert(key, id);
                     id
                 }
             };
-            self.paths[index] = PathCache { parent, node };
+            self.path_cache[index] = Some(PathCache { parent, node });
             node
         })
     }
 
+    /// Whether the path ending at `node` passes through `callsite`.
+    fn path_contains(&self, mut node: Option<u32>, callsite: u32) -> bool {
+        while let Some(path) = node.and_then(|n| self.paths.get(n as usize)) {
+            if path.callsite == callsite {
+                return true;
+            }
+            node = path.parent;
+        }
+        false
+    }
+
     #[inline(always)]
     fn pop(&mut self, depth: u32, end: u64, outcome: Outcome, inner: &Inner) {
+        self.catch_up(inner);
         let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
@@ -209,16 +259,16 @@ impl LocalProfiler {
             cancelled: outcome == Outcome::Cancelled,
             alloc,
         };
-        self.record(frame.node, &sample, inner);
+        self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
     }
 
     /// The call path of callsite `index` under the innermost open scope (cached per callsite).
     #[inline(always)]
     fn path_under_top(&mut self, index: usize) -> u32 {
-        let parent = self.stack.last().map_or(0, |f| f.node + 1);
-        match self.paths.get(index) {
-            Some(c) if c.parent == parent => c.node,
-            _ => self.node_for(index, parent),
+        let parent = self.stack.last().map(|f| f.node);
+        match self.path_cache.get(index) {
+            Some(Some(c)) if c.parent == parent => c.node,
+            _ => self.path_for(index, parent),
         }
     }
 
@@ -231,8 +281,13 @@ impl LocalProfiler {
         if depth >= self.stack.len() {
             return None;
         }
-        self.stack.truncate(depth + 1);
+        if self.stack.len() > depth + 1 {
+            self.drop_frames_above(depth);
+        }
         let frame = self.stack.pop()?;
+        if frame.deep.is_some() {
+            self.leave_deep(frame.node);
+        }
         let elapsed_ns = inner.clock.delta_ns(frame.start, end);
         if let Some(parent) = self.stack.last_mut() {
             parent.child_ns += elapsed_ns;
@@ -240,25 +295,67 @@ impl LocalProfiler {
         Some((frame, elapsed_ns))
     }
 
-    /// Records one call into call path `node`, after catching up with a reset.
+    /// Forgets the frames of leaked guards above `depth`.
+    #[cold]
+    #[inline(never)]
+    fn drop_frames_above(&mut self, depth: usize) {
+        while self.stack.len() > depth + 1 {
+            if let Some(f) = self.stack.pop()
+                && f.deep.is_some()
+            {
+                self.leave_deep(f.node);
+            }
+        }
+    }
+
+    /// A frame beyond the maximum depth on path `node` closed.
+    #[cold]
+    #[inline(never)]
+    fn leave_deep(&mut self, node: u32) {
+        let Some(callsite) = self.paths.get(node as usize).map(|s| s.callsite) else { return };
+        if let Some(open) = self.deep_open.get_mut(&callsite) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                self.deep_open.remove(&callsite);
+            }
+        }
+    }
+
+    /// Starts the profiler's new window if it was reset since this thread last recorded.
     #[inline(always)]
-    fn record(&mut self, node: u32, sample: &Sample, inner: &Inner) {
+    fn catch_up(&mut self, inner: &Inner) {
         let epoch = inner.epoch();
         if epoch != self.epoch {
             self.start_epoch(epoch);
         }
-        self.data.record(&self.slots, node, sample, &mut self.pending);
     }
 
-    /// The profiler was reset: zero this thread's counters and publish the new epoch.
+    /// The profiler was reset: free this thread's call paths and start new ones, for the
+    /// open frames first, so calls in flight are recorded in the new window.
     #[cold]
     #[inline(never)]
     fn start_epoch(&mut self, epoch: u64) {
         self.data.drop_pending(&mut self.pending);
-        for slot in &self.slots {
-            slot.reset(epoch);
-        }
         self.epoch = epoch;
+        alloc::untracked(|| {
+            let shared = std::mem::take(&mut *self.data.paths.lock());
+            let old = std::mem::take(&mut self.paths);
+            self.path_cache = Vec::new();
+            self.children = HashMap::new();
+            for i in 0..self.stack.len() {
+                let Some(callsite) = old.get(self.stack[i].node as usize).map(|s| s.callsite)
+                else {
+                    continue;
+                };
+                let parent = match i {
+                    0 => None,
+                    i if i < self.max_depth => Some(self.stack[i - 1].node),
+                    _ => Some(self.stack[self.max_depth - 1].node),
+                };
+                self.stack[i].node = self.path_for(callsite as usize, parent);
+            }
+            drop((shared, old));
+        });
     }
 }
 
@@ -269,19 +366,19 @@ impl LocalProfiler {
 #[inline(never)]
 pub(crate) fn enter(inner: &Arc<Inner>, index: usize) -> u32 {
     // INERT if the thread is exiting and its recorder is gone.
-    LOCAL.try_with(|state| push_on(state, inner, index)).unwrap_or(INERT)
+    LOCAL.try_with(|state| open_frame_in(state, inner, index)).unwrap_or(INERT)
 }
 
 /// Closes the scope opened at `depth`.
 #[inline(never)]
 pub(crate) fn exit(inner: &Inner, depth: u32, outcome: Outcome) {
     let end = inner.clock.raw();
-    let _ = LOCAL.try_with(|state| pop_on(state, inner, depth, end, outcome));
+    let _ = LOCAL.try_with(|state| close_frame_in(state, inner, depth, end, outcome));
 }
 
-/// What [`enter`] and [`enter_here`] do once they have the thread's state.
+/// What [`enter`] and [`enter_returning_recorder`] do once they have the thread's state.
 #[inline(always)]
-fn push_on(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32 {
+fn open_frame_in(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32 {
     match state.try_borrow_mut() {
         Ok(mut state) => state.get(inner).push(index, inner),
         // Re-entered from inside perfcore itself: record nothing rather than panic.
@@ -289,9 +386,15 @@ fn push_on(state: &RefCell<LocalState>, inner: &Arc<Inner>, index: usize) -> u32
     }
 }
 
-/// What [`exit`] and [`exit_here`] do once they have the thread's state.
+/// What [`exit`] and [`exit_via_recorder`] do once they have the thread's state.
 #[inline(always)]
-fn pop_on(state: &RefCell<LocalState>, inner: &Inner, depth: u32, end: u64, outcome: Outcome) {
+fn close_frame_in(
+    state: &RefCell<LocalState>,
+    inner: &Inner,
+    depth: u32,
+    end: u64,
+    outcome: Outcome,
+) {
     if let Ok(mut state) = state.try_borrow_mut()
         && let Some(lp) = state.find(inner)
     {
@@ -299,33 +402,41 @@ fn pop_on(state: &RefCell<LocalState>, inner: &Inner, depth: u32, end: u64, outc
     }
 }
 
-/// This thread's recorder state, as [`enter_here`] found it: lets the matching exit skip
+/// This thread's recorder state, as [`enter_returning_recorder`] found it: lets the matching exit skip
 /// the thread-local lookup. Valid on the thread that made it while that thread runs.
 #[derive(Clone, Copy)]
-pub(crate) struct Here(std::ptr::NonNull<RefCell<LocalState>>);
+pub(crate) struct RecorderRef(std::ptr::NonNull<RefCell<LocalState>>);
 
 /// [`enter`], returning where this thread's state lives besides the depth.
 #[inline(never)]
-pub(crate) fn enter_here(inner: &Arc<Inner>, index: usize) -> Option<(u32, Here)> {
+pub(crate) fn enter_returning_recorder(
+    inner: &Arc<Inner>,
+    index: usize,
+) -> Option<(u32, RecorderRef)> {
     LOCAL
         .try_with(|state| {
-            let depth = push_on(state, inner, index);
-            (depth != INERT).then(|| (depth, Here(std::ptr::NonNull::from(state))))
+            let depth = open_frame_in(state, inner, index);
+            (depth != INERT).then(|| (depth, RecorderRef(std::ptr::NonNull::from(state))))
         })
         .ok()
         .flatten()
 }
 
-/// [`exit`] through the state [`enter_here`] returned.
+/// [`exit`] through the state [`enter_returning_recorder`] returned.
 ///
 /// # Safety
-/// `here` came from [`enter_here`] on this thread, and the thread has not begun running its
-/// thread-local destructors since (true while the frame that called `enter_here` is live).
+/// `here` came from [`enter_returning_recorder`] on this thread, and the thread has not begun running its
+/// thread-local destructors since (true while the frame that called `enter_returning_recorder` is live).
 #[inline(never)]
-pub(crate) unsafe fn exit_here(here: Here, inner: &Inner, depth: u32, outcome: Outcome) {
+pub(crate) unsafe fn exit_via_recorder(
+    here: RecorderRef,
+    inner: &Inner,
+    depth: u32,
+    outcome: Outcome,
+) {
     let end = inner.clock.raw();
     // SAFETY: the caller's contract: the thread-local is alive and this thread's.
-    pop_on(unsafe { here.0.as_ref() }, inner, depth, end, outcome);
+    close_frame_in(unsafe { here.0.as_ref() }, inner, depth, end, outcome);
 }
 
 /// Depth of this thread's scope stack for `inner` (0 outside any scope).
@@ -373,12 +484,14 @@ pub(crate) fn record_call(inner: &Arc<Inner>, index: usize, sample: Sample) {
 
 impl LocalProfiler {
     fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
+        self.catch_up(inner);
         let (frame, elapsed_ns) = self.close(depth, end, inner)?;
         Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
     }
 
     fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
+        self.catch_up(inner);
         let node = self.path_under_top(index);
-        self.record(node, &sample, inner);
+        self.data.record(&self.paths, node, &sample, None, &mut self.pending);
     }
 }

@@ -1,5 +1,6 @@
 //! The profiler: scopes, the process-wide default, snapshots and reset.
 
+mod build;
 pub(crate) mod callsite;
 #[cfg(not(loom))]
 pub(crate) mod fork;
@@ -125,10 +126,11 @@ pub struct ProfilerBuilder {
 }
 
 impl ProfilerBuilder {
-    /// The deepest nesting of scopes recorded on one thread (default 64). Scopes opened
-    /// deeper are not recorded on their own; they count as
-    /// [`folded_calls`](crate::FunctionStats::folded_calls) of the deepest open scope, whose
-    /// self time includes them.
+    /// The depth of the call tree (default 64). Every call is counted and timed however deep
+    /// it runs; calls deeper than this are shown in the call tree as children of the deepest
+    /// path within the limit, and counted in their function's
+    /// [`folded_calls`](crate::FunctionStats::folded_calls). It bounds the number of call
+    /// paths (and so the memory) a runaway recursion can make.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth;
         self
@@ -155,7 +157,9 @@ impl ProfilerBuilder {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
             return Err(ProfileError::OutOfRange {
                 setting: "max_depth",
-                reason: format!("must be between 1 and {MAX_DEPTH_LIMIT}, got {}", self.max_depth),
+                value: self.max_depth as f64,
+                min: 1.0,
+                max: MAX_DEPTH_LIMIT as f64,
             });
         }
         Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
@@ -293,7 +297,7 @@ impl PerformanceProfiler {
         self.inner.enabled().load(Ordering::Relaxed)
     }
 
-    /// The deepest nesting recorded per thread.
+    /// The depth of the call tree (see [`ProfilerBuilder::max_depth`]).
     ///
     /// # Examples
     /// ```
@@ -340,7 +344,7 @@ impl PerformanceProfiler {
         let started = registry.started_unix_ns;
         let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
         drop(registry);
-        Snapshot::from_accum(acc, started, ended)
+        build::snapshot(acc, started, ended)
     }
 
     /// Forgets everything recorded so far and starts a new window.
@@ -453,7 +457,7 @@ impl ScopeGuard<'_> {
         self.failed.set(true);
     }
 
-    /// Whether this guard will record a call (false when profiling was off or the stack full).
+    /// Whether this guard will record a call (false when profiling was off).
     ///
     /// # Examples
     /// ```

@@ -23,8 +23,8 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame(u32);
 
-/// Opens a frame of `callsite` on this thread; `None` when profiling is off or the stack is
-/// full (nothing to close then).
+/// Opens a frame of `callsite` on this thread; `None` when profiling is off (nothing to
+/// close then).
 ///
 /// # Examples
 /// ```
@@ -78,22 +78,23 @@ pub fn call<R>(
     if !profiler.inner.enabled().load(Ordering::Relaxed) {
         return f().0;
     }
-    let Some((depth, here)) = local::enter_here(&profiler.inner, callsite.index()) else {
+    let Some((depth, here)) = local::enter_returning_recorder(&profiler.inner, callsite.index())
+    else {
         return f().0;
     };
     /// Closes the frame as failed if `f` unwinds.
-    struct OnUnwind<'a>(&'a PerformanceProfiler, u32, local::Here);
+    struct OnUnwind<'a>(&'a PerformanceProfiler, u32, local::RecorderRef);
     impl Drop for OnUnwind<'_> {
         fn drop(&mut self) {
-            // SAFETY: made by `enter_here` on this thread, in the live frame of `call`.
-            unsafe { local::exit_here(self.2, &self.0.inner, self.1, Outcome::Failed) }
+            // SAFETY: made by `enter_returning_recorder` on this thread, in the live frame of `call`.
+            unsafe { local::exit_via_recorder(self.2, &self.0.inner, self.1, Outcome::Failed) }
         }
     }
     let guard = OnUnwind(profiler, depth, here);
     let (r, outcome) = f();
     std::mem::forget(guard);
     // SAFETY: as above; `f` has returned, so the frame that opened it is still live.
-    unsafe { local::exit_here(here, &profiler.inner, depth, outcome) };
+    unsafe { local::exit_via_recorder(here, &profiler.inner, depth, outcome) };
     r
 }
 
@@ -169,4 +170,102 @@ pub fn record_resumable(
         alloc: None,
     };
     local::record_call(&profiler.inner, callsite.index(), sample);
+}
+
+/// One call of a generator, coroutine or other computation that runs in several
+/// resumptions, possibly on several threads: wall time from the first resumption to the
+/// end, busy time the sum of the resumptions, self time the busy time outside child scopes.
+/// Finished once ([`finish`](Self::finish)); dropped unfinished after it started, it records
+/// the call as cancelled. The timer a binding's generator wrapper keeps beside the generator.
+///
+/// # Examples
+/// ```
+/// use perfcore::__private::{Outcome, ResumableCall};
+/// static CS: perfcore::Callsite = perfcore::Callsite::new("gen", "", "", 0);
+/// let p = perfcore::PerformanceProfiler::new();
+/// let mut call = ResumableCall::new(p.clone(), &CS);
+/// for step in 0..3 {
+///     call.resume(|| std::hint::black_box(step));
+/// }
+/// call.finish(Outcome::Ok);
+/// call.finish(Outcome::Failed); // once only
+/// let f = p.snapshot().function("gen").unwrap().clone();
+/// assert_eq!((f.count, f.errors), (1, 0));
+/// assert!(f.busy_ns <= f.total_ns);
+/// drop(ResumableCall::new(p.clone(), &CS)); // never resumed: nothing recorded
+/// assert_eq!(p.snapshot().function("gen").unwrap().count, 1);
+/// ```
+#[derive(Debug)]
+pub struct ResumableCall {
+    profiler: PerformanceProfiler,
+    callsite: &'static Callsite,
+    first_raw: Option<u64>,
+    busy_ns: u64,
+    child_ns: u64,
+    done: bool,
+}
+
+impl ResumableCall {
+    /// A call of `callsite` on `profiler`, not started yet.
+    #[must_use]
+    pub fn new(profiler: PerformanceProfiler, callsite: &'static Callsite) -> Self {
+        Self { profiler, callsite, first_raw: None, busy_ns: 0, child_ns: 0, done: false }
+    }
+
+    /// Runs `f` as one resumption: its time is busy time, and scopes opened inside it are the
+    /// call's children. After [`finish`](Self::finish), `f` runs untimed.
+    pub fn resume<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        if self.done {
+            return f();
+        }
+        if self.first_raw.is_none() {
+            self.first_raw = Some(now(&self.profiler));
+        }
+        /// Closes the resumption's frame however `f` ends, unwinding included.
+        struct Resumption<'a>(&'a mut ResumableCall, Option<Frame>);
+        impl Drop for Resumption<'_> {
+            fn drop(&mut self) {
+                if let Some((busy, child)) =
+                    self.1.take().and_then(|f| close_resume(&self.0.profiler, f))
+                {
+                    self.0.busy_ns += busy;
+                    self.0.child_ns += child;
+                }
+            }
+        }
+        let frame = open(&self.profiler, self.callsite);
+        let _resumption = Resumption(self, frame);
+        f()
+    }
+
+    /// Ends the call with `outcome` and records it (if it was ever resumed). Later calls do
+    /// nothing.
+    pub fn finish(&mut self, outcome: Outcome) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        if let Some(first) = self.first_raw {
+            let wall = ns_since(&self.profiler, first);
+            record_resumable(
+                &self.profiler,
+                self.callsite,
+                wall,
+                self.busy_ns,
+                self.child_ns,
+                outcome,
+            );
+        }
+    }
+
+    /// Whether [`finish`](Self::finish) ran.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.done
+    }
+}
+
+impl Drop for ResumableCall {
+    fn drop(&mut self) {
+        self.finish(Outcome::Cancelled);
+    }
 }

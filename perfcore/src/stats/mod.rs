@@ -4,6 +4,7 @@ pub(crate) mod histogram;
 
 use std::collections::HashMap;
 use std::fmt;
+#[cfg(feature = "json")]
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,11 +12,16 @@ use serde::{Deserialize, Serialize};
 
 pub use histogram::LatencyHistogram;
 
-use crate::error::ProfileError;
-use crate::profiler::shared::{Accum, FunctionAccum};
+#[cfg(feature = "json")]
+use crate::error::SnapshotError;
+use crate::error::{Inconsistency, ProfileError};
 
-/// The snapshot JSON schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The snapshot JSON schema this build writes. Version 2 changed the histogram layout
+/// (64 buckets per power of two, see [`LatencyHistogram`]); version 1 files still load.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest snapshot schema this build reads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Allocation figures of a function, present when the tracking allocator is installed.
 ///
@@ -43,7 +49,12 @@ pub struct AllocationStats {
 ///
 /// Durations are nanoseconds. `total_ns` and `self_ns` are exact sums; `min_ns` and `max_ns`
 /// are exact; the percentiles and `stddev_ns` come from the [`LatencyHistogram`] and are
-/// within 0.1%.
+/// within 0.79% (a bucket's midpoint; the layout is described there).
+///
+/// `count` counts every call, however deep (cProfile's `ncalls`). `total_ns` counts a call's
+/// wall time only when it is not inside another call of the same function, as cProfile's
+/// cumulative time does, so a recursive function's total is its outermost calls' time;
+/// `self_ns` adds every call's own time.
 ///
 /// # Examples
 /// ```
@@ -71,7 +82,7 @@ pub struct FunctionStats {
     pub count: u64,
     /// Calls marked failed, or that unwound with a panic.
     pub errors: u64,
-    /// Sum of wall time over all calls.
+    /// Wall time of the calls not inside another call of the same function.
     pub total_ns: u64,
     /// Sum of self time: wall time minus the time spent in child scopes.
     pub self_ns: u64,
@@ -104,8 +115,8 @@ pub struct FunctionStats {
     pub cancelled: u64,
     /// Calls longer than the histogram's 1-hour range, recorded in it as one hour.
     pub clamped: u64,
-    /// Calls made deeper than the profiler's maximum depth while this function was the
-    /// deepest open scope; their time is part of this function's self time.
+    /// Calls made deeper than the profiler's maximum depth (counted in `count` too); the call
+    /// tree shows them as children of the deepest path within the limit.
     pub folded_calls: u64,
     /// Allocation figures, when the tracking allocator is installed.
     pub allocations: Option<AllocationStats>,
@@ -114,7 +125,7 @@ pub struct FunctionStats {
 }
 
 impl FunctionStats {
-    fn empty(name: &str, module_path: &str, file: &str, line: u32) -> Self {
+    pub(crate) fn empty(name: &str, module_path: &str, file: &str, line: u32) -> Self {
         Self {
             name: name.to_owned(),
             module_path: module_path.to_owned(),
@@ -143,31 +154,8 @@ impl FunctionStats {
         }
     }
 
-    pub(crate) fn from_accum(cs: &crate::Callsite, acc: FunctionAccum, window_ns: u64) -> Self {
-        let mut s = Self::empty(cs.name(), cs.module_path(), cs.file(), cs.line());
-        s.errors = acc.errors;
-        s.total_ns = acc.total_ns;
-        s.self_ns = acc.self_ns;
-        s.min_ns = if acc.min_ns == u64::MAX { 0 } else { acc.min_ns };
-        s.max_ns = acc.max_ns;
-        s.clamped = acc.clamped;
-        s.busy_ns = acc.busy_ns;
-        s.cancelled = acc.cancelled;
-        s.folded_calls = acc.folded;
-        s.allocations = (acc.alloc_calls > 0).then_some(AllocationStats {
-            calls: acc.alloc_calls,
-            allocated_bytes: acc.alloc.bytes,
-            self_allocated_bytes: acc.alloc.self_bytes,
-            freed_bytes: acc.alloc.freed_bytes,
-            allocations: acc.alloc.count,
-        });
-        s.histogram = LatencyHistogram::from_counts(&acc.counts);
-        s.finish(window_ns);
-        s
-    }
-
     /// Recomputes every derived field from the exact sums and the histogram.
-    fn finish(&mut self, window_ns: u64) {
+    pub(crate) fn finish(&mut self, window_ns: u64) {
         // The histogram is the authority on the count, so a snapshot is always consistent:
         // `count` equals the number of values in `histogram`.
         self.count = self.histogram.len();
@@ -230,7 +218,13 @@ impl FunctionStats {
             return Ok(Duration::ZERO);
         }
         let hi = self.max_ns.max(self.min_ns);
-        Ok(Duration::from_nanos(self.histogram.value_at_quantile(q).clamp(self.min_ns, hi)))
+        // The ends are known exactly; in between, the histogram's bucket midpoint.
+        let ns = match q {
+            0.0 => self.min_ns,
+            1.0 => hi,
+            q => self.histogram.value_at_quantile(q).clamp(self.min_ns, hi),
+        };
+        Ok(Duration::from_nanos(ns))
     }
 
     /// The fraction of calls that failed (0 when there were none).
@@ -287,10 +281,7 @@ pub(crate) fn check_fraction(setting: &'static str, v: f64) -> Result<(), Profil
         return Err(ProfileError::NonFinite { setting, value: v });
     }
     if !(0.0..=1.0).contains(&v) {
-        return Err(ProfileError::OutOfRange {
-            setting,
-            reason: format!("must be between 0 and 1, got {v}"),
-        });
+        return Err(ProfileError::OutOfRange { setting, value: v, min: 0.0, max: 1.0 });
     }
     Ok(())
 }
@@ -341,7 +332,7 @@ pub struct CallNode {
 /// let back = perfcore::Snapshot::from_json(&json)?;
 /// assert_eq!(back.function("load").unwrap().count, 1);
 /// println!("{snap}");
-/// # Ok::<(), perfcore::ProfileError>(())
+/// # Ok::<(), perfcore::SnapshotError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -371,40 +362,6 @@ impl Default for Snapshot {
 }
 
 impl Snapshot {
-    pub(crate) fn from_accum(acc: Accum, started_unix_ns: u64, ended_unix_ns: u64) -> Self {
-        let window = ended_unix_ns.saturating_sub(started_unix_ns);
-        let callsites = crate::profiler::callsite::all();
-        let mut functions = Vec::new();
-        let mut position = HashMap::new();
-        for (index, f) in acc.functions.into_iter().enumerate() {
-            let (Some(f), Some(cs)) = (f, callsites.get(index)) else { continue };
-            position.insert(index as u32, functions.len());
-            functions.push(FunctionStats::from_accum(cs, f, window));
-        }
-        let call_tree = acc
-            .tree
-            .nodes
-            .iter()
-            .filter_map(|n| {
-                Some(CallNode {
-                    parent: (n.parent != 0).then(|| n.parent as usize - 1),
-                    function: *position.get(&n.callsite)?,
-                    count: n.counters.count,
-                    errors: n.counters.errors,
-                    total_ns: n.counters.total_ns,
-                    self_ns: n.counters.self_ns,
-                })
-            })
-            .collect();
-        Self {
-            schema_version: SCHEMA_VERSION,
-            started_unix_ns,
-            ended_unix_ns,
-            functions,
-            call_tree,
-        }
-    }
-
     /// The first function with this name.
     ///
     /// # Examples
@@ -538,76 +495,93 @@ impl Snapshot {
     ///
     /// # Examples
     /// ```
-    /// assert!(perfcore::Snapshot::default().to_json().contains("\"schema_version\": 1"));
+    /// assert!(perfcore::Snapshot::default().to_json().contains("\"schema_version\": 2"));
     /// ```
+    #[cfg(feature = "json")]
     #[must_use]
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serialisation cannot fail.
         serde_json::to_string_pretty(self).expect("a snapshot always serialises")
     }
 
-    /// Parses a snapshot written by [`Snapshot::to_json`] (by Rust or Python perfcore).
+    /// Parses a snapshot written by [`Snapshot::to_json`] (by Rust or Python perfcore), of
+    /// schema version [`OLDEST_SCHEMA_VERSION`] to [`SCHEMA_VERSION`].
     ///
     /// # Errors
-    /// [`ProfileError::UnsupportedSchema`] for another schema version,
-    /// [`ProfileError::InvalidSnapshot`] for malformed JSON (with line and column), and
-    /// [`ProfileError::InconsistentSnapshot`] when the fields contradict each other.
+    /// [`SnapshotError::UnsupportedSchema`] for another schema version,
+    /// [`SnapshotError::Parse`] for malformed JSON (with line and column), and
+    /// [`SnapshotError::Inconsistent`] when the fields contradict each other.
     ///
     /// # Examples
     /// ```
     /// let err = perfcore::Snapshot::from_json(r#"{"schema_version": 99}"#).unwrap_err();
     /// assert!(err.to_string().contains("schema version 99"));
     /// ```
-    pub fn from_json(json: &str) -> Result<Self, ProfileError> {
+    #[cfg(feature = "json")]
+    pub fn from_json(json: &str) -> Result<Self, SnapshotError> {
         Self::parse(json, None)
     }
 
-    fn parse(json: &str, path: Option<&Path>) -> Result<Self, ProfileError> {
+    #[cfg(feature = "json")]
+    fn parse(json: &str, path: Option<&Path>) -> Result<Self, SnapshotError> {
         #[derive(Deserialize)]
         struct Version {
             schema_version: u32,
         }
-        let invalid = |source| ProfileError::InvalidSnapshot { path: path.map(Into::into), source };
+        let invalid = |source: serde_json::Error| SnapshotError::Parse {
+            path: path.map(Into::into),
+            line: source.line(),
+            column: source.column(),
+            source,
+        };
         let v: Version = serde_json::from_str(json).map_err(invalid)?;
-        if v.schema_version != SCHEMA_VERSION {
-            return Err(ProfileError::UnsupportedSchema {
+        if !(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&v.schema_version) {
+            return Err(SnapshotError::UnsupportedSchema {
+                path: path.map(Into::into),
                 found: v.schema_version,
-                supported: SCHEMA_VERSION,
+                oldest: OLDEST_SCHEMA_VERSION,
+                newest: SCHEMA_VERSION,
             });
         }
         let mut snap: Snapshot = serde_json::from_str(json).map_err(invalid)?;
-        snap.validate().map_err(|reason| ProfileError::InconsistentSnapshot {
+        snap.validate().map_err(|problem| SnapshotError::Inconsistent {
             path: path.map(Into::into),
-            reason,
+            problem,
         })?;
+        // Read in any supported version, held in this one's layout.
+        snap.schema_version = SCHEMA_VERSION;
         Ok(snap)
     }
 
-    fn validate(&mut self) -> Result<(), String> {
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    fn validate(&mut self) -> Result<(), Inconsistency> {
         if self.ended_unix_ns < self.started_unix_ns {
-            return Err("ended_unix_ns is before started_unix_ns".into());
+            return Err(Inconsistency::WindowEndsBeforeStart);
         }
         for (i, f) in self.functions.iter().enumerate() {
             let n = f.histogram.len();
+            let name = || f.name.clone();
             if f.count != n {
-                return Err(format!(
-                    "functions[{i}] ({}): count is {} but the histogram holds {n} calls",
-                    f.name, f.count
-                ));
+                return Err(Inconsistency::CountMismatch {
+                    function: i,
+                    name: name(),
+                    count: f.count,
+                    histogram: n,
+                });
             }
             if n > 0 && f.min_ns > f.max_ns {
-                return Err(format!("functions[{i}] ({}): min_ns exceeds max_ns", f.name));
+                return Err(Inconsistency::MinAboveMax { function: i, name: name() });
             }
             if f.errors > f.count {
-                return Err(format!("functions[{i}] ({}): more errors than calls", f.name));
+                return Err(Inconsistency::MoreErrorsThanCalls { function: i, name: name() });
             }
         }
         for (i, n) in self.call_tree.iter().enumerate() {
             if n.function >= self.functions.len() {
-                return Err(format!("call_tree[{i}].function {} is not a function", n.function));
+                return Err(Inconsistency::UnknownFunction { node: i, function: n.function });
             }
             if n.parent.is_some_and(|p| p >= i) {
-                return Err(format!("call_tree[{i}].parent must come before the node"));
+                return Err(Inconsistency::ParentNotBefore { node: i });
             }
         }
         let window = self.window().as_nanos() as u64;
@@ -618,10 +592,11 @@ impl Snapshot {
     }
 
     /// Writes the snapshot as JSON to `path`, atomically: a temporary file in the same
-    /// directory, flushed, then renamed over `path`, so readers never see half a file.
+    /// directory, flushed, then renamed over `path` (and the directory flushed), so readers
+    /// never see half a file and a crash leaves the old file or the new one.
     ///
     /// # Errors
-    /// [`ProfileError::Io`] naming the file and the step that failed.
+    /// [`SnapshotError::Io`] naming the file and the step that failed.
     ///
     /// # Examples
     /// ```
@@ -631,27 +606,29 @@ impl Snapshot {
     /// perfcore::Snapshot::default().write_json(&path)?;
     /// assert_eq!(perfcore::Snapshot::read_json(&path)?, perfcore::Snapshot::default());
     /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # Ok::<(), perfcore::ProfileError>(())
+    /// # Ok::<(), perfcore::SnapshotError>(())
     /// ```
-    pub fn write_json(&self, path: impl AsRef<Path>) -> Result<(), ProfileError> {
+    #[cfg(feature = "json")]
+    pub fn write_json(&self, path: impl AsRef<Path>) -> Result<(), SnapshotError> {
         crate::fsutil::write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
 
     /// Reads a snapshot written by [`Snapshot::write_json`].
     ///
     /// # Errors
-    /// [`ProfileError::Io`] if the file cannot be read, and the errors of [`Snapshot::from_json`]
-    /// naming the file.
+    /// [`SnapshotError::Io`] if the file cannot be read, and the errors of
+    /// [`Snapshot::from_json`] naming the file.
     ///
     /// # Examples
     /// ```
     /// let err = perfcore::Snapshot::read_json("/no/such/snapshot.json").unwrap_err();
     /// assert!(err.to_string().contains("/no/such/snapshot.json"));
     /// ```
-    pub fn read_json(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
+    #[cfg(feature = "json")]
+    pub fn read_json(path: impl AsRef<Path>) -> Result<Self, SnapshotError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-            action: "read",
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+            action: crate::error::IoAction::Read,
             path: path.into(),
             source,
         })?;
