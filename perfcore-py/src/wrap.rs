@@ -1,7 +1,7 @@
 //! The native wrappers `@profile` returns: one for plain callables, and iterators that time
 //! generators and coroutines resumption by resumption.
 
-use perfcore::__private::{self as raw, Outcome};
+use perfcore::__private::{Outcome, ResumableCall};
 use perfcore::{Callsite, PerformanceProfiler};
 use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
@@ -106,26 +106,18 @@ fn send<'py>(inner: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<B
     }
 }
 
-/// One call of a generator or coroutine, timed across its resumptions: wall time from the
-/// first resumption to the end, busy time the sum of the resumptions. Dropped (or closed)
-/// after starting but before finishing, it records the call as cancelled.
+/// One call of a generator or coroutine, timed across its resumptions by the core's
+/// [`ResumableCall`] (wall time from the first resumption to the end, busy time the sum of
+/// the resumptions; dropped unfinished, recorded as cancelled), and which of its exceptions
+/// count as errors.
 #[derive(Debug)]
 pub(crate) struct Run {
-    profiler: PerformanceProfiler,
-    callsite: &'static Callsite,
+    /// Taken out while a resumption runs, so that the wrapper is not borrowed meanwhile: a
+    /// resumption from inside that one finds it gone and runs untimed, and the inner
+    /// generator raises its own `ValueError: generator already executing`.
+    call: Option<ResumableCall>,
     errors: Errors,
-    first_raw: Option<u64>,
-    busy_ns: u64,
-    child_ns: u64,
-    /// A resumption is under way. The wrapper is not borrowed meanwhile, so the generator can
-    /// resume itself; that resumption is not timed, and the inner generator raises its own
-    /// `ValueError: generator already executing`.
-    running: bool,
-    done: bool,
 }
-
-/// A resumption [`Run::begin`] started: the profiler frame it opened, if profiling is on.
-struct Started(Option<raw::Frame>);
 
 impl Run {
     pub(crate) fn new(
@@ -133,81 +125,34 @@ impl Run {
         callsite: &'static Callsite,
         errors: Errors,
     ) -> Self {
-        Self {
-            profiler,
-            callsite,
-            errors,
-            first_raw: None,
-            busy_ns: 0,
-            child_ns: 0,
-            running: false,
-            done: false,
-        }
+        Self { call: Some(ResumableCall::new(profiler, callsite)), errors }
     }
 
-    /// Starts timing a resumption; `None` if it is not to be timed (the call is over, or
-    /// this is a resumption from inside a running one).
-    fn begin(&mut self) -> Option<Started> {
-        if self.done || self.running {
-            return None;
-        }
-        self.running = true;
-        if self.first_raw.is_none() {
-            self.first_raw = Some(raw::now(&self.profiler));
-        }
-        Some(Started(raw::open(&self.profiler, self.callsite)))
-    }
-
-    /// Ends the resumption `started`, which returned `out`. An exception of class `end` is
-    /// the normal end of the call (`StopIteration`, `StopAsyncIteration`), one of class
-    /// `step_done` ends only this step (an async generator's `__anext__` awaitable finishing
-    /// with StopIteration: an item); any other ends the call too.
-    fn end<T>(
-        &mut self,
+    /// How the call ends if a resumption raised `e`: `None` if it does not end it (an
+    /// exception of class `step_done`: an async generator's `__anext__` awaitable finishing
+    /// with StopIteration, an item); an exception of class `end` (`StopIteration`,
+    /// `StopAsyncIteration`) is its normal end; any other ends it as `errors=` says.
+    fn outcome_of(
+        &self,
         py: Python<'_>,
-        started: Started,
-        out: &PyResult<T>,
+        e: &PyErr,
         end: &Bound<'_, PyType>,
         step_done: Option<&Bound<'_, PyType>>,
-    ) {
-        self.running = false;
-        if let Some((busy, child)) =
-            started.0.and_then(|frame| raw::close_resume(&self.profiler, frame))
-        {
-            self.busy_ns += busy;
-            self.child_ns += child;
-        }
-        if let Err(e) = out
-            && !step_done.is_some_and(|t| e.is_instance(py, t))
-        {
-            let outcome =
-                if e.is_instance(py, end) { Outcome::Ok } else { self.errors.outcome(py, e) };
-            self.finish(outcome);
+    ) -> Option<Outcome> {
+        if step_done.is_some_and(|t| e.is_instance(py, t)) {
+            None
+        } else if e.is_instance(py, end) {
+            Some(Outcome::Ok)
+        } else {
+            Some(self.errors.outcome(py, e))
         }
     }
 
+    /// Ends the call (if it is not running, and not over) with `outcome`.
     fn finish(&mut self, outcome: Outcome) {
-        if self.done {
-            return;
+        if let Some(call) = &mut self.call {
+            call.finish(outcome);
         }
-        self.done = true;
-        if let Some(first) = self.first_raw {
-            let wall = raw::ns_since(&self.profiler, first);
-            raw::record_resumable(
-                &self.profiler,
-                self.callsite,
-                wall,
-                self.busy_ns,
-                self.child_ns,
-                outcome,
-            );
-        }
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.finish(Outcome::Cancelled);
     }
 }
 
@@ -265,19 +210,25 @@ fn resume<'py, C: HasResumable>(
     f: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = owner.py();
-    let (target, started) = {
+    let (target, call) = {
         let mut this = owner.try_borrow_mut()?;
         let r = this.resumable();
         let target = match target {
             Some(t) => t.clone(),
             None => r.inner(py)?,
         };
-        (target, r.run.begin())
+        (target, r.run.call.take())
     };
-    let out = f(&target);
-    if let Some(started) = started {
-        owner.try_borrow_mut()?.resumable().run.end(py, started, &out, end, step_done);
+    let Some(mut call) = call else { return f(&target) };
+    let out = call.resume(|| f(&target));
+    let mut this = owner.try_borrow_mut()?;
+    let run = &mut this.resumable().run;
+    if let Err(e) = &out
+        && let Some(outcome) = run.outcome_of(py, e, end, step_done)
+    {
+        call.finish(outcome);
     }
+    run.call = Some(call);
     out
 }
 
