@@ -201,7 +201,7 @@ trait HasResumable: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::False>
 }
 
 /// `f(target)`, timed as one resumption of `owner`'s call (`target` is `owner`'s inner
-/// object when `None`); see [`Run::end`] for `end` and `step_done`.
+/// object when `None`); see [`Run::outcome_of`] for `end` and `step_done`.
 fn resume<'py, C: HasResumable>(
     owner: &Bound<'py, C>,
     target: Option<&Bound<'py, PyAny>>,
