@@ -53,17 +53,12 @@ impl Profiler {
         visit.call(&self.scopes)
     }
 
-    /// A new profiler. `max_depth` (default 64, as in Rust) bounds the per-thread call
-    /// stack; deeper calls are counted as folded into the deepest frame.
+    /// A new profiler. `max_depth` (default 64, as in Rust) bounds the depth of the call
+    /// tree; deeper calls are still counted, the tree folds them into its deepest node.
+    /// ValueError (from the core's check) outside 1 to `MAX_DEPTH_LIMIT`.
     #[new]
     #[pyo3(signature = (*, enabled = true, max_depth = 64))]
     fn new(py: Python<'_>, enabled: bool, max_depth: usize) -> PyResult<Self> {
-        if max_depth == 0 || max_depth > perfcore::MAX_DEPTH_LIMIT {
-            return Err(PyValueError::new_err(format!(
-                "max_depth must be between 1 and {}, got {max_depth}",
-                perfcore::MAX_DEPTH_LIMIT
-            )));
-        }
         let inner = perfcore::PerformanceProfiler::builder()
             .enabled(enabled)
             .max_depth(max_depth)
