@@ -47,6 +47,26 @@ def test_wrapped_callable_object_without_get_does_not_bind(p: PerformanceProfile
     assert A().add(1, 2) == (1, 2)
 
 
+def test_wrapped_bound_method_and_nested_wrappers_bind_as_what_they_wrap(
+    p: PerformanceProfiler,
+) -> None:
+    class Owner:
+        def me(self) -> Owner:
+            return self
+
+    owner = Owner()
+
+    class A:
+        bound = p.profile(name="bound")(owner.me)
+        nested_builtin = p.profile(name="outer")(p.profile(name="inner")(len))
+        nested_function = p.profile(name="outer2")(p.profile(name="inner2")(Owner.me))
+
+    a = A()
+    assert a.bound() is owner
+    assert a.nested_builtin("ab") == 2
+    assert a.nested_function() is a
+
+
 def test_wrapped_function_still_binds(p: PerformanceProfiler) -> None:
     class A:
         @p.profile
