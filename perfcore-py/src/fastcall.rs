@@ -345,6 +345,12 @@ unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
             let old = std::mem::replace(&mut *p, ptr::null_mut());
             ffi::Py_XDECREF(old);
         }
+        // The classes `errors=` names, released through a `Bound` (see `dealloc`).
+        if let Some(st) = (*obj).state.as_mut()
+            && let Errors::Only(classes) = std::mem::replace(&mut st.errors, Errors::All)
+        {
+            drop(classes.into_bound(Python::assume_attached()));
+        }
         0
     }
 }

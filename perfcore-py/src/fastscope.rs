@@ -70,6 +70,7 @@ pub(crate) struct AsyncBlock {
     outer: Option<Py<AsyncBlock>>,
 }
 
+// Traversal only: a chain of blocks links each to an older one, so no cycle runs through it.
 #[pymethods]
 impl AsyncBlock {
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {

@@ -53,6 +53,11 @@ impl Profiler {
         visit.call(&self.scopes)
     }
 
+    // Emptying the cache (rather than dropping it: the class is frozen) releases the scopes.
+    fn __clear__(&self, py: Python<'_>) {
+        self.scopes.bind(py).clear();
+    }
+
     /// A new profiler. `max_depth` (default 64, as in Rust) bounds the depth of the call
     /// tree; deeper calls are still counted, the tree folds them into its deepest node.
     /// ValueError (from the core's check) outside 1 to `MAX_DEPTH_LIMIT`.
