@@ -463,6 +463,21 @@ def test_profile_function_memory_pass_of_a_decorated_function_is_not_recorded(
     assert p.snapshot()[decorated.__qualname__].count == 50
 
 
+def test_profile_function_memory_pass_error_is_raised_and_tracing_stopped(
+    p: PerformanceProfiler,
+) -> None:
+    import tracemalloc
+
+    def fails_when_traced() -> None:
+        if tracemalloc.is_tracing():
+            raise RuntimeError("traced")
+
+    with pytest.raises(RuntimeError, match="traced"):
+        p.profile_function(fails_when_traced, 5)
+    assert not tracemalloc.is_tracing()
+    assert p.profile_function(fails_when_traced, 5, memory=False).memory_used_bytes is None
+
+
 def test_profile_function_leaves_tracemalloc_running_if_it_was(p: PerformanceProfiler) -> None:
     import tracemalloc
 
