@@ -65,6 +65,9 @@ pub(crate) fn errors_arg(py: Python<'_>, errors: &Bound<'_, PyAny>) -> PyResult<
 /// Python objects looked up once.
 struct Globals {
     function_type: Py<PyType>,
+    /// `types.BuiltinFunctionType` (`len`, `math.sqrt`): never a generator or coroutine
+    /// function.
+    builtin_type: Py<PyType>,
     classmethod: Py<PyType>,
     staticmethod: Py<PyType>,
     /// `functools.WRAPPER_ASSIGNMENTS`: what `functools.wraps` copies on this version.
@@ -80,6 +83,7 @@ fn globals(py: Python<'_>) -> PyResult<&Globals> {
         };
         Ok::<_, PyErr>(Globals {
             function_type: class(&py.import("types")?, "FunctionType")?,
+            builtin_type: class(&py.import("types")?, "BuiltinFunctionType")?,
             classmethod: class(&builtins, "classmethod")?,
             staticmethod: class(&builtins, "staticmethod")?,
             assignments: py
@@ -116,6 +120,9 @@ pub(crate) fn kind_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Kind>
             Kind::Plain
         });
     }
+    if func.get_type().is(globals(py)?.builtin_type.bind(py)) {
+        return Ok(Kind::Plain);
+    }
     static INSPECT: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let inspect = INSPECT.get_or_try_init(py, || py.import("inspect").map(Bound::unbind))?;
     let is = |what: &Bound<'_, PyString>| -> PyResult<bool> {
@@ -138,9 +145,34 @@ fn has_attributes(func: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(dict.cast::<PyDict>().map_or(true, |d| !d.is_empty()))
 }
 
+/// `obj.name`, or `None` if it has no such attribute (other errors propagate, as in
+/// `functools.wraps`). A missing attribute's AttributeError is cleared at the C level, never
+/// made into an exception object: for a builtin, which lacks most of what `wraps` copies,
+/// those objects were most of what applying `@profile` cost.
+fn attr<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = obj.py();
+    // SAFETY: live objects and the GIL held; a new reference, or null with an exception set.
+    let value = unsafe { pyo3::ffi::PyObject_GetAttr(obj.as_ptr(), name.as_ptr()) };
+    if !value.is_null() {
+        // SAFETY: a new reference.
+        return Ok(Some(unsafe { Bound::from_owned_ptr(py, value) }));
+    }
+    // SAFETY: an exception is set; matching and clearing it only need the GIL.
+    unsafe {
+        if pyo3::ffi::PyErr_ExceptionMatches(pyo3::ffi::PyExc_AttributeError) != 0 {
+            pyo3::ffi::PyErr_Clear();
+            return Ok(None);
+        }
+    }
+    Err(PyErr::fetch(py))
+}
+
 /// A `str` attribute of `obj`, if it has one.
-fn text<'py>(obj: &Bound<'py, PyAny>, attr: &Bound<'py, PyString>) -> Option<Bound<'py, PyString>> {
-    obj.getattr(attr).ok()?.cast_into::<PyString>().ok()
+fn text<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> Option<Bound<'py, PyString>> {
+    attr(obj, name).ok()??.cast_into::<PyString>().ok()
 }
 
 /// The callsite of `func` under `name` (default: its `__qualname__`, else `__name__`, else
@@ -171,11 +203,11 @@ pub(crate) fn callsite_of(
         return Err(PyValueError::new_err(format!("{what}(name=...) must not be empty")));
     }
     let module = text(func, intern!(py, "__module__"));
-    let code = func.getattr(intern!(py, "__code__")).ok();
+    let code = attr(func, intern!(py, "__code__"))?;
     let file = code.as_ref().and_then(|c| text(c, intern!(py, "co_filename")));
     let line = code
         .as_ref()
-        .and_then(|c| c.getattr(intern!(py, "co_firstlineno")).ok())
+        .and_then(|c| attr(c, intern!(py, "co_firstlineno")).ok().flatten())
         .and_then(|l| l.extract::<u32>().ok())
         .unwrap_or(0);
     let module = module.as_ref().map(|m| m.to_str()).transpose()?.unwrap_or("");
@@ -211,20 +243,20 @@ fn binding_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Binding> {
 /// (FastAPI, Starlette, pytest) await or iterate it correctly.
 fn metadata<'py>(py: Python<'py>, func: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for attr in globals(py)?.assignments.bind(py) {
-        if let Ok(value) = func.getattr(attr.cast::<PyString>()?) {
-            dict.set_item(attr, value)?;
+    for name in globals(py)?.assignments.bind(py) {
+        if let Some(value) = attr(func, name.cast::<PyString>()?)? {
+            dict.set_item(name, value)?;
         }
     }
-    if let Ok(own) = func.getattr(intern!(py, "__dict__")) {
+    if let Some(own) = attr(func, intern!(py, "__dict__"))? {
         dict.update(own.cast::<pyo3::types::PyMapping>()?)?;
     }
     dict.set_item(intern!(py, "__wrapped__"), func)?;
-    for attr in
+    for name in
         [intern!(py, "__code__"), intern!(py, "__defaults__"), intern!(py, "__kwdefaults__")]
     {
-        if let Ok(value) = func.getattr(attr) {
-            dict.set_item(attr, value)?;
+        if let Some(value) = attr(func, name)? {
+            dict.set_item(name, value)?;
         }
     }
     Ok(dict)

@@ -43,6 +43,28 @@ def test_metadata_is_what_functools_wraps_copies(p: PerformanceProfiler) -> None
     assert inspect.signature(p.profile(documented)) == inspect.signature(documented)
 
 
+def test_metadata_errors_other_than_attribute_error_propagate(p: PerformanceProfiler) -> None:
+    class Broken:
+        def __call__(self) -> None:
+            pass
+
+        @property
+        def __doc__(self) -> str:  # type: ignore[override]
+            raise RuntimeError("no doc today")
+
+    with pytest.raises(RuntimeError, match="no doc today"):
+        _wraps_decorator(Broken())
+    with pytest.raises(RuntimeError, match="no doc today"):
+        p.profile(Broken())
+
+
+def test_builtin_metadata(p: PerformanceProfiler) -> None:
+    w = p.profile(len)
+    assert (w.__name__, w.__qualname__, w.__doc__) == (len.__name__, len.__qualname__, len.__doc__)
+    assert w.__wrapped__ is len and not hasattr(w, "__code__")
+    assert w([1, 2]) == 2
+
+
 def test_kind_of_functions_with_and_without_attributes(p: PerformanceProfiler) -> None:
     def gen() -> Iterator[int]:
         yield 1
