@@ -3,13 +3,19 @@ where
     T: 'a,
 {
     let __perfcore_guard = {
-        static __PERFCORE_CALLSITE: my::perfcore::Callsite = my::perfcore::Callsite::new(
-            ::core::concat!(::core::module_path!(), "::", "first"),
+        fn __perfcore_name() -> &'static str {
+            my::perfcore::__private::name_from_marker(
+                ::core::any::type_name_of_val(&__perfcore_name),
+                "__perfcore_name",
+            )
+        }
+        static __PERFCORE_CALLSITE: my::perfcore::Callsite = my::perfcore::Callsite::__resolved_by(
+            __perfcore_name,
             ::core::module_path!(),
             ::core::file!(),
             ::core::line!(),
         );
         my::perfcore::__private::enter_global(&__PERFCORE_CALLSITE)
     };
-    { xs.first().cloned() }
+    xs.first().cloned()
 }

@@ -1,12 +1,18 @@
 fn get(&self) -> Result<u64, ()> {
     let __perfcore_guard = {
-        static __PERFCORE_CALLSITE: ::perfcore::Callsite = ::perfcore::Callsite::new(
-            ::core::concat!(::core::module_path!(), "::", "get"),
+        fn __perfcore_name() -> &'static str {
+            ::perfcore::__private::name_from_marker(
+                ::core::any::type_name_of_val(&__perfcore_name),
+                "__perfcore_name",
+            )
+        }
+        static __PERFCORE_CALLSITE: ::perfcore::Callsite = ::perfcore::Callsite::__resolved_by(
+            __perfcore_name,
             ::core::module_path!(),
             ::core::file!(),
             ::core::line!(),
         );
         ::perfcore::__private::enter(&PROFILER, &__PERFCORE_CALLSITE)
     };
-    { Ok(self.n) }
+    Ok(self.n)
 }

@@ -8,13 +8,11 @@ fn parse(s: &str) -> Result<u8, std::num::ParseIntError> {
         );
         ::perfcore::__private::enter_global(&__PERFCORE_CALLSITE)
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __perfcore_result: Result<u8, std::num::ParseIntError> = (move || -> Result<
-        u8,
-        std::num::ParseIntError,
-    > { Ok(s.parse()?) })();
-    if __perfcore_result.is_err() {
-        __perfcore_guard.mark_failed();
+    ::perfcore::__private::set_failed(&__perfcore_guard, true);
+    {
+        let __perfcore_result: Result<u8, std::num::ParseIntError> = Ok(s.parse()?);
+        #[allow(unreachable_code)]
+        ::perfcore::__private::set_failed(&__perfcore_guard, __perfcore_result.is_err());
+        __perfcore_result
     }
-    __perfcore_result
 }

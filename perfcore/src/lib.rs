@@ -43,6 +43,28 @@
 //! let f = snap.functions().iter().find(|f| f.name.ends_with("::checked_div")).unwrap();
 //! assert_eq!((f.count, f.errors), (1, 1));
 //! ```
+//! On an `impl` block it instruments each method, named after its type:
+//! ```
+//! struct Parser;
+//!
+//! #[perfcore::profile]
+//! impl Parser {
+//!     fn parse(&self, s: &str) -> Result<u8, std::num::ParseIntError> {
+//!         s.parse()
+//!     }
+//!
+//!     #[profile(skip)] // too small to be worth a scope
+//!     fn is_empty(&self, s: &str) -> bool {
+//!         s.is_empty()
+//!     }
+//! }
+//! # let p = Parser;
+//! let _ = (p.parse("7"), p.parse("x"), p.is_empty(""));
+//! let snap = perfcore::global().snapshot();
+//! let f = snap.functions().iter().find(|f| f.name.ends_with("::Parser::parse")).unwrap();
+//! assert_eq!((f.count, f.errors), (2, 1));
+//! assert!(!snap.functions().iter().any(|f| f.name.ends_with("::is_empty")));
+//! ```
 //! [`profile_scope!`] uses a static [`Callsite`] and the process-wide [`global()`] profiler;
 //! `profile_scope!(&profiler, "name")` records into an independent [`PerformanceProfiler`],
 //! and [`PerformanceProfiler::scope`] takes a name chosen at run time.
@@ -112,6 +134,7 @@ struct ReadmeDoctests;
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::profiler::callsite::name_from_marker;
     #[cfg(not(loom))]
     pub use crate::profiler::fork::{
         child as fork_child, parent as fork_parent, prepare as fork_prepare,
@@ -120,7 +143,7 @@ pub mod __private {
         Frame, Outcome, ResumableCall, call, close, close_resume, now, ns_since, open,
         record_resumable,
     };
-    pub use crate::profiler::{enter_global, instrument};
+    pub use crate::profiler::{ErrorCheck, NoErrors, enter_global, instrument};
 
     /// Opens a scope of `callsite` on `profiler`.
     #[inline(always)]
@@ -129,6 +152,14 @@ pub mod __private {
         callsite: &'static crate::Callsite,
     ) -> crate::ScopeGuard<'a> {
         profiler.enter(callsite)
+    }
+
+    /// Sets whether the scope's call counts as failed: `#[profile]` on a function returning
+    /// `Result` marks it failed on entry (so a `?` that returns counts) and sets it from the
+    /// value at each `return` and at the end of the body.
+    #[inline(always)]
+    pub fn set_failed(guard: &crate::ScopeGuard<'_>, failed: bool) {
+        guard.set_failed(failed);
     }
 }
 

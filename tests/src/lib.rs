@@ -1,1 +1,4 @@
-//! Integration tests live in `tests/`.
+//! Integration tests live in `tests/`; `lints` is here because some lints only look at the
+//! public items of a library.
+
+pub mod lints;

@@ -181,10 +181,12 @@ fn every_kind_of_function_records_calls() {
     ] {
         assert_eq!(count(name), 1, "{name}");
     }
-    assert_eq!(count("macro::default_name"), 0, "the default name is the full module path");
+    // The default name is the function's path: `type_name`'s, so the crate `macro` is not
+    // written `r#macro` as `module_path!()` has it.
+    assert_eq!(count("macro::default_name"), 1);
     let snap = P.snapshot();
-    let f = snap.functions().iter().find(|f| f.name.ends_with("::default_name")).unwrap();
-    assert_eq!(f.name, format!("{}::default_name", module_path!()));
+    let f = snap.function("macro::default_name").unwrap();
+    assert_eq!(f.module_path, module_path!());
     assert!(f.file.ends_with("macro.rs") && f.line > 0);
     // describe() called area(): the call tree has the edge.
     let area = snap.call_tree.iter().find(|n| snap.functions[n.function].name == "Square::area");
@@ -219,4 +221,298 @@ fn without_a_profiler_argument_it_records_into_the_global_profiler() {
     on_global();
     let snap = perfcore::global().snapshot();
     assert!(snap.functions().iter().any(|f| f.name.ends_with("::on_global") && f.count >= 1));
+}
+
+// What the attribute used to break: a closure around the body (borrows through `&mut`,
+// `#[track_caller]`, drop order), inner attributes, spans mixed by a `macro_rules!`, `impl
+// Trait` inside a `Result`, methods named without their type.
+
+struct Reader {
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    #[profile(profiler = P, name = "Reader::fill_buf")]
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.buf.push(1);
+        Ok(&self.buf)
+    }
+}
+
+#[profile(profiler = P, name = "fill")]
+fn fill(mut dst: &mut [u8]) -> Result<(), ()> {
+    while !dst.is_empty() {
+        dst[0] = 1;
+        dst = &mut dst[1..];
+    }
+    Ok(())
+}
+
+#[profile(profiler = P, name = "inner_attrs")]
+fn inner_attrs(x: u8) -> Result<u8, ()> {
+    #![allow(unused_variables)]
+    let unused = 1;
+    Ok(x)
+}
+
+macro_rules! profiled {
+    ($item:item) => {
+        #[profile(profiler = P, name = "from_macro_rules")]
+        $item
+    };
+}
+
+profiled! {
+    fn from_macro_rules(fail: bool) -> Result<(), ()> {
+        if fail { Err(()) } else { Ok(()) }
+    }
+}
+
+#[track_caller]
+#[profile(profiler = P, name = "caller")]
+fn caller() -> Result<&'static std::panic::Location<'static>, ()> {
+    Ok(std::panic::Location::caller())
+}
+
+#[profile(profiler = P, name = "result_impl_trait")]
+fn result_impl_trait(fail: bool) -> Result<impl Iterator<Item = u8>, String> {
+    if fail {
+        return Err("no".into());
+    }
+    Ok([1, 2].into_iter())
+}
+
+#[allow(clippy::never_loop)] // a tail that diverges through a `return` is the point
+#[profile(profiler = P, name = "diverges")]
+fn diverges(fail: bool) -> Result<u8, ()> {
+    if fail {
+        return Err(());
+    }
+    loop {
+        return Ok(1);
+    }
+}
+
+#[test]
+fn result_bodies_keep_borrows_track_caller_and_impl_trait() {
+    let mut r = Reader { buf: Vec::new() };
+    assert_eq!(r.fill_buf().unwrap(), [1]);
+    let mut buf = [0u8; 3];
+    fill(&mut buf).unwrap();
+    assert_eq!(buf, [1, 1, 1]);
+    assert_eq!(inner_attrs(3), Ok(3));
+    from_macro_rules(false).unwrap();
+    from_macro_rules(true).unwrap_err();
+    let line = line!() + 1;
+    let here = caller().unwrap();
+    assert_eq!((here.file(), here.line()), (file!(), line), "#[track_caller] is kept");
+    assert_eq!(result_impl_trait(false).unwrap().sum::<u8>(), 3);
+    assert!(result_impl_trait(true).is_err());
+    assert_eq!(diverges(false), Ok(1));
+    assert_eq!(diverges(true), Err(()));
+    for (name, calls, errors_) in [
+        ("Reader::fill_buf", 1, 0),
+        ("fill", 1, 0),
+        ("inner_attrs", 1, 0),
+        ("from_macro_rules", 2, 1),
+        ("caller", 1, 0),
+        ("result_impl_trait", 2, 1),
+        ("diverges", 2, 1),
+    ] {
+        assert_eq!((count(name), errors(name)), (calls, errors_), "{name}");
+    }
+}
+
+/// Records the order in which values drop.
+struct Noisy<'a>(&'static str, &'a std::cell::RefCell<Vec<&'static str>>);
+
+impl Drop for Noisy<'_> {
+    fn drop(&mut self) {
+        self.1.borrow_mut().push(self.0);
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // dropping the arguments is the point
+fn drops_plain(_a: Noisy<'_>, (_b, _): (Noisy<'_>, Noisy<'_>), _d: Noisy<'_>) -> Result<(), ()> {
+    let _local = Noisy("local", _a.1);
+    Ok(())
+}
+
+#[allow(clippy::needless_pass_by_value)]
+#[profile(profiler = P, name = "drops_profiled")]
+fn drops_profiled(_a: Noisy<'_>, (_b, _): (Noisy<'_>, Noisy<'_>), _d: Noisy<'_>) -> Result<(), ()> {
+    let _local = Noisy("local", _a.1);
+    Ok(())
+}
+
+#[test]
+fn parameters_drop_as_without_the_attribute() {
+    let order = |f: fn(Noisy<'_>, (Noisy<'_>, Noisy<'_>), Noisy<'_>) -> Result<(), ()>| {
+        let log = std::cell::RefCell::new(Vec::new());
+        f(Noisy("a", &log), (Noisy("b", &log), Noisy("c", &log)), Noisy("d", &log)).unwrap();
+        log.into_inner()
+    };
+    assert_eq!(order(drops_profiled), order(drops_plain));
+}
+
+mod names {
+    use super::P;
+    use perfcore::profile;
+
+    pub(super) struct Json;
+    pub(super) struct Toml;
+    pub(super) struct Wrapper<T>(pub(super) T);
+
+    pub(super) trait Format {
+        fn parse(&self) -> u8;
+    }
+
+    impl Json {
+        #[profile(profiler = P)]
+        pub(super) fn parse(&self) -> u8 {
+            1
+        }
+    }
+
+    impl Toml {
+        #[profile(profiler = P)]
+        pub(super) fn parse(&self) -> u8 {
+            2
+        }
+    }
+
+    impl Format for Json {
+        #[profile(profiler = P)]
+        fn parse(&self) -> u8 {
+            3
+        }
+    }
+
+    impl<T: Copy> Wrapper<T> {
+        #[profile(profiler = P)]
+        pub(super) fn get(&self) -> T {
+            self.0
+        }
+    }
+
+    #[profile(profiler = P)]
+    pub(super) fn r#type() -> u8 {
+        4
+    }
+}
+
+#[test]
+fn methods_are_named_with_their_type_once_per_callsite() {
+    use names::Format;
+    assert_eq!(names::Json.parse(), 1);
+    assert_eq!(names::Toml.parse(), 2);
+    assert_eq!(Format::parse(&names::Json), 3);
+    assert_eq!(names::Wrapper(1u8).get(), 1);
+    assert_eq!(names::Wrapper("a").get(), "a");
+    assert_eq!(names::r#type(), 4);
+    for (name, calls) in [
+        ("macro::names::Json::parse", 1),
+        ("macro::names::Toml::parse", 1),
+        ("<macro::names::Json as macro::names::Format>::parse", 1),
+        // One callsite (a `static`) for every `T`: one name, without the arguments.
+        ("macro::names::Wrapper::get", 2),
+        ("macro::names::type", 1),
+    ] {
+        assert_eq!(count(name), calls, "{name}");
+    }
+}
+
+mod blocks {
+    use super::P;
+    use perfcore::profile;
+
+    pub(super) struct Stack(pub(super) Vec<u8>);
+
+    #[profile(profiler = P)]
+    impl Stack {
+        pub(super) fn push(&mut self, x: u8) {
+            self.0.push(x);
+        }
+
+        pub(super) fn pop(&mut self) -> Result<u8, ()> {
+            self.0.pop().ok_or(())
+        }
+
+        #[profile(skip)]
+        pub(super) fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        // Its own arguments over the block's: named, errors not counted, still into `P`.
+        #[perfcore::profile(name = "Stack::peek", errors = false)]
+        pub(super) fn peek(&self) -> Result<u8, ()> {
+            self.0.last().copied().ok_or(())
+        }
+
+        // Left out: a `const fn` cannot read the clock.
+        pub(super) const fn capacity_hint() -> usize {
+            8
+        }
+    }
+
+    pub(super) trait Describe {
+        fn name(&self) -> String;
+
+        fn describe(&self) -> String {
+            format!("<{}>", self.name())
+        }
+    }
+
+    #[profile(profiler = P)]
+    impl Describe for Stack {
+        fn name(&self) -> String {
+            "stack".into()
+        }
+    }
+
+    #[profile(profiler = P)]
+    pub(super) trait Greet {
+        fn required(&self) -> u8;
+
+        fn hello(&self) -> u8 {
+            self.required() + 1
+        }
+    }
+
+    impl Greet for Stack {
+        fn required(&self) -> u8 {
+            1
+        }
+    }
+}
+
+#[test]
+fn profile_on_an_impl_block_or_a_trait_instruments_each_method() {
+    use blocks::{Describe, Greet, Stack};
+    let mut s = Stack(Vec::new());
+    s.push(1);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s.pop(), Ok(1));
+    assert_eq!(s.pop(), Err(()));
+    assert_eq!(s.peek(), Err(()));
+    assert_eq!(Stack::capacity_hint(), 8);
+    assert_eq!(s.describe(), "<stack>");
+    assert_eq!(s.hello(), 2);
+    for (name, calls, errors_) in [
+        ("macro::blocks::Stack::push", 1, 0),
+        ("macro::blocks::Stack::pop", 2, 1),
+        ("Stack::peek", 1, 0),
+        ("<macro::blocks::Stack as macro::blocks::Describe>::name", 1, 0),
+        ("macro::blocks::Greet::hello", 1, 0),
+    ] {
+        assert_eq!((count(name), errors(name)), (calls, errors_), "{name}");
+    }
+    let snap = P.snapshot();
+    let names: Vec<_> = snap.functions().iter().map(|f| f.name.as_str()).collect();
+    for left_out in ["len", "capacity_hint", "required", "describe"] {
+        let left_out = |n: &&str| n.contains("blocks") && n.ends_with(left_out);
+        assert!(!names.iter().any(left_out), "{names:?}");
+    }
+    // The method's own attribute replaced the block's: one callsite, not two.
+    assert!(!names.contains(&"macro::blocks::Stack::peek"), "{names:?}");
 }

@@ -5,6 +5,8 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass_arguments.rs");
+    t.pass("ui/pass_impl_block.rs");
+    t.pass("ui/inner_attribute_and_warnings.rs");
     for case in [
         "unknown_argument",
         "malformed_argument",
@@ -15,6 +17,10 @@ fn ui() {
         "on_struct",
         "trait_method_without_body",
         "on_closure",
+        "name_on_impl",
+        "skip_with_arguments",
+        "bad_method_argument",
+        "lints_still_fire",
     ] {
         t.compile_fail(format!("ui/{case}.rs"));
     }

@@ -32,6 +32,8 @@ struct Held {
     /// The callsite registry and named-callsite table (a snapshot takes the first to name
     /// its functions).
     callsites: Option<super::callsite::Guards>,
+    /// The table of callsites interned at run time.
+    interned: Option<MutexGuard<'static, super::intern::Table>>,
     /// The objects the guards borrow, kept alive by counts taken with `Arc::into_raw`.
     inners: Vec<*const Inner>,
     threads: Vec<*const ThreadData>,
@@ -80,12 +82,14 @@ pub fn prepare() {
     }
     held.live = Some(live);
     held.callsites = Some(super::callsite::lock_all());
+    held.interned = Some(super::intern::lock());
     HELD.with(|h| *h.borrow_mut() = Some(held));
 }
 
 /// Drops what [`prepare`] holds; returns the profilers it locked.
 fn release() -> Vec<Arc<Inner>> {
     let Some(mut held) = HELD.with(|h| h.borrow_mut().take()) else { return Vec::new() };
+    held.interned = None;
     held.callsites = None;
     held.paths.clear();
     held.registries.clear();

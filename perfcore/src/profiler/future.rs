@@ -8,6 +8,40 @@ use std::task::{Context, Poll};
 use super::shared::Sample;
 use super::{Callsite, PerformanceProfiler, local};
 
+/// How an [`Instrumented`] future tells that its output is a failure. Not public API.
+#[doc(hidden)]
+pub trait ErrorCheck<O> {
+    /// Whether `output` counts as an error.
+    fn is_err(&self, output: &O) -> bool;
+}
+
+/// The error check of a future whose output is never a failure. Not public API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoErrors;
+
+impl<O> ErrorCheck<O> for NoErrors {
+    #[inline]
+    fn is_err(&self, _: &O) -> bool {
+        false
+    }
+}
+
+/// `#[profile]`'s check of a `Result` output, `|r: &Result<_, E>| r.is_err()`.
+impl<O, C: Fn(&O) -> bool> ErrorCheck<O> for C {
+    #[inline]
+    fn is_err(&self, output: &O) -> bool {
+        self(output)
+    }
+}
+
+/// `Instrumented::flags`: polled at least once (`first_raw` is set).
+const STARTED: u8 = 1;
+/// `Instrumented::flags`: a poll panicked.
+const PANICKED: u8 = 2;
+/// `Instrumented::flags`: completed, and recorded.
+const DONE: u8 = 4;
+
 pin_project_lite::pin_project! {
     /// A future that records one call of its callsite: the wall time from its first poll to
     /// its completion, and its busy time, the sum of the time spent inside `poll`.
@@ -31,30 +65,37 @@ pin_project_lite::pin_project! {
     /// assert_eq!(p.snapshot().function("job").unwrap().count, 1);
     /// # use std::future::Future;
     /// ```
-    pub struct Instrumented<'a, F: Future> {
+    pub struct Instrumented<'a, F: Future, C = NoErrors> {
         #[pin]
         fut: F,
+        // Nothing more than this is kept (`#[profile]`'s futures are as large as their body's
+        // plus these 41 bytes, padded): the error check is a zero-sized type (a closure that
+        // captures nothing, or `NoErrors`), the three flags share a byte, and `first_raw` is
+        // meaningful once `STARTED` is set.
         profiler: Option<&'a PerformanceProfiler>,
         callsite: &'static Callsite,
-        is_err: Option<fn(&F::Output) -> bool>,
-        first_raw: Option<u64>,
+        is_err: C,
+        first_raw: u64,
         busy_ns: u64,
         child_ns: u64,
-        panicked: bool,
-        done: bool,
+        flags: u8,
     }
 
-    impl<'a, F: Future> PinnedDrop for Instrumented<'a, F> {
+    impl<'a, F: Future, C> PinnedDrop for Instrumented<'a, F, C> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let (Some(p), Some(first), false) = (*this.profiler, *this.first_raw, *this.done) {
-                let wall = p.inner.clock.delta_ns(first, p.inner.clock.raw());
+            let flags = *this.flags;
+            if let Some(p) = *this.profiler
+                && flags & (STARTED | DONE) == STARTED
+            {
+                let wall = p.inner.clock.delta_ns(*this.first_raw, p.inner.clock.raw());
+                let panicked = flags & PANICKED != 0;
                 let sample = Sample {
                     elapsed_ns: wall,
                     self_ns: this.busy_ns.saturating_sub(*this.child_ns),
                     busy_ns: *this.busy_ns,
-                    failed: *this.panicked,
-                    cancelled: !*this.panicked,
+                    failed: panicked,
+                    cancelled: !panicked,
                     alloc: None,
                 };
                 local::record_call(&p.inner, this.callsite.index(), sample);
@@ -63,22 +104,22 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Future> std::fmt::Debug for Instrumented<'_, F> {
+impl<F: Future, C> std::fmt::Debug for Instrumented<'_, F, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instrumented")
             .field("callsite", &self.callsite.name())
-            .field("started", &self.first_raw.is_some())
+            .field("started", &(self.flags & STARTED != 0))
             .field("busy_ns", &self.busy_ns)
-            .field("done", &self.done)
+            .field("done", &(self.flags & DONE != 0))
             .finish_non_exhaustive()
     }
 }
 
-impl<'a, F: Future> Instrumented<'a, F> {
+impl<'a, F: Future, C> Instrumented<'a, F, C> {
     pub(crate) fn new(
         profiler: &'a PerformanceProfiler,
         callsite: &'static Callsite,
-        is_err: Option<fn(&F::Output) -> bool>,
+        is_err: C,
         fut: F,
     ) -> Self {
         let enabled = profiler.inner.enabled().load(Ordering::Relaxed);
@@ -87,11 +128,10 @@ impl<'a, F: Future> Instrumented<'a, F> {
             profiler: enabled.then_some(profiler),
             callsite,
             is_err,
-            first_raw: None,
+            first_raw: 0,
             busy_ns: 0,
             child_ns: 0,
-            panicked: false,
-            done: false,
+            flags: 0,
         }
     }
 }
@@ -102,7 +142,7 @@ struct PollScope<'a, 'b> {
     depth: u32,
     busy_ns: &'b mut u64,
     child_ns: &'b mut u64,
-    panicked: &'b mut bool,
+    flags: &'b mut u8,
 }
 
 impl Drop for PollScope<'_, '_> {
@@ -112,19 +152,20 @@ impl Drop for PollScope<'_, '_> {
             *self.child_ns += t.child_ns;
         }
         if std::thread::panicking() {
-            *self.panicked = true;
+            *self.flags |= PANICKED;
         }
     }
 }
 
-impl<F: Future> Future for Instrumented<'_, F> {
+impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let Some(p) = *this.profiler else { return this.fut.poll(cx) };
-        if this.first_raw.is_none() {
-            *this.first_raw = Some(p.inner.clock.raw());
+        if *this.flags & STARTED == 0 {
+            *this.first_raw = p.inner.clock.raw();
+            *this.flags |= STARTED;
         }
         let depth = local::enter(&p.inner, this.callsite.index());
         let out = {
@@ -133,19 +174,18 @@ impl<F: Future> Future for Instrumented<'_, F> {
                 depth,
                 busy_ns: &mut *this.busy_ns,
                 child_ns: &mut *this.child_ns,
-                panicked: &mut *this.panicked,
+                flags: &mut *this.flags,
             });
             this.fut.poll(cx)
         };
         if let Poll::Ready(value) = &out {
-            *this.done = true;
-            let first = this.first_raw.unwrap_or_default();
-            let wall = p.inner.clock.delta_ns(first, p.inner.clock.raw());
+            *this.flags |= DONE;
+            let wall = p.inner.clock.delta_ns(*this.first_raw, p.inner.clock.raw());
             let sample = Sample {
                 elapsed_ns: wall,
                 self_ns: this.busy_ns.saturating_sub(*this.child_ns),
                 busy_ns: *this.busy_ns,
-                failed: this.is_err.is_some_and(|is_err| is_err(value)),
+                failed: this.is_err.is_err(value),
                 cancelled: false,
                 alloc: None,
             };
@@ -171,17 +211,18 @@ impl PerformanceProfiler {
         callsite: &'static Callsite,
         fut: F,
     ) -> Instrumented<'_, F> {
-        Instrumented::new(self, callsite, None, fut)
+        Instrumented::new(self, callsite, NoErrors, fut)
     }
 }
 
-/// What `#[profile]` on an `async fn` expands to.
+/// What `#[profile]` on an `async fn` expands to. The future comes before the error check, so
+/// that the check's argument type is known from it.
 #[doc(hidden)]
-pub fn instrument<'a, F: Future>(
+pub fn instrument<'a, F: Future, C: ErrorCheck<F::Output>>(
     profiler: &'a PerformanceProfiler,
     callsite: &'static Callsite,
-    is_err: Option<fn(&F::Output) -> bool>,
     fut: F,
-) -> Instrumented<'a, F> {
+    is_err: C,
+) -> Instrumented<'a, F, C> {
     Instrumented::new(profiler, callsite, is_err, fut)
 }

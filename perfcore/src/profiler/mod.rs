@@ -5,6 +5,7 @@ pub(crate) mod callsite;
 #[cfg(not(loom))]
 pub(crate) mod fork;
 mod future;
+mod intern;
 mod local;
 pub(crate) mod raw;
 pub(crate) mod shared;
@@ -16,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use callsite::Callsite;
-pub use future::{Instrumented, instrument};
+pub use future::{ErrorCheck, Instrumented, NoErrors, instrument};
 pub(crate) use raw::Outcome;
 
 use crate::clock::Clock;
@@ -455,6 +456,11 @@ impl ScopeGuard<'_> {
     /// Marks this call as failed: it counts in the function's `errors`.
     pub fn mark_failed(&self) {
         self.failed.set(true);
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_failed(&self, failed: bool) {
+        self.failed.set(failed);
     }
 
     /// Whether this guard will record a call (false when profiling was off).

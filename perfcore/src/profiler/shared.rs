@@ -226,18 +226,19 @@ impl Chunk {
 /// per-function statistics are the sum of a function's paths, computed by snapshots.
 /// A path is under 1 KiB plus 520 bytes per power of two its calls' durations touch (about
 /// 11 KiB in all for calls spread over six decades); a reset frees it.
+#[repr(C)] // What every call touches first, together: see `record_counts`.
 pub(crate) struct CallPath {
-    /// The parent path's path index on the same thread; `None` for a root.
-    pub(crate) parent: Option<u32>,
-    /// Callsite index.
-    pub(crate) callsite: u32,
-    /// The path passes through its own callsite higher up: every call on it is inside
-    /// another call of the same function.
-    recursive: bool,
-    epoch: AtomicU64,
     min_ns: AtomicU64,
     max_ns: AtomicU64,
     counters: Counters<AtomicU64>,
+    /// The path passes through its own callsite higher up: every call on it is inside
+    /// another call of the same function.
+    recursive: bool,
+    /// Callsite index.
+    pub(crate) callsite: u32,
+    /// The parent path's index on the same thread; `None` for a root.
+    pub(crate) parent: Option<u32>,
+    epoch: AtomicU64,
     /// Histogram counts, one lazily allocated chunk per power of two. Always the standard
     /// atomics, even under loom: a model with 64 tracked atomics per chunk is out of loom's
     /// reach. They are written like the path's other counters (single writer, load + store),

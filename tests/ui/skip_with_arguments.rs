@@ -1,0 +1,4 @@
+#[perfcore::profile(skip, errors = false)]
+fn f() {}
+
+fn main() {}
