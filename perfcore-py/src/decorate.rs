@@ -3,12 +3,9 @@
 //!
 //! Decorators applied inside functions pay this at every call of those functions, so it
 //! reads a plain Python function's code object directly (rather than asking `inspect`),
-//! interns the callsite without allocating when it is known, and builds the wrapper's
+//! passes the callsite's strings to `Callsite::intern` borrowed, and builds the wrapper's
 //! `__dict__` in one go (rather than running `functools.update_wrapper`).
 
-use std::collections::HashMap;
-
-use parking_lot::Mutex;
 use perfcore::Callsite;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -18,26 +15,6 @@ use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 use crate::fastcall::{self, Binding};
 use crate::wrap::{Errors, Kind};
-
-/// The process-wide callsite of a Python function or scope: interned, so decorating the same
-/// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
-pub(crate) fn callsite(name: &str, module: &str, file: &str, line: u32) -> &'static Callsite {
-    type Key = (&'static str, &'static str, &'static str, u32);
-    static ALL: Mutex<Option<HashMap<Key, &'static Callsite>>> = Mutex::new(None);
-    let mut all = ALL.lock();
-    let map = all.get_or_insert_with(HashMap::new);
-    // The map's keys are the callsites' own (leaked) strings; a map of longer-lived keys is
-    // one of shorter-lived keys (covariance), so it is searched with the borrowed ones.
-    let lookup: &HashMap<(&str, &str, &str, u32), &'static Callsite> = map;
-    if let Some(cs) = lookup.get(&(name, module, file, line)) {
-        return cs;
-    }
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let cs: &'static Callsite =
-        Box::leak(Box::new(Callsite::new(leak(name), leak(module), leak(file), line)));
-    map.insert((cs.name(), cs.module_path(), cs.file(), line), cs);
-    cs
-}
 
 /// What `errors=` says counts as an error of the decorated function.
 pub(crate) fn errors_arg(py: Python<'_>, errors: &Bound<'_, PyAny>) -> PyResult<Errors> {
@@ -212,7 +189,7 @@ pub(crate) fn callsite_of(
         .unwrap_or(0);
     let module = module.as_ref().map(|m| m.to_str()).transpose()?.unwrap_or("");
     let file = file.as_ref().map(|f| f.to_str()).transpose()?.unwrap_or("");
-    Ok(callsite(name, module, file, line))
+    Ok(Callsite::intern(name, module, file, line))
 }
 
 /// How the wrapper of `func` binds as a class attribute: as `func` would (see [`Binding`]).

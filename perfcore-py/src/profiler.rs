@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit, intern};
 
-use crate::decorate::{callsite, callsite_of, errors_arg, kind_of, wrap};
+use crate::decorate::{callsite_of, errors_arg, kind_of, wrap};
 use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
@@ -35,7 +35,8 @@ impl Profiler {
         if text.is_empty() {
             return Err(PyValueError::new_err("scope name must not be empty"));
         }
-        let scope = fastscope::new(py, self.inner.clone(), callsite(&text, "", "", 0))?;
+        let callsite = perfcore::Callsite::intern(&text, "", "", 0);
+        let scope = fastscope::new(py, self.inner.clone(), callsite)?;
         self.scopes.bind(py).set_item(name, &scope)?;
         Ok(scope)
     }
