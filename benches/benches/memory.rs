@@ -4,7 +4,10 @@
 //! `cargo bench -p perfcore-benches --bench memory` prints the figures recorded in
 //! BENCHMARKS.md. (A plain program, not criterion: it measures bytes, not time.)
 
+use std::time::Duration;
+
 use perfcore::alloc::{TrackingAllocator, current_bytes};
+use perfcore::testing::ManualClock;
 use perfcore::{PerformanceProfiler, profile_scope};
 
 #[global_allocator]
@@ -34,8 +37,38 @@ fn main() {
     println!("memory/bounded: after {first} calls (x2 scopes): +{} B", after_first - before);
     println!("memory/bounded: after {total} calls (x2 scopes): +{} B", after_total - before);
     println!(
-        "memory/bounded: growth from {first} to {total} calls: {} B ({} histogram chunks of 8 KiB)",
+        "memory/bounded: growth from {first} to {total} calls: {} B ({} histogram chunks of 520 B)",
         after_total - after_first,
-        (after_total - after_first) / 8192
+        (after_total - after_first) / 520
     );
+    per_path();
+}
+
+/// What one call path costs when its calls spread over six decades (1 µs to 1 s), and what
+/// 1,000 such paths leave behind after a reset.
+fn per_path() {
+    let clock = ManualClock::new();
+    let p = PerformanceProfiler::builder().clock(&clock).build().expect("profiler");
+    let names: Vec<String> = (0..1_000).map(|i| format!("f{i}")).collect();
+    for name in &names {
+        drop(p.scope(name).expect("scope"));
+    }
+    p.reset();
+    drop(p.scope("warm").expect("scope"));
+    let durations: Vec<Duration> = (0..=600)
+        .map(|i| Duration::from_nanos(10f64.powf(3.0 + f64::from(i) / 100.0) as u64))
+        .collect();
+    let before = current_bytes();
+    for name in &names {
+        for d in &durations {
+            let _g = p.scope(name).expect("scope");
+            clock.advance(*d);
+        }
+    }
+    let recorded = current_bytes() - before;
+    p.reset();
+    drop(p.scope("warm").expect("scope"));
+    let kept = current_bytes().saturating_sub(before);
+    println!("memory/per_path: 1000 paths over six decades: {} B per path", recorded / 1_000);
+    println!("memory/per_path: after reset: {kept} B kept for all 1000 (interned names stay)");
 }

@@ -348,6 +348,30 @@ impl PerformanceProfiler {
         build::snapshot(acc, started, ended)
     }
 
+    /// Heap bytes the profiler holds for what it recorded: every thread's call paths and
+    /// their histograms, and the totals of threads that have exited. Bounded by call paths ×
+    /// threads, never by calls; [`reset`](Self::reset) gives it back (a thread frees its
+    /// paths when it next records, or exits).
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// for i in 0..100 {
+    ///     drop(p.scope(&format!("f{i}")).unwrap());
+    /// }
+    /// let recorded = p.heap_bytes();
+    /// assert!(recorded > 100 * 512);
+    /// p.reset();
+    /// drop(p.scope("after").unwrap()); // this thread catches up with the reset
+    /// assert!(p.heap_bytes() < recorded / 10);
+    /// ```
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        let registry = self.inner.registry.lock();
+        registry.threads.iter().map(|t| t.heap_bytes()).sum::<usize>()
+            + registry.retired.heap_bytes()
+    }
+
     /// Forgets everything recorded so far and starts a new window.
     ///
     /// Calls in flight are not lost: a scope open across the reset is recorded, whole, after

@@ -248,6 +248,14 @@ pub(crate) struct CallPath {
     chunks: [OnceLock<Box<Chunk>>; CHUNKS],
 }
 
+impl CallPath {
+    /// Heap bytes this path holds: itself and its histogram chunks.
+    fn heap_bytes(&self) -> usize {
+        let chunks = self.chunks.iter().filter(|c| c.get().is_some()).count();
+        std::mem::size_of::<Self>() + chunks * std::mem::size_of::<Chunk>()
+    }
+}
+
 impl std::fmt::Debug for CallPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallPath")
@@ -514,6 +522,26 @@ impl ThreadData {
             acc.tree.nodes[merged as usize].add(read.count, &counters);
             map.push(merged);
         }
+    }
+}
+
+impl ThreadData {
+    /// Heap bytes of this thread's call paths.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let paths = self.paths.lock();
+        paths.iter().map(|p| p.heap_bytes()).sum::<usize>()
+            + paths.capacity() * std::mem::size_of::<Arc<CallPath>>()
+    }
+}
+
+impl Accum {
+    /// Heap bytes of these merged counters.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let functions = self.functions.iter().flatten();
+        self.functions.capacity() * std::mem::size_of::<Option<FunctionAccum>>()
+            + functions.map(|f| f.counts.capacity() * 8).sum::<usize>()
+            + self.tree.nodes.capacity() * std::mem::size_of::<TreeNode>()
+            + self.tree.index.capacity() * std::mem::size_of::<((Option<u32>, u32), u32)>()
     }
 }
 
