@@ -3,7 +3,7 @@
 # wheel: pytest, then mypy's stubtest against the compiled extension module.
 #
 # Run from anywhere; paths are taken relative to the repository root. Needs a
-# Rust toolchain, Python >= 3.9 with pip (override the interpreter with
+# Rust toolchain, Python >= 3.11 with pip (override the interpreter with
 # PYTHON=...), and PyPI through pip. The venv in target/py-venv is reused when
 # present; the wheel directory is emptied on every run so that no old wheel is
 # ever installed.
@@ -75,9 +75,6 @@ print(f"perfcore {perfcore.__version__} from {pkg}")
 log "pytest"
 # A hang (a deadlock in a forked child, say) fails the run instead of stalling it.
 (cd "$scratch" && timeout 600 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
-
-log "pytest again, on the Python 3.9/3.10 call paths (no PyObject_Vectorcall, no PyIter_Send)"
-(cd "$scratch" && PERFCORE_PY_TUPLE_CALLS=1 timeout 600 "$VENV/bin/pytest" "$ROOT/perfcore-py/tests" -q -p no:cacheprovider)
 
 log "mypy stubtest"
 (cd "$scratch" && "$PY" -m mypy.stubtest perfcore._perfcore \

@@ -1,4 +1,5 @@
-"""Added cost per call of @profile and `with scope`, beside the Python peers, in one run.
+"""Added cost per call of @profile and `with scope`, beside the Python peers, in one run; and
+the cost of applying @profile beside a `functools.wraps` decorator.
 
 Run: ``python perfcore-py/benches/overhead.py`` with perfcore installed (``pip install
 ./perfcore-py``; ``pip install pyinstrument yappi`` adds those peers). Every figure is the ns
@@ -193,6 +194,24 @@ def main() -> None:
             asyncio.run(fn(loop_resumes))
             best_loop[label] = min(best_loop[label], (time.perf_counter_ns() - t0) / loop_resumes)
 
+    # Applying the decorator (what a decorator applied inside a function costs at each call),
+    # beside the functools.wraps decorators above, in the same rotated rounds.
+    applying = {
+        "perfcore.profile(f)": "perfcore.profile(f)",
+        "profiler.profile(f)": "profiler.profile(f)",
+        'profiler.profile(name="x")(f)': 'profiler.profile(name="x")(f)',
+        "functools.wraps do-nothing decorator": "nothing_decorator(f)",
+        "functools.wraps timing decorator": "timing_decorator(f)",
+    }
+    g.update(perfcore=perfcore, nothing_decorator=do_nothing_decorator,
+             timing_decorator=timing_decorator)
+    apply_number = max(1, args.number // 10)
+    best_apply: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for label, stmt in applying.items():
+            t = timeit.timeit(stmt, globals=g, number=apply_number) / apply_number * 1e9
+            best_apply[label] = min(best_apply.get(label, float("inf")), t)
+
     plain = ns["plain call"]
     empty = ns["empty block"]
     hand = ns["pure-Python timing decorator"] - plain
@@ -216,6 +235,12 @@ def main() -> None:
           f"({resumes} awaits per call)")
     print(f"in asyncio.run, awaiting asyncio.sleep(0): {best_loop['plain']:.0f} ns per resume "
           f"unprofiled, {best_loop['profiled'] - best_loop['plain']:.1f} ns added")
+    print()
+    wraps = best_apply["functools.wraps do-nothing decorator"]
+    print("| applying a decorator to an existing function | ns | / functools.wraps do-nothing |")
+    print("|---|---:|---:|")
+    for k, t in best_apply.items():
+        print(f"| {k} | {t:.0f} | {t / wraps:.2f} |")
 
 
 if __name__ == "__main__":

@@ -24,24 +24,26 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use crate::rawtype::{
-    alloc_instance, free_instance, interpreter_symbol, make_type, oldest_paths_forced, visit_each,
-};
+use crate::rawtype::{alloc_instance, free_instance, make_type, visit_each};
 use crate::wrap::{
     Errors, Kind, ProfiledAsyncGenerator, ProfiledCoroutine, ProfiledGenerator, Resumable, Run,
 };
 
-/// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (public from 3.9, in
-/// the limited API from 3.12, which is why pyo3-ffi hides it from an abi3-py39 build).
+/// `Py_TPFLAGS_HAVE_VECTORCALL`: the same bit in every CPython from 3.8 (in the limited API
+/// from 3.12, which is why pyo3-ffi hides it from an abi3-py311 build).
 const HAVE_VECTORCALL: std::ffi::c_ulong = 1 << 11;
-/// `PY_VECTORCALL_ARGUMENTS_OFFSET`: the top bit of `nargsf`.
-const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
 
-// Exported by every CPython 3 (declared in its headers outside the limited API, which is why
-// pyo3-ffi leaves them out of an abi3-py39 build).
+// Exported by every CPython from 3.11 (declared in its headers outside the limited API, or in
+// it only from 3.12, which is why pyo3-ffi leaves them out of an abi3-py311 build).
 unsafe extern "C" {
     fn PyMethod_New(func: *mut ffi::PyObject, slf: *mut ffi::PyObject) -> *mut ffi::PyObject;
     fn PyObject_GenericGetDict(obj: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject;
+    fn PyObject_Vectorcall(
+        callable: *mut ffi::PyObject,
+        args: *const *mut ffi::PyObject,
+        nargsf: usize,
+        kwnames: *mut ffi::PyObject,
+    ) -> *mut ffi::PyObject;
 }
 
 type VectorcallFn = unsafe extern "C" fn(
@@ -64,8 +66,10 @@ struct Object {
     /// Where `func` keeps its vectorcall entry, when it can be called directly (see
     /// [`direct_offset`]); 0 otherwise.
     direct: ffi::Py_ssize_t,
-    /// Owned; freed in `dealloc`.
-    state: *mut State,
+    /// Written right after allocation, before anything else can see the object (so never
+    /// read as zeroed memory); taken in `dealloc`. Inline rather than boxed: a call reads it
+    /// without a further pointer to chase.
+    state: Option<State>,
 }
 
 /// What a call needs besides the function.
@@ -74,20 +78,20 @@ pub(crate) struct State {
     pub(crate) callsite: &'static Callsite,
     pub(crate) errors: Errors,
     pub(crate) kind: Kind,
+    pub(crate) binding: Binding,
 }
 
-/// `PyObject_Vectorcall`, where the interpreter exports it (3.11 on; it is an inline
-/// function in 3.9 and 3.10 headers and absent from their symbol tables). Setting
-/// `PERFCORE_PY_TUPLE_CALLS` in the environment forces the 3.9/3.10 path, so the tests can
-/// run it on any interpreter.
-fn object_vectorcall() -> Option<VectorcallFn> {
-    static PTR: std::sync::OnceLock<Option<VectorcallFn>> = std::sync::OnceLock::new();
-    *PTR.get_or_init(|| {
-        let sym = interpreter_symbol(c"PyObject_Vectorcall");
-        // SAFETY: a non-null result is CPython's `PyObject_Vectorcall`, whose C signature
-        // `VectorcallFn` matches.
-        (!sym.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, VectorcallFn>(sym) })
-    })
+/// What the wrapper's `__get__` does: what the wrapped object's would, as a class attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// Binds to the instance, as a function does (`a.f` is `MethodType(f, a)`).
+    Instance,
+    /// Binds to the class, as the classmethod `type` makes of a function named
+    /// `__init_subclass__` or `__class_getitem__` (it leaves other callables alone).
+    Class,
+    /// Never binds, as a builtin such as `len`, or the staticmethod `type` makes of a
+    /// function named `__new__`.
+    Never,
 }
 
 /// The head of CPython's `PyTypeObject`, which has kept this layout from 3.8 on (the
@@ -107,9 +111,6 @@ struct TypeHead {
 fn type_head_matches(py: Python<'_>) -> bool {
     static MATCHES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *MATCHES.get_or_init(|| {
-        if oldest_paths_forced() {
-            return false;
-        }
         let Ok(ty) = type_object(py) else { return false };
         // SAFETY: every type object starts with this head (checked below on ours).
         let head = unsafe { &*ty.as_type_ptr().cast::<TypeHead>() };
@@ -142,8 +143,7 @@ fn direct_offset(func: &Bound<'_, PyAny>) -> ffi::Py_ssize_t {
     }
 }
 
-/// Calls `func` with a vectorcall argument array, through `PyObject_Vectorcall` where the
-/// interpreter has it, else by packing a tuple and a dict for `PyObject_Call`.
+/// Calls `func` with a vectorcall argument array.
 ///
 /// # Safety
 /// The GIL is held; `args`, `nargsf` and `kwnames` are as a vectorcall received them.
@@ -153,40 +153,8 @@ pub(crate) unsafe fn forward(
     nargsf: usize,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: the caller's contract; every pointer read comes from the argument array or
-    // from objects this function created and checked for null.
-    unsafe {
-        if let Some(vectorcall) = object_vectorcall() {
-            return vectorcall(func, args, nargsf, kwnames);
-        }
-        let nargs = (nargsf & !ARGUMENTS_OFFSET) as ffi::Py_ssize_t;
-        let nkw = if kwnames.is_null() { 0 } else { ffi::PyTuple_Size(kwnames) };
-        let tuple = ffi::PyTuple_New(nargs);
-        if tuple.is_null() {
-            return ptr::null_mut();
-        }
-        for i in 0..nargs {
-            let a = *args.offset(i);
-            ffi::Py_INCREF(a);
-            ffi::PyTuple_SetItem(tuple, i, a);
-        }
-        let mut dict = ptr::null_mut();
-        if nkw > 0 {
-            dict = ffi::PyDict_New();
-            for i in 0..nkw {
-                let key = ffi::PyTuple_GetItem(kwnames, i);
-                if dict.is_null() || ffi::PyDict_SetItem(dict, key, *args.offset(nargs + i)) < 0 {
-                    ffi::Py_XDECREF(dict);
-                    ffi::Py_DECREF(tuple);
-                    return ptr::null_mut();
-                }
-            }
-        }
-        let out = ffi::PyObject_Call(func, tuple, dict);
-        ffi::Py_DECREF(tuple);
-        ffi::Py_XDECREF(dict);
-        out
-    }
+    // SAFETY: the caller's contract.
+    unsafe { PyObject_Vectorcall(func, args, nargsf, kwnames) }
 }
 
 /// How a call that returned `out` ended; reads (does not clear) the pending exception.
@@ -234,12 +202,18 @@ unsafe fn profiled(
     slf: *mut ffi::PyObject,
     call: impl FnOnce(*mut ffi::PyObject) -> *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: the caller's contract: `slf` is an initialised `Object`, the GIL is held.
+    // SAFETY: the caller's contract: `slf` is an initialised `Object` (so `state` is set),
+    // the GIL is held.
     unsafe {
         let obj = slf.cast::<Object>();
-        let (func, st) = ((*obj).func, &*(*obj).state);
-        // SAFETY (of the whole function): CPython calls us with the GIL held.
+        let (func, st) = ((*obj).func, (*obj).state.as_ref().unwrap_unchecked());
         let py = Python::assume_attached();
+        if func.is_null() {
+            // Cleared by the collector, and called from a finalizer in the same cycle.
+            pyo3::exceptions::PyReferenceError::new_err("the profiled function was cleared")
+                .restore(py);
+            return ptr::null_mut();
+        }
         if st.kind != Kind::Plain {
             return wrap_result(py, st, call(func));
         }
@@ -250,6 +224,11 @@ unsafe fn profiled(
     }
 }
 
+/// The type's vectorcall entry.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, and `args`, `nargsf` and
+/// `kwnames` a valid vectorcall argument array.
 unsafe extern "C" fn vectorcall(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
@@ -272,6 +251,11 @@ unsafe extern "C" fn vectorcall(
     }
 }
 
+/// `tp_call`: the same call, for callers that pack arguments (`PyObject_Call`).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `args` a tuple and `kwargs`
+/// a dict or null.
 unsafe extern "C" fn tp_call(
     slf: *mut ffi::PyObject,
     args: *mut ffi::PyObject,
@@ -281,7 +265,12 @@ unsafe extern "C" fn tp_call(
     unsafe { profiled(slf, |func| ffi::PyObject_Call(func, args, kwargs)) }
 }
 
-/// `__get__`: binds like a function, `instance.method` is `MethodType(self, instance)`.
+/// `__get__` of a wrapper that binds like a function: `instance.method` is
+/// `MethodType(self, instance)`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `obj` null or a live
+/// object.
 unsafe extern "C" fn descr_get(
     slf: *mut ffi::PyObject,
     obj: *mut ffi::PyObject,
@@ -297,6 +286,35 @@ unsafe extern "C" fn descr_get(
     }
 }
 
+/// `__get__` of the other wrappers ([`Binding::Class`] and [`Binding::Never`]).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`, `obj` and `owner` null or
+/// live objects.
+unsafe extern "C" fn descr_get_other(
+    slf: *mut ffi::PyObject,
+    obj: *mut ffi::PyObject,
+    owner: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython passes a live instance of our type; `obj` and `owner` are null or live.
+    unsafe {
+        let st = (*slf.cast::<Object>()).state.as_ref();
+        if st.is_some_and(|st| st.binding == Binding::Class) {
+            let class =
+                if owner.is_null() && !obj.is_null() { ffi::Py_TYPE(obj).cast() } else { owner };
+            if !class.is_null() {
+                return PyMethod_New(slf, class);
+            }
+        }
+        ffi::Py_INCREF(slf);
+        slf
+    }
+}
+
+/// `tp_traverse`: the references a cycle can run through.
+///
+/// # Safety
+/// CPython calls it with the GIL held (during a collection), `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn traverse(
     slf: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -309,10 +327,15 @@ unsafe extern "C" fn traverse(
             Some(Errors::Only(classes)) => classes.as_ptr(),
             _ => ptr::null_mut(),
         };
-        visit_each([(*obj).func, (*obj).dict, classes], visit, arg)
+        visit_each([ffi::Py_TYPE(slf).cast(), (*obj).func, (*obj).dict, classes], visit, arg)
     }
 }
 
+/// `tp_clear`: drops the references a cycle can run through.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction` (called by the collector, or
+/// by `dealloc`).
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
     // SAFETY: CPython (or dealloc) passes a live instance; each field is taken before its
     // reference is released, so re-entrant code never sees a dangling pointer.
@@ -322,10 +345,21 @@ unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
             let old = std::mem::replace(&mut *p, ptr::null_mut());
             ffi::Py_XDECREF(old);
         }
+        // The classes `errors=` names, released through a `Bound` (see `dealloc`).
+        if let Some(st) = (*obj).state.as_mut()
+            && let Errors::Only(classes) = std::mem::replace(&mut st.errors, Errors::All)
+        {
+            drop(classes.into_bound(Python::assume_attached()));
+        }
         0
     }
 }
 
+/// `tp_dealloc`.
+///
+/// # Safety
+/// CPython calls it with the GIL held once, when the last reference to `slf`, a `ProfiledFunction`,
+/// is gone.
 unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     // SAFETY: called once, when the last reference is gone: untrack, release the fields,
     // free the memory with the type's tp_free, then drop the instance's type reference.
@@ -336,18 +370,19 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
             ffi::PyObject_ClearWeakRefs(slf);
         }
         clear(slf);
-        let state = std::mem::replace(&mut (*obj).state, ptr::null_mut());
-        if !state.is_null() {
-            // The classes `errors=` names are released through a `Bound`: a `Py` dropped here
-            // would be queued (see `fastscope::clear_error`).
-            if let Errors::Only(classes) = Box::from_raw(state).errors {
-                drop(classes.into_bound(Python::assume_attached()));
-            }
+        // The classes `errors=` names are released through a `Bound`: a `Py` dropped here
+        // would be queued (see `fastscope::clear_error`).
+        if let Some(State { errors: Errors::Only(classes), .. }) = (*obj).state.take() {
+            drop(classes.into_bound(Python::assume_attached()));
         }
         free_instance(slf);
     }
 }
 
+/// `tp_repr`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython passes a live instance with the GIL held.
     unsafe {
@@ -359,6 +394,10 @@ unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     }
 }
 
+/// The getter of `__profile_name__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn get_profile_name(
     slf: *mut ffi::PyObject,
     _: *mut c_void,
@@ -372,6 +411,10 @@ unsafe extern "C" fn get_profile_name(
     }
 }
 
+/// The getter of `__dict__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction`.
 unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: the type declares `__dictoffset__`, which PyObject_GenericGetDict reads.
     unsafe { PyObject_GenericGetDict(slf, ctx) }
@@ -380,6 +423,10 @@ unsafe extern "C" fn get_dict(slf: *mut ffi::PyObject, ctx: *mut c_void) -> *mut
 /// `__reduce__`: pickled (and copied) by reference, as a function is: the pickle names the
 /// wrapper's module and qualified name, and loading it looks that name up (so a decorated
 /// module-level function or method goes to `multiprocessing` workers like a plain one).
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `ProfiledFunction` (a `METH_NOARGS` method
+/// bound to it).
 unsafe extern "C" fn reduce(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls methods with the GIL held on a live instance; the result is a
     // new reference or null with an exception set.
@@ -388,74 +435,95 @@ unsafe extern "C" fn reduce(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *
 
 const DOC: &CStr = c"A function decorated with perfcore's @profile: calling it records one call.";
 
-/// The type object, made on first use.
-fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    TYPE.get_or_try_init(py, || {
-        let offset = |field: usize| field as ffi::Py_ssize_t;
-        let base = std::mem::offset_of!(Object, vectorcall);
-        // Leaked: the type lives as long as the process (CPython keeps pointers to these).
-        let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
-            member(c"__vectorcalloffset__", offset(base)),
-            member(c"__dictoffset__", offset(std::mem::offset_of!(Object, dict))),
-            member(c"__weaklistoffset__", offset(std::mem::offset_of!(Object, weaklist))),
-            // SAFETY: an all-zero PyMemberDef is the array's terminator.
-            unsafe { std::mem::zeroed() },
-        ]));
-        let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
-            ffi::PyGetSetDef {
-                name: c"__profile_name__".as_ptr(),
-                get: Some(get_profile_name),
-                set: None,
-                doc: c"The name snapshots list this function under.".as_ptr(),
-                closure: ptr::null_mut(),
-            },
-            ffi::PyGetSetDef {
-                name: c"__dict__".as_ptr(),
-                get: Some(get_dict),
-                set: None,
-                doc: ptr::null(),
-                closure: ptr::null_mut(),
-            },
-            // SAFETY: an all-zero PyGetSetDef is the array's terminator.
-            unsafe { std::mem::zeroed() },
-        ]));
-        let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
-            ffi::PyMethodDef {
-                ml_name: c"__reduce__".as_ptr(),
-                ml_meth: ffi::PyMethodDefPointer { PyCFunction: reduce },
-                ml_flags: ffi::METH_NOARGS,
-                ml_doc: c"Pickles the function by reference, as a plain function is.".as_ptr(),
-            },
-            ffi::PyMethodDef::zeroed(),
-        ]));
-        let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
-        let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
-            slot(ffi::Py_tp_call, tp_call as *mut c_void),
-            slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_descr_get, descr_get as *mut c_void),
-            slot(ffi::Py_tp_traverse, traverse as *mut c_void),
-            slot(ffi::Py_tp_clear, clear as *mut c_void),
-            slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
-            slot(ffi::Py_tp_repr, repr as *mut c_void),
-            slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
-            slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
-            slot(0, ptr::null_mut()),
-        ]));
-        let spec: &'static mut ffi::PyType_Spec = Box::leak(Box::new(ffi::PyType_Spec {
-            name: c"perfcore._perfcore.ProfiledFunction".as_ptr(),
-            basicsize: std::mem::size_of::<Object>() as c_int,
-            itemsize: 0,
-            flags: (ffi::Py_TPFLAGS_DEFAULT
-                | ffi::Py_TPFLAGS_HAVE_GC
-                | HAVE_VECTORCALL
-                | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR) as std::ffi::c_uint,
-            slots: slots.as_mut_ptr(),
-        }));
-        make_type(py, spec)
+/// The two wrapper types: `ProfiledFunction`, which binds like a function (and is a method
+/// descriptor, so `obj.method(...)` calls it without making a bound method), and a subtype
+/// for the wrappers of everything else, whose `__get__` follows [`Binding`]. The flag that
+/// lets CPython skip `__get__` belongs to a type, not an instance, hence two types.
+struct Types {
+    function: Py<PyType>,
+    other: Py<PyType>,
+}
+
+/// The types, made on first use.
+fn types(py: Python<'_>) -> PyResult<&Types> {
+    static TYPES: PyOnceLock<Types> = PyOnceLock::new();
+    TYPES.get_or_try_init(py, || {
+        let flags = ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_HAVE_GC | HAVE_VECTORCALL;
+        let function = make_type(
+            py,
+            spec(flags | ffi::Py_TPFLAGS_METHOD_DESCRIPTOR | ffi::Py_TPFLAGS_BASETYPE, descr_get),
+            None,
+        )?;
+        let other = make_type(py, spec(flags, descr_get_other), Some(function.bind(py)))?;
+        Ok::<_, PyErr>(Types { function, other })
     })
-    .map(|t| t.bind(py))
+}
+
+/// The type `ProfiledFunction`.
+fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    types(py).map(|t| t.function.bind(py))
+}
+
+/// A type spec with these flags and `__get__`; it and all it points to live for the process
+/// (CPython keeps pointers to them).
+fn spec(flags: std::ffi::c_ulong, get: ffi::descrgetfunc) -> &'static mut ffi::PyType_Spec {
+    let offset = |field: usize| field as ffi::Py_ssize_t;
+    let base = std::mem::offset_of!(Object, vectorcall);
+    let members: &'static mut [ffi::PyMemberDef] = Box::leak(Box::new([
+        member(c"__vectorcalloffset__", offset(base)),
+        member(c"__dictoffset__", offset(std::mem::offset_of!(Object, dict))),
+        member(c"__weaklistoffset__", offset(std::mem::offset_of!(Object, weaklist))),
+        // SAFETY: an all-zero PyMemberDef is the array's terminator.
+        unsafe { std::mem::zeroed() },
+    ]));
+    let getset: &'static mut [ffi::PyGetSetDef] = Box::leak(Box::new([
+        ffi::PyGetSetDef {
+            name: c"__profile_name__".as_ptr(),
+            get: Some(get_profile_name),
+            set: None,
+            doc: c"The name snapshots list this function under.".as_ptr(),
+            closure: ptr::null_mut(),
+        },
+        ffi::PyGetSetDef {
+            name: c"__dict__".as_ptr(),
+            get: Some(get_dict),
+            set: None,
+            doc: ptr::null(),
+            closure: ptr::null_mut(),
+        },
+        // SAFETY: an all-zero PyGetSetDef is the array's terminator.
+        unsafe { std::mem::zeroed() },
+    ]));
+    let methods: &'static mut [ffi::PyMethodDef] = Box::leak(Box::new([
+        ffi::PyMethodDef {
+            ml_name: c"__reduce__".as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunction: reduce },
+            ml_flags: ffi::METH_NOARGS,
+            ml_doc: c"Pickles the function by reference, as a plain function is.".as_ptr(),
+        },
+        ffi::PyMethodDef::zeroed(),
+    ]));
+    let slot = |slot: c_int, pfunc: *mut c_void| ffi::PyType_Slot { slot, pfunc };
+    let slots: &'static mut [ffi::PyType_Slot] = Box::leak(Box::new([
+        slot(ffi::Py_tp_call, tp_call as *mut c_void),
+        slot(ffi::Py_tp_methods, methods.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_descr_get, get as *mut c_void),
+        slot(ffi::Py_tp_traverse, traverse as *mut c_void),
+        slot(ffi::Py_tp_clear, clear as *mut c_void),
+        slot(ffi::Py_tp_dealloc, dealloc as *mut c_void),
+        slot(ffi::Py_tp_repr, repr as *mut c_void),
+        slot(ffi::Py_tp_members, members.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_getset, getset.as_mut_ptr().cast()),
+        slot(ffi::Py_tp_doc, DOC.as_ptr() as *mut c_void),
+        slot(0, ptr::null_mut()),
+    ]));
+    Box::leak(Box::new(ffi::PyType_Spec {
+        name: c"perfcore._perfcore.ProfiledFunction".as_ptr(),
+        basicsize: std::mem::size_of::<Object>() as c_int,
+        itemsize: 0,
+        flags: flags as std::ffi::c_uint,
+        slots: slots.as_mut_ptr(),
+    }))
 }
 
 fn member(name: &'static CStr, offset: ffi::Py_ssize_t) -> ffi::PyMemberDef {
@@ -473,31 +541,42 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProfiledFunction", type_object(m.py())?)
 }
 
-/// A new `ProfiledFunction` calling `func`.
+/// A new `ProfiledFunction` calling `func`, with `dict` as its `__dict__`.
 pub(crate) fn new<'py>(
     py: Python<'py>,
     func: &Bound<'py, PyAny>,
     state: State,
+    dict: Bound<'py, pyo3::types::PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let slf = alloc_instance(type_object(py)?)?;
+    let types = types(py)?;
+    let ty = if state.binding == Binding::Instance { &types.function } else { &types.other };
+    let slf = alloc_instance(ty.bind(py))?;
     // SAFETY: a zeroed instance of our type, `Object`-sized; every field is set before anyone
     // else sees it.
     unsafe {
         let obj = slf.as_ptr().cast::<Object>();
         (*obj).vectorcall = Some(vectorcall);
         (*obj).func = func.clone().into_ptr();
+        (*obj).dict = dict.into_ptr();
         (*obj).direct = direct_offset(func);
-        (*obj).state = Box::into_raw(Box::new(state));
+        ptr::write(&raw mut (*obj).state, Some(state));
         Ok(slf)
     }
 }
 
-/// The function a `ProfiledFunction` wraps, its callsite and kind; `None` for anything else.
-pub(crate) fn unwrap<'py>(
-    obj: &Bound<'py, PyAny>,
-) -> Option<(Bound<'py, PyAny>, &'static Callsite, Kind)> {
-    let ty = type_object(obj.py()).ok()?;
-    if !obj.get_type().is(ty) {
+/// What a `ProfiledFunction` wraps.
+pub(crate) struct Unwrapped<'py> {
+    pub(crate) func: Bound<'py, PyAny>,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) kind: Kind,
+    pub(crate) binding: Binding,
+}
+
+/// What a `ProfiledFunction` wraps; `None` for anything else.
+pub(crate) fn unwrap<'py>(obj: &Bound<'py, PyAny>) -> Option<Unwrapped<'py>> {
+    let types = types(obj.py()).ok()?;
+    let ty = obj.get_type();
+    if !ty.is(&types.function) && !ty.is(&types.other) {
         return None;
     }
     // SAFETY: `obj` is an instance of our type, alive while borrowed; its fields are set at
@@ -509,6 +588,11 @@ pub(crate) fn unwrap<'py>(
         if func.is_null() {
             return None;
         }
-        Some((Bound::from_borrowed_ptr(obj.py(), func), st.callsite, st.kind))
+        Some(Unwrapped {
+            func: Bound::from_borrowed_ptr(obj.py(), func),
+            callsite: st.callsite,
+            kind: st.kind,
+            binding: st.binding,
+        })
     }
 }

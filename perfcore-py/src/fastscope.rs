@@ -1,6 +1,7 @@
-//! `Scope`, the context manager `profiler.scope(name)` returns, as a hand-built type: a PyO3
-//! class's `__exit__` on an abi3-py39 build goes through `METH_VARARGS` (an argument tuple)
-//! and PyO3's argument parsing, which cost more than the profiling itself.
+//! `Scope`, the context manager `profiler.scope(name)` returns, as a hand-built type: a `with`
+//! statement looks `__enter__` and `__exit__` up on every entry, and for a PyO3 class that
+//! makes (and frees) two bound method objects each time, which costs about as much as the
+//! profiling itself; this type hands out bound methods made once per scope.
 //!
 //! Where a scope is opened decides how it is timed:
 //! - No asyncio event loop running on the thread: the block opens a frame on the thread's
@@ -36,9 +37,6 @@ unsafe extern "C" {
     fn PyContextVar_Set(var: *mut ffi::PyObject, value: *mut ffi::PyObject) -> *mut ffi::PyObject;
 }
 
-/// `METH_FASTCALL`: in every CPython from 3.7, in the limited API from 3.10.
-const METH_FASTCALL: c_int = 0x0080;
-
 #[repr(C)]
 struct Object {
     base: ffi::PyObject,
@@ -70,6 +68,14 @@ pub(crate) struct AsyncBlock {
     callsite: usize,
     start_raw: u64,
     outer: Option<Py<AsyncBlock>>,
+}
+
+// Traversal only: a chain of blocks links each to an older one, so no cycle runs through it.
+#[pymethods]
+impl AsyncBlock {
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.outer)
+    }
 }
 
 /// The globals the hot path needs: the context variable, and asyncio's running-loop getter
@@ -147,9 +153,12 @@ fn in_event_loop(py: Python<'_>, g: &Globals) -> bool {
     !lp.is_none()
 }
 
-fn state(slf: *mut ffi::PyObject) -> &'static State {
-    // SAFETY: `slf` is a live instance of our type (CPython passes one); `state` is set at
-    // creation and lives until dealloc, after which no method can run on it.
+/// The state of the scope `slf`.
+///
+/// # Safety
+/// `slf` is a live `Scope`, and the reference is not used past its deallocation.
+unsafe fn state<'a>(slf: *mut ffi::PyObject) -> &'a State {
+    // SAFETY: the caller's contract; `state` is set at creation and lives until dealloc.
     unsafe { &*(*slf.cast::<Object>()).state }
 }
 
@@ -247,12 +256,23 @@ fn to_c(py: Python<'_>, r: PyResult<*mut ffi::PyObject>) -> *mut ffi::PyObject {
     }
 }
 
+/// `__enter__`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` (a `METH_NOARGS` method bound to it).
 unsafe extern "C" fn enter_c(slf: *mut ffi::PyObject, _: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls methods with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    to_c(py, enter(py, state(slf)).map(|()| py.None().into_ptr()))
+    // SAFETY: the caller's contract.
+    let st = unsafe { state(slf) };
+    to_c(py, enter(py, st).map(|()| py.None().into_ptr()))
 }
 
+/// `__exit__(exc_type, exc, tb)`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` and `nargs` valid arguments at `args`
+/// (a `METH_FASTCALL` method bound to it).
 unsafe extern "C" fn exit_c(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
@@ -265,11 +285,16 @@ unsafe extern "C" fn exit_c(
     // Never swallow the exception: return False.
     to_c(
         py,
-        exit(py, state(slf), exc_type)
+        // SAFETY: the caller's contract.
+        exit(py, unsafe { state(slf) }, exc_type)
             .map(|()| pyo3::types::PyBool::new(py, false).to_owned().into_any().into_ptr()),
     )
 }
 
+/// `tp_dealloc`.
+///
+/// # Safety
+/// CPython calls it with the GIL held once, when the last reference to `slf`, a `Scope`, is gone.
 unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     // SAFETY: called once, when the last reference is gone: untrack, release the bound
     // methods, drop the state, then free.
@@ -281,6 +306,10 @@ unsafe extern "C" fn dealloc(slf: *mut ffi::PyObject) {
     }
 }
 
+/// `tp_traverse`.
+///
+/// # Safety
+/// CPython calls it with the GIL held (during a collection), `slf` a live `Scope`.
 unsafe extern "C" fn traverse(
     slf: *mut ffi::PyObject,
     visit: ffi::visitproc,
@@ -288,9 +317,17 @@ unsafe extern "C" fn traverse(
 ) -> c_int {
     // SAFETY: CPython passes a live instance; its bound methods are null or owned (each
     // holds a reference back to the instance: the cycle the GC breaks).
-    unsafe { visit_each((*slf.cast::<Object>()).bound, visit, arg) }
+    unsafe {
+        let [enter, exit] = (*slf.cast::<Object>()).bound;
+        visit_each([ffi::Py_TYPE(slf).cast(), enter, exit], visit, arg)
+    }
 }
 
+/// `tp_clear`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` (called by the collector, or by
+/// `dealloc`).
 unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
     // SAFETY: a live instance; each field is nulled before its reference is released.
     unsafe {
@@ -304,6 +341,10 @@ unsafe extern "C" fn clear(slf: *mut ffi::PyObject) -> c_int {
 
 /// The getter of `__enter__` (`which` 0) or `__exit__` (1): this object's bound method,
 /// made on first use.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope` and `which` 0 or 1 (the closure its
+/// getset entries give).
 unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *mut ffi::PyObject {
     let which = which as usize;
     // SAFETY: CPython calls getters with the GIL held on a live instance; `which` is the
@@ -328,17 +369,27 @@ unsafe extern "C" fn get_bound(slf: *mut ffi::PyObject, which: *mut c_void) -> *
     }
 }
 
+/// `tp_repr`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope`.
 unsafe extern "C" fn repr(slf: *mut ffi::PyObject) -> *mut ffi::PyObject {
     // SAFETY: CPython calls slots with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    let text = format!("<perfcore scope {:?}>", state(slf).callsite.name());
+    // SAFETY: the caller's contract.
+    let text = format!("<perfcore scope {:?}>", unsafe { state(slf) }.callsite.name());
     pyo3::types::PyString::new(py, &text).into_ptr()
 }
 
+/// The getter of `name`.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` a live `Scope`.
 unsafe extern "C" fn get_name(slf: *mut ffi::PyObject, _: *mut c_void) -> *mut ffi::PyObject {
     // SAFETY: CPython calls getters with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    pyo3::types::PyString::new(py, state(slf).callsite.name()).into_ptr()
+    // SAFETY: the caller's contract.
+    pyo3::types::PyString::new(py, unsafe { state(slf) }.callsite.name()).into_ptr()
 }
 
 const DOC: &CStr = c"with profiler.scope(\"name\"): times the block as one call of name. An \
@@ -372,7 +423,7 @@ fn method_defs() -> &'static MethodDefs<2> {
             ffi::PyMethodDef {
                 ml_name: c"__exit__".as_ptr(),
                 ml_meth: ffi::PyMethodDefPointer { PyCFunction: exit_ptr },
-                ml_flags: METH_FASTCALL,
+                ml_flags: ffi::METH_FASTCALL,
                 ml_doc: EXIT_DOC.as_ptr(),
             },
         ])
@@ -423,7 +474,7 @@ fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
             flags: (ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_HAVE_GC) as std::ffi::c_uint,
             slots: slots.as_mut_ptr(),
         }));
-        make_type(py, spec)
+        make_type(py, spec, None)
     })
     .map(|t| t.bind(py))
 }

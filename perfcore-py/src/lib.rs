@@ -9,9 +9,10 @@
 
 #![deny(missing_docs)]
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
+mod decorate;
+mod error;
 mod fastcall;
 mod fastscope;
 mod profiler;
@@ -21,36 +22,6 @@ mod wrap;
 
 /// The version of this crate, which is also the Python package's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// A core error as the Python exception a Python user expects: `OSError` for I/O,
-/// `ValueError` for everything else (bad arguments, bad snapshot files).
-pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
-    match e.into() {
-        CoreError::Snapshot(e @ perfcore::SnapshotError::Io { .. }) => {
-            PyOSError::new_err(e.to_string())
-        }
-        CoreError::Snapshot(e) => PyValueError::new_err(e.to_string()),
-        CoreError::Profile(e) => PyValueError::new_err(e.to_string()),
-    }
-}
-
-/// The core's error domains, for [`to_py_err`].
-pub(crate) enum CoreError {
-    Profile(perfcore::ProfileError),
-    Snapshot(perfcore::SnapshotError),
-}
-
-impl From<perfcore::ProfileError> for CoreError {
-    fn from(e: perfcore::ProfileError) -> Self {
-        Self::Profile(e)
-    }
-}
-
-impl From<perfcore::SnapshotError> for CoreError {
-    fn from(e: perfcore::SnapshotError) -> Self {
-        Self::Snapshot(e)
-    }
-}
 
 /// `os.register_at_fork(before=...)`: waits for snapshots in progress and holds the
 /// profilers' locks across `fork()`.
@@ -84,6 +55,7 @@ fn _fork_child() {
 pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", VERSION)?;
     m.add("SCHEMA_VERSION", perfcore::SCHEMA_VERSION)?;
+    error::register(m)?;
     m.add_class::<profiler::Profiler>()?;
     profiler::install_scope_method(m.py())?;
     fastscope::register(m)?;

@@ -1,36 +1,17 @@
 //! `PerformanceProfiler` for Python: the decorator, scopes, `profile_function`, snapshots.
 
-use std::collections::HashMap;
-
-use parking_lot::Mutex;
-use perfcore::{Callsite, ProfileOptions};
+use perfcore::ProfileOptions;
 use pyo3::exceptions::{PyTypeError, PyValueError};
-use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit, intern};
 
+use crate::decorate::{callsite_of, errors_arg, kind_of, wrap};
+use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
 use crate::stats::{ProfileResult, Snapshot};
-use crate::to_py_err;
 use crate::wrap::{Errors, Kind};
 use crate::{fastcall, fastscope};
-
-/// The process-wide callsite of a Python function or scope: interned, so decorating the same
-/// function again (or a closure made in a loop) reuses one callsite instead of leaking more.
-fn callsite(name: &str, module: &str, file: &str, line: u32) -> &'static Callsite {
-    type Key = (String, String, String, u32);
-    static ALL: Mutex<Option<HashMap<Key, &'static Callsite>>> = Mutex::new(None);
-    let mut all = ALL.lock();
-    let key = (name.to_owned(), module.to_owned(), file.to_owned(), line);
-    if let Some(cs) = all.get_or_insert_with(HashMap::new).get(&key) {
-        return cs;
-    }
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let cs: &'static Callsite =
-        Box::leak(Box::new(Callsite::new(leak(name), leak(module), leak(file), line)));
-    all.get_or_insert_with(HashMap::new).insert(key, cs);
-    cs
-}
 
 /// Collects per-function latency, call counts, self time and errors with a Rust engine.
 ///
@@ -54,7 +35,8 @@ impl Profiler {
         if text.is_empty() {
             return Err(PyValueError::new_err("scope name must not be empty"));
         }
-        let scope = fastscope::new(py, self.inner.clone(), callsite(&text, "", "", 0))?;
+        let callsite = perfcore::Callsite::intern(&text, "", "", 0);
+        let scope = fastscope::new(py, self.inner.clone(), callsite)?;
         self.scopes.bind(py).set_item(name, &scope)?;
         Ok(scope)
     }
@@ -63,148 +45,26 @@ impl Profiler {
     }
 }
 
-fn errors_arg(py: Python<'_>, errors: &Bound<'_, PyAny>) -> PyResult<Errors> {
-    if let Ok(b) = errors.cast::<pyo3::types::PyBool>() {
-        return Ok(if b.is_true() { Errors::All } else { Errors::Never });
-    }
-    let base = py.get_type::<pyo3::exceptions::PyBaseException>();
-    let ok_class = |c: &Bound<'_, PyAny>| {
-        c.cast::<PyType>().is_ok_and(|t| t.is_subclass(&base).unwrap_or(false))
-    };
-    let valid = if let Ok(t) = errors.cast::<PyTuple>() {
-        t.iter().all(|c| ok_class(&c))
-    } else {
-        ok_class(errors)
-    };
-    if !valid {
-        return Err(PyTypeError::new_err(format!(
-            "errors= takes True, False, an exception class or a tuple of them, not {}",
-            errors.repr()?
-        )));
-    }
-    Ok(Errors::Only(errors.clone().unbind()))
-}
-
-/// What `inspect` says `func` is.
-fn kind_of(py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Kind> {
-    let inspect = py.import(intern!(py, "inspect"))?;
-    let is = |what: &Bound<'_, pyo3::types::PyString>| -> PyResult<bool> {
-        inspect.call_method1(what, (func,))?.is_truthy()
-    };
-    if is(intern!(py, "iscoroutinefunction"))? {
-        Ok(Kind::Coroutine)
-    } else if is(intern!(py, "isasyncgenfunction"))? {
-        Ok(Kind::AsyncGenerator)
-    } else if is(intern!(py, "isgeneratorfunction"))? {
-        Ok(Kind::Generator)
-    } else {
-        Ok(Kind::Plain)
-    }
-}
-
-/// `func.__qualname__` (else `__name__`, else its type's name), `__module__`, and its code's
-/// file and first line where it has code.
-fn describe(py: Python<'_>, func: &Bound<'_, PyAny>) -> (String, String, String, u32) {
-    let text = |obj: &Bound<'_, PyAny>, attr: &Bound<'_, pyo3::types::PyString>| {
-        obj.getattr(attr).ok().and_then(|v| v.extract::<String>().ok())
-    };
-    let name = text(func, intern!(py, "__qualname__"))
-        .or_else(|| text(func, intern!(py, "__name__")))
-        .unwrap_or_else(|| func.get_type().name().map(|n| n.to_string()).unwrap_or_default());
-    let module = text(func, intern!(py, "__module__")).unwrap_or_default();
-    let code = func.getattr(intern!(py, "__code__")).ok();
-    let file = code.as_ref().and_then(|c| text(c, intern!(py, "co_filename"))).unwrap_or_default();
-    let line = code
-        .as_ref()
-        .and_then(|c| c.getattr(intern!(py, "co_firstlineno")).ok())
-        .and_then(|l| l.extract::<u32>().ok())
-        .unwrap_or(0);
-    (name, module, file, line)
-}
-
-fn wrap(
-    py: Python<'_>,
-    profiler: &perfcore::PerformanceProfiler,
-    func: &Bound<'_, PyAny>,
-    name: Option<&str>,
-    errors: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    let builtins = py.import(intern!(py, "builtins"))?;
-    for descriptor in [intern!(py, "classmethod"), intern!(py, "staticmethod")] {
-        let class = builtins.getattr(descriptor)?;
-        if func.is_instance(&class)? {
-            let inner = func.getattr(intern!(py, "__func__"))?;
-            let wrapped = wrap(py, profiler, &inner, name, errors)?;
-            return Ok(class.call1((wrapped,))?.unbind());
-        }
-    }
-    if !func.is_callable() {
-        return Err(PyTypeError::new_err(format!(
-            "profile() needs a callable, got {} ({})",
-            func.get_type().name()?,
-            func.repr()?
-        )));
-    }
-    let (qualname, module, file, line) = describe(py, func);
-    let name = name.map_or(qualname, str::to_owned);
-    if name.is_empty() {
-        return Err(PyValueError::new_err("profile(name=...) must not be empty"));
-    }
-    let kind = kind_of(py, func)?;
-    let cs = callsite(&name, &module, &file, line);
-    let errors = errors_arg(py, errors)?;
-    let state = fastcall::State { profiler: profiler.clone(), callsite: cs, errors, kind };
-    let wrapper = fastcall::new(py, func, state)?;
-    py.import(intern!(py, "functools"))?
-        .call_method1(intern!(py, "update_wrapper"), (&wrapper, func))?;
-    // A wrapped Python function's code and defaults make the wrapper "function-like" to
-    // `inspect` (as Cython's functions are): `iscoroutinefunction`, `isgeneratorfunction`
-    // and `isasyncgenfunction` then answer as for the function on every Python version, so
-    // frameworks that ask (FastAPI, Starlette, pytest) await or iterate it correctly.
-    for attr in
-        [intern!(py, "__code__"), intern!(py, "__defaults__"), intern!(py, "__kwdefaults__")]
-    {
-        if let Ok(value) = func.getattr(attr) {
-            wrapper.setattr(attr, value)?;
-        }
-    }
-    if kind == Kind::Coroutine {
-        mark_coroutine_function(py, &wrapper)?;
-    }
-    Ok(wrapper.unbind())
-}
-
-/// Makes `inspect.iscoroutinefunction` (3.12+) and `asyncio.iscoroutinefunction` say yes.
-fn mark_coroutine_function(py: Python<'_>, wrapper: &Bound<'_, PyAny>) -> PyResult<()> {
-    let inspect = py.import(intern!(py, "inspect"))?;
-    if let Ok(mark) = inspect.getattr(intern!(py, "markcoroutinefunction")) {
-        mark.call1((wrapper,))?;
-    }
-    if let Ok(marker) = py
-        .import(intern!(py, "asyncio.coroutines"))
-        .and_then(|m| m.getattr(intern!(py, "_is_coroutine")))
-    {
-        wrapper.setattr(intern!(py, "_is_coroutine"), marker)?;
-    }
-    Ok(())
-}
-
 // The Python signature spells the Rust default out; keep them equal.
 const _: () = assert!(perfcore::DEFAULT_MAX_DEPTH == 64);
 
 #[pymethods]
 impl Profiler {
-    /// A new profiler. `max_depth` (default 64, as in Rust) bounds the per-thread call
-    /// stack; deeper calls are counted as folded into the deepest frame.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.scopes)
+    }
+
+    // Emptying the cache (rather than dropping it: the class is frozen) releases the scopes.
+    fn __clear__(&self, py: Python<'_>) {
+        self.scopes.bind(py).clear();
+    }
+
+    /// A new profiler. `max_depth` (default 64, as in Rust) bounds the depth of the call
+    /// tree; deeper calls are still counted, the tree folds them into its deepest node.
+    /// ValueError (from the core's check) outside 1 to `MAX_DEPTH_LIMIT`.
     #[new]
     #[pyo3(signature = (*, enabled = true, max_depth = 64))]
     fn new(py: Python<'_>, enabled: bool, max_depth: usize) -> PyResult<Self> {
-        if max_depth == 0 || max_depth > perfcore::MAX_DEPTH_LIMIT {
-            return Err(PyValueError::new_err(format!(
-                "max_depth must be between 1 and {}, got {max_depth}",
-                perfcore::MAX_DEPTH_LIMIT
-            )));
-        }
         let inner = perfcore::PerformanceProfiler::builder()
             .enabled(enabled)
             .max_depth(max_depth)
@@ -223,27 +83,29 @@ impl Profiler {
     ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let errors = match errors {
-            Some(e) => e.clone(),
-            None => pyo3::types::PyBool::new(py, true).to_owned().into_any(),
+            Some(e) => errors_arg(py, e)?,
+            None => Errors::All,
         };
+        let profiler = &slf.get().inner;
         match func {
-            Some(f) => wrap(py, &slf.get().inner, f, name.as_deref(), &errors),
+            Some(f) => wrap(py, profiler, f, name.as_deref(), &errors),
             None => {
                 // Check the arguments now, not when the decorator is applied.
-                errors_arg(py, &errors)?;
                 if name.as_deref() == Some("") {
                     return Err(PyValueError::new_err("profile(name=...) must not be empty"));
                 }
-                let d = Decorator { profiler: slf.clone().unbind(), name, errors: errors.unbind() };
+                let d = Decorator { profiler: profiler.clone(), name, errors };
                 Ok(Bound::new(py, d)?.into_any().unbind())
             }
         }
     }
 
     /// Calls `func(*args, **kwargs)` `iterations` times (after a warm-up of `warmup` of that
-    /// many runs) and returns its timing; with `memory=True`, also the Python memory it
-    /// allocated, through tracemalloc. An exception from `func` stops the runs and is raised.
-    #[pyo3(signature = (func, iterations = 100, *args, name = None, warmup = 0.1, memory = false, **kwargs))]
+    /// many runs) and returns its timing; then, unless `memory=False`, runs it a few more
+    /// times under tracemalloc for the peak Python memory one run allocates (separately, so
+    /// tracing never slows the timed runs, nor are these runs recorded). An exception from
+    /// `func` stops the runs and is raised.
+    #[pyo3(signature = (func, iterations = 100, *args, name = None, warmup = 0.1, memory = true, **kwargs))]
     #[allow(clippy::too_many_arguments)]
     fn profile_function(
         &self,
@@ -271,7 +133,7 @@ impl Profiler {
         // A function decorated with @profile: run the function itself, recorded under its
         // callsite, so each run counts once, in the same entry as its ordinary calls.
         let (func, decorated) = match fastcall::unwrap(func) {
-            Some((inner, cs, Kind::Plain)) => (inner, Some(cs)),
+            Some(inner) if inner.kind == Kind::Plain => (inner.func, Some(inner.callsite)),
             Some(_) => return Err(not_sync()),
             None => (func.clone(), None),
         };
@@ -280,27 +142,22 @@ impl Profiler {
         }
         let cs = match (name, decorated) {
             (None, Some(cs)) => cs,
-            (name, _) => {
-                let (qualname, module, file, line) = describe(py, &func);
-                let name = name.unwrap_or(qualname);
-                if name.is_empty() {
-                    return Err(PyValueError::new_err(
-                        "profile_function(name=...) must not be empty",
-                    ));
-                }
-                callsite(&name, &module, &file, line)
-            }
+            (name, _) => callsite_of(py, &func, name.as_deref(), "profile_function")?,
         };
-        let tracemalloc = if memory { Some(Tracemalloc::start(py)?) } else { None };
-        let run = self
+        let result = self
             .inner
             .try_profile_callsite_with(cs, options, || func.call(args, kwargs).map(drop))
-            .map_err(to_py_err);
-        let memory = match tracemalloc {
-            Some(t) => Some(t.stop(py)?),
-            None => None,
+            .map_err(to_py_err)??;
+        let memory = if memory {
+            let runs = iterations.min(MEMORY_RUNS);
+            let tracemalloc = Tracemalloc::start(py)?;
+            let ran = (0..runs).try_for_each(|_| func.call(args, kwargs).map(drop));
+            let peak = tracemalloc.stop(py)?;
+            ran?;
+            Some(peak)
+        } else {
+            None
         };
-        let result = run??;
         Ok(ProfileResult::new(result, memory))
     }
 
@@ -349,7 +206,13 @@ fn not_sync() -> PyErr {
     )
 }
 
-/// tracemalloc around `profile_function`'s runs: started here if it was not tracing already.
+/// How many runs `profile_function` takes the memory peak over (at most `iterations`): the
+/// timed runs warmed caches up, so a run's peak barely varies; a few guard against a
+/// first-run outlier without making a slow function's profile much slower.
+const MEMORY_RUNS: u64 = 3;
+
+/// tracemalloc around `profile_function`'s memory runs: started here if it was not tracing
+/// already.
 struct Tracemalloc {
     started_here: bool,
     before: usize,
@@ -381,17 +244,26 @@ impl Tracemalloc {
 }
 
 /// `profiler.profile(name=..., errors=...)`: applied to a function, profiles it.
-#[pyclass(module = "perfcore._perfcore", frozen)]
+#[pyclass(module = "perfcore._perfcore")]
 pub struct Decorator {
-    profiler: Py<Profiler>,
+    profiler: perfcore::PerformanceProfiler,
     name: Option<String>,
-    errors: Py<PyAny>,
+    errors: Errors,
 }
 
 #[pymethods]
 impl Decorator {
+    // A cycle can run through the classes `errors=` names (a class holding the decorator).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.errors.traverse(&visit)
+    }
+
+    fn __clear__(&mut self) {
+        self.errors = Errors::All;
+    }
+
     fn __call__(&self, py: Python<'_>, func: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, &self.profiler.get().inner, func, self.name.as_deref(), self.errors.bind(py))
+        wrap(py, &self.profiler, func, self.name.as_deref(), &self.errors)
     }
 }
 
@@ -414,9 +286,12 @@ pub fn clock_source() -> &'static str {
     }
 }
 
-/// `PerformanceProfiler.scope(name)`, a `METH_O` method rather than a PyO3 one: on an
-/// abi3-py39 build PyO3 methods take their arguments as a tuple, which cost ~60 ns of the
-/// ~107 a call took; `with profiler.scope("x"):` is how scopes are mostly written.
+/// `PerformanceProfiler.scope(name)`, a `METH_O` method rather than a PyO3 one (which parses
+/// its arguments): `with profiler.scope("x"):` is how scopes are mostly written.
+///
+/// # Safety
+/// CPython calls it with the GIL held, `slf` an object (checked to be a `PerformanceProfiler`) and
+/// `name` a live object (a `METH_O` method of the class).
 unsafe extern "C" fn scope_method(
     slf: *mut pyo3::ffi::PyObject,
     name: *mut pyo3::ffi::PyObject,

@@ -1,45 +1,23 @@
-//! What the hand-built types (`fastcall`, `fastscope`) and the fast resume path share:
-//! interpreter symbols looked up at run time, and allocating and freeing instances.
+//! What the hand-built types (`fastcall`, `fastscope`) share: making the type, allocating and
+//! freeing instances, traversing their references.
 
-use std::ffi::{CStr, c_void};
+use std::ffi::c_void;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-/// The address of `name` in the running interpreter, or null where it does not export it
-/// (functions that are inline in older versions' headers) or where `PERFCORE_PY_TUPLE_CALLS`
-/// is set, which makes the tests run the paths of Python 3.9 on any version.
-pub(crate) fn interpreter_symbol(name: &CStr) -> *mut c_void {
-    if oldest_paths_forced() {
-        return std::ptr::null_mut();
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: dlsym with RTLD_DEFAULT searches the loaded objects for a NUL-terminated
-        // name; it only reads.
-        unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = name;
-        std::ptr::null_mut()
-    }
-}
-
-/// Whether `PERFCORE_PY_TUPLE_CALLS` is set: the tests then run the call paths of Python 3.9
-/// (no exported `PyObject_Vectorcall`, no direct vectorcall) on any version.
-pub(crate) fn oldest_paths_forced() -> bool {
-    std::env::var_os("PERFCORE_PY_TUPLE_CALLS").is_some()
-}
-
-/// Makes a type from a spec whose every pointer is 'static.
+/// Makes a type from a spec whose every pointer is 'static, deriving from `base` if given.
 pub(crate) fn make_type(
     py: Python<'_>,
     spec: &'static mut ffi::PyType_Spec,
+    base: Option<&Bound<'_, PyType>>,
 ) -> PyResult<Py<PyType>> {
-    // SAFETY: the spec and all it points to live for the rest of the process.
-    let ty = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpec(spec))? };
+    let base = base.map_or(std::ptr::null_mut(), |b| b.as_ptr());
+    // SAFETY: the spec and all it points to live for the rest of the process; `base` is null
+    // or a live type.
+    let ty =
+        unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyType_FromSpecWithBases(spec, base))? };
     Ok(ty.cast_into::<PyType>()?.unbind())
 }
 

@@ -1,20 +1,24 @@
 //! Snapshots and statistics as Python objects: typed attributes, `to_dict()`, and `obj["key"]`
 //! for code written against dicts.
 
-use pyo3::exceptions::{PyKeyError, PyValueError};
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::to_py_err;
+use crate::error::{snapshot_err, to_py_err};
 
 /// `value` as JSON (the stats types are plain data: this cannot fail).
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("statistics always serialise")
 }
 
-/// Reads what [`json`] wrote, for unpickling; ValueError if it is not that.
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("bad {what} state: {e}")))
+/// Reads what [`json`] wrote, for unpickling; SnapshotError if it is not that.
+fn from_json<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    what: &str,
+    text: &str,
+) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| snapshot_err(py, format!("bad {what} state: {e}")))
 }
 
 /// What `__reduce__` returns: a callable and its arguments, which rebuild the object.
@@ -162,7 +166,7 @@ impl FunctionStats {
 
     /// Allocation figures (calls, allocated_bytes, self_allocated_bytes, freed_bytes,
     /// allocations) when the process ran Rust's tracking allocator; None otherwise (Python
-    /// allocations are measured by `profile_function(..., memory=True)`).
+    /// allocations are measured by `profile_function`).
     #[getter]
     fn allocations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Some(a) = self.inner.allocations else { return Ok(None) };
@@ -181,8 +185,8 @@ impl FunctionStats {
     }
 
     #[staticmethod]
-    fn _from_json(state: &str) -> PyResult<Self> {
-        Ok(Self { inner: from_json("FunctionStats", state)? })
+    fn _from_json(py: Python<'_>, state: &str) -> PyResult<Self> {
+        Ok(Self { inner: from_json(py, "FunctionStats", state)? })
     }
 
     /// The wall time at quantile `q` (0..=1), in ns.
@@ -288,8 +292,8 @@ impl CallNode {
     }
 
     #[staticmethod]
-    fn _from_json(state: &str) -> PyResult<Self> {
-        Ok(Self { inner: from_json("CallNode", state)? })
+    fn _from_json(py: Python<'_>, state: &str) -> PyResult<Self> {
+        Ok(Self { inner: from_json(py, "CallNode", state)? })
     }
 
     /// All fields as a dict.
@@ -411,19 +415,22 @@ impl Snapshot {
         self.inner.to_json()
     }
 
-    /// Parses JSON written by `to_json` here or in Rust; ValueError names what is wrong.
+    /// Parses JSON written by `to_json` here or in Rust; SnapshotError names what is wrong.
     #[staticmethod]
     fn from_json(json: &str) -> PyResult<Snapshot> {
         perfcore::Snapshot::from_json(json).map(Snapshot::from).map_err(to_py_err)
     }
 
-    /// Writes JSON to `path` atomically (temporary file, then rename).
+    /// Writes JSON to `path` atomically (temporary file, then rename); the matching OSError
+    /// if it cannot.
     fn write_json(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
         let inner = &self.inner;
         py.detach(|| inner.write_json(&path)).map_err(to_py_err)
     }
 
-    /// Reads a snapshot written by `write_json` (here or in Rust).
+    /// Reads a snapshot written by `write_json` (here or in Rust). SnapshotError if its
+    /// contents are not a snapshot; the matching OSError (FileNotFoundError, ...) if it
+    /// cannot be read.
     #[staticmethod]
     fn read_json(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Snapshot> {
         py.detach(|| perfcore::Snapshot::read_json(&path)).map(Snapshot::from).map_err(to_py_err)
@@ -484,8 +491,8 @@ impl ProfileResult {
     }
 
     #[staticmethod]
-    fn _restore(state: &str, memory_bytes: Option<u64>) -> PyResult<Self> {
-        Ok(Self { inner: from_json("ProfileResult", state)?, memory_bytes })
+    fn _restore(py: Python<'_>, state: &str, memory_bytes: Option<u64>) -> PyResult<Self> {
+        Ok(Self { inner: from_json(py, "ProfileResult", state)?, memory_bytes })
     }
 
     /// The name runs were recorded under.
@@ -558,8 +565,8 @@ impl ProfileResult {
     fn p99_ns(&self) -> u64 {
         self.inner.p99_ns
     }
-    /// Peak Python memory the runs allocated (tracemalloc), in MB; None unless asked for
-    /// with `memory=True`.
+    /// Peak Python memory one run allocated (tracemalloc, measured after the timed runs), in
+    /// MB; None with `memory=False`.
     #[getter]
     fn memory_used_mb(&self) -> Option<f64> {
         self.memory_bytes.map(|b| b as f64 / (1024.0 * 1024.0))

@@ -5,19 +5,14 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.metadata
 import re
-import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import perfcore
 import perfcore._perfcore
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - CI runs 3.11
-    tomllib = pytest.importorskip("tomli")
 
 WORKSPACE_MANIFEST = Path(__file__).resolve().parents[2] / "Cargo.toml"
 
@@ -73,3 +68,12 @@ def test_py_typed_is_shipped() -> None:
     shipped = {f.as_posix() for f in files}
     assert "perfcore/py.typed" in shipped
     assert "perfcore/_perfcore.pyi" in shipped
+
+
+def test_built_for_python_3_11_and_later() -> None:
+    dist = importlib.metadata.distribution("perfcore")
+    assert dist.metadata["Requires-Python"] == ">=3.11"
+    wheel = dist.read_text("WHEEL")
+    assert wheel is not None
+    tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
+    assert tags and all(tag.startswith("cp311-abi3-") for tag in tags), tags

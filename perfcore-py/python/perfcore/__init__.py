@@ -16,6 +16,10 @@ Decorate hot functions, read statistics from a snapshot::
 ``perfcore.profile`` and the other module-level functions use the process's default
 profiler (the one Rust code in the same process records into too); make independent ones
 with ``PerformanceProfiler()``.
+
+Errors: perfcore's own derive from ``PerfcoreError`` (``SnapshotError`` for snapshot data that
+is not a snapshot, also a ``ValueError``); I/O errors are the matching ``OSError``
+(``FileNotFoundError``, ...); bad arguments raise ``ValueError`` or ``TypeError``.
 """
 
 import os as _os
@@ -25,6 +29,7 @@ from ._perfcore import (
     SCHEMA_VERSION,
     CallNode,
     FunctionStats,
+    PerfcoreError,
     PerformanceProfiler,
     ProfiledAsyncGenerator,
     ProfiledCoroutine,
@@ -32,6 +37,7 @@ from ._perfcore import (
     ProfiledGenerator,
     ProfileResult,
     Snapshot,
+    SnapshotError,
     __version__,
     clock_source,
     default_profiler,
@@ -65,6 +71,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "CallNode",
     "FunctionStats",
+    "PerfcoreError",
     "PerformanceProfiler",
     "ProfileResult",
     "ProfiledAsyncGenerator",
@@ -72,6 +79,7 @@ __all__ = [
     "ProfiledFunction",
     "ProfiledGenerator",
     "Snapshot",
+    "SnapshotError",
     "__version__",
     "clock_source",
     "default_profiler",
