@@ -167,10 +167,17 @@ impl Profiler {
         Snapshot::from(py.detach(|| inner.snapshot()))
     }
 
-    /// Forgets everything recorded so far.
+    /// Forgets everything recorded so far, and frees the memory it held.
     fn reset(&self, py: Python<'_>) {
         let inner = &self.inner;
         py.detach(|| inner.reset());
+    }
+
+    /// Heap bytes the profiler holds for what it recorded (call paths and their histograms);
+    /// bounded by call paths x threads, never by calls; `reset()` gives it back.
+    fn heap_bytes(&self, py: Python<'_>) -> usize {
+        let inner = &self.inner;
+        py.detach(|| inner.heap_bytes())
     }
 
     /// Turns recording on or off (off: a decorated call costs one atomic load more).
@@ -184,7 +191,8 @@ impl Profiler {
         self.inner.is_enabled()
     }
 
-    /// The per-thread stack bound.
+    /// The depth of the call tree: deeper calls are counted in full, shown under the
+    /// deepest path within the limit.
     #[getter]
     fn max_depth(&self) -> usize {
         self.inner.max_depth()
