@@ -121,22 +121,26 @@ impl ParentKey {
     }
 }
 
-/// One thread's recorder for one profiler.
+/// One thread's recorder for one profiler. What every call reads comes first, on as few
+/// cache lines as possible: between two calls of an interpreted language the lines are
+/// often evicted, and each one costs a miss.
+#[repr(C)]
 struct LocalProfiler {
-    owner: Weak<Inner>,
-    data: Shared<ThreadData>,
+    stack: Vec<Frame>,
     /// By callsite index.
     path_cache: Vec<PathCache>,
     /// By call path index: the same paths as `data.paths`, without its lock.
     paths: Vec<Shared<CallPath>>,
-    children: HashMap<(Option<u32>, u32), u32>,
-    stack: Vec<Frame>,
-    /// Frames beyond the maximum depth open per callsite (rarely any).
-    deep_open: HashMap<u32, u32>,
-    max_depth: usize,
-    epoch: u64,
+    data: Shared<ThreadData>,
     /// This thread's copy of `data.pending` (see `ThreadData::record`).
     pending: u64,
+    epoch: u64,
+    max_depth: usize,
+    // Cold: registration, new paths, frames beyond the maximum depth.
+    owner: Weak<Inner>,
+    children: HashMap<(Option<u32>, u32), u32>,
+    /// Frames beyond the maximum depth open per callsite (rarely any).
+    deep_open: HashMap<u32, u32>,
 }
 
 impl LocalProfiler {

@@ -92,16 +92,16 @@ pub(crate) enum Deep {
 /// A [`CallPath`] holds them as atomics, merges and snapshots as plain integers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counters<T = u64> {
-    pub(crate) errors: T,
     /// Wall time of the path's calls, except calls inside another call of the same function
     /// on the same path (a path's time counts once however deep it recurses).
     pub(crate) total_ns: T,
-    /// Of `total_ns`, the time of calls inside another call of the same function: the
-    /// function's total leaves it out, as cProfile's cumulative time does.
-    pub(crate) nested_ns: T,
     pub(crate) self_ns: T,
     /// Busy time of calls not inside another call of the same function.
     pub(crate) busy_ns: T,
+    pub(crate) errors: T,
+    /// Of `total_ns`, the time of calls inside another call of the same function: the
+    /// function's total leaves it out, as cProfile's cumulative time does.
+    pub(crate) nested_ns: T,
     pub(crate) cancelled: T,
     pub(crate) clamped: T,
     /// Calls made beyond the profiler's maximum depth.
@@ -226,11 +226,10 @@ impl Chunk {
 /// per-function statistics are the sum of a function's paths, computed by snapshots.
 /// A path is under 1 KiB plus 520 bytes per power of two its calls' durations touch (about
 /// 11 KiB in all for calls spread over six decades); a reset frees it.
-#[repr(C)] // What every call touches first, together: see `record_counts`.
+// What every call touches comes first, on one cache line of its own: the recursive flag, the
+// range and the first four counters (the `Arc` header sits on the line before).
+#[repr(C, align(64))]
 pub(crate) struct CallPath {
-    min_ns: AtomicU64,
-    max_ns: AtomicU64,
-    counters: Counters<AtomicU64>,
     /// The path passes through its own callsite higher up: every call on it is inside
     /// another call of the same function.
     recursive: bool,
@@ -238,6 +237,9 @@ pub(crate) struct CallPath {
     pub(crate) callsite: u32,
     /// The parent path's index on the same thread; `None` for a root.
     pub(crate) parent: Option<u32>,
+    min_ns: AtomicU64,
+    max_ns: AtomicU64,
+    counters: Counters<AtomicU64>,
     epoch: AtomicU64,
     /// Histogram counts, one lazily allocated chunk per power of two. Always the standard
     /// atomics, even under loom: a model with 64 tracked atomics per chunk is out of loom's
