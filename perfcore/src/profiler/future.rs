@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::shared::Sample;
-use super::{Callsite, PerformanceProfiler, local};
+use super::{Callsite, Outcome, PerformanceProfiler, local};
 
 /// How an [`Instrumented`] future tells that its output is a failure. Not public API.
 #[doc(hidden)]
@@ -90,14 +90,8 @@ pin_project_lite::pin_project! {
             {
                 let wall = p.inner.clock.delta_ns(*this.first_raw, p.inner.clock.raw());
                 let panicked = flags & PANICKED != 0;
-                let sample = Sample {
-                    elapsed_ns: wall,
-                    self_ns: this.busy_ns.saturating_sub(*this.child_ns),
-                    busy_ns: *this.busy_ns,
-                    failed: panicked,
-                    cancelled: !panicked,
-                    alloc: None,
-                };
+                let outcome = if panicked { Outcome::Failed } else { Outcome::Cancelled };
+                let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
                 local::record_call(&p.inner, this.callsite.index(), sample);
             }
         }
@@ -181,14 +175,8 @@ impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
         if let Poll::Ready(value) = &out {
             *this.flags |= DONE;
             let wall = p.inner.clock.delta_ns(*this.first_raw, p.inner.clock.raw());
-            let sample = Sample {
-                elapsed_ns: wall,
-                self_ns: this.busy_ns.saturating_sub(*this.child_ns),
-                busy_ns: *this.busy_ns,
-                failed: this.is_err.is_err(value),
-                cancelled: false,
-                alloc: None,
-            };
+            let outcome = if this.is_err.is_err(value) { Outcome::Failed } else { Outcome::Ok };
+            let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
             local::record_call(&p.inner, this.callsite.index(), sample);
         }
         out

@@ -277,14 +277,7 @@ impl LocalProfiler {
         if let (Some(parent), Some(a)) = (self.stack.last_mut(), alloc) {
             parent.child_alloc_bytes += a.bytes;
         }
-        let sample = Sample {
-            elapsed_ns,
-            self_ns: elapsed_ns.saturating_sub(frame.child_ns),
-            busy_ns: elapsed_ns,
-            failed: outcome == Outcome::Failed,
-            cancelled: outcome == Outcome::Cancelled,
-            alloc,
-        };
+        let sample = Sample::call(elapsed_ns, frame.child_ns, outcome, alloc);
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
         // Last: a call here would make the frame's fields spill to memory above.
         if frame.deep.is_some() {

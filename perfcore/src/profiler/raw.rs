@@ -161,14 +161,7 @@ pub fn record_resumable(
     if !profiler.inner.enabled().load(Ordering::Relaxed) {
         return;
     }
-    let sample = Sample {
-        elapsed_ns: wall_ns,
-        self_ns: busy_ns.saturating_sub(child_ns),
-        busy_ns,
-        failed: outcome == Outcome::Failed,
-        cancelled: outcome == Outcome::Cancelled,
-        alloc: None,
-    };
+    let sample = Sample::resumable(wall_ns, busy_ns, child_ns, outcome);
     local::record_call(&profiler.inner, callsite.index(), sample);
 }
 

@@ -47,6 +47,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::Outcome;
 use crate::stats::histogram::{self, CHUNK_LEN, CHUNKS};
 use crate::sync::{Arc, AtomicU64, Mutex, Ordering, bump};
 
@@ -71,6 +72,39 @@ pub(crate) struct Sample {
     /// A future dropped before it completed.
     pub(crate) cancelled: bool,
     pub(crate) alloc: Option<AllocSample>,
+}
+
+impl Sample {
+    /// A synchronous call: `elapsed_ns` of wall time, `child_ns` of it in child scopes.
+    #[inline(always)]
+    pub(crate) fn call(
+        elapsed_ns: u64,
+        child_ns: u64,
+        outcome: Outcome,
+        alloc: Option<AllocSample>,
+    ) -> Self {
+        Self {
+            elapsed_ns,
+            self_ns: elapsed_ns.saturating_sub(child_ns),
+            busy_ns: elapsed_ns,
+            failed: outcome == Outcome::Failed,
+            cancelled: outcome == Outcome::Cancelled,
+            alloc,
+        }
+    }
+
+    /// A call that ran in resumptions (a future, a generator): `wall_ns` from the first to
+    /// the end, `busy_ns` inside them, `child_ns` of that in child scopes.
+    pub(crate) fn resumable(wall_ns: u64, busy_ns: u64, child_ns: u64, outcome: Outcome) -> Self {
+        Self {
+            elapsed_ns: wall_ns,
+            self_ns: busy_ns.saturating_sub(child_ns),
+            busy_ns,
+            failed: outcome == Outcome::Failed,
+            cancelled: outcome == Outcome::Cancelled,
+            alloc: None,
+        }
+    }
 }
 
 /// Where a call beyond the profiler's maximum depth stands among the calls it is inside.
