@@ -75,7 +75,9 @@ use proc_macro2::TokenStream as TokenStream2;
 /// outputs count as errors in both.
 ///
 /// On an `impl` block (inherent or trait impl) or a trait, each fn with a body is instrumented
-/// as if the attribute were on it, with the block's arguments; `const fn`s are left out. A
+/// as if the attribute were on it, with the block's arguments; `const fn`s are left out, and
+/// so are the methods of an `impl GlobalAlloc` (the profiler allocates: as the global allocator
+/// each call would re-enter it; their own `#[profile]` is an error there). A
 /// method's own `#[profile(...)]` replaces the block's for that method, argument by argument
 /// (`#[profile(errors = false)]` keeps the block's `profiler`), and `#[profile(skip)]` leaves it
 /// out.

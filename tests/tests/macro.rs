@@ -516,3 +516,40 @@ fn profile_on_an_impl_block_or_a_trait_instruments_each_method() {
     // The method's own attribute replaced the block's: one callsite, not two.
     assert!(!names.contains(&"macro::blocks::Stack::peek"), "{names:?}");
 }
+
+/// A profiled `impl GlobalAlloc` leaves its methods out: the profiler allocates, so as the
+/// global allocator each call would re-enter it (a deadlock on the first allocation).
+mod allocator {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    pub(super) struct Counting;
+
+    #[perfcore::profile(profiler = super::P)]
+    // SAFETY: forwards to `System`.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract is `System`'s.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: as above.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+}
+
+#[test]
+fn a_global_allocator_impl_is_left_out() {
+    use std::alloc::{GlobalAlloc, Layout};
+    let layout = Layout::new::<u64>();
+    // SAFETY: a non-zero-sized layout; the pointer is freed with it.
+    unsafe {
+        let p = allocator::Counting.alloc(layout);
+        assert!(!p.is_null());
+        allocator::Counting.dealloc(p, layout);
+    }
+    let snap = P.snapshot();
+    let names: Vec<_> = snap.functions().iter().map(|f| f.name.as_str()).collect();
+    assert!(!names.iter().any(|n| n.contains("Counting")), "{names:?}");
+}
