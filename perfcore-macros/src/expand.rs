@@ -496,9 +496,12 @@ fn observe_tail(cx: &Cx<'_>, ty: &Type, stmts: &mut [Stmt]) {
     let Some(last) = stmts.last_mut() else { return };
     let tail = match last {
         Stmt::Expr(e, None) => std::mem::replace(e, Expr::Verbatim(TokenStream::new())),
-        // A macro call ending the body is its tail (`todo!()`, `Ok(x)` from a macro, ...).
+        // A macro call ending the body is its tail (`todo!()`, `Ok(x)` from a macro, ...). It
+        // stays a statement, in a block of its own, as it may expand to statements before
+        // its value (`let y = f(); Ok(y)`), which an expression cannot.
         Stmt::Macro(m) if m.semi_token.is_none() => {
-            Expr::Macro(syn::ExprMacro { attrs: std::mem::take(&mut m.attrs), mac: m.mac.clone() })
+            let m = std::mem::replace(last, Stmt::Expr(Expr::Verbatim(TokenStream::new()), None));
+            Expr::Verbatim(quote_spanned!(cx.ms=> { #m }))
         }
         _ => return,
     };

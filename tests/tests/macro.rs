@@ -553,3 +553,26 @@ fn a_global_allocator_impl_is_left_out() {
     let names: Vec<_> = snap.functions().iter().map(|f| f.name.as_str()).collect();
     assert!(!names.iter().any(|n| n.contains("Counting")), "{names:?}");
 }
+
+/// A macro called with braces at the end of the body is a statement: it may expand to
+/// statements before its value.
+macro_rules! parse_then_check {
+    ($s:expr) => {
+        let n: u8 = $s.parse().map_err(|_| ())?;
+        if n == 0 { Err(()) } else { Ok(n) }
+    };
+}
+
+#[profile(profiler = P, name = "statement_macro_tail")]
+fn statement_macro_tail(s: &str) -> Result<u8, ()> {
+    parse_then_check! { s }
+}
+
+#[test]
+fn a_tail_macro_expanding_to_statements_keeps_working() {
+    assert_eq!(statement_macro_tail("3"), Ok(3));
+    assert_eq!(statement_macro_tail("0"), Err(()));
+    assert_eq!(statement_macro_tail("x"), Err(()));
+    let name = "statement_macro_tail";
+    assert_eq!((count(name), errors(name)), (3, 2));
+}
