@@ -19,6 +19,7 @@ impl Parser {
         ::perfcore::__private::set_failed(&__perfcore_guard, true);
         if s.is_empty() {
             return {
+                #[allow(clippy::diverging_sub_expression)]
                 let __perfcore_result: Result<u8, Error> = Err(Error);
                 #[allow(unreachable_code)]
                 ::perfcore::__private::set_failed(
@@ -29,6 +30,7 @@ impl Parser {
             };
         }
         {
+            #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: Result<u8, Error> = Ok(s.len() as u8);
             #[allow(unreachable_code)]
             ::perfcore::__private::set_failed(

@@ -426,6 +426,8 @@ impl<'a> Cx<'a> {
     fn observe(&self, ty: &Type, value: impl ToTokens) -> Expr {
         let Cx { krate, ms, .. } = self;
         Expr::Verbatim(quote_spanned! {*ms=> {
+            // A diverging value (`todo!()`) is a tail as written, not a sub-expression.
+            #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: #ty = #value;
             // When the value diverges (`todo!()`, a `loop` left by `return`).
             #[allow(unreachable_code)]

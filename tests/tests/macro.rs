@@ -576,3 +576,17 @@ fn a_tail_macro_expanding_to_statements_keeps_working() {
     let name = "statement_macro_tail";
     assert_eq!((count(name), errors(name)), (3, 2));
 }
+
+/// A tail that is a diverging macro (`todo!()`, `panic!(...)`): no `clippy::diverging_sub_expression`
+/// on it (clippy checks this file with `-D warnings`), and the panic counts as an error.
+#[profile(profiler = P, name = "unfinished")]
+fn unfinished(_: u8) -> Result<u8, ()> {
+    todo!()
+}
+
+#[test]
+fn a_diverging_tail_macro_is_an_error_and_no_lint() {
+    let caught = std::panic::catch_unwind(|| unfinished(1));
+    assert!(caught.is_err());
+    assert_eq!((count("unfinished"), errors("unfinished")), (1, 1));
+}
