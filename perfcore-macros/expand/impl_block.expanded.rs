@@ -21,10 +21,12 @@ impl Parser {
             return {
                 #[allow(clippy::diverging_sub_expression)]
                 let __perfcore_result: Result<u8, Error> = Err(Error);
+                #[allow(unused_imports)]
+                use ::perfcore::__private::NotAResult as _;
                 #[allow(unreachable_code)]
                 ::perfcore::__private::set_failed(
                     &__perfcore_guard,
-                    __perfcore_result.is_err(),
+                    (&__perfcore_result).is_err(),
                 );
                 __perfcore_result
             };
@@ -32,10 +34,12 @@ impl Parser {
         {
             #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: Result<u8, Error> = Ok(s.len() as u8);
+            #[allow(unused_imports)]
+            use ::perfcore::__private::NotAResult as _;
             #[allow(unreachable_code)]
             ::perfcore::__private::set_failed(
                 &__perfcore_guard,
-                __perfcore_result.is_err(),
+                (&__perfcore_result).is_err(),
             );
             __perfcore_result
         }

@@ -416,7 +416,12 @@ impl<'a> Cx<'a> {
         match output.filter(|ty| is_result(ty)) {
             Some(ty) => {
                 let ty = erase_impl_trait(ty);
-                quote_spanned!(*ms=> |__perfcore_r: &#ty| __perfcore_r.is_err())
+                quote_spanned!(*ms=> |__perfcore_r: &#ty| {
+                    // For a type merely named `Result`; `Result::is_err` is found first.
+                    #[allow(unused_imports)]
+                    use #krate::__private::NotAResult as _;
+                    __perfcore_r.is_err()
+                })
             }
             None => quote_spanned!(*ms=> #krate::__private::NoErrors),
         }
@@ -430,8 +435,11 @@ impl<'a> Cx<'a> {
             #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: #ty = #value;
             // When the value diverges (`todo!()`, a `loop` left by `return`).
+            // For a type merely named `Result`; `Result::is_err` is found first.
+            #[allow(unused_imports)]
+            use #krate::__private::NotAResult as _;
             #[allow(unreachable_code)]
-            #krate::__private::set_failed(&__perfcore_guard, __perfcore_result.is_err());
+            #krate::__private::set_failed(&__perfcore_guard, (&__perfcore_result).is_err());
             __perfcore_result
         }})
     }

@@ -590,3 +590,37 @@ fn a_diverging_tail_macro_is_an_error_and_no_lint() {
     assert!(caught.is_err());
     assert_eq!((count("unfinished"), errors("unfinished")), (1, 1));
 }
+
+/// A return type merely named `Result`, without `is_err`: compiles, and is never an error.
+mod ffi {
+    #[derive(Debug, PartialEq)]
+    pub(super) enum Result {
+        Done,
+        Failed,
+    }
+
+    #[perfcore::profile(profiler = super::P, name = "ffi_status")]
+    pub(super) fn status(ok: bool) -> Result {
+        if ok {
+            return Result::Done;
+        }
+        Result::Failed
+    }
+
+    #[perfcore::profile(profiler = super::P, name = "ffi_status_async")]
+    pub(super) async fn status_async() -> Result {
+        Result::Failed
+    }
+}
+
+#[test]
+fn a_type_merely_named_result_is_never_an_error() {
+    assert_eq!(ffi::status(true), ffi::Result::Done);
+    assert_eq!(ffi::status(false), ffi::Result::Failed);
+    let fut = std::pin::pin!(ffi::status_async());
+    let waker = std::task::Waker::noop();
+    let polled = fut.poll(&mut std::task::Context::from_waker(waker));
+    assert_eq!(polled, std::task::Poll::Ready(ffi::Result::Failed));
+    assert_eq!((count("ffi_status"), errors("ffi_status")), (2, 0));
+    assert_eq!((count("ffi_status_async"), errors("ffi_status_async")), (1, 0));
+}
