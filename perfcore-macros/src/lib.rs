@@ -60,7 +60,9 @@ use proc_macro2::TokenStream as TokenStream2;
 /// The default name is the function's path as `core::any::type_name` gives it, computed once
 /// per callsite, when a report first asks for it: `my_crate::module::parse`, and for methods
 /// `my_crate::module::Type::method` (`<my_crate::Type as my_crate::Trait>::method` in a trait
-/// impl, `my_crate::Trait::method` for a default method). One callsite serves every
+/// impl; rustc writes `my_crate::module::<impl my_crate::Trait for my_crate::Type>::method` for
+/// one in another module than the type, as semver's `impl FromStr for Version` in its `parse`
+/// module; `my_crate::Trait::method` for a default method). One callsite serves every
 /// instantiation of a generic function, so the generic arguments a generic impl shows as `<_>`
 /// are left out (`Wrapper<T>::get` is `my_crate::Wrapper::get`), while an impl for a concrete
 /// type keeps them (`Wrapper<u8>::get`). Raw identifiers lose their `r#`.
