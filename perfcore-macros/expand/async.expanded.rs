@@ -30,6 +30,10 @@ fn fetch(id: u64) -> impl ::core::future::Future<Output = Result<String, Error>>
             let page = get(id).await?;
             Ok(page)
         },
-        |__perfcore_r: &Result<String, Error>| __perfcore_r.is_err(),
+        |__perfcore_r: &Result<String, Error>| {
+            #[allow(unused_imports)]
+            use ::perfcore::__private::NotAResult as _;
+            __perfcore_r.is_err()
+        },
     )
 }

@@ -20,6 +20,10 @@ fn fetch(id: u64) -> impl Future<Output = Result<u64, Error>> {
             let fut = async move { Ok(id) };
             break '__perfcore_body fut;
         },
-        |__perfcore_r: &Result<u64, Error>| __perfcore_r.is_err(),
+        |__perfcore_r: &Result<u64, Error>| {
+            #[allow(unused_imports)]
+            use ::perfcore::__private::NotAResult as _;
+            __perfcore_r.is_err()
+        },
     )
 }

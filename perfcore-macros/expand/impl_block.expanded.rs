@@ -19,21 +19,27 @@ impl Parser {
         ::perfcore::__private::set_failed(&__perfcore_guard, true);
         if s.is_empty() {
             return {
+                #[allow(clippy::diverging_sub_expression)]
                 let __perfcore_result: Result<u8, Error> = Err(Error);
+                #[allow(unused_imports)]
+                use ::perfcore::__private::NotAResult as _;
                 #[allow(unreachable_code)]
                 ::perfcore::__private::set_failed(
                     &__perfcore_guard,
-                    __perfcore_result.is_err(),
+                    (&__perfcore_result).is_err(),
                 );
                 __perfcore_result
             };
         }
         {
+            #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: Result<u8, Error> = Ok(s.len() as u8);
+            #[allow(unused_imports)]
+            use ::perfcore::__private::NotAResult as _;
             #[allow(unreachable_code)]
             ::perfcore::__private::set_failed(
                 &__perfcore_guard,
-                __perfcore_result.is_err(),
+                (&__perfcore_result).is_err(),
             );
             __perfcore_result
         }

@@ -36,9 +36,10 @@ pub(crate) fn item(args: &Args, item: Item) -> syn::Result<TokenStream> {
                 return Ok(i.into_token_stream());
             }
             let mut errors = Errors::default();
+            let allocator = is_global_alloc(&i);
             for it in &mut i.items {
                 let ImplItem::Fn(f) = it else { continue };
-                let Some(args) = method_args(args, &mut f.attrs, f.sig.constness.as_ref())
+                let Some(args) = method_args(args, &mut f.attrs, left_out(&f.sig, allocator))
                     .unwrap_or_else(|e| errors.push(e))
                 else {
                     continue;
@@ -61,7 +62,7 @@ pub(crate) fn item(args: &Args, item: Item) -> syn::Result<TokenStream> {
             for it in &mut t.items {
                 let TraitItem::Fn(f) = it else { continue };
                 let Some(block) = &f.default else { continue };
-                let Some(args) = method_args(args, &mut f.attrs, f.sig.constness.as_ref())
+                let Some(args) = method_args(args, &mut f.attrs, left_out(&f.sig, false))
                     .unwrap_or_else(|e| errors.push(e))
                 else {
                     continue;
@@ -81,17 +82,18 @@ pub(crate) fn item(args: &Args, item: Item) -> syn::Result<TokenStream> {
 /// so that they need not be in scope in either case.
 pub(crate) fn disabled(args: &Args, item: Item) -> syn::Result<Option<TokenStream>> {
     let mut errors = Errors::default();
-    let mut check = |attrs: &mut Vec<Attribute>, constness: Option<&syn::token::Const>| {
-        if let Err(e) = method_args(args, attrs, constness) {
+    let mut check = |attrs: &mut Vec<Attribute>, left_out: Option<LeftOut>| {
+        if let Err(e) = method_args(args, attrs, left_out) {
             errors.push::<()>(e);
         }
     };
     let out = match item {
         Item::Fn(_) => None,
         Item::Impl(mut i) => {
+            let allocator = is_global_alloc(&i);
             for it in &mut i.items {
                 if let ImplItem::Fn(f) = it {
-                    check(&mut f.attrs, f.sig.constness.as_ref());
+                    check(&mut f.attrs, left_out(&f.sig, allocator));
                 }
             }
             Some(i.into_token_stream())
@@ -101,7 +103,7 @@ pub(crate) fn disabled(args: &Args, item: Item) -> syn::Result<Option<TokenStrea
                 if let TraitItem::Fn(f) = it
                     && f.default.is_some()
                 {
-                    check(&mut f.attrs, f.sig.constness.as_ref());
+                    check(&mut f.attrs, left_out(&f.sig, false));
                 }
             }
             Some(t.into_token_stream())
@@ -111,24 +113,58 @@ pub(crate) fn disabled(args: &Args, item: Item) -> syn::Result<Option<TokenStrea
     Ok(out)
 }
 
+/// Why a profiled block leaves a method out (and its own `#[profile]` is an error).
+#[derive(Clone, Copy)]
+enum LeftOut<'a> {
+    /// A `const fn` cannot read the clock.
+    Const(&'a syn::token::Const),
+    /// A method of `impl GlobalAlloc`: the profiler allocates, so as the global allocator
+    /// each call would re-enter it (on the first call, a deadlock in the profiler's set-up).
+    Allocator(&'a syn::Ident),
+}
+
+fn left_out(sig: &Signature, allocator: bool) -> Option<LeftOut<'_>> {
+    match &sig.constness {
+        Some(c) => Some(LeftOut::Const(c)),
+        None => allocator.then_some(LeftOut::Allocator(&sig.ident)),
+    }
+}
+
+/// Whether the block is `impl GlobalAlloc for ...` (any path ending in `GlobalAlloc`).
+fn is_global_alloc(i: &syn::ItemImpl) -> bool {
+    i.trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|s| s.ident == "GlobalAlloc")
+}
+
 /// The arguments a method of a profiled block is instrumented with, or `None` to leave it as
-/// it is: its own `#[profile(...)]` (taken off it) over the block's; `const fn`s are left out.
+/// it is: its own `#[profile(...)]` (taken off it) over the block's; `const fn`s and the
+/// methods of a `GlobalAlloc` impl are left out.
 fn method_args(
     block: &Args,
     attrs: &mut Vec<Attribute>,
-    constness: Option<&syn::token::Const>,
+    left_out: Option<LeftOut<'_>>,
 ) -> syn::Result<Option<Args>> {
     let own = validate::own_args(attrs)?;
     let args = match own {
         Some(own) => {
-            if let (Some(c), None) = (constness, &own.skip) {
-                return Err(validate::const_fn(c));
+            match (left_out, &own.skip) {
+                (Some(LeftOut::Const(c)), None) => return Err(validate::const_fn(c)),
+                (Some(LeftOut::Allocator(ident)), None) => {
+                    return Err(syn::Error::new_spanned(
+                        ident,
+                        "#[profile] cannot profile a `GlobalAlloc` method: the profiler \
+                         allocates, so each call would re-enter the allocator",
+                    ));
+                }
+                _ => {}
             }
             own.over(block)
         }
         None => block.clone(),
     };
-    Ok((args.skip.is_none() && constness.is_none()).then_some(args))
+    Ok((args.skip.is_none() && left_out.is_none()).then_some(args))
 }
 
 /// Errors gathered over a block's methods, reported together.
@@ -380,7 +416,12 @@ impl<'a> Cx<'a> {
         match output.filter(|ty| is_result(ty)) {
             Some(ty) => {
                 let ty = erase_impl_trait(ty);
-                quote_spanned!(*ms=> |__perfcore_r: &#ty| __perfcore_r.is_err())
+                quote_spanned!(*ms=> |__perfcore_r: &#ty| {
+                    // For a type merely named `Result`; `Result::is_err` is found first.
+                    #[allow(unused_imports)]
+                    use #krate::__private::NotAResult as _;
+                    __perfcore_r.is_err()
+                })
             }
             None => quote_spanned!(*ms=> #krate::__private::NoErrors),
         }
@@ -390,10 +431,15 @@ impl<'a> Cx<'a> {
     fn observe(&self, ty: &Type, value: impl ToTokens) -> Expr {
         let Cx { krate, ms, .. } = self;
         Expr::Verbatim(quote_spanned! {*ms=> {
+            // A diverging value (`todo!()`) is a tail as written, not a sub-expression.
+            #[allow(clippy::diverging_sub_expression)]
             let __perfcore_result: #ty = #value;
             // When the value diverges (`todo!()`, a `loop` left by `return`).
+            // For a type merely named `Result`; `Result::is_err` is found first.
+            #[allow(unused_imports)]
+            use #krate::__private::NotAResult as _;
             #[allow(unreachable_code)]
-            #krate::__private::set_failed(&__perfcore_guard, __perfcore_result.is_err());
+            #krate::__private::set_failed(&__perfcore_guard, (&__perfcore_result).is_err());
             __perfcore_result
         }})
     }
@@ -460,9 +506,12 @@ fn observe_tail(cx: &Cx<'_>, ty: &Type, stmts: &mut [Stmt]) {
     let Some(last) = stmts.last_mut() else { return };
     let tail = match last {
         Stmt::Expr(e, None) => std::mem::replace(e, Expr::Verbatim(TokenStream::new())),
-        // A macro call ending the body is its tail (`todo!()`, `Ok(x)` from a macro, ...).
+        // A macro call ending the body is its tail (`todo!()`, `Ok(x)` from a macro, ...). It
+        // stays a statement, in a block of its own, as it may expand to statements before
+        // its value (`let y = f(); Ok(y)`), which an expression cannot.
         Stmt::Macro(m) if m.semi_token.is_none() => {
-            Expr::Macro(syn::ExprMacro { attrs: std::mem::take(&mut m.attrs), mac: m.mac.clone() })
+            let m = std::mem::replace(last, Stmt::Expr(Expr::Verbatim(TokenStream::new()), None));
+            Expr::Verbatim(quote_spanned!(cx.ms=> { #m }))
         }
         _ => return,
     };

@@ -60,7 +60,9 @@ use proc_macro2::TokenStream as TokenStream2;
 /// The default name is the function's path as `core::any::type_name` gives it, computed once
 /// per callsite, when a report first asks for it: `my_crate::module::parse`, and for methods
 /// `my_crate::module::Type::method` (`<my_crate::Type as my_crate::Trait>::method` in a trait
-/// impl, `my_crate::Trait::method` for a default method). One callsite serves every
+/// impl; rustc writes `my_crate::module::<impl my_crate::Trait for my_crate::Type>::method` for
+/// one in another module than the type, as semver's `impl FromStr for Version` in its `parse`
+/// module; `my_crate::Trait::method` for a default method). One callsite serves every
 /// instantiation of a generic function, so the generic arguments a generic impl shows as `<_>`
 /// are left out (`Wrapper<T>::get` is `my_crate::Wrapper::get`), while an impl for a concrete
 /// type keeps them (`Wrapper<u8>::get`). Raw identifiers lose their `r#`.
@@ -75,7 +77,9 @@ use proc_macro2::TokenStream as TokenStream2;
 /// outputs count as errors in both.
 ///
 /// On an `impl` block (inherent or trait impl) or a trait, each fn with a body is instrumented
-/// as if the attribute were on it, with the block's arguments; `const fn`s are left out. A
+/// as if the attribute were on it, with the block's arguments; `const fn`s are left out, and
+/// so are the methods of an `impl GlobalAlloc` (the profiler allocates: as the global allocator
+/// each call would re-enter it; their own `#[profile]` is an error there). A
 /// method's own `#[profile(...)]` replaces the block's for that method, argument by argument
 /// (`#[profile(errors = false)]` keeps the block's `profiler`), and `#[profile(skip)]` leaves it
 /// out.

@@ -154,6 +154,20 @@ pub mod __private {
         profiler.enter(callsite)
     }
 
+    /// `#[profile]`'s error check of a return type named `Result` that is not
+    /// `core::result::Result` (`enum Result`, `type Result = i32`): never an error. The
+    /// expansion calls `(&value).is_err()` with this in scope, which finds `Result::is_err`
+    /// first when there is one (by value, before the autoref this impl needs).
+    pub trait NotAResult {
+        /// `false`.
+        #[inline(always)]
+        fn is_err(&self) -> bool {
+            false
+        }
+    }
+
+    impl<T: ?Sized> NotAResult for &T {}
+
     /// Sets whether the scope's call counts as failed: `#[profile]` on a function returning
     /// `Result` marks it failed on entry (so a `?` that returns counts) and sets it from the
     /// value at each `return` and at the end of the body.

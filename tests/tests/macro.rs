@@ -516,3 +516,111 @@ fn profile_on_an_impl_block_or_a_trait_instruments_each_method() {
     // The method's own attribute replaced the block's: one callsite, not two.
     assert!(!names.contains(&"macro::blocks::Stack::peek"), "{names:?}");
 }
+
+/// A profiled `impl GlobalAlloc` leaves its methods out: the profiler allocates, so as the
+/// global allocator each call would re-enter it (a deadlock on the first allocation).
+mod allocator {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    pub(super) struct Counting;
+
+    #[perfcore::profile(profiler = super::P)]
+    // SAFETY: forwards to `System`.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract is `System`'s.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: as above.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+}
+
+#[test]
+fn a_global_allocator_impl_is_left_out() {
+    use std::alloc::{GlobalAlloc, Layout};
+    let layout = Layout::new::<u64>();
+    // SAFETY: a non-zero-sized layout; the pointer is freed with it.
+    unsafe {
+        let p = allocator::Counting.alloc(layout);
+        assert!(!p.is_null());
+        allocator::Counting.dealloc(p, layout);
+    }
+    let snap = P.snapshot();
+    let names: Vec<_> = snap.functions().iter().map(|f| f.name.as_str()).collect();
+    assert!(!names.iter().any(|n| n.contains("Counting")), "{names:?}");
+}
+
+/// A macro called with braces at the end of the body is a statement: it may expand to
+/// statements before its value.
+macro_rules! parse_then_check {
+    ($s:expr) => {
+        let n: u8 = $s.parse().map_err(|_| ())?;
+        if n == 0 { Err(()) } else { Ok(n) }
+    };
+}
+
+#[profile(profiler = P, name = "statement_macro_tail")]
+fn statement_macro_tail(s: &str) -> Result<u8, ()> {
+    parse_then_check! { s }
+}
+
+#[test]
+fn a_tail_macro_expanding_to_statements_keeps_working() {
+    assert_eq!(statement_macro_tail("3"), Ok(3));
+    assert_eq!(statement_macro_tail("0"), Err(()));
+    assert_eq!(statement_macro_tail("x"), Err(()));
+    let name = "statement_macro_tail";
+    assert_eq!((count(name), errors(name)), (3, 2));
+}
+
+/// A tail that is a diverging macro (`todo!()`, `panic!(...)`): no `clippy::diverging_sub_expression`
+/// on it (clippy checks this file with `-D warnings`), and the panic counts as an error.
+#[profile(profiler = P, name = "unfinished")]
+fn unfinished(_: u8) -> Result<u8, ()> {
+    todo!()
+}
+
+#[test]
+fn a_diverging_tail_macro_is_an_error_and_no_lint() {
+    let caught = std::panic::catch_unwind(|| unfinished(1));
+    assert!(caught.is_err());
+    assert_eq!((count("unfinished"), errors("unfinished")), (1, 1));
+}
+
+/// A return type merely named `Result`, without `is_err`: compiles, and is never an error.
+mod ffi {
+    #[derive(Debug, PartialEq)]
+    pub(super) enum Result {
+        Done,
+        Failed,
+    }
+
+    #[perfcore::profile(profiler = super::P, name = "ffi_status")]
+    pub(super) fn status(ok: bool) -> Result {
+        if ok {
+            return Result::Done;
+        }
+        Result::Failed
+    }
+
+    #[perfcore::profile(profiler = super::P, name = "ffi_status_async")]
+    pub(super) async fn status_async() -> Result {
+        Result::Failed
+    }
+}
+
+#[test]
+fn a_type_merely_named_result_is_never_an_error() {
+    assert_eq!(ffi::status(true), ffi::Result::Done);
+    assert_eq!(ffi::status(false), ffi::Result::Failed);
+    let fut = std::pin::pin!(ffi::status_async());
+    let waker = std::task::Waker::noop();
+    let polled = fut.poll(&mut std::task::Context::from_waker(waker));
+    assert_eq!(polled, std::task::Poll::Ready(ffi::Result::Failed));
+    assert_eq!((count("ffi_status"), errors("ffi_status")), (2, 0));
+    assert_eq!((count("ffi_status_async"), errors("ffi_status_async")), (1, 0));
+}

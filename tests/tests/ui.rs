@@ -21,6 +21,7 @@ fn ui() {
         "skip_with_arguments",
         "bad_method_argument",
         "lints_still_fire",
+        "global_alloc_method",
     ] {
         t.compile_fail(format!("ui/{case}.rs"));
     }
