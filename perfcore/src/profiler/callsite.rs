@@ -94,27 +94,31 @@ impl Callsite {
         self.line
     }
 
-    /// This callsite's index in the process-wide registry, registering it on first use.
+    /// This callsite's index in the process-wide registry, registering it on first use;
+    /// `None` only while registering it would wait for a lock this thread holds (a profiled
+    /// function called by the allocator from inside perfcore): that call records nothing.
     #[inline(always)]
-    pub(crate) fn index(&'static self) -> usize {
+    pub(crate) fn index(&'static self) -> Option<usize> {
         let id = self.id.load(Ordering::Relaxed);
-        if id != 0 { (id - 1) as usize } else { self.register() }
+        if id != 0 { Some((id - 1) as usize) } else { self.register() }
     }
 
     #[cold]
     #[inline(never)]
-    fn register(&'static self) -> usize {
-        let mut all = registry().lock().unwrap_or_else(PoisonError::into_inner);
-        // Another thread may have registered it between our load and the lock.
-        let id = self.id.load(Ordering::Relaxed);
-        if id != 0 {
-            return (id - 1) as usize;
-        }
-        all.push(self);
-        let id = u32::try_from(all.len()).expect("fewer than 2^32 callsites");
-        // Relaxed is enough: the registry mutex orders the entry; the id is just a number.
-        self.id.store(id, Ordering::Relaxed);
-        (id - 1) as usize
+    fn register(&'static self) -> Option<usize> {
+        super::reentry::guarded(|| {
+            let mut all = registry().lock().unwrap_or_else(PoisonError::into_inner);
+            // Another thread may have registered it between our load and the lock.
+            let id = self.id.load(Ordering::Relaxed);
+            if id != 0 {
+                return (id - 1) as usize;
+            }
+            all.push(self);
+            let id = u32::try_from(all.len()).expect("fewer than 2^32 callsites");
+            // Relaxed is enough: the registry mutex orders the entry; the id is just a number.
+            self.id.store(id, Ordering::Relaxed);
+            (id - 1) as usize
+        })
     }
 }
 
@@ -235,14 +239,16 @@ pub(crate) fn by_name(name: &str) -> &'static Callsite {
         return cs;
     }
     let cs = alloc::untracked(|| {
-        let mut named = named().lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(cs) = named.get(name) {
-            return *cs;
-        }
-        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        let cs: &'static Callsite = Box::leak(Box::new(Callsite::new(leaked, "", "", 0)));
-        named.insert(leaked.into(), cs);
-        cs
+        super::reentry::inside(|| {
+            let mut named = named().lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(cs) = named.get(name) {
+                return *cs;
+            }
+            let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            let cs: &'static Callsite = Box::leak(Box::new(Callsite::new(leaked, "", "", 0)));
+            named.insert(leaked.into(), cs);
+            cs
+        })
     });
     let _ = CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {

@@ -92,7 +92,9 @@ pin_project_lite::pin_project! {
                 let panicked = flags & PANICKED != 0;
                 let outcome = if panicked { Outcome::Failed } else { Outcome::Cancelled };
                 let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
-                local::record_call(&p.inner, this.callsite.index(), sample);
+                if let Some(index) = this.callsite.index() {
+                    local::record_call(&p.inner, index, sample);
+                }
             }
         }
     }
@@ -161,7 +163,7 @@ impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
             *this.first_raw = p.inner.clock.raw();
             *this.flags |= STARTED;
         }
-        let depth = local::enter(&p.inner, this.callsite.index());
+        let depth = this.callsite.index().map_or(local::INERT, |i| local::enter(&p.inner, i));
         let out = {
             let _scope = (depth != local::INERT).then(|| PollScope {
                 profiler: p,
@@ -177,7 +179,9 @@ impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
             let wall = p.inner.clock.delta_ns(*this.first_raw, p.inner.clock.raw());
             let outcome = if this.is_err.is_err(value) { Outcome::Failed } else { Outcome::Ok };
             let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
-            local::record_call(&p.inner, this.callsite.index(), sample);
+            if let Some(index) = this.callsite.index() {
+                local::record_call(&p.inner, index, sample);
+            }
         }
         out
     }

@@ -379,6 +379,22 @@ impl LocalProfiler {
     }
 }
 
+/// Runs `f` with this thread's recorders borrowed, so a scope opened meanwhile on this thread
+/// (by an allocator perfcore's own work called) is inert instead of taking a lock `f` holds.
+pub(crate) fn holding_recorders<R>(f: impl FnOnce() -> R) -> R {
+    let mut f = Some(f);
+    let ran = LOCAL.try_with(|state| {
+        let _borrow = state.try_borrow_mut();
+        f.take().map(|f| f())
+    });
+    if let Ok(Some(r)) = ran {
+        return r;
+    }
+    // The thread is exiting and its recorders are gone: nothing to hold. `try_with` did not
+    // run the closure, so `f` is still here.
+    f.map(|f| f()).expect("the closure ran, or `f` is still here")
+}
+
 /// Opens a scope for `callsite` on this thread; returns its depth, or [`INERT`].
 ///
 /// Out of line, like [`exit`]: a guard's drop glue then stays small enough to inline, so a

@@ -8,6 +8,7 @@ mod future;
 mod intern;
 mod local;
 pub(crate) mod raw;
+mod reentry;
 pub(crate) mod shared;
 
 use std::cell::Cell;
@@ -235,7 +236,9 @@ impl PerformanceProfiler {
         if name.is_empty() {
             return Err(ProfileError::EmptyName { what: "scope name" });
         }
-        if !self.inner.enabled().load(Ordering::Relaxed) {
+        // Inside perfcore's own work (an allocator called this): the name's table may be
+        // locked by this very thread.
+        if !self.inner.enabled().load(Ordering::Relaxed) || reentry::is_inside() {
             return Ok(ScopeGuard::inert());
         }
         Ok(self.enter_enabled(callsite::by_name(name)))
@@ -261,7 +264,8 @@ impl PerformanceProfiler {
 
     #[inline(always)]
     fn enter_enabled(&self, callsite: &'static Callsite) -> ScopeGuard<'_> {
-        let depth = local::enter(&self.inner, callsite.index());
+        let Some(index) = callsite.index() else { return ScopeGuard::inert() };
+        let depth = local::enter(&self.inner, index);
         if depth == local::INERT {
             return ScopeGuard::inert();
         }
@@ -339,13 +343,15 @@ impl PerformanceProfiler {
     /// ```
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
-        let registry = self.inner.registry.lock();
-        let acc = registry.collect(self.inner.epoch());
-        let end_raw = self.inner.clock.raw();
-        let started = registry.started_unix_ns;
-        let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
-        drop(registry);
-        build::snapshot(acc, started, ended)
+        reentry::inside(|| {
+            let registry = self.inner.registry.lock();
+            let acc = registry.collect(self.inner.epoch());
+            let end_raw = self.inner.clock.raw();
+            let started = registry.started_unix_ns;
+            let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
+            drop(registry);
+            build::snapshot(acc, started, ended)
+        })
     }
 
     /// Heap bytes the profiler holds for what it recorded: every thread's call paths and
@@ -367,9 +373,11 @@ impl PerformanceProfiler {
     /// ```
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        let registry = self.inner.registry.lock();
-        registry.threads.iter().map(|t| t.heap_bytes()).sum::<usize>()
-            + registry.retired.heap_bytes()
+        reentry::inside(|| {
+            let registry = self.inner.registry.lock();
+            registry.threads.iter().map(|t| t.heap_bytes()).sum::<usize>()
+                + registry.retired.heap_bytes()
+        })
     }
 
     /// Forgets everything recorded so far and starts a new window.
@@ -390,12 +398,14 @@ impl PerformanceProfiler {
     /// assert_eq!(snap.function("spanning").unwrap().count, 1);
     /// ```
     pub fn reset(&self) {
-        let mut registry = self.inner.registry.lock();
-        registry.retired = shared::Accum::default();
-        registry.started_unix_ns = unix_now_ns();
-        registry.started_raw = self.inner.clock.raw();
-        // Under the lock, so a snapshot sees either all of the old window or none of it.
-        self.inner.epoch.fetch_add(1, Ordering::Release);
+        reentry::inside(|| {
+            let mut registry = self.inner.registry.lock();
+            registry.retired = shared::Accum::default();
+            registry.started_unix_ns = unix_now_ns();
+            registry.started_raw = self.inner.clock.raw();
+            // Under the lock, so a snapshot sees either all of the old window or none of it.
+            self.inner.epoch.fetch_add(1, Ordering::Release);
+        });
     }
 
     pub(crate) fn clock(&self) -> &Clock {
@@ -414,11 +424,22 @@ impl PerformanceProfiler {
 /// ```
 #[must_use]
 pub fn global() -> &'static PerformanceProfiler {
-    static GLOBAL: OnceLock<PerformanceProfiler> = OnceLock::new();
     GLOBAL.get_or_init(|| {
-        let enabled = GLOBAL_ENABLED.load(Ordering::Relaxed);
-        PerformanceProfiler::with(PerformanceProfiler::builder().enabled(enabled), 0, true)
+        reentry::inside(|| {
+            let enabled = GLOBAL_ENABLED.load(Ordering::Relaxed);
+            PerformanceProfiler::with(PerformanceProfiler::builder().enabled(enabled), 0, true)
+        })
     })
+}
+
+static GLOBAL: OnceLock<PerformanceProfiler> = OnceLock::new();
+
+/// Makes the global profiler (cold: once per process), or `None` when called from inside
+/// perfcore's own work on this thread: by an allocator the set-up allocated through.
+#[cold]
+#[inline(never)]
+fn global_first_time() -> Option<&'static PerformanceProfiler> {
+    reentry::guarded(global)
 }
 
 /// Opens a scope on the global profiler; the checked switch is one relaxed load.
@@ -428,7 +449,10 @@ pub fn enter_global(callsite: &'static Callsite) -> ScopeGuard<'static> {
     if !GLOBAL_ENABLED.load(Ordering::Relaxed) {
         return ScopeGuard::inert();
     }
-    global().enter_enabled(callsite)
+    match GLOBAL.get().or_else(global_first_time) {
+        Some(p) => p.enter_enabled(callsite),
+        None => ScopeGuard::inert(),
+    }
 }
 
 /// An open scope: records one call of its callsite when dropped.

@@ -40,7 +40,7 @@ pub fn open(profiler: &PerformanceProfiler, callsite: &'static Callsite) -> Opti
     if !profiler.inner.enabled().load(Ordering::Relaxed) {
         return None;
     }
-    let depth = local::enter(&profiler.inner, callsite.index());
+    let depth = local::enter(&profiler.inner, callsite.index()?);
     (depth != local::INERT).then_some(Frame(depth))
 }
 
@@ -78,8 +78,9 @@ pub fn call<R>(
     if !profiler.inner.enabled().load(Ordering::Relaxed) {
         return f().0;
     }
-    let Some((depth, here)) = local::enter_returning_recorder(&profiler.inner, callsite.index())
-    else {
+    let entered =
+        callsite.index().and_then(|i| local::enter_returning_recorder(&profiler.inner, i));
+    let Some((depth, here)) = entered else {
         return f().0;
     };
     /// Closes the frame as failed if `f` unwinds.
@@ -162,7 +163,9 @@ pub fn record_resumable(
         return;
     }
     let sample = Sample::resumable(wall_ns, busy_ns, child_ns, outcome);
-    local::record_call(&profiler.inner, callsite.index(), sample);
+    if let Some(index) = callsite.index() {
+        local::record_call(&profiler.inner, index, sample);
+    }
 }
 
 /// One call of a generator, coroutine or other computation that runs in several
