@@ -62,16 +62,17 @@ fn function(cs: &crate::Callsite, acc: FunctionAccum, window_ns: u64) -> Functio
     let mut s = FunctionStats::empty(cs.name(), cs.module_path(), cs.file(), cs.line());
     let c = &acc.counters;
     s.histogram = LatencyHistogram::from_counts(&acc.counts);
-    let count = s.histogram.len();
-    s.errors = c.errors.min(count);
+    // Each path's call counters were clamped to its count when read, so these sums stay
+    // within the histogram's.
+    s.errors = c.errors;
     s.total_ns = c.function_total_ns();
     s.self_ns = c.self_ns;
     s.min_ns = if acc.min_ns == u64::MAX { 0 } else { acc.min_ns };
     s.max_ns = acc.max_ns;
-    s.clamped = c.clamped.min(count);
+    s.clamped = c.clamped;
     s.busy_ns = c.busy_ns;
-    s.cancelled = c.cancelled.min(count);
-    s.folded_calls = c.folded.min(count);
+    s.cancelled = c.cancelled;
+    s.folded_calls = c.folded;
     s.allocations = (c.alloc_calls > 0).then_some(AllocationStats {
         calls: c.alloc_calls,
         allocated_bytes: c.alloc_bytes,

@@ -205,11 +205,7 @@ impl LocalProfiler {
     #[cold]
     #[inline(never)]
     fn path_beyond_max_depth(&mut self, index: usize) -> (u32, Option<Deep>) {
-        let anchor = self.stack.get(self.max_depth - 1).map(|f| f.node);
-        let node = match self.path_cache.get(index) {
-            Some(c) if c.parent == ParentKey::of(anchor) => c.node,
-            _ => self.path_for(index, anchor),
-        };
+        let node = self.cached_path(index, self.parent_at(self.stack.len()));
         let recursive = self.paths.get(node as usize).is_some_and(|s| s.is_recursive());
         let open = alloc::untracked(|| self.deep_open.entry(index as u32).or_insert(0));
         let deep = if *open > 0 {
@@ -288,11 +284,23 @@ impl LocalProfiler {
     /// The call path of callsite `index` under the innermost open scope (cached per callsite).
     #[inline(always)]
     fn path_under_top(&mut self, index: usize) -> u32 {
-        let parent = self.stack.last().map(|f| f.node);
+        self.cached_path(index, self.stack.last().map(|f| f.node))
+    }
+
+    /// The call path of callsite `index` under `parent`, from the one-entry cache or made.
+    #[inline(always)]
+    fn cached_path(&mut self, index: usize, parent: Option<u32>) -> u32 {
         match self.path_cache.get(index) {
             Some(c) if c.parent == ParentKey::of(parent) => c.node,
             _ => self.path_for(index, parent),
         }
+    }
+
+    /// The parent path of a frame opened at stack position `depth`: the frame below it, or
+    /// for a frame beyond the maximum depth the deepest frame within it.
+    fn parent_at(&self, depth: usize) -> Option<u32> {
+        let below = depth.min(self.max_depth).checked_sub(1)?;
+        self.stack.get(below).map(|f| f.node)
     }
 
     /// Pops the frame opened at `depth` and charges its wall time to its parent as child
@@ -367,11 +375,7 @@ impl LocalProfiler {
                 else {
                     continue;
                 };
-                let parent = match i {
-                    0 => None,
-                    i if i < self.max_depth => Some(self.stack[i - 1].node),
-                    _ => Some(self.stack[self.max_depth - 1].node),
-                };
+                let parent = self.parent_at(i);
                 self.stack[i].node = self.path_for(callsite as usize, parent);
             }
             drop((shared, old));

@@ -147,28 +147,47 @@ pub(crate) struct Counters<T = u64> {
     pub(crate) alloc_count: T,
 }
 
+/// How many counters [`Counters`] has.
+const COUNTERS: usize = 13;
+
 impl<T> Counters<T> {
-    /// Builds every counter with `f`.
-    fn from_fn(mut f: impl FnMut() -> T) -> Self {
+    /// The counters from an array in the order of [`Counters::each`].
+    fn from_array(
+        [
+            errors,
+            total_ns,
+            nested_ns,
+            self_ns,
+            busy_ns,
+            cancelled,
+            clamped,
+            folded,
+            alloc_calls,
+            alloc_bytes,
+            alloc_self_bytes,
+            alloc_freed_bytes,
+            alloc_count,
+        ]: [T; COUNTERS],
+    ) -> Self {
         Self {
-            errors: f(),
-            total_ns: f(),
-            nested_ns: f(),
-            self_ns: f(),
-            busy_ns: f(),
-            cancelled: f(),
-            clamped: f(),
-            folded: f(),
-            alloc_calls: f(),
-            alloc_bytes: f(),
-            alloc_self_bytes: f(),
-            alloc_freed_bytes: f(),
-            alloc_count: f(),
+            total_ns,
+            self_ns,
+            busy_ns,
+            errors,
+            nested_ns,
+            cancelled,
+            clamped,
+            folded,
+            alloc_calls,
+            alloc_bytes,
+            alloc_self_bytes,
+            alloc_freed_bytes,
+            alloc_count,
         }
     }
 
-    /// Every counter, in declaration order.
-    fn each(&self) -> [&T; 13] {
+    /// Every counter, in the order [`Counters::from_array`] takes them.
+    fn each(&self) -> [&T; COUNTERS] {
         [
             &self.errors,
             &self.total_ns,
@@ -189,30 +208,20 @@ impl<T> Counters<T> {
 
 impl Counters<AtomicU64> {
     fn zeroed() -> Self {
-        Self::from_fn(|| AtomicU64::new(0))
+        Self::from_array(std::array::from_fn(|_| AtomicU64::new(0)))
     }
 
     /// Reads every counter (Acquire: pairs with [`bump`]'s Release, see the module docs).
     fn load(&self) -> Counters<u64> {
-        let each = self.each();
-        let mut i = 0;
-        Counters::from_fn(|| {
-            i += 1;
-            each[i - 1].load(Ordering::Acquire)
-        })
+        Counters::from_array(self.each().map(|c| c.load(Ordering::Acquire)))
     }
 }
 
 impl Counters<u64> {
     /// Adds `other` in; sums saturate (snapshots read from files may carry any values).
     pub(crate) fn add(&mut self, other: &Counters<u64>) {
-        let (mine, theirs) = (*self, *other);
-        let (mine, theirs) = (mine.each(), theirs.each());
-        let mut i = 0;
-        *self = Counters::from_fn(|| {
-            i += 1;
-            mine[i - 1].saturating_add(*theirs[i - 1])
-        });
+        let (mine, theirs) = (self.each().map(|&v| v), other.each());
+        *self = Counters::from_array(std::array::from_fn(|i| mine[i].saturating_add(*theirs[i])));
     }
 
     /// Clamps the counters that count calls to `count`: a snapshot can read a call's
@@ -284,14 +293,6 @@ pub(crate) struct CallPath {
     chunks: [OnceLock<Box<Chunk>>; CHUNKS],
 }
 
-impl CallPath {
-    /// Heap bytes this path holds: itself and its histogram chunks.
-    fn heap_bytes(&self) -> usize {
-        let chunks = self.chunks.iter().filter(|c| c.get().is_some()).count();
-        std::mem::size_of::<Self>() + chunks * std::mem::size_of::<Chunk>()
-    }
-}
-
 impl std::fmt::Debug for CallPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallPath")
@@ -322,6 +323,12 @@ impl CallPath {
             counters: Counters::zeroed(),
             chunks: [const { OnceLock::new() }; CHUNKS],
         }
+    }
+
+    /// Heap bytes this path holds: itself and its histogram chunks.
+    fn heap_bytes(&self) -> usize {
+        let chunks = self.chunks.iter().filter(|c| c.get().is_some()).count();
+        std::mem::size_of::<Self>() + chunks * std::mem::size_of::<Chunk>()
     }
 
     /// Whether the path passes through its own callsite higher up.
