@@ -43,6 +43,15 @@ pub enum ProfileError {
 /// Each variant names the file when there is one; the underlying error (the JSON parser's, the
 /// operating system's) is returned by [`source`](std::error::Error::source), not repeated in
 /// the message.
+///
+/// # Examples
+/// ```
+/// # #[cfg(feature = "json")] {
+/// let err = perfcore::Snapshot::from_json("{\"schema_version\": 2,").unwrap_err();
+/// assert!(matches!(err, perfcore::SnapshotError::Parse { line: 1, .. }));
+/// assert!(std::error::Error::source(&err).is_some());
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SnapshotError {
@@ -116,6 +125,14 @@ impl SnapshotError {
 }
 
 /// The step of a file operation that failed.
+///
+/// # Examples
+/// ```
+/// # #[cfg(feature = "json")] {
+/// let err = perfcore::Snapshot::read_json("/no/such/file.json").unwrap_err();
+/// assert!(matches!(err, perfcore::SnapshotError::Io { action: perfcore::IoAction::Read, .. }));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IoAction {
@@ -144,6 +161,22 @@ impl fmt::Display for IoAction {
 }
 
 /// How a snapshot contradicts itself.
+///
+/// # Examples
+/// ```
+/// # #[cfg(feature = "json")] {
+/// let json = r#"{"schema_version": 2, "started_unix_ns": 5, "ended_unix_ns": 1,
+///     "functions": [], "call_tree": []}"#;
+/// let err = perfcore::Snapshot::from_json(json).unwrap_err();
+/// assert!(matches!(
+///     err,
+///     perfcore::SnapshotError::Inconsistent {
+///         problem: perfcore::Inconsistency::WindowEndsBeforeStart,
+///         ..
+///     }
+/// ));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Inconsistency {

@@ -23,6 +23,14 @@ use serde::{Deserialize, Serialize};
 
 /// Buckets per power of two (above 128 ns) in every latency histogram: quantiles are within
 /// 1/128 (0.79%) of the true value.
+///
+/// # Examples
+/// ```
+/// let mut h = perfcore::LatencyHistogram::new();
+/// h.record(1_000_000);
+/// let q = h.value_at_quantile(0.5) as f64;
+/// assert!((q - 1e6).abs() <= 1e6 / (2.0 * f64::from(perfcore::HISTOGRAM_SUB_BUCKETS)));
+/// ```
 pub const HISTOGRAM_SUB_BUCKETS: u32 = 1 << HALF_MAGNITUDE;
 
 /// The largest value a histogram records, in nanoseconds: one hour. Longer scopes are

@@ -21,6 +21,11 @@ use crate::error::{Inconsistency, ProfileError};
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The oldest snapshot schema this build reads.
+///
+/// # Examples
+/// ```
+/// assert!(perfcore::OLDEST_SCHEMA_VERSION <= perfcore::SCHEMA_VERSION);
+/// ```
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Allocation figures of a function, present when the tracking allocator is installed.
