@@ -122,8 +122,8 @@ pub use profiler::{
 };
 pub use stats::histogram::{HISTOGRAM_SUB_BUCKETS, MAX_TRACKABLE_NS};
 pub use stats::{
-    AllocationStats, CallNode, FunctionStats, LatencyHistogram, OLDEST_SCHEMA_VERSION,
-    SCHEMA_VERSION, Snapshot,
+    AllocationStats, CallNode, FunctionStats, FunctionSummary, LatencyHistogram,
+    OLDEST_SCHEMA_VERSION, RunSummary, SCHEMA_VERSION, Snapshot,
 };
 
 /// The README's code, compiled and run as a doc test.

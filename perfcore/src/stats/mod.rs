@@ -1,6 +1,7 @@
 //! Snapshots: per-function statistics and the call tree, merged across threads.
 
 pub(crate) mod histogram;
+mod summary;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use histogram::LatencyHistogram;
+pub use summary::{FunctionSummary, RunSummary};
 
 #[cfg(feature = "json")]
 use crate::error::SnapshotError;
