@@ -219,6 +219,13 @@ pub enum Inconsistency {
         /// Index in `call_tree`.
         node: usize,
     },
+    /// [`Snapshot::since`](crate::Snapshot::since) was given a snapshot that holds calls the
+    /// later one does not: pass an earlier snapshot of the same profiler, taken after its last
+    /// reset.
+    NotAnEarlierSnapshot {
+        /// The first function whose figures went down.
+        name: String,
+    },
 }
 
 impl fmt::Display for Inconsistency {
@@ -242,9 +249,16 @@ impl fmt::Display for Inconsistency {
             Self::ParentNotBefore { node } => {
                 write!(f, "call_tree[{node}].parent must come before the node")
             }
+            Self::NotAnEarlierSnapshot { name } => write!(
+                f,
+                "{name}: the earlier snapshot holds calls the later one does not (another \
+                 profiler, or one reset in between)"
+            ),
         }
     }
 }
+
+impl std::error::Error for Inconsistency {}
 
 fn location(path: &Option<PathBuf>) -> String {
     match path {

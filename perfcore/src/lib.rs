@@ -107,7 +107,9 @@ mod error;
 #[cfg(feature = "json")]
 mod fsutil;
 mod function;
+mod glob;
 mod profiler;
+pub mod regress;
 mod stats;
 mod sync;
 #[cfg(feature = "testing")]

@@ -14,6 +14,8 @@
 //! # Ok::<(), perfcore::ProfileError>(())
 //! ```
 
+pub use crate::regress::rng::Rng;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -25,6 +25,23 @@ fn profiler() -> (PerformanceProfiler, ManualClock) {
     (PerformanceProfiler::builder().clock(&clock).build().unwrap(), clock)
 }
 
+/// The call tree as sorted (caller, function, count, total, self, errors) rows.
+type TreeRow = (Option<String>, String, u64, u64, u64, u64);
+
+fn call_tree(s: &Snapshot) -> Vec<TreeRow> {
+    let mut v: Vec<TreeRow> = s
+        .call_tree
+        .iter()
+        .map(|n| {
+            let parent = n.parent.map(|p| s.functions[s.call_tree[p].function].name.clone());
+            (parent, s.functions[n.function].name.clone(), n.count, n.total_ns, n.self_ns, n.errors)
+        })
+        .filter(|t| t.2 > 0)
+        .collect();
+    v.sort();
+    v
+}
+
 fn calls() -> impl Strategy<Value = Vec<(usize, u64)>> {
     prop::collection::vec((0..3usize, prop_oneof![0..5_000u64, 0..50_000_000_000u64]), 0..60)
 }
@@ -61,15 +78,49 @@ proptest! {
             prop_assert_eq!(m.mean_ns, f.mean_ns);
         }
         prop_assert_eq!(merged.total_calls(), combined.total_calls());
-        let tree = |s: &Snapshot| {
-            let mut v: Vec<_> = s.call_tree.iter().map(|n| {
-                let parent = n.parent.map(|p| s.functions[s.call_tree[p].function].name.clone());
-                (parent, s.functions[n.function].name.clone(), n.count, n.total_ns, n.self_ns, n.errors)
-            }).filter(|t| t.2 > 0).collect();
-            v.sort();
-            v
-        };
-        prop_assert_eq!(tree(&merged), tree(&combined));
+        prop_assert_eq!(call_tree(&merged), call_tree(&combined));
+    }
+
+    /// `later.since(&earlier)` is what a profiler that recorded only the calls in between
+    /// would report: counts, errors, sums, histograms and the call tree exactly; the minimum
+    /// and maximum exactly when they moved, else within their bucket.
+    #[test]
+    fn since_equals_the_run_in_between(a in calls(), b in calls()) {
+        let (p, clock) = profiler();
+        let (only_b, clock_b) = profiler();
+        record(&p, &clock, &a);
+        let earlier = p.snapshot();
+        record(&p, &clock, &b);
+        record(&only_b, &clock_b, &b);
+        let later = p.snapshot();
+        let diff = later.since(&earlier).unwrap();
+        let fresh = only_b.snapshot();
+        let live: Vec<_> = fresh.functions().iter().filter(|f| f.count > 0).collect();
+        prop_assert_eq!(diff.functions().len(), live.len());
+        for f in live {
+            let d = diff.function(&f.name).unwrap();
+            prop_assert_eq!((d.count, d.errors, d.total_ns, d.self_ns), (f.count, f.errors, f.total_ns, f.self_ns));
+            prop_assert_eq!(&d.histogram, &f.histogram);
+            // Quantiles are clamped to [min, max], which may be a bucket wider here.
+            for (x, y) in [(d.p50_ns, f.p50_ns), (d.p99_ns, f.p99_ns)] {
+                prop_assert!(x.abs_diff(y) as f64 <= y as f64 / 64.0 + 1.0, "{x} vs {y}");
+            }
+            prop_assert!(d.min_ns <= f.min_ns && f.max_ns <= d.max_ns, "{} {}: {:?} vs {:?}", f.name, d.count, (d.min_ns, d.max_ns), (f.min_ns, f.max_ns));
+            prop_assert!(d.max_ns as f64 <= f.max_ns as f64 * (1.0 + 1.0 / 64.0) + 1.0);
+            prop_assert!(d.min_ns as f64 >= f.min_ns as f64 * (1.0 - 1.0 / 64.0) - 1.0);
+        }
+        prop_assert_eq!(call_tree(&diff), call_tree(&fresh));
+        // And back: the earlier snapshot merged with the difference has the later's figures.
+        let mut rebuilt = earlier.clone();
+        rebuilt.merge(&diff);
+        for f in later.functions().iter().filter(|f| f.count > 0) {
+            let r = rebuilt.function(&f.name).unwrap();
+            prop_assert_eq!((r.count, r.total_ns, r.errors, &r.histogram), (f.count, f.total_ns, f.errors, &f.histogram));
+        }
+        // A snapshot is not an earlier state of one with fewer calls.
+        if later.total_calls() > earlier.total_calls() {
+            prop_assert!(earlier.since(&later).is_err());
+        }
     }
 
     /// Merging is associative and counts are conserved.

@@ -222,6 +222,34 @@ impl LatencyHistogram {
         self.total = self.total.saturating_add(other.total);
     }
 
+    /// The counts of `self` minus those of `earlier`, bucket by bucket; `None` when
+    /// `earlier` has more in some bucket (it is not an earlier state of this histogram).
+    pub(crate) fn difference(&self, earlier: &LatencyHistogram) -> Option<LatencyHistogram> {
+        let mut theirs = earlier.buckets.iter().peekable();
+        let mut buckets = Vec::with_capacity(self.buckets.len());
+        for &(i, n) in &self.buckets {
+            let mut left = n;
+            while let Some(&&(j, m)) = theirs.peek() {
+                if j > i {
+                    break;
+                }
+                if j < i {
+                    return None;
+                }
+                left = n.checked_sub(m)?;
+                theirs.next();
+            }
+            if left > 0 {
+                buckets.push((i, left));
+            }
+        }
+        if theirs.next().is_some() {
+            return None;
+        }
+        let total = buckets.iter().fold(0u64, |t, &(_, n)| t.saturating_add(n));
+        Some(Self { buckets, total })
+    }
+
     /// The number of values recorded.
     #[must_use]
     pub fn len(&self) -> u64 {
@@ -251,6 +279,12 @@ impl LatencyHistogram {
             }
         }
         self.buckets.last().map_or(0, |&(i, _)| highest_value(i as usize))
+    }
+
+    /// The non-empty buckets as (counter index, count), ascending: for code that needs the
+    /// layout (bucket bounds from [`lowest_value`] and [`highest_value`]).
+    pub(crate) fn raw_buckets(&self) -> &[(u32, u64)] {
+        &self.buckets
     }
 
     /// The largest recorded value, to the histogram's precision (its bucket's highest value).

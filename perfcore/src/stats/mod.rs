@@ -161,6 +161,76 @@ impl FunctionStats {
         }
     }
 
+    /// The statistics of calls of the given durations (in nanoseconds), as if a profiler had
+    /// recorded them: for results measured elsewhere (another tool's samples, a simulation).
+    /// Self and busy time equal the wall time; calls per second is 0 (no window).
+    ///
+    /// # Examples
+    /// ```
+    /// let f = perfcore::FunctionStats::from_durations("step", [100, 200, 300]);
+    /// assert_eq!((f.count, f.total_ns, f.min_ns, f.max_ns), (3, 600, 100, 300));
+    /// assert_eq!(f.p50_ns, 200);
+    /// ```
+    #[must_use]
+    pub fn from_durations(name: &str, durations: impl IntoIterator<Item = u64>) -> Self {
+        let mut f = Self::empty(name, "", "", 0);
+        let mut first = true;
+        for ns in durations {
+            let clamped = f.histogram.record(ns);
+            let ns = histogram::clamp(ns).0;
+            f.clamped += u64::from(clamped);
+            f.total_ns = f.total_ns.saturating_add(ns);
+            (f.min_ns, f.max_ns) =
+                if first { (ns, ns) } else { (f.min_ns.min(ns), f.max_ns.max(ns)) };
+            first = false;
+        }
+        (f.self_ns, f.busy_ns) = (f.total_ns, f.total_ns);
+        f.finish(0);
+        f
+    }
+
+    /// The calls recorded in `self` but not in `earlier`, an earlier state of the same
+    /// function: counts, sums, histograms and allocations subtract exactly. The minimum and
+    /// maximum of the new calls alone are known exactly when they moved; otherwise they are
+    /// the bounds of the lowest and highest bucket the new calls occupy.
+    fn since(&self, earlier: &FunctionStats) -> Result<Self, Inconsistency> {
+        let not_earlier = || Inconsistency::NotAnEarlierSnapshot { name: self.name.clone() };
+        let mut out = Self::empty(&self.name, &self.module_path, &self.file, self.line);
+        out.histogram = self.histogram.difference(&earlier.histogram).ok_or_else(not_earlier)?;
+        out.count = out.histogram.len();
+        let sub = |a: u64, b: u64| a.checked_sub(b).ok_or_else(not_earlier);
+        out.errors = sub(self.errors, earlier.errors)?;
+        out.total_ns = sub(self.total_ns, earlier.total_ns)?;
+        out.self_ns = sub(self.self_ns, earlier.self_ns)?;
+        out.busy_ns = sub(self.busy_ns, earlier.busy_ns)?;
+        out.cancelled = sub(self.cancelled, earlier.cancelled)?;
+        out.clamped = sub(self.clamped, earlier.clamped)?;
+        out.folded_calls = sub(self.folded_calls, earlier.folded_calls)?;
+        out.allocations = match (self.allocations, earlier.allocations) {
+            (Some(a), Some(b)) => Some(AllocationStats {
+                calls: sub(a.calls, b.calls)?,
+                allocated_bytes: sub(a.allocated_bytes, b.allocated_bytes)?,
+                self_allocated_bytes: sub(a.self_allocated_bytes, b.self_allocated_bytes)?,
+                freed_bytes: sub(a.freed_bytes, b.freed_bytes)?,
+                allocations: sub(a.allocations, b.allocations)?,
+            }),
+            (a, None) => a,
+            (None, Some(_)) => return Err(not_earlier()),
+        };
+        if let (Some(&(lo, _)), Some(&(hi, _))) =
+            (out.histogram.raw_buckets().first(), out.histogram.raw_buckets().last())
+        {
+            let (lo, hi) = (lo as usize, hi as usize);
+            let moved_down = earlier.count == 0 || self.min_ns < earlier.min_ns;
+            let moved_up = earlier.count == 0 || self.max_ns > earlier.max_ns;
+            out.min_ns =
+                if moved_down { self.min_ns } else { histogram::lowest_value(lo).max(self.min_ns) };
+            out.max_ns =
+                if moved_up { self.max_ns } else { histogram::highest_value(hi).min(self.max_ns) };
+        }
+        Ok(out)
+    }
+
     /// Recomputes every derived field from the exact sums and the histogram.
     pub(crate) fn finish(&mut self, window_ns: u64) {
         // The histogram is the authority on the count, so a snapshot is always consistent:
@@ -413,6 +483,123 @@ impl Snapshot {
         self.functions.iter().fold(0, |n, f| n.saturating_add(f.count))
     }
 
+    /// A snapshot of the given functions (and no call tree) over a window of Unix times in
+    /// nanoseconds: for results measured elsewhere.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::{FunctionStats, Snapshot};
+    /// let snap = Snapshot::from_functions(vec![FunctionStats::from_durations("f", [5, 7])], 0, 1_000_000_000);
+    /// assert_eq!(snap.function("f").unwrap().calls_per_sec, 2.0);
+    /// ```
+    #[must_use]
+    pub fn from_functions(
+        functions: Vec<FunctionStats>,
+        started_unix_ns: u64,
+        ended_unix_ns: u64,
+    ) -> Self {
+        let mut snap = Self {
+            schema_version: SCHEMA_VERSION,
+            started_unix_ns,
+            ended_unix_ns: ended_unix_ns.max(started_unix_ns),
+            functions,
+            call_tree: Vec::new(),
+        };
+        let window = snap.window().as_nanos() as u64;
+        for f in &mut snap.functions {
+            f.finish(window);
+        }
+        snap
+    }
+
+    /// What was recorded after `earlier`, an earlier snapshot of the same profiler (taken
+    /// since its last reset): every count, sum, histogram and call-tree figure is this
+    /// snapshot's minus the earlier one's, exactly, so `earlier.merge(&later.since(&earlier)?)`
+    /// gives back `later`'s figures. The window runs from `earlier`'s end to this one's.
+    /// Functions with no new calls are left out, as are call-tree nodes with none.
+    ///
+    /// # Errors
+    /// [`Inconsistency::NotAnEarlierSnapshot`] when `earlier` holds calls this snapshot does
+    /// not (it is not an earlier state of the same profiler, or the profiler was reset).
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// { let _g = p.scope("f").unwrap(); }
+    /// let before = p.snapshot();
+    /// for _ in 0..3 { let _g = p.scope("f").unwrap(); }
+    /// let new = p.snapshot().since(&before)?;
+    /// assert_eq!(new.function("f").unwrap().count, 3);
+    /// # Ok::<(), perfcore::Inconsistency>(())
+    /// ```
+    pub fn since(&self, earlier: &Snapshot) -> Result<Snapshot, Inconsistency> {
+        type Key<'a> = (&'a str, &'a str, &'a str, u32);
+        let mine: HashMap<Key<'_>, usize> =
+            self.functions.iter().enumerate().map(|(i, f)| (f.key(), i)).collect();
+        let mut theirs = vec![None; self.functions.len()];
+        for (j, f) in earlier.functions.iter().enumerate() {
+            match mine.get(&f.key()) {
+                Some(&i) => theirs[i] = Some(j),
+                None if f.count == 0 => {}
+                None => return Err(Inconsistency::NotAnEarlierSnapshot { name: f.name.clone() }),
+            }
+        }
+        let mut functions = Vec::new();
+        let mut fmap = vec![None; self.functions.len()];
+        for (i, f) in self.functions.iter().enumerate() {
+            let d = match theirs[i] {
+                Some(j) => f.since(&earlier.functions[j])?,
+                None => f.clone(),
+            };
+            if d.count > 0 {
+                fmap[i] = Some(functions.len());
+                functions.push(d);
+            }
+        }
+        // Call-tree nodes are matched by their path of functions from the root.
+        let earlier_nodes: HashMap<Vec<Key<'_>>, &CallNode> =
+            path_keys(earlier).into_iter().zip(&earlier.call_tree).collect();
+        let mut call_tree = Vec::new();
+        let mut nmap: Vec<Option<usize>> = Vec::with_capacity(self.call_tree.len());
+        for (key, n) in path_keys(self).into_iter().zip(&self.call_tree) {
+            let not_earlier = || Inconsistency::NotAnEarlierSnapshot {
+                name: self.functions[n.function].name.clone(),
+            };
+            let zero = CallNode {
+                parent: None,
+                function: 0,
+                count: 0,
+                errors: 0,
+                total_ns: 0,
+                self_ns: 0,
+            };
+            let e = earlier_nodes.get(&key).copied().unwrap_or(&zero);
+            let sub = |a: u64, b: u64| a.checked_sub(b).ok_or_else(not_earlier);
+            let count = sub(n.count, e.count)?;
+            let (errors, total_ns, self_ns) = (
+                sub(n.errors, e.errors)?,
+                sub(n.total_ns, e.total_ns)?,
+                sub(n.self_ns, e.self_ns)?,
+            );
+            let parent = n.parent.and_then(|p| nmap.get(p).copied().flatten());
+            let placed = match (count, fmap[n.function], n.parent.is_some() == parent.is_some()) {
+                (1.., Some(function), true) => {
+                    call_tree.push(CallNode { parent, function, count, errors, total_ns, self_ns });
+                    Some(call_tree.len() - 1)
+                }
+                _ => None,
+            };
+            nmap.push(placed);
+        }
+        Ok(Snapshot::from_functions(functions, earlier.ended_unix_ns, self.ended_unix_ns)
+            .with_call_tree(call_tree))
+    }
+
+    fn with_call_tree(mut self, call_tree: Vec<CallNode>) -> Self {
+        self.call_tree = call_tree;
+        self
+    }
+
     /// Merges `other` into this snapshot, as if both runs had been recorded by one profiler.
     ///
     /// Functions are matched by name, module, file and line; histograms merge without loss;
@@ -641,6 +828,17 @@ impl Snapshot {
         })?;
         Self::parse(&text, Some(path))
     }
+}
+
+/// Each call-tree node's path of function keys from the root.
+fn path_keys(s: &Snapshot) -> Vec<Vec<(&str, &str, &str, u32)>> {
+    let mut keys: Vec<Vec<(&str, &str, &str, u32)>> = Vec::with_capacity(s.call_tree.len());
+    for n in &s.call_tree {
+        let mut k = n.parent.and_then(|p| keys.get(p).cloned()).unwrap_or_default();
+        k.push(s.functions[n.function].key());
+        keys.push(k);
+    }
+    keys
 }
 
 fn fmt_ns(ns: f64) -> String {
