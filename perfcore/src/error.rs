@@ -16,6 +16,18 @@ pub enum ProfileError {
     /// `profile_function` was asked for zero iterations; ask for at least one.
     #[error("iterations must be at least 1, got 0")]
     ZeroIterations,
+    /// A baseline was asked for a function that has not been recorded; profile it first.
+    #[error("function `{name}` has no calls recorded")]
+    NotRecorded {
+        /// The function's name.
+        name: String,
+    },
+    /// No baseline of this name was set on the profiler; call `set_baseline` first.
+    #[error("no baseline named `{name}` was set")]
+    NoBaseline {
+        /// The baseline's name.
+        name: String,
+    },
     /// A numeric setting was NaN or infinite; pass a finite number.
     #[error("setting `{setting}` must be a finite number, got {value}")]
     NonFinite {

@@ -136,6 +136,24 @@ impl ProfileResult {
     pub fn total_time_ms(&self) -> f64 {
         self.total_ns as f64 / 1e6
     }
+
+    /// The run as the statistics of one function (its histogram, sums and memory), to
+    /// compare two runs with [`regress::compare_functions`](crate::regress::compare_functions).
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::regress::{compare_functions, CompareOptions, Verdict};
+    /// let p = perfcore::PerformanceProfiler::new();
+    /// let a = p.profile_function("f", 100, || (0..500u64).sum::<u64>())?.to_function_stats();
+    /// assert_eq!(a.count, 100);
+    /// let v = compare_functions(&a, &a, &[], &CompareOptions::default()).verdict;
+    /// assert_eq!(v, Verdict::Unchanged);
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    #[must_use]
+    pub fn to_function_stats(&self) -> crate::FunctionStats {
+        crate::FunctionStats::from_run(self)
+    }
 }
 
 impl PerformanceProfiler {

@@ -45,6 +45,21 @@ pub(crate) struct Inner {
     pub(crate) max_depth: usize,
     pub(crate) clock: Clock,
     pub(crate) registry: Mutex<Registry>,
+    /// Baselines set with `set_baseline` (see `regress::session`); never touched by scopes.
+    pub(crate) baselines: Mutex<Vec<MarkedBaseline>>,
+}
+
+/// A baseline held in memory: what it compares against, and the profiler's state when it was
+/// set, so a comparison sees only the calls recorded since.
+#[derive(Debug)]
+pub(crate) struct MarkedBaseline {
+    pub(crate) name: String,
+    /// The function (or all of them) as recorded when the baseline was set.
+    pub(crate) baseline: Snapshot,
+    /// The whole snapshot when it was set.
+    pub(crate) mark: Snapshot,
+    /// The reset epoch then: after a reset, everything recorded is new.
+    pub(crate) epoch: u64,
 }
 
 impl Inner {
@@ -209,6 +224,7 @@ impl PerformanceProfiler {
             max_depth: b.max_depth,
             clock,
             registry: Mutex::new(registry),
+            baselines: Mutex::new(Vec::new()),
         });
         #[cfg(not(loom))]
         fork::track(&inner);
@@ -410,6 +426,10 @@ impl PerformanceProfiler {
 
     pub(crate) fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 }
 

@@ -79,6 +79,7 @@ mod bootstrap;
 mod changepoint;
 mod render;
 pub(crate) mod rng;
+mod session;
 mod special;
 
 use serde::{Deserialize, Serialize};

@@ -189,6 +189,23 @@ impl FunctionStats {
         f
     }
 
+    /// A `profile_function` run as one function's statistics.
+    pub(crate) fn from_run(r: &crate::ProfileResult) -> Self {
+        let mut f = Self::empty(&r.name, "", "", 0);
+        f.histogram = r.histogram.clone();
+        (f.total_ns, f.self_ns, f.busy_ns) = (r.total_ns, r.total_ns, r.total_ns);
+        (f.min_ns, f.max_ns) = (r.min_ns, r.max_ns);
+        f.allocations = r.memory.map(|m| AllocationStats {
+            calls: r.iterations,
+            allocated_bytes: m.allocated_bytes,
+            self_allocated_bytes: m.allocated_bytes,
+            freed_bytes: m.freed_bytes,
+            allocations: m.allocations,
+        });
+        f.finish(r.total_ns);
+        f
+    }
+
     /// The calls recorded in `self` but not in `earlier`, an earlier state of the same
     /// function: counts, sums, histograms and allocations subtract exactly. The minimum and
     /// maximum of the new calls alone are known exactly when they moved; otherwise they are
