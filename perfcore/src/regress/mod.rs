@@ -11,20 +11,29 @@
 //! 2,000), because with fewer the quantile is one of the last few calls.
 //!
 //! A metric **changes** when all three hold:
-//! 1. the point estimate moves by more than the threshold (default 10%, settable per
+//! 1. the point estimate moves by more than the threshold `t` (default 10%, settable per
 //!    function): the current value is more than `1 + t` times the baseline's (slower) or less
 //!    than `1 / (1 + t)` times (faster). For the error rate the rise must also be at least
 //!    [`CompareOptions::error_rate_points`] (default 0.1 percentage point);
-//! 2. the change is significant: `z = ln(current / baseline) / se`, where `se` combines the
-//!    bootstrap sampling error of both runs (exact, from the histogram buckets: see below),
-//!    the width of the histogram buckets, and — when the history holds at least 3 runs of the
-//!    function — the spread between runs seen in that history (`2·s²`, `s` the standard
-//!    deviation of the log metric over the runs since the history's last change point). With
-//!    a history the p-value is Student's t with `runs - 1` degrees of freedom;
+//! 2. the move is significantly larger than half the threshold: a one-sided test of
+//!    `|ln(current / baseline)| > ln(1 + t/2)`, `z = (|ln ratio| - ln(1 + t/2)) / se`, where
+//!    `se` combines the bootstrap sampling error of both runs (exact, from the histogram
+//!    buckets: see below) and the width of the histogram buckets — and, when the history holds
+//!    at least 3 runs of the function, is at least `√2·s`, `s` the standard deviation of the
+//!    log metric over the runs since the history's last change point, with Student's t on
+//!    `runs - 1` degrees of freedom. Testing against half the threshold rather than against
+//!    no change is what keeps a real but small change (+3% with a 10% threshold) from being
+//!    reported whenever noise pushes its estimate over the line;
 //! 3. the function survives false-discovery control: each function's p-value is its most
 //!    significant changed metric's, times the number of metrics judged (Bonferroni within
 //!    the function), and Benjamini–Hochberg at level [`CompareOptions::alpha`] (default 0.05)
 //!    runs over all compared functions.
+//!
+//! The mean is judged only when no single call is more than a tenth of its run's time (a mean
+//! a few calls make up says nothing the median and the tails do not), the error rate only when
+//! a run has errors, bytes per call only when both runs were measured with the tracking
+//! allocator. Bytes per call is a sum, not a distribution: without a history any change past
+//! the threshold counts; with one it must clear the spread between runs.
 //!
 //! A function regresses when one of its metrics got worse by this rule, even if another got
 //! better; the metric that decided is the one that moved most.
@@ -87,6 +96,9 @@ use serde::{Deserialize, Serialize};
 pub use changepoint::{
     ChangePoint, ChangePointOptions, FunctionChangePoints, change_points, history_change_points,
 };
+
+#[cfg(feature = "testing")]
+pub(crate) use special::{erfc as special_erfc, student_two_sided as special_student_two_sided};
 
 use crate::error::ProfileError;
 use crate::stats::{FunctionStats, FunctionSummary, RunSummary, Snapshot, check_fraction};
@@ -751,24 +763,39 @@ fn history_noise(
     Some(Noise { sd, runs: regime.len() })
 }
 
+/// The largest share of a run's time one call may have for the mean to be judged.
+const MEAN_MAX_SHARE: f64 = 0.1;
+
 fn percent(log_ratio: f64) -> f64 {
     (log_ratio.exp() - 1.0) * 100.0
 }
 
-/// The p-value of a log ratio `d` with within-run standard error `se`, widened by the
-/// history's between-run noise.
-fn p_value(d: f64, se: f64, noise: Option<Noise>) -> f64 {
+/// The one-sided p-value that a log ratio `d`, with within-run standard error `se` widened by
+/// the history's between-run noise, moved by more than `margin` (half the threshold) in its
+/// direction.
+fn p_value(d: f64, margin: f64, se: f64, noise: Option<Noise>) -> f64 {
     let (se, df) = match noise {
-        Some(n) => ((se * se + 2.0 * n.sd * n.sd).sqrt(), Some((n.runs - 1) as f64)),
+        // Each history run's spread holds its own sampling error as well as the drift, so
+        // twice its variance covers the difference of two runs; the bootstrap error is the
+        // floor when the runs compared are smaller than the history's.
+        Some(n) => ((2.0 * n.sd * n.sd).max(se * se).sqrt(), Some((n.runs - 1) as f64)),
         None => (se, None),
     };
+    let excess = d.abs() - margin;
     if se <= 0.0 || !se.is_finite() {
-        return if d == 0.0 || se.is_infinite() { 1.0 } else { 0.0 };
+        return if excess <= 0.0 || se.is_infinite() { 1.0 } else { 0.0 };
     }
-    match df {
-        Some(df) => student_two_sided(d / se, df),
-        None => normal_two_sided(d / se),
-    }
+    let z = excess / se;
+    let two_sided = match df {
+        Some(df) => student_two_sided(z, df),
+        None => normal_two_sided(z),
+    };
+    if z >= 0.0 { two_sided / 2.0 } else { 1.0 - two_sided / 2.0 }
+}
+
+/// Half the threshold, on the log scale, from the threshold's `ln(1 + t)`.
+fn margin_of(limit: f64) -> f64 {
+    (1.0 + limit.exp_m1() / 2.0).ln()
 }
 
 fn moved(d: f64, limit: f64) -> Option<Direction> {
@@ -805,6 +832,13 @@ fn judge_latency(
             (av, bv, d, lo, hi, se)
         }
         None => {
+            // A mean that a few calls make up says nothing the median and tails do not: it
+            // is judged only when no call is more than a tenth of its run's time.
+            let dominated =
+                |f: &FunctionStats| f.max_ns as f64 > MEAN_MAX_SHARE * f.total_ns as f64;
+            if dominated(a) || dominated(b) {
+                return None;
+            }
             let (av, bv) = (a.mean_ns, b.mean_ns);
             let d = ln_ns(bv) - ln_ns(av);
             let se = mean_log_se(a).hypot(mean_log_se(b));
@@ -818,7 +852,7 @@ fn judge_latency(
             current: bv,
             change_percent: percent(d),
             interval_percent: [percent(lo), percent(hi)],
-            p_value: p_value(d, se, noise),
+            p_value: p_value(d, margin_of(limit), se, noise),
             noise_percent: noise.map(|n| percent(n.sd)),
             verdict: Verdict::Unchanged,
         },
@@ -835,6 +869,9 @@ fn judge_error_rate(
 ) -> Option<Judged> {
     let (na, nb) = (a.count as f64, b.count as f64);
     let (ea, eb) = (a.errors.min(a.count) as f64, b.errors.min(b.count) as f64);
+    if ea == 0.0 && eb == 0.0 {
+        return None; // nothing to compare: not a metric judged
+    }
     let (ra, rb) = (ea / na, eb / nb);
     let pooled = (ea + eb) / (na + nb);
     let se = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
@@ -897,7 +934,7 @@ fn judge_bytes(
             current: bv,
             change_percent: percent(d),
             interval_percent: [percent(d), percent(d)],
-            p_value: p_value(d, 0.0, noise),
+            p_value: p_value(d, margin_of(limit), 0.0, noise),
             noise_percent: noise.map(|n| percent(n.sd)),
             verdict: Verdict::Unchanged,
         },

@@ -45,3 +45,5 @@ impl ManualClock {
         self.mock.increment(by);
     }
 }
+
+pub mod simulate;
