@@ -420,12 +420,18 @@ impl BaselineStore {
     /// ```
     pub fn save(&self, baseline: &Baseline) -> Result<SavedRun, BaselineError> {
         let path = self.baseline_path(&baseline.name)?;
+        let (json, summary) = (baseline.to_json(), baseline.summary());
         let _lock = self.lock()?;
         let history = self.history(&baseline.name)?;
-        document::write_file(&path, &baseline.to_json())?;
+        let (history, saved) =
+            self.append(history, baseline.environment.clone(), baseline.labels.clone(), summary)?;
+        // Both files are ready: the window in which a crash leaves the baseline saved and its
+        // run unrecorded is one write, not the summary's computation too.
+        document::write_file(&path, &json)?;
+        document::write_file(&saved.history, &history)?;
         remove_stale_temporaries(&path);
-        let summary = baseline.summary();
-        self.append(history, baseline.environment.clone(), baseline.labels.clone(), summary)
+        remove_stale_temporaries(&saved.history);
+        Ok(saved)
     }
 
     /// Appends a run to the history of `name` without saving a baseline: for CI runs that
@@ -456,25 +462,28 @@ impl BaselineStore {
         validate_name(name)?;
         let _lock = self.lock()?;
         let history = self.history(name)?;
-        self.append(history, environment, labels, summary)
+        let (history, saved) = self.append(history, environment, labels, summary)?;
+        document::write_file(&saved.history, &history)?;
+        remove_stale_temporaries(&saved.history);
+        Ok(saved)
     }
 
-    /// Appends a run to `history` and writes it; the caller holds the lock.
+    /// Appends a run to `history`, dropping the oldest beyond retention, and returns the
+    /// history's new JSON; the caller holds the lock and writes it.
     fn append(
         &self,
         mut history: History,
         environment: Environment,
         labels: BTreeMap<String, String>,
         summary: RunSummary,
-    ) -> Result<SavedRun, BaselineError> {
+    ) -> Result<(String, SavedRun), BaselineError> {
         let id = history.latest().map_or(1, |r| r.id.saturating_add(1));
         history.runs.push(Run { id, environment, labels, summary });
         let dropped = history.runs.len().saturating_sub(self.retention);
         history.runs.drain(..dropped);
         let path = self.history_path(&history.name)?;
-        document::write_file(&path, &document::to_pretty_json(&history))?;
-        remove_stale_temporaries(&path);
-        Ok(SavedRun { name: history.name, id, history: path, dropped })
+        let json = document::to_pretty_json(&history);
+        Ok((json, SavedRun { name: history.name, id, history: path, dropped }))
     }
 
     /// Reads the baseline `name`.
