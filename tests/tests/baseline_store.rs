@@ -488,6 +488,28 @@ fn damaged_histories_name_the_file_and_the_field() {
     );
 }
 
+/// A baseline holding a schema-1 snapshot (3-digit HdrHistogram buckets) loads, its
+/// histograms re-bucketed, and is written back in today's layout.
+#[test]
+fn a_baseline_with_an_older_snapshot_loads() {
+    let v1 = serde_json::json!({"schema_version": 1, "started_unix_ns": 0,
+        "ended_unix_ns": 1_000_000_000u64, "call_tree": [],
+        "functions": [{"name": "old", "module_path": "", "file": "", "line": 0, "count": 2,
+        "errors": 0, "total_ns": 3000, "self_ns": 3000, "mean_ns": 1500.0, "min_ns": 1000,
+        "max_ns": 2000, "stddev_ns": 0.0, "p50_ns": 0, "p90_ns": 0, "p95_ns": 0, "p99_ns": 0,
+        "p999_ns": 0, "calls_per_sec": 0.0, "clamped": 0, "folded_calls": 0,
+        "allocations": null, "histogram": {"significant_digits": 3,
+        "buckets": [[1000, 1], [2000, 1]]}}]});
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&Baseline::new("old", Snapshot::default()).unwrap().to_json())
+            .unwrap();
+    doc["snapshot"] = v1;
+    let b = Baseline::from_json(&doc.to_string()).unwrap();
+    assert_eq!(b.snapshot.schema_version, perfcore::SCHEMA_VERSION);
+    assert_eq!(b.snapshot.function("old").unwrap().count, 2);
+    assert_eq!(Baseline::from_json(&b.to_json()).unwrap(), b);
+}
+
 // ---------------------------------------------------------------- the reader's property test
 
 /// The fields of a baseline the reader checks, and the metadata a hand edit touches.

@@ -143,35 +143,38 @@ impl History {
             }
         }
         for (i, run) in h.runs.iter().enumerate() {
-            let functions = &run.summary.functions;
-            for (j, f) in functions.iter().enumerate() {
-                let field = |name: &str| format!("runs[{i}].summary.functions[{j}]{name}");
-                if j > 0 && functions[j - 1].name >= f.name {
-                    return Err(bad(
-                        field(".name"),
-                        "functions must be sorted by name, once each".into(),
-                    ));
-                }
-                if f.errors > f.count {
-                    return Err(bad(
-                        field(".errors"),
-                        format!("{} errors in {} calls", f.errors, f.count),
-                    ));
-                }
-                if !(f.p50_ns <= f.p95_ns && f.p95_ns <= f.p99_ns && f.p99_ns <= f.max_ns) {
-                    return Err(bad(
-                        field(""),
-                        "p50_ns <= p95_ns <= p99_ns <= max_ns does not hold".into(),
-                    ));
-                }
-                if !(f.mean_ns.is_finite() && f.mean_ns >= 0.0) {
-                    return Err(bad(field(".mean_ns"), format!("{} is not a duration", f.mean_ns)));
-                }
-            }
+            check_summary(&run.summary, &format!("runs[{i}].summary"), Some(path))?;
         }
         h.schema_version = BASELINE_SCHEMA_VERSION;
         Ok(h)
     }
+}
+
+/// Checks what readers of a summary rely on: functions sorted by name, once each (lookups
+/// search them), no more errors than calls, a mean that is a duration. Run on what is read
+/// and on what is about to be written, so the store never writes a file it would refuse.
+fn check_summary(summary: &RunSummary, at: &str, path: Option<&Path>) -> Result<(), BaselineError> {
+    let functions = &summary.functions;
+    for (j, f) in functions.iter().enumerate() {
+        let bad = |field: &str, problem: String| {
+            document::inconsistent(
+                FileKind::History,
+                path,
+                format!("{at}.functions[{j}].{field}"),
+                problem,
+            )
+        };
+        if j > 0 && functions[j - 1].name >= f.name {
+            return Err(bad("name", format!("{:?} is out of order or repeated", f.name)));
+        }
+        if f.errors > f.count {
+            return Err(bad("errors", format!("{} errors in {} calls", f.errors, f.count)));
+        }
+        if !(f.mean_ns.is_finite() && f.mean_ns >= 0.0) {
+            return Err(bad("mean_ns", format!("{} is not a duration", f.mean_ns)));
+        }
+    }
+    Ok(())
 }
 
 /// What [`BaselineStore::save`] and [`BaselineStore::record_run`] recorded.
@@ -438,7 +441,9 @@ impl BaselineStore {
     /// are measured against a baseline but do not replace it.
     ///
     /// # Errors
-    /// As [`BaselineStore::save`].
+    /// As [`BaselineStore::save`], and [`BaselineError::Inconsistent`] (naming the field) for
+    /// a summary the history could not be read back with: functions not sorted by name or
+    /// repeated, more errors than calls, a mean that is negative or not finite.
     ///
     /// # Examples
     /// ```
@@ -477,6 +482,7 @@ impl BaselineStore {
         labels: BTreeMap<String, String>,
         summary: RunSummary,
     ) -> Result<(String, SavedRun), BaselineError> {
+        check_summary(&summary, "summary", None)?;
         let id = history.latest().map_or(1, |r| r.id.saturating_add(1));
         history.runs.push(Run { id, environment, labels, summary });
         let dropped = history.runs.len().saturating_sub(self.retention);
@@ -516,7 +522,8 @@ impl BaselineStore {
     /// [`BaselineError::InvalidName`]; [`BaselineError::Io`] when the file cannot be read;
     /// [`BaselineError::Parse`] and [`BaselineError::UnsupportedSchema`] as for baselines;
     /// [`BaselineError::Inconsistent`] when its runs' ids do not increase, its name is not
-    /// the file's, or a run's figures contradict each other.
+    /// the file's, or a run's figures contradict each other (more errors than calls, a mean
+    /// that is not a duration, functions out of order).
     ///
     /// # Examples
     /// ```
@@ -556,13 +563,19 @@ impl BaselineStore {
             return Err(BaselineError::NotFound { name: name.to_owned(), dir: self.dir.clone() });
         }
         let _lock = self.lock()?;
+        let mut removed = 0;
         for path in paths {
             match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(BaselineError::Io { action: IoAction::Remove, path, source: e });
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(BaselineError::Io { action: IoAction::Remove, path, source });
                 }
-                _ => {}
             }
+        }
+        if removed == 0 {
+            // Another process deleted it while this one waited for the lock.
+            return Err(BaselineError::NotFound { name: name.to_owned(), dir: self.dir.clone() });
         }
         Ok(())
     }
@@ -721,6 +734,31 @@ mod tests {
         store.save(&b).unwrap();
         assert!(!stale.exists());
         std::fs::remove_dir_all(store.dir()).unwrap();
+    }
+
+    #[test]
+    fn a_summary_the_reader_would_refuse_is_not_written() {
+        let store = temp_store("write-check");
+        let mut summary = crate::Snapshot::default().summary();
+        let p = crate::PerformanceProfiler::new();
+        for name in ["a", "b"] {
+            let _g = p.scope(name).unwrap();
+        }
+        summary.functions = p.snapshot().summary().functions;
+        summary.functions.reverse();
+        let err = store
+            .record_run("w", Environment::capture(), BTreeMap::new(), summary.clone())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inconsistent run history: summary.functions[1].name: \"a\" is out of order or repeated"
+        );
+        summary.functions.reverse();
+        summary.functions[0].mean_ns = f64::NAN;
+        let err = store.record_run("w", Environment::capture(), BTreeMap::new(), summary);
+        assert!(err.unwrap_err().to_string().ends_with("mean_ns: NaN is not a duration"));
+        assert!(store.history("w").unwrap().runs.is_empty());
+        let _ = std::fs::remove_dir_all(store.dir());
     }
 
     #[test]
