@@ -61,27 +61,51 @@ pub fn validate_name(name: &str) -> Result<(), BaselineError> {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct Version {
+    schema_version: u32,
+}
+
+fn unsupported(kind: FileKind, path: Option<&Path>, found: u32) -> BaselineError {
+    BaselineError::UnsupportedSchema {
+        kind,
+        path: path.map(Into::into),
+        found,
+        oldest: OLDEST_BASELINE_SCHEMA_VERSION,
+        newest: BASELINE_SCHEMA_VERSION,
+    }
+}
+
 /// Parses a document of `kind` whose `schema_version` must be one this build reads.
 pub(crate) fn parse<T: DeserializeOwned>(
     text: &str,
     kind: FileKind,
     path: Option<&Path>,
 ) -> Result<T, BaselineError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        schema_version: u32,
-    }
     let v: Version = deserialize(text, kind, path)?;
     if !(OLDEST_BASELINE_SCHEMA_VERSION..=BASELINE_SCHEMA_VERSION).contains(&v.schema_version) {
-        return Err(BaselineError::UnsupportedSchema {
-            kind,
-            path: path.map(Into::into),
-            found: v.schema_version,
-            oldest: OLDEST_BASELINE_SCHEMA_VERSION,
-            newest: BASELINE_SCHEMA_VERSION,
-        });
+        return Err(unsupported(kind, path, v.schema_version));
     }
     deserialize(text, kind, path)
+}
+
+/// Refuses to replace the file at `path` when it was written by a newer perfcore, whose
+/// fields this build would drop. A missing or damaged file may be replaced: saving over it
+/// is how it gets fixed.
+pub(crate) fn check_not_newer(path: &Path, kind: FileKind) -> Result<(), BaselineError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(BaselineError::Io { action: IoAction::Read, path: path.into(), source });
+        }
+    };
+    match serde_json::from_slice::<Version>(&bytes) {
+        Ok(v) if v.schema_version > BASELINE_SCHEMA_VERSION => {
+            Err(unsupported(kind, Some(path), v.schema_version))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Deserialises `text`; on failure, reads it again tracking the path to the value that

@@ -402,12 +402,14 @@ impl BaselineStore {
     /// run (its environment, labels and [`summary`](Baseline::summary)) to the name's history.
     ///
     /// Both files are written under the store's exclusive lock, each atomically. The history
-    /// is read first, so a damaged or newer history stops the save before anything is written.
+    /// is read first, so a damaged or newer history stops the save before anything is
+    /// written; so does a baseline of a newer schema (a damaged one is replaced).
     ///
     /// # Errors
     /// [`BaselineError::InvalidName`]; [`BaselineError::Io`] when a directory, the lock or a
-    /// file cannot be made or written; the errors of [`BaselineStore::history`] when the
-    /// existing history cannot be read.
+    /// file cannot be made or written; [`BaselineError::UnsupportedSchema`] when the baseline
+    /// it would replace is of a newer schema; the errors of [`BaselineStore::history`] when
+    /// the existing history cannot be read.
     ///
     /// # Examples
     /// ```
@@ -425,6 +427,7 @@ impl BaselineStore {
         let path = self.baseline_path(&baseline.name)?;
         let (json, summary) = (baseline.to_json(), baseline.summary());
         let _lock = self.lock()?;
+        document::check_not_newer(&path, FileKind::Baseline)?;
         let history = self.history(&baseline.name)?;
         let (history, saved) =
             self.append(history, baseline.environment.clone(), baseline.labels.clone(), summary)?;
@@ -759,6 +762,26 @@ mod tests {
         assert!(err.unwrap_err().to_string().ends_with("mean_ns: NaN is not a duration"));
         assert!(store.history("w").unwrap().runs.is_empty());
         let _ = std::fs::remove_dir_all(store.dir());
+    }
+
+    #[test]
+    fn a_newer_baseline_is_not_overwritten_and_a_damaged_one_is() {
+        let store = temp_store("newer");
+        let b = Baseline::new("n", crate::Snapshot::default()).unwrap();
+        store.save(&b).unwrap();
+        let path = store.baseline_path("n").unwrap();
+        let newer = b.to_json().replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
+        std::fs::write(&path, &newer).unwrap();
+        let err = store.save(&b).unwrap_err();
+        assert!(
+            matches!(err, BaselineError::UnsupportedSchema { found: 2, newest: 1, .. }),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), newer);
+        std::fs::write(&path, "{ damaged").unwrap();
+        store.save(&b).unwrap();
+        assert_eq!(store.load("n").unwrap(), b);
+        std::fs::remove_dir_all(store.dir()).unwrap();
     }
 
     #[test]
