@@ -158,6 +158,14 @@ pub enum IoAction {
     Flush,
     /// Renaming the temporary file over the file.
     Rename,
+    /// Taking a store's lock file.
+    Lock,
+    /// Creating a directory.
+    CreateDirectory,
+    /// Listing a directory.
+    List,
+    /// Removing the file.
+    Remove,
 }
 
 impl fmt::Display for IoAction {
@@ -168,6 +176,10 @@ impl fmt::Display for IoAction {
             Self::Write => "write",
             Self::Flush => "flush",
             Self::Rename => "rename into place",
+            Self::Lock => "lock",
+            Self::CreateDirectory => "create the directory",
+            Self::List => "list the directory",
+            Self::Remove => "remove",
         })
     }
 }

@@ -79,6 +79,31 @@
 //! atomically), and [`Snapshot::merge`] combines snapshots of several threads, processes or
 //! machines exactly as if one profiler had recorded them all.
 //!
+//! ## Baselines
+//! [`baseline::Baseline`] is a named snapshot with the [`baseline::Environment`] it was
+//! recorded in (commit, host, CPU model and cores, build profile, compiler). A
+//! [`baseline::BaselineStore`] keeps baselines in a directory (`.perfcore/`, or
+//! `$PERFCORE_DIR`) as JSON meant to be committed, safe against crashes and concurrent writers,
+//! and appends each save to the name's run history:
+//! ```
+//! # let dir = std::env::temp_dir().join(format!("perfcore-doc-lib-{}", std::process::id()));
+//! use perfcore::baseline::{Baseline, BaselineStore};
+//!
+//! let profiler = perfcore::PerformanceProfiler::new();
+//! for _ in 0..10 {
+//!     let _g = profiler.scope("render").unwrap();
+//! }
+//! let store = BaselineStore::open(&dir); // or BaselineStore::open_default()
+//! store.save(&Baseline::new("main", profiler.snapshot())?)?;
+//!
+//! let main = store.load("main")?;
+//! assert_eq!(main.snapshot.function("render").unwrap().count, 10);
+//! let history = store.history("main")?;
+//! assert_eq!(history.latest().unwrap().summary.function("render").unwrap().count, 10);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), perfcore::baseline::BaselineError>(())
+//! ```
+//!
 //! ## Overhead
 //! A scope costs two clock reads (the TSC where it is invariant) and a few thread-local
 //! counter updates; one relaxed atomic load when disabled at run time
@@ -96,12 +121,15 @@
 //!   false, features = ["enabled"]`) to keep `serde_json` out of your build: its
 //!   `PartialEq<Value>` impls for the integer types can make `assert_eq!(&a[..], &b[..])`
 //!   ambiguous in code that compiled before. Snapshots still implement `serde`'s traits.
+//!   [`baseline`] (baselines and their store) needs it too.
 //! - `testing`: `testing::ManualClock`, a manual clock for deterministic tests.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 pub mod alloc;
+#[cfg(feature = "json")]
+pub mod baseline;
 mod clock;
 mod error;
 #[cfg(feature = "json")]

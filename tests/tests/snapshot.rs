@@ -6,6 +6,10 @@ use perfcore::testing::ManualClock;
 use perfcore::{PerformanceProfiler, Snapshot, SnapshotError};
 use proptest::prelude::*;
 
+#[path = "common/json_edit.rs"]
+mod json_edit;
+use json_edit::edit;
+
 /// Records calls of the given (function index, duration) into `p`, nesting every second
 /// call under an `outer` scope so the call tree has depth.
 fn record(p: &PerformanceProfiler, clock: &ManualClock, calls: &[(usize, u64)]) {
@@ -290,23 +294,8 @@ fn display_prints_a_table_slowest_first() {
     assert_eq!(order, ["beta", "outer", "gamma", "alpha"]);
 }
 
-/// A change to one place of a snapshot's JSON: which leaf or object (by its order in a walk
-/// of the document), and what happens to it.
-#[derive(Clone, Debug)]
-enum Edit {
-    /// Replaces the n-th number with this one.
-    Number(usize, serde_json::Value),
-    /// Removes the n-th object's k-th key.
-    Remove(usize, usize),
-    /// Replaces the n-th value of any kind with this one.
-    Replace(usize, serde_json::Value),
-    /// Appends a copy of the n-th array's first element to it.
-    Duplicate(usize),
-    /// Sets this key of the n-th object that has it (the fields the reader checks and the
-    /// sums a merge adds, which a walk over every number rarely reaches).
-    Field(usize, &'static str, serde_json::Value),
-}
-
+/// The fields the snapshot reader checks and the sums a merge adds, which a walk over
+/// every number rarely reaches.
 const FIELDS: [&str; 16] = [
     "count",
     "errors",
@@ -326,83 +315,6 @@ const FIELDS: [&str; 16] = [
     "buckets",
 ];
 
-fn odd_value() -> impl Strategy<Value = serde_json::Value> {
-    use serde_json::{Value, json};
-    prop_oneof![
-        4 => prop_oneof![
-            Just(0u64),
-            Just(1),
-            Just(u64::MAX),
-            Just(u64::MAX / 2 + 1),
-            Just(3_600_000_000_001),
-            any::<u64>()
-        ]
-        .prop_map(Value::from),
-        1 => Just(json!(-1)),
-        1 => Just(json!(1.5)),
-        1 => Just(json!(1e300)),
-        1 => Just(Value::Null),
-        1 => Just(json!("x")),
-        1 => Just(json!([])),
-        1 => Just(json!({})),
-        1 => Just(json!([[0, 1]])),
-        1 => Just(json!([[u64::MAX, u64::MAX]])),
-    ]
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        1 => (any::<usize>(), odd_value()).prop_map(|(n, v)| Edit::Number(n, v)),
-        1 => (any::<usize>(), any::<usize>()).prop_map(|(n, k)| Edit::Remove(n, k)),
-        1 => (any::<usize>(), odd_value()).prop_map(|(n, v)| Edit::Replace(n, v)),
-        1 => any::<usize>().prop_map(Edit::Duplicate),
-        4 => (any::<usize>(), prop::sample::select(&FIELDS[..]), odd_value())
-            .prop_map(|(n, k, v)| Edit::Field(n, k, v)),
-    ]
-}
-
-/// The JSON pointer of every value of the document, in a fixed walk order, with its value.
-fn walk(v: &serde_json::Value, at: String, out: &mut Vec<(String, serde_json::Value)>) {
-    out.push((at.clone(), v.clone()));
-    match v {
-        serde_json::Value::Array(a) => {
-            a.iter().enumerate().for_each(|(i, x)| walk(x, format!("{at}/{i}"), out));
-        }
-        serde_json::Value::Object(o) => {
-            o.iter().for_each(|(k, x)| walk(x, format!("{at}/{k}"), out));
-        }
-        _ => {}
-    }
-}
-
-fn apply(doc: &mut serde_json::Value, e: &Edit) {
-    let mut all = Vec::new();
-    walk(doc, String::new(), &mut all);
-    let pick = |pred: &dyn Fn(&serde_json::Value) -> bool, n: usize| {
-        let matching: Vec<_> = all.iter().filter(|(_, v)| pred(v)).map(|(p, _)| p).collect();
-        (!matching.is_empty()).then(|| matching[n % matching.len()].clone())
-    };
-    let target = match e {
-        Edit::Number(n, _) => pick(&|x| x.is_number(), *n),
-        Edit::Remove(n, _) => pick(&|x| x.as_object().is_some_and(|o| !o.is_empty()), *n),
-        Edit::Replace(n, _) => pick(&|_| true, *n),
-        Edit::Duplicate(n) => pick(&|x| x.as_array().is_some_and(|a| !a.is_empty()), *n),
-        Edit::Field(n, key, _) => {
-            pick(&|x| x.get(key).is_some(), *n).map(|at| format!("{at}/{key}"))
-        }
-    };
-    let Some(x) = target.and_then(|at| doc.pointer_mut(&at)) else { return };
-    match (e, x) {
-        (Edit::Number(_, v) | Edit::Replace(_, v) | Edit::Field(_, _, v), x) => *x = v.clone(),
-        (Edit::Remove(_, k), serde_json::Value::Object(o)) => {
-            let key = o.keys().nth(k % o.len()).cloned().expect("in range");
-            o.remove(&key);
-        }
-        (Edit::Duplicate(_), serde_json::Value::Array(a)) => a.push(a[0].clone()),
-        _ => unreachable!("picked by kind"),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -412,13 +324,13 @@ proptest! {
     #[test]
     fn damaged_snapshots_are_rejected_or_usable(
         a in calls(),
-        edits in prop::collection::vec(edit(), 1..4),
+        edits in prop::collection::vec(edit(&FIELDS), 1..4),
     ) {
         let (p, clock) = profiler();
         record(&p, &clock, &a);
         let mut doc: serde_json::Value = serde_json::from_str(&p.snapshot().to_json()).unwrap();
         for e in &edits {
-            apply(&mut doc, e);
+            json_edit::apply(&mut doc, e);
         }
         let Ok(snap) = Snapshot::from_json(&doc.to_string()) else { return Ok(()) };
         let mut merged = snap.clone();

@@ -765,7 +765,7 @@ impl Snapshot {
     }
 
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
-    fn validate(&mut self) -> Result<(), Inconsistency> {
+    pub(crate) fn validate(&mut self) -> Result<(), Inconsistency> {
         if self.ended_unix_ns < self.started_unix_ns {
             return Err(Inconsistency::WindowEndsBeforeStart);
         }
