@@ -5,11 +5,21 @@
 //! - `SnapshotError(PerfcoreError, ValueError)`: snapshot data (JSON, a file's contents, a
 //!   pickled state) that is malformed, inconsistent or of another schema version. Also a
 //!   `ValueError`, which is what such data raised before, and what `json` raises for it.
+//! - `BaselineError(PerfcoreError)`: a baseline, run history or store could not be read,
+//!   written or merged; every instance has `path`, `line`, `column` and `field` (None when
+//!   they do not apply). Subclasses: `BaselineFormatError` (also `ValueError`: a file that is
+//!   not a baseline, truncated or hand-edited), `BaselineSchemaError` (also `ValueError`: a
+//!   newer schema; `found`, `oldest`, `newest`), `BaselineNotFoundError` (also `LookupError`:
+//!   no baseline of that name; `name`, `dir`), `BaselineNameError` (also `ValueError`: a name
+//!   that cannot be a file name; `name`), `EnvironmentMismatchError` (a strict merge of unlike
+//!   machines; `differences`) and `BaselineIOError` (also `OSError`, with `errno`, `strerror`
+//!   and `filename`: the store's files could not be read, written or locked).
 //! - I/O: the `OSError` subclass its errno selects (`FileNotFoundError`, `PermissionError`,
 //!   ...), with `errno`, `strerror` and `filename` set.
 //! - Bad arguments stay `ValueError` (and `TypeError`, raised where arguments are read).
 
-use pyo3::exceptions::{PyException, PyOSError, PyValueError};
+use pyo3::BoundObject;
+use pyo3::exceptions::{PyException, PyLookupError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
@@ -22,31 +32,42 @@ pyo3::create_exception!(
      I/O errors the matching OSError)."
 );
 
-/// `SnapshotError`, made on first use: `create_exception!` takes one base, this has two.
+/// A new exception class `name` with `doc` and several bases (`create_exception!` takes one).
+fn new_exception(
+    py: Python<'_>,
+    name: &std::ffi::CStr,
+    doc: &std::ffi::CStr,
+    bases: &[Bound<'_, PyType>],
+) -> PyResult<Py<PyType>> {
+    let bases = PyTuple::new(py, bases)?;
+    // SAFETY: NUL-terminated name and doc, a tuple of exception classes, no dict; returns a
+    // new reference or null with an exception set.
+    let ty = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyErr_NewExceptionWithDoc(
+                name.as_ptr(),
+                doc.as_ptr(),
+                bases.as_ptr(),
+                std::ptr::null_mut(),
+            ),
+        )?
+    };
+    Ok(ty.cast_into::<PyType>()?.unbind())
+}
+
+/// `SnapshotError`, made on first use.
 fn snapshot_error(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     TYPE.get_or_try_init(py, || {
-        let bases = PyTuple::new(
+        new_exception(
             py,
-            [py.get_type::<PerfcoreError>().into_any(), py.get_type::<PyValueError>().into_any()],
-        )?;
-        // SAFETY: NUL-terminated name and doc, a tuple of exception classes, no dict; returns
-        // a new reference or null with an exception set.
-        let ty = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                pyo3::ffi::PyErr_NewExceptionWithDoc(
-                    c"perfcore._perfcore.SnapshotError".as_ptr(),
-                    c"Snapshot data (JSON, a snapshot file, a pickled state) is malformed, \
+            c"perfcore._perfcore.SnapshotError",
+            c"Snapshot data (JSON, a snapshot file, a pickled state) is malformed, \
 inconsistent, or of a schema version this perfcore does not read; the message says which and \
-where."
-                        .as_ptr(),
-                    bases.as_ptr(),
-                    std::ptr::null_mut(),
-                ),
-            )?
-        };
-        Ok::<_, PyErr>(ty.cast_into::<PyType>()?.unbind())
+where.",
+            &[py.get_type::<PerfcoreError>(), py.get_type::<PyValueError>()],
+        )
     })
     .map(|t| t.bind(py))
 }
@@ -59,10 +80,102 @@ pub(crate) fn snapshot_err(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
-/// The core's error domains, so that [`to_py_err`] takes either.
+pyo3::create_exception!(
+    perfcore._perfcore,
+    BaselineError,
+    PerfcoreError,
+    "A baseline, run history or baseline store could not be read, written or merged. `path`, \
+     `line`, `column` and `field` say where, when known (None otherwise)."
+);
+
+/// The subclasses of `BaselineError`, one per kind of failure.
+#[derive(Clone, Copy)]
+enum BaselineKind {
+    Format,
+    Schema,
+    NotFound,
+    Name,
+    Environment,
+    Io,
+}
+
+impl BaselineKind {
+    const ALL: [Self; 6] =
+        [Self::Format, Self::Schema, Self::NotFound, Self::Name, Self::Environment, Self::Io];
+
+    /// The class's name, its doc, and its builtin base besides `BaselineError`.
+    #[allow(clippy::type_complexity)]
+    fn spec(
+        self,
+    ) -> (
+        &'static std::ffi::CStr,
+        &'static std::ffi::CStr,
+        Option<fn(Python<'_>) -> Bound<'_, PyType>>,
+    ) {
+        match self {
+            Self::Format => (
+                c"perfcore._perfcore.BaselineFormatError",
+                c"A baseline or run-history file is not valid (truncated, not JSON, a field \
+missing or of the wrong type, a count that does not add up); `path`, `line`, `column` and \
+`field` say where. Restore it from version control or delete it.",
+                Some(|py| py.get_type::<PyValueError>()),
+            ),
+            Self::Schema => (
+                c"perfcore._perfcore.BaselineSchemaError",
+                c"A baseline or run-history file was written by a newer perfcore (`found`); this \
+one reads schema versions `oldest` to `newest`.",
+                Some(|py| py.get_type::<PyValueError>()),
+            ),
+            Self::NotFound => (
+                c"perfcore._perfcore.BaselineNotFoundError",
+                c"No baseline of this `name` (in the store's `dir`, or set on the profiler).",
+                Some(|py| py.get_type::<PyLookupError>()),
+            ),
+            Self::Name => (
+                c"perfcore._perfcore.BaselineNameError",
+                c"A baseline `name` that cannot be a file name: use ASCII letters, digits, '.', \
+'_' and '-', at most 128 characters, not starting with a dot.",
+                Some(|py| py.get_type::<PyValueError>()),
+            ),
+            Self::Environment => (
+                c"perfcore._perfcore.EnvironmentMismatchError",
+                c"A strict merge of baselines from unlike environments; `differences` lists \
+each (field, ours, theirs).",
+                None,
+            ),
+            Self::Io => (
+                c"perfcore._perfcore.BaselineIOError",
+                c"A file or directory of a baseline store could not be read, written, locked \
+or listed; `errno`, `strerror` and `filename` are the operating system's.",
+                Some(|py| py.get_type::<PyOSError>()),
+            ),
+        }
+    }
+
+    fn get(self, py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+        static TYPES: [PyOnceLock<Py<PyType>>; 6] = [const { PyOnceLock::new() }; 6];
+        TYPES[self as usize]
+            .get_or_try_init(py, || {
+                let (name, doc, base) = self.spec();
+                let mut bases = vec![py.get_type::<BaselineError>()];
+                bases.extend(base.map(|b| b(py)));
+                new_exception(py, name, doc, &bases)
+            })
+            .map(|t| t.bind(py))
+    }
+}
+
+/// The core's error domains, so that [`to_py_err`] takes any.
 pub(crate) enum CoreError {
     Profile(perfcore::ProfileError),
     Snapshot(perfcore::SnapshotError),
+    Baseline(perfcore::baseline::BaselineError),
+}
+
+impl From<perfcore::baseline::BaselineError> for CoreError {
+    fn from(e: perfcore::baseline::BaselineError) -> Self {
+        Self::Baseline(e)
+    }
 }
 
 impl From<perfcore::ProfileError> for CoreError {
@@ -80,13 +193,129 @@ impl From<perfcore::SnapshotError> for CoreError {
 /// A core error as the Python exception a Python user expects (see the module docs).
 pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
     Python::attach(|py| match e.into() {
-        // Every ProfileError is an argument the call cannot use.
+        CoreError::Profile(perfcore::ProfileError::NoBaseline { name }) => {
+            let message = format!("no baseline named {name:?} was set on this profiler");
+            with_attrs(py, BaselineKind::NotFound.get(py), message, vec![("name", obj(py, name))])
+        }
+        // Every other ProfileError is an argument the call cannot use.
         CoreError::Profile(e) => PyValueError::new_err(e.to_string()),
+        CoreError::Baseline(e) => baseline_to_py(py, e),
         CoreError::Snapshot(e) => match &e {
             perfcore::SnapshotError::Io { path, source, .. } => os_error(py, &e, path, source),
             _ => snapshot_err(py, with_reasons(&e)),
         },
     })
+}
+
+/// Attributes of an exception: names and values.
+type Attrs = Vec<(&'static str, Py<PyAny>)>;
+
+/// `value` as a Python object (plain data: ints, strs, None).
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> Py<PyAny> {
+    value.into_pyobject(py).map_or_else(|_| py.None(), |v| v.into_bound().into_any().unbind())
+}
+
+/// `path` as a str attribute, or None.
+fn path_obj(py: Python<'_>, path: Option<&std::path::Path>) -> Py<PyAny> {
+    obj(py, path.map(|p| p.to_string_lossy().into_owned()))
+}
+
+/// An exception of `ty` made from `args`, with `attrs` set on it.
+fn with_attrs<A>(py: Python<'_>, ty: PyResult<&Bound<'_, PyType>>, args: A, attrs: Attrs) -> PyErr
+where
+    A: pyo3::PyErrArguments + Send + Sync + 'static,
+{
+    let err = match ty {
+        Ok(ty) => PyErr::from_type(ty.clone(), args),
+        Err(e) => return e,
+    };
+    let value = err.value(py);
+    for (name, attr) in attrs {
+        if let Err(e) = value.setattr(name, attr) {
+            return e;
+        }
+    }
+    err
+}
+
+/// The attributes every `BaselineError` has, class-level defaults for the subclass ones.
+const BASELINE_ATTRS: [&str; 10] =
+    ["path", "line", "column", "field", "found", "oldest", "newest", "name", "dir", "differences"];
+
+/// A `BaselineError` as its Python subclass, carrying where it happened as attributes.
+fn baseline_to_py(py: Python<'_>, e: perfcore::baseline::BaselineError) -> PyErr {
+    use perfcore::SnapshotError as S;
+    use perfcore::baseline::BaselineError as E;
+    let message = with_reasons(&e);
+    let (kind, attrs): (BaselineKind, Attrs) = match &e {
+        E::Io { path, source, .. } | E::Snapshot(S::Io { path, source, .. }) => {
+            let attrs = vec![("path", path_obj(py, Some(path)))];
+            let ty = BaselineKind::Io.get(py);
+            let err = match source.raw_os_error() {
+                Some(code) => {
+                    let args = (code, strerror(py, code, source), path.as_os_str().to_os_string());
+                    with_attrs(py, ty, args, attrs)
+                }
+                None => with_attrs(py, ty, message, attrs),
+            };
+            // A note is extra context: an error adding it leaves the error as it is.
+            let _ = err.value(py).call_method1("add_note", (e.to_string(),));
+            return err;
+        }
+        E::Parse { path, line, column, field, .. } => (
+            BaselineKind::Format,
+            vec![
+                ("path", path_obj(py, path.as_deref())),
+                ("line", obj(py, *line)),
+                ("column", obj(py, *column)),
+                ("field", obj(py, field.clone())),
+            ],
+        ),
+        E::Snapshot(S::Parse { path, line, column, .. }) => (
+            BaselineKind::Format,
+            vec![
+                ("path", path_obj(py, path.as_deref())),
+                ("line", obj(py, *line)),
+                ("column", obj(py, *column)),
+                ("field", obj(py, "snapshot")),
+            ],
+        ),
+        E::Inconsistent { path, field, .. } => (
+            BaselineKind::Format,
+            vec![("path", path_obj(py, path.as_deref())), ("field", obj(py, field.clone()))],
+        ),
+        E::Snapshot(S::Inconsistent { path, .. }) => (
+            BaselineKind::Format,
+            vec![("path", path_obj(py, path.as_deref())), ("field", obj(py, "snapshot"))],
+        ),
+        E::UnsupportedSchema { path, found, oldest, newest, .. }
+        | E::Snapshot(S::UnsupportedSchema { path, found, oldest, newest }) => (
+            BaselineKind::Schema,
+            vec![
+                ("path", path_obj(py, path.as_deref())),
+                ("found", obj(py, *found)),
+                ("oldest", obj(py, *oldest)),
+                ("newest", obj(py, *newest)),
+            ],
+        ),
+        E::NotFound { name, dir } => (
+            BaselineKind::NotFound,
+            vec![("name", obj(py, name.clone())), ("dir", path_obj(py, Some(dir)))],
+        ),
+        E::InvalidName { name, .. } => (BaselineKind::Name, vec![("name", obj(py, name.clone()))]),
+        E::EnvironmentMismatch { differences } => {
+            let list: Vec<(String, String, String)> = differences
+                .iter()
+                .map(|d| (d.field.to_string(), d.ours.clone(), d.theirs.clone()))
+                .collect();
+            (BaselineKind::Environment, vec![("differences", obj(py, list))])
+        }
+        // A setting, not a file: a bad argument (retention=0).
+        E::ZeroRetention => return PyValueError::new_err(message),
+        // A variant added to the core later: still a BaselineError.
+        _ => return PyErr::from_type(py.get_type::<BaselineError>(), message),
+    };
+    with_attrs(py, kind.get(py), message, attrs)
 }
 
 /// `e`'s message followed by its sources' (the core keeps the JSON parser's message, say,
@@ -113,19 +342,33 @@ fn os_error(
     let Some(code) = source.raw_os_error() else {
         return PyOSError::new_err(format!("{e}: {source}"));
     };
-    let strerror = py
-        .import("os")
-        .and_then(|os| os.getattr("strerror")?.call1((code,))?.extract::<String>())
-        .unwrap_or_else(|_| source.to_string());
-    let err = PyOSError::new_err((code, strerror, path.as_os_str().to_os_string()));
+    let err =
+        PyOSError::new_err((code, strerror(py, code, source), path.as_os_str().to_os_string()));
     // A note is extra context: an error adding it leaves the error as it is.
     let _ = err.value(py).call_method1("add_note", (e.to_string(),));
     err
+}
+
+/// `os.strerror(code)`, the message Python itself gives an errno.
+fn strerror(py: Python<'_>, code: i32, source: &std::io::Error) -> String {
+    py.import("os")
+        .and_then(|os| os.getattr("strerror")?.call1((code,))?.extract::<String>())
+        .unwrap_or_else(|_| source.to_string())
 }
 
 /// Adds the exception classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("PerfcoreError", py.get_type::<PerfcoreError>())?;
-    m.add("SnapshotError", snapshot_error(py)?)
+    m.add("SnapshotError", snapshot_error(py)?)?;
+    let base = py.get_type::<BaselineError>();
+    for attr in BASELINE_ATTRS {
+        base.setattr(attr, py.None())?;
+    }
+    m.add("BaselineError", base)?;
+    for kind in BaselineKind::ALL {
+        let ty = kind.get(py)?;
+        m.add(ty.name()?, ty)?;
+    }
+    Ok(())
 }

@@ -11,12 +11,14 @@
 
 use pyo3::prelude::*;
 
+mod baseline;
 mod decorate;
 mod error;
 mod fastcall;
 mod fastscope;
 mod profiler;
 mod rawtype;
+mod regress;
 mod stats;
 mod wrap;
 
@@ -69,6 +71,8 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::FunctionStats>()?;
     m.add_class::<stats::CallNode>()?;
     m.add_class::<stats::ProfileResult>()?;
+    regress::register(m)?;
+    baseline::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     m.add_function(wrap_pyfunction!(_fork_prepare, m)?)?;

@@ -9,6 +9,7 @@ use pyo3::{PyTraverseError, PyVisit, intern};
 use crate::decorate::{callsite_of, errors_arg, kind_of, wrap};
 use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
+use crate::regress::{Comparison, FunctionComparison, compare_options, function_comparisons};
 use crate::stats::{ProfileResult, Snapshot};
 use crate::wrap::{Errors, Kind};
 use crate::{fastcall, fastscope};
@@ -159,6 +160,76 @@ impl Profiler {
             None
         };
         Ok(ProfileResult::new(result, memory))
+    }
+
+    /// Sets the baseline `name` to what was recorded so far: of `function`, or of every
+    /// function (None). A later `compare_with_baseline` compares it with the calls recorded
+    /// after this point only. ValueError when `function` has no calls yet.
+    #[pyo3(signature = (function = None, name = "default"))]
+    fn set_baseline(&self, py: Python<'_>, function: Option<&str>, name: &str) -> PyResult<()> {
+        let inner = &self.inner;
+        py.detach(|| inner.set_baseline(function, name)).map_err(to_py_err)
+    }
+
+    /// The baseline `name` as it was set; BaselineNotFoundError if none was.
+    #[pyo3(signature = (name = "default"))]
+    fn baseline(&self, name: &str) -> PyResult<Snapshot> {
+        self.inner.baseline(name).map(Snapshot::from).map_err(to_py_err)
+    }
+
+    /// What was recorded since the baseline `name` was set (of `function`, or all).
+    #[pyo3(signature = (function = None, name = "default"))]
+    fn recorded_since_baseline(
+        &self,
+        py: Python<'_>,
+        function: Option<&str>,
+        name: &str,
+    ) -> PyResult<Snapshot> {
+        let inner = &self.inner;
+        py.detach(|| inner.recorded_since_baseline(function, name))
+            .map(Snapshot::from)
+            .map_err(to_py_err)
+    }
+
+    /// Compares the calls recorded since the baseline `name` was set with it: one entry per
+    /// function (of `function` only, when given). `threshold` is a fraction (0.10: 10%);
+    /// `thresholds` maps names or `*`/`?` patterns to their own.
+    #[pyo3(signature = (function = None, name = "default", *, threshold = None, thresholds = None, min_calls = 30, alpha = 0.05))]
+    #[allow(clippy::too_many_arguments)]
+    fn compare_with_baseline(
+        &self,
+        py: Python<'_>,
+        function: Option<&str>,
+        name: &str,
+        threshold: Option<f64>,
+        thresholds: Option<&Bound<'_, PyDict>>,
+        min_calls: u64,
+        alpha: f64,
+    ) -> PyResult<Comparison> {
+        let options = compare_options(threshold, thresholds, min_calls, alpha)?;
+        let inner = &self.inner;
+        py.detach(|| inner.compare_with_baseline(function, name, &options))
+            .map(Comparison::from)
+            .map_err(to_py_err)
+    }
+
+    /// The functions that regressed since the baseline `name` was set, worst first (seed
+    /// 003): each has `reg["function"]` and `reg["degradation_percent"]`, and the metric,
+    /// interval, p- and q-value, verdict and reason as attributes.
+    #[pyo3(signature = (name = "default", *, threshold = None, thresholds = None, min_calls = 30, alpha = 0.05))]
+    fn detect_regressions(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        threshold: Option<f64>,
+        thresholds: Option<&Bound<'_, PyDict>>,
+        min_calls: u64,
+        alpha: f64,
+    ) -> PyResult<Vec<FunctionComparison>> {
+        let options = compare_options(threshold, thresholds, min_calls, alpha)?;
+        let inner = &self.inner;
+        let found = py.detach(|| inner.detect_regressions(name, &options)).map_err(to_py_err)?;
+        Ok(function_comparisons(&found))
     }
 
     /// Merges every thread's recording into a `Snapshot` (the GIL is released meanwhile).

@@ -189,6 +189,14 @@ impl FunctionStats {
         Ok(Self { inner: from_json(py, "FunctionStats", state)? })
     }
 
+    /// The statistics of calls of the given durations (ns), as if a profiler had recorded
+    /// them: for results measured elsewhere, or tests. Build a snapshot of them with
+    /// `Snapshot.from_functions`.
+    #[staticmethod]
+    fn from_durations(name: &str, durations_ns: Vec<u64>) -> Self {
+        Self { inner: perfcore::FunctionStats::from_durations(name, durations_ns) }
+    }
+
     /// The wall time at quantile `q` (0..=1), in ns.
     fn quantile(&self, q: f64) -> PyResult<u64> {
         let d = self.inner.quantile(q).map_err(to_py_err)?;
@@ -330,6 +338,13 @@ pub struct Snapshot {
     inner: perfcore::Snapshot,
 }
 
+impl Snapshot {
+    /// The core's snapshot.
+    pub(crate) fn inner(&self) -> &perfcore::Snapshot {
+        &self.inner
+    }
+}
+
 impl From<perfcore::Snapshot> for Snapshot {
     fn from(inner: perfcore::Snapshot) -> Self {
         Self { inner }
@@ -396,6 +411,33 @@ impl Snapshot {
     #[getter]
     fn schema_version(&self) -> u32 {
         self.inner.schema_version
+    }
+
+    /// A snapshot of the given functions (and no call tree) over a window of Unix times in ns.
+    #[staticmethod]
+    #[pyo3(signature = (functions, started_unix_ns = 0, ended_unix_ns = 0))]
+    fn from_functions(
+        functions: Vec<PyRef<'_, FunctionStats>>,
+        started_unix_ns: u64,
+        ended_unix_ns: u64,
+    ) -> Snapshot {
+        let functions = functions.iter().map(|f| f.inner.clone()).collect();
+        perfcore::Snapshot::from_functions(functions, started_unix_ns, ended_unix_ns).into()
+    }
+
+    /// What was recorded after `earlier`, an earlier snapshot of the same profiler: every
+    /// figure is this one's minus the earlier one's, exactly. SnapshotError if `earlier` holds
+    /// calls this one does not.
+    fn since(&self, py: Python<'_>, earlier: &Snapshot) -> PyResult<Snapshot> {
+        self.inner
+            .since(&earlier.inner)
+            .map(Snapshot::from)
+            .map_err(|e| snapshot_err(py, format!("not an earlier snapshot: {e}")))
+    }
+
+    /// The figures a run history keeps of this snapshot (one entry per function name).
+    fn summary(&self) -> crate::baseline::RunSummary {
+        self.inner.summary().into()
     }
 
     /// This snapshot with `other` merged in (histograms merge exactly); neither changes.

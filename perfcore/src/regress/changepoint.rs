@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::Metric;
 use super::bootstrap::ln_ns;
 use super::rng::Rng;
-use crate::stats::RunSummary;
+use crate::error::ProfileError;
+use crate::stats::{RunSummary, check_fraction};
 
 /// Settings of change-point detection.
 ///
@@ -46,6 +47,106 @@ impl Default for ChangePointOptions {
     fn default() -> Self {
         Self { penalty: 3.0, min_segment: 2, permutations: 199, min_confidence: 0.95, seed: 0x5eed }
     }
+}
+
+impl ChangePointOptions {
+    /// Sets the penalty per change (finite, at least 0; larger finds fewer changes).
+    ///
+    /// # Errors
+    /// [`ProfileError::NonFinite`] or [`ProfileError::OutOfRange`] below 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::regress::ChangePointOptions;
+    /// assert_eq!(ChangePointOptions::default().penalty(5.0)?.penalty, 5.0);
+    /// assert!(ChangePointOptions::default().penalty(-1.0).is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn penalty(mut self, penalty: f64) -> Result<Self, ProfileError> {
+        if !penalty.is_finite() {
+            return Err(ProfileError::NonFinite { setting: "penalty", value: penalty });
+        }
+        if penalty < 0.0 {
+            return Err(out_of_range("penalty", penalty, 0.0, f64::INFINITY));
+        }
+        self.penalty = penalty;
+        Ok(self)
+    }
+
+    /// Sets the fewest runs a segment may have (at least 1).
+    ///
+    /// # Errors
+    /// [`ProfileError::OutOfRange`] for 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::regress::ChangePointOptions;
+    /// assert_eq!(ChangePointOptions::default().min_segment(5)?.min_segment, 5);
+    /// assert!(ChangePointOptions::default().min_segment(0).is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn min_segment(mut self, runs: usize) -> Result<Self, ProfileError> {
+        if runs == 0 {
+            return Err(out_of_range("min_segment", 0.0, 1.0, f64::INFINITY));
+        }
+        self.min_segment = runs;
+        Ok(self)
+    }
+
+    /// Sets the shuffles of each change's permutation test (at least 1; the smallest
+    /// p-value it can give is `1 / (permutations + 1)`).
+    ///
+    /// # Errors
+    /// [`ProfileError::OutOfRange`] for 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::regress::ChangePointOptions;
+    /// assert_eq!(ChangePointOptions::default().permutations(999)?.permutations, 999);
+    /// assert!(ChangePointOptions::default().permutations(0).is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn permutations(mut self, permutations: u32) -> Result<Self, ProfileError> {
+        if permutations == 0 {
+            return Err(out_of_range("permutations", 0.0, 1.0, f64::from(u32::MAX)));
+        }
+        self.permutations = permutations;
+        Ok(self)
+    }
+
+    /// Sets the confidence a change needs to be reported (between 0 and 1).
+    ///
+    /// # Errors
+    /// [`ProfileError::NonFinite`] or [`ProfileError::OutOfRange`].
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::regress::ChangePointOptions;
+    /// assert_eq!(ChangePointOptions::default().min_confidence(0.99)?.min_confidence, 0.99);
+    /// assert!(ChangePointOptions::default().min_confidence(1.5).is_err());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn min_confidence(mut self, confidence: f64) -> Result<Self, ProfileError> {
+        check_fraction("min_confidence", confidence)?;
+        self.min_confidence = confidence;
+        Ok(self)
+    }
+
+    /// Sets the seed of the permutation tests.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::regress::ChangePointOptions::default().seed(7).seed, 7);
+    /// ```
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+fn out_of_range(setting: &'static str, value: f64, min: f64, max: f64) -> ProfileError {
+    ProfileError::OutOfRange { setting, value, min, max }
 }
 
 /// A step in a series: the run it began at, its size and the confidence in it.

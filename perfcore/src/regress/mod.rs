@@ -236,6 +236,25 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's short name, as JSON writes it: `regressed`, `improved`, `unchanged`,
+    /// `insufficient_data`, `new`, `removed`.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::regress::Verdict::InsufficientData.name(), "insufficient_data");
+    /// ```
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::InsufficientData => "insufficient_data",
+            Verdict::New => "new",
+            Verdict::Removed => "removed",
+        }
+    }
+
     /// Whether this verdict should fail a build.
     #[must_use]
     pub fn is_regression(self) -> bool {
@@ -381,6 +400,26 @@ impl FunctionComparison {
     #[must_use]
     pub fn metric(&self, metric: Metric) -> Option<&MetricChange> {
         self.metrics.iter().find(|m| m.metric == metric)
+    }
+
+    /// The change a report shows for this function: the deciding metric's, else the
+    /// median's, else the first metric judged; `None` when none was judged (`New`,
+    /// `Removed`, `InsufficientData`).
+    ///
+    /// # Examples
+    /// ```
+    /// # use perfcore::{FunctionStats, regress::{compare_functions, CompareOptions, Metric}};
+    /// let a = FunctionStats::from_durations("f", (0..100).map(|i| 1_000 + i));
+    /// let b = FunctionStats::from_durations("f", (0..100).map(|i| 2_000 + i));
+    /// let cmp = compare_functions(&a, &b, &[], &CompareOptions::default());
+    /// assert_eq!(cmp.headline().map(|m| m.metric), cmp.metric);
+    /// ```
+    #[must_use]
+    pub fn headline(&self) -> Option<&MetricChange> {
+        self.metric
+            .and_then(|m| self.metric(m))
+            .or_else(|| self.metric(Metric::Median))
+            .or_else(|| self.metrics.first())
     }
 }
 

@@ -23,14 +23,6 @@ fn fmt_value(metric: Metric, v: f64) -> String {
     }
 }
 
-/// The metric a row shows: the deciding one, else the median, else the first judged.
-fn shown(f: &FunctionComparison) -> Option<&MetricChange> {
-    f.metric
-        .and_then(|m| f.metric(m))
-        .or_else(|| f.metric(Metric::Median))
-        .or_else(|| f.metrics.first())
-}
-
 fn change(m: &MetricChange) -> String {
     let unit = if m.metric == Metric::ErrorRate { " pt" } else { "%" };
     format!("{:+.1}{unit}", m.change_percent)
@@ -58,7 +50,7 @@ impl fmt::Display for Comparison {
         )?;
         for r in &self.functions {
             let name: String = r.function.chars().take(width).collect();
-            match shown(r) {
+            match r.headline() {
                 Some(m) => writeln!(
                     f,
                     "{:<17} {name:<width$} {:<14} {:>11} {:>11} {:>9} {:>21}",
@@ -133,7 +125,7 @@ impl Comparison {
                 let calls = format!("{} → {}", r.baseline_calls, r.current_calls);
                 let why = r.reason.replace('|', "\\|");
                 let name = r.function.replace('|', "\\|").replace('`', "'");
-                let _ = match shown(r) {
+                let _ = match r.headline() {
                     Some(m) => writeln!(
                         out,
                         "| {icon} | `{name}` | {} | {} | {} | **{}** | {} | {calls} | {why} |",
