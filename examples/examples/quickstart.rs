@@ -5,11 +5,18 @@
 //! cargo run --release -p perfcore-examples --example quickstart [-- SNAPSHOT_PATH]
 //! ```
 //!
-//! The workload is real work: it generates an access log of 200,000 lines, parses every line,
-//! aggregates latency and bytes per endpoint, and ranks the endpoints. Each stage is a
-//! profiled function; the tracking allocator adds allocation figures to each.
+//! The workload is real work: it generates an access log of 200,000 lines in 40 files of
+//! 5,000, parses every line, aggregates latency and bytes per endpoint, and ranks the
+//! endpoints. Each stage is a profiled function; the tracking allocator adds allocation
+//! figures to each.
+//!
+//! `QUICKSTART_SLOWDOWN=aggregate:20` makes one function 20% slower (it busy-waits for a
+//! fifth of its own time after each call): the regression check of the README compares such
+//! a run with a plain one.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use perfcore::alloc::TrackingAllocator;
 use perfcore::profile;
@@ -32,9 +39,35 @@ impl Rng {
     }
 }
 
+/// The function `QUICKSTART_SLOWDOWN` (`name:percent`) slows down, and by how much.
+fn slowdown() -> Option<(&'static str, f64)> {
+    static SETTING: OnceLock<Option<(String, f64)>> = OnceLock::new();
+    let s = SETTING.get_or_init(|| {
+        let v = std::env::var("QUICKSTART_SLOWDOWN").ok()?;
+        let (name, pct) = v.split_once(':')?;
+        Some((name.to_owned(), pct.parse::<f64>().ok()? / 100.0))
+    });
+    s.as_ref().map(|(n, p)| (n.as_str(), *p))
+}
+
+/// Busy-waits after `function`'s work, if it is the one to slow down, so that the call takes
+/// the chosen fraction longer than its work did.
+fn maybe_slow(function: &str, started: Instant) {
+    if let Some((name, fraction)) = slowdown()
+        && name == function
+    {
+        let extra = started.elapsed().mul_f64(fraction);
+        let until = Instant::now() + extra;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
+}
+
 #[profile]
-fn generate_log(lines: usize) -> String {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+fn generate_log(seed: u64, lines: usize) -> String {
+    let started = Instant::now();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
     let mut out = String::with_capacity(lines * 64);
     for i in 0..lines {
         let r = rng.next();
@@ -54,6 +87,7 @@ fn generate_log(lines: usize) -> String {
             i % 60
         ));
     }
+    maybe_slow("generate_log", started);
     out
 }
 
@@ -67,6 +101,13 @@ struct Entry<'a> {
 
 #[profile]
 fn parse_line(line: &str) -> Option<Entry<'_>> {
+    let started = Instant::now();
+    let entry = parse_fields(line);
+    maybe_slow("parse_line", started);
+    entry
+}
+
+fn parse_fields(line: &str) -> Option<Entry<'_>> {
     let mut fields = line.split(' ');
     let _timestamp = fields.next()?;
     let _method = fields.next()?;
@@ -79,7 +120,10 @@ fn parse_line(line: &str) -> Option<Entry<'_>> {
 
 #[profile]
 fn parse_log(log: &str) -> Vec<Entry<'_>> {
-    log.lines().filter_map(parse_line).collect()
+    let started = Instant::now();
+    let entries = log.lines().filter_map(parse_line).collect();
+    maybe_slow("parse_log", started);
+    entries
 }
 
 #[derive(Default)]
@@ -91,16 +135,19 @@ struct EndpointStats {
 }
 
 #[profile]
-fn aggregate<'a>(entries: &[Entry<'a>]) -> HashMap<&'a str, EndpointStats> {
-    let mut by_endpoint: HashMap<&str, EndpointStats> = HashMap::new();
+fn aggregate(entries: &[Entry<'_>], by_endpoint: &mut HashMap<String, EndpointStats>) {
+    let started = Instant::now();
     for e in entries {
-        let s = by_endpoint.entry(e.endpoint).or_default();
+        let s = match by_endpoint.get_mut(e.endpoint) {
+            Some(s) => s,
+            None => by_endpoint.entry(e.endpoint.to_owned()).or_default(),
+        };
         s.requests += 1;
         s.errors += u64::from(e.status >= 500);
         s.bytes += e.bytes;
         s.latencies.push(e.latency_ms);
     }
-    by_endpoint
+    maybe_slow("aggregate", started);
 }
 
 #[profile]
@@ -110,7 +157,7 @@ fn p95(latencies: &mut [u32]) -> u32 {
 }
 
 #[profile]
-fn rank(mut by_endpoint: HashMap<&str, EndpointStats>) -> Vec<(String, u64, u64, u32)> {
+fn rank(mut by_endpoint: HashMap<String, EndpointStats>) -> Vec<(String, u64, u64, u32)> {
     let mut rows: Vec<_> = by_endpoint
         .iter_mut()
         .map(|(name, s)| (name.to_string(), s.requests, s.errors, p95(&mut s.latencies)))
@@ -119,11 +166,19 @@ fn rank(mut by_endpoint: HashMap<&str, EndpointStats>) -> Vec<(String, u64, u64,
     rows
 }
 
+/// Log files processed, and lines in each.
+const FILES: u64 = 40;
+const LINES_PER_FILE: usize = 5_000;
+
 #[profile]
 fn run() -> Vec<(String, u64, u64, u32)> {
-    let log = generate_log(200_000);
-    let entries = parse_log(&log);
-    rank(aggregate(&entries))
+    let mut by_endpoint = HashMap::new();
+    for file in 0..FILES {
+        let log = generate_log(file, LINES_PER_FILE);
+        let entries = parse_log(&log);
+        aggregate(&entries, &mut by_endpoint);
+    }
+    rank(by_endpoint)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

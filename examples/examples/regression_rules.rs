@@ -55,10 +55,13 @@ fn rows() -> Vec<Row> {
         let s = Scenario { sigma: 0.05, threshold: 0.02, history_runs, ..with(1_000, Shift::None) };
         rows.push(Row { what: "A/A, threshold 2%", scenario: s });
     }
-    for calls in [2_000, 10_000] {
-        let tail = Shift::Tail { quantile: 0.98, factor: 2.0 };
-        rows.push(Row { what: "p99 ×2, median same", scenario: with(calls, tail) });
+    let tail = Shift::Tail { quantile: 0.98, factor: 2.0 };
+    for (calls, history_runs) in [(2_000, 0), (2_000, 10), (10_000, 10)] {
+        let s = Scenario { history_runs, ..with(calls, tail) };
+        rows.push(Row { what: "p99 ×2, median same", scenario: s });
     }
+    let s = Scenario { history_runs: 10, ..with(10_000, Shift::None) };
+    rows.push(Row { what: "A/A", scenario: s });
     rows
 }
 

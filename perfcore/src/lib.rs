@@ -130,6 +130,8 @@
 pub mod alloc;
 #[cfg(feature = "json")]
 pub mod baseline;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod clock;
 mod error;
 #[cfg(feature = "json")]

@@ -49,9 +49,12 @@ fn a_two_percent_threshold_needs_a_history_against_drift() {
 #[test]
 fn a_tail_only_regression_is_a_p99_regression() {
     let tail = Shift::Tail { quantile: 0.98, factor: 2.0 };
-    let s = Scenario { calls: 2_000, shift: tail, ..Scenario::default() };
+    // Tails decide with a history of runs, which measures how much they move between runs.
+    let s = Scenario { calls: 2_000, shift: tail, history_runs: 10, ..Scenario::default() };
     let (_, p99) = perfcore_rate(&s, 17);
     assert!(p99 >= 0.9, "{p99}");
+    let (alone, _) = perfcore_rate(&Scenario { history_runs: 0, ..s }, 17);
+    assert_eq!(alone, 0.0);
 }
 
 #[test]

@@ -125,9 +125,9 @@ impl fmt::Display for EnvField {
 pub struct EnvDifference {
     /// The field that differs.
     pub field: EnvField,
-    /// Its value on this side ("unknown" when not recorded).
+    /// Its value on this side.
     pub ours: String,
-    /// Its value on the other side ("unknown" when not recorded).
+    /// Its value on the other side.
     pub theirs: String,
 }
 
@@ -196,7 +196,9 @@ impl Environment {
 
     /// The fields that differ between the two and can make their timings incomparable: CPU
     /// model, core count, build profile, OS, architecture and runtime, in that order. Host,
-    /// commit and time are expected to differ and are not compared.
+    /// commit and time are expected to differ and are not compared, nor is a field one side
+    /// did not record (`None`, or [`UNKNOWN`]: a snapshot file read by the command line does
+    /// not say how the profiled program was built).
     ///
     /// # Examples
     /// ```
@@ -207,10 +209,12 @@ impl Environment {
     /// assert!(a.differences(&b).is_empty());
     /// b.cores = Some(1024);
     /// assert_eq!(a.differences(&b).len(), 1);
+    /// b.runtime = perfcore::baseline::UNKNOWN.into();
+    /// assert_eq!(a.differences(&b).len(), 1);
     /// ```
     #[must_use]
     pub fn differences(&self, other: &Environment) -> Vec<EnvDifference> {
-        let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_owned());
+        let known = |v: &str| (v != UNKNOWN).then(|| v.to_owned());
         let pairs = [
             (EnvField::CpuModel, self.cpu_model.clone(), other.cpu_model.clone()),
             (
@@ -218,26 +222,30 @@ impl Environment {
                 self.cores.map(|n| n.to_string()),
                 other.cores.map(|n| n.to_string()),
             ),
-            (
-                EnvField::BuildProfile,
-                Some(self.build_profile.clone()),
-                Some(other.build_profile.clone()),
-            ),
-            (EnvField::Os, Some(self.os.clone()), Some(other.os.clone())),
-            (EnvField::Arch, Some(self.arch.clone()), Some(other.arch.clone())),
-            (EnvField::Runtime, Some(self.runtime.clone()), Some(other.runtime.clone())),
+            (EnvField::BuildProfile, known(&self.build_profile), known(&other.build_profile)),
+            (EnvField::Os, known(&self.os), known(&other.os)),
+            (EnvField::Arch, known(&self.arch), known(&other.arch)),
+            (EnvField::Runtime, known(&self.runtime), known(&other.runtime)),
         ];
         pairs
             .into_iter()
-            .filter(|(_, ours, theirs)| ours != theirs)
-            .map(|(field, ours, theirs)| EnvDifference {
-                field,
-                ours: shown(ours),
-                theirs: shown(theirs),
+            .filter_map(|(field, ours, theirs)| match (ours, theirs) {
+                (Some(ours), Some(theirs)) if ours != theirs => {
+                    Some(EnvDifference { field, ours, theirs })
+                }
+                _ => None,
             })
             .collect()
     }
 }
+
+/// The value of an [`Environment`] text field that was not recorded.
+///
+/// # Examples
+/// ```
+/// assert_eq!(perfcore::baseline::UNKNOWN, "unknown");
+/// ```
+pub const UNKNOWN: &str = "unknown";
 
 /// Runs `git` in `dir` and returns its trimmed output, or `None` if it cannot be run or fails.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
@@ -339,14 +347,18 @@ mod tests {
         let mut a = Environment::capture();
         a.cpu_model = Some("CPU A".into());
         let mut b = a.clone();
-        b.cpu_model = None;
+        b.cpu_model = Some("CPU B".into());
         b.runtime = "CPython 3.12.1".into();
         let d = a.differences(&b);
         assert_eq!(
             d.iter().map(|d| d.field).collect::<Vec<_>>(),
             [EnvField::CpuModel, EnvField::Runtime]
         );
-        assert_eq!((d[0].ours.as_str(), d[0].theirs.as_str()), ("CPU A", "unknown"));
+        assert_eq!((d[0].ours.as_str(), d[0].theirs.as_str()), ("CPU A", "CPU B"));
         assert_eq!(d[1].to_string(), format!("runtime: {:?} vs \"CPython 3.12.1\"", a.runtime));
+        // What one side did not record is not a difference.
+        b.cpu_model = None;
+        b.runtime = UNKNOWN.into();
+        assert!(a.differences(&b).is_empty());
     }
 }

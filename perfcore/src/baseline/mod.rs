@@ -36,7 +36,7 @@ mod file;
 mod store;
 
 pub use document::{BASELINE_SCHEMA_VERSION, MAX_NAME_LEN, validate_name};
-pub use env::{EnvDifference, EnvField, Environment, GitInfo};
+pub use env::{EnvDifference, EnvField, Environment, GitInfo, UNKNOWN};
 pub use error::{BaselineError, FileKind, NameProblem};
 pub use file::{Baseline, EnvPolicy};
 pub use store::{

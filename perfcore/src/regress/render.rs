@@ -3,16 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use super::{Comparison, FunctionComparison, Metric, MetricChange, Verdict};
-
-/// A duration in the unit that keeps three or four significant digits.
-pub(crate) fn fmt_ns(ns: f64) -> String {
-    match ns.abs() {
-        n if n >= 1e9 => format!("{:.2} s", ns / 1e9),
-        n if n >= 1e6 => format!("{:.2} ms", ns / 1e6),
-        n if n >= 1e3 => format!("{:.2} µs", ns / 1e3),
-        _ => format!("{ns:.0} ns"),
-    }
-}
+use crate::stats::fmt_ns;
 
 /// A metric's value in its unit.
 fn fmt_value(metric: Metric, v: f64) -> String {

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::rng::Rng;
 use super::*;
-use crate::stats::{AllocationStats, FunctionStats, Snapshot};
+use crate::stats::{AllocationStats, FunctionStats, FunctionSummary, Snapshot};
 
 fn log_normal_run(rng: &mut Rng, name: &str, n: usize, median: f64, sigma: f64) -> FunctionStats {
     FunctionStats::from_durations(name, (0..n).map(|_| rng.log_normal(median, sigma) as u64))
@@ -72,9 +72,23 @@ fn a_tail_only_regression_is_a_p99_regression() {
             (if rng.uniform() < 0.015 { v * 5.0 } else { v }) as u64
         }),
     );
-    let cmp = compare_functions(&a, &b, &[], &CompareOptions::default());
+    // Without a history the tail is evidence, not a verdict...
+    let alone = compare_functions(&a, &b, &[], &CompareOptions::default());
+    assert_eq!(alone.verdict, Verdict::Unchanged, "{}", alone.reason);
+    let p99 = alone.metric(Metric::P99).unwrap();
+    assert!(!p99.decisive && p99.change_percent > 100.0, "{p99:?}");
+    assert!(alone.reason.contains("tails decide only with a history"), "{}", alone.reason);
+    // ...unless asked for, or a history measured how much the tail moves between runs.
+    let opts = CompareOptions::default().judge_tails_without_history(true);
+    let asked = compare_functions(&a, &b, &[], &opts);
+    assert_eq!((asked.verdict, asked.metric), (Verdict::Regressed, Some(Metric::P99)), "{}", asked.reason);
+    let history: Vec<FunctionSummary> =
+        (0..5).map(|_| FunctionSummary::of(&log_normal_run(&mut rng, "f", n, 100_000.0, 0.1))).collect();
+    let history: Vec<&FunctionSummary> = history.iter().collect();
+    let cmp = compare_functions(&a, &b, &history, &CompareOptions::default());
     assert_eq!(cmp.verdict, Verdict::Regressed, "{}", cmp.reason);
     assert_eq!(cmp.metric, Some(Metric::P99));
+    assert!(cmp.metric(Metric::P99).unwrap().decisive);
     assert_eq!(cmp.metric(Metric::Median).unwrap().verdict, Verdict::Unchanged);
 }
 

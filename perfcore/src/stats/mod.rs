@@ -858,12 +858,13 @@ fn path_keys(s: &Snapshot) -> Vec<Vec<(&str, &str, &str, u32)>> {
     keys
 }
 
-fn fmt_ns(ns: f64) -> String {
-    match ns {
-        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
-        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
-        n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
-        n => format!("{n:.0} ns"),
+/// A duration in the unit that keeps three or four significant digits.
+pub(crate) fn fmt_ns(ns: f64) -> String {
+    match ns.abs() {
+        n if n >= 1e9 => format!("{:.2} s", ns / 1e9),
+        n if n >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        n if n >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        _ => format!("{ns:.0} ns"),
     }
 }
 
