@@ -12,6 +12,7 @@
 use pyo3::prelude::*;
 
 mod baseline;
+mod cli;
 mod decorate;
 mod error;
 mod fastcall;
@@ -75,6 +76,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     baseline::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(_fork_prepare, m)?)?;
     m.add_function(wrap_pyfunction!(_fork_parent, m)?)?;
     m.add_function(wrap_pyfunction!(_fork_child, m)?)?;

@@ -17,18 +17,55 @@ Decorate hot functions, read statistics from a snapshot::
 profiler (the one Rust code in the same process records into too); make independent ones
 with ``PerformanceProfiler()``.
 
+Baselines and regressions::
+
+    profiler = perfcore.PerformanceProfiler()
+    profiler.profile_function(parse, 200)
+    profiler.set_baseline("parse")
+    ...  # change the code, profile again
+    for reg in profiler.detect_regressions():
+        print(f"{reg['function']}: {reg['degradation_percent']:.1f}% slower")
+
+``BaselineStore`` keeps named ``Baseline``s and their run history on disk (``.perfcore/`` or
+``$PERFCORE_DIR``); ``perfcore.compare(baseline, current, history)`` gives a ``Comparison``
+(``to_markdown()`` for a pull-request comment). Verdicts are the strings ``"regressed"``,
+``"improved"``, ``"unchanged"``, ``"insufficient_data"``, ``"new"`` and ``"removed"``; metrics
+``"median"``, ``"p95"``, ``"p99"``, ``"mean"``, ``"error_rate"`` and ``"bytes_per_call"``. The
+``perfcore`` command and a pytest plugin (``perfcore_benchmark``, ``--perfcore-save``,
+``--perfcore-compare``) come with the package.
+
 Errors: perfcore's own derive from ``PerfcoreError`` (``SnapshotError`` for snapshot data that
-is not a snapshot, also a ``ValueError``); I/O errors are the matching ``OSError``
-(``FileNotFoundError``, ...); bad arguments raise ``ValueError`` or ``TypeError``.
+is not a snapshot, also a ``ValueError``; ``BaselineError`` and its subclasses for baselines and
+the store); I/O errors are the matching ``OSError`` (``FileNotFoundError``, ...; a store's are
+``BaselineIOError``, an ``OSError`` too); bad arguments raise ``ValueError`` or ``TypeError``.
 """
 
 import os as _os
 
 from . import _perfcore
 from ._perfcore import (
+    DEFAULT_RETENTION,
     SCHEMA_VERSION,
+    Baseline,
+    BaselineError,
+    BaselineFormatError,
+    BaselineInfo,
+    BaselineIOError,
+    BaselineNameError,
+    BaselineNotFoundError,
+    BaselineSchemaError,
+    BaselineStore,
     CallNode,
+    ChangePoint,
+    Comparison,
+    Environment,
+    EnvironmentMismatchError,
+    FunctionChangePoints,
+    FunctionComparison,
     FunctionStats,
+    FunctionSummary,
+    History,
+    MetricChange,
     PerfcoreError,
     PerformanceProfiler,
     ProfiledAsyncGenerator,
@@ -36,11 +73,17 @@ from ._perfcore import (
     ProfiledFunction,
     ProfiledGenerator,
     ProfileResult,
+    Run,
+    RunSummary,
+    SavedRun,
     Snapshot,
     SnapshotError,
     __version__,
+    change_points,
     clock_source,
+    compare,
     default_profiler,
+    history_change_points,
 )
 
 _default = default_profiler()
@@ -66,11 +109,33 @@ snapshot = _default.snapshot
 reset = _default.reset
 #: Turn the default profiler on or off.
 set_enabled = _default.set_enabled
+#: Seed 003's baseline API on the default profiler.
+set_baseline = _default.set_baseline
+compare_with_baseline = _default.compare_with_baseline
+detect_regressions = _default.detect_regressions
 
 __all__ = [
-    "SCHEMA_VERSION",
+    "Baseline",
+    "BaselineError",
+    "BaselineFormatError",
+    "BaselineIOError",
+    "BaselineInfo",
+    "BaselineNameError",
+    "BaselineNotFoundError",
+    "BaselineSchemaError",
+    "BaselineStore",
     "CallNode",
+    "ChangePoint",
+    "Comparison",
+    "DEFAULT_RETENTION",
+    "Environment",
+    "EnvironmentMismatchError",
+    "FunctionChangePoints",
+    "FunctionComparison",
     "FunctionStats",
+    "FunctionSummary",
+    "History",
+    "MetricChange",
     "PerfcoreError",
     "PerformanceProfiler",
     "ProfileResult",
@@ -78,15 +143,25 @@ __all__ = [
     "ProfiledCoroutine",
     "ProfiledFunction",
     "ProfiledGenerator",
+    "Run",
+    "RunSummary",
+    "SCHEMA_VERSION",
+    "SavedRun",
     "Snapshot",
     "SnapshotError",
     "__version__",
+    "change_points",
     "clock_source",
+    "compare",
+    "compare_with_baseline",
     "default_profiler",
+    "detect_regressions",
+    "history_change_points",
     "profile",
     "profile_function",
     "reset",
     "scope",
+    "set_baseline",
     "set_enabled",
     "snapshot",
 ]

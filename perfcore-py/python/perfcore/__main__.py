@@ -1,0 +1,7 @@
+"""``python -m perfcore``: the ``perfcore`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

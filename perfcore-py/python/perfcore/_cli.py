@@ -1,0 +1,21 @@
+"""The ``perfcore`` command: ``perfcore compare``, ``perfcore baseline save``, ... (run
+``perfcore --help``). The command itself is the Rust crate's (``perfcore::cli``); this is its
+entry point for ``pip install``-ed scripts and ``python -m perfcore``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from ._perfcore import _cli_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command with ``argv`` (default: ``sys.argv[1:]``) and returns its exit code:
+    0 nothing to report, 1 a regression or an exceeded budget, 2 bad usage or bad input."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return _cli_main(["perfcore", *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
