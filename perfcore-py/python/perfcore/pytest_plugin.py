@@ -134,7 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
             threshold = parse_threshold(threshold_text)
         except ValueError as e:
             raise pytest.UsageError(f"--perfcore-threshold={threshold_text}: {e}") from None
-    iterations = config.getoption("perfcore_iterations") or DEFAULT_ITERATIONS
+    iterations = config.getoption("perfcore_iterations")
+    iterations = DEFAULT_ITERATIONS if iterations is None else iterations
     if iterations < 1:
         raise pytest.UsageError(f"--perfcore-iterations must be at least 1, got {iterations}")
     store = BaselineStore(config.getoption("perfcore_dir"))
@@ -189,15 +190,18 @@ def perfcore_benchmark(request: pytest.FixtureRequest) -> PerfcoreBenchmark:
     session = request.config.stash[_SESSION]
     marker = request.node.get_closest_marker("perfcore")
     options = dict(marker.kwargs) if marker else {}
-    iterations = options.pop("iterations", None) or session.iterations
+    iterations = options.pop("iterations", None)
     warmup = options.pop("warmup", None)
     if options:
-        raise pytest.UsageError(f"@pytest.mark.perfcore: unknown arguments {sorted(options)}")
+        pytest.fail(f"@pytest.mark.perfcore: unknown arguments {sorted(options)}", pytrace=False)
     name = request.node.nodeid
     if name not in session.benchmarks:
         session.benchmarks.append(name)
     return PerfcoreBenchmark(
-        session.profiler, name, iterations, DEFAULT_WARMUP if warmup is None else warmup
+        session.profiler,
+        name,
+        session.iterations if iterations is None else iterations,
+        DEFAULT_WARMUP if warmup is None else warmup,
     )
 
 

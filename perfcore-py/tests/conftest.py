@@ -1,0 +1,3 @@
+"""Shared test configuration: pytester, for the tests of perfcore's own pytest plugin."""
+
+pytest_plugins = ["pytester"]
