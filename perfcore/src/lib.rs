@@ -97,16 +97,24 @@
 //!   `PartialEq<Value>` impls for the integer types can make `assert_eq!(&a[..], &b[..])`
 //!   ambiguous in code that compiled before. Snapshots still implement `serde`'s traits.
 //! - `testing`: `testing::ManualClock`, a manual clock for deterministic tests.
+//! - `budgets`: [`budget::Budgets`], performance budgets (p95 under 200 ms, errors under
+//!   0.1%, bytes per call) read from a TOML file and checked against a snapshot, through `toml`.
+//! - `json` also gives [`import`]: criterion's saved results and pytest-benchmark's JSON read
+//!   into snapshots, so perfcore can judge them.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 pub mod alloc;
+#[cfg(feature = "budgets")]
+pub mod budget;
 mod clock;
 mod error;
 #[cfg(feature = "json")]
 mod fsutil;
 mod function;
+#[cfg(feature = "json")]
+pub mod import;
 mod profiler;
 mod stats;
 mod sync;
