@@ -97,10 +97,11 @@
 //!   `PartialEq<Value>` impls for the integer types can make `assert_eq!(&a[..], &b[..])`
 //!   ambiguous in code that compiled before. Snapshots still implement `serde`'s traits.
 //! - `testing`: `testing::ManualClock`, a manual clock for deterministic tests.
-//! - `budgets`: [`budget::Budgets`], performance budgets (p95 under 200 ms, errors under
-//!   0.1%, bytes per call) read from a TOML file and checked against a snapshot, through `toml`.
-//! - `json` also gives [`import`]: criterion's saved results and pytest-benchmark's JSON read
-//!   into snapshots, so perfcore can judge them.
+//! - `budgets`: `perfcore::budget`, performance budgets (p95 under 200 ms, errors under 0.1%,
+//!   bytes per call) read from a TOML file and checked against a snapshot
+//!   (`PerformanceProfiler::check_budgets`), through `toml`.
+//! - `json` also gives `perfcore::import`: criterion's saved results and pytest-benchmark's
+//!   JSON files read into snapshots, so budgets and comparisons can judge them.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]

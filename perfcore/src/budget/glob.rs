@@ -123,6 +123,9 @@ mod tests {
         assert!(m("snapshot/*", "snapshot/merge"));
         assert!(m("app.views.*", "app.views.checkout"));
         assert!(m("µ*", "µs"));
+        assert!(m("**::test_fib", "test_tiny.py::test_fib"));
+        assert!(!m("*::test_fib", "test_tiny.py::test_fib"), "`.` separates segments too");
+        assert!(m("**::test_sort[*]", "t.py::test_sort[10]"));
     }
 
     proptest! {

@@ -5,18 +5,22 @@
 //! A budget is not a comparison with an earlier run: it holds however the code got there.
 //!
 //! # The file
-//! ```toml
-//! [defaults]                  # every function
-//! p99 = "500ms"
-//! error_rate = 0.001          # a fraction of calls: 0.1%
+//! ```
+//! let budgets = perfcore::budget::Budgets::from_toml_str(r#"
+//!     [defaults]                  # every function
+//!     p99 = "500ms"
+//!     error_rate = 0.001          # a fraction of calls: 0.1%
 //!
-//! [functions."api::checkout"]
-//! p95 = "200ms"
-//! bytes_per_call = 4096
-//! min_calls = 100             # fewer calls: skipped, not judged
+//!     [functions."api::checkout"]
+//!     p95 = "200ms"
+//!     bytes_per_call = 4096
+//!     min_calls = 100             # fewer calls: skipped, not judged
 //!
-//! [functions."db::*"]
-//! p99 = "1.5s"                # replaces the default p99 for these functions
+//!     [functions."db::*"]
+//!     p99 = "1.5s"                # replaces the default p99 for these functions
+//! "#)?;
+//! assert_eq!(budgets.patterns().collect::<Vec<_>>(), ["api::checkout", "db::*"]);
+//! # Ok::<(), perfcore::budget::BudgetError>(())
 //! ```
 //! - `p50`, `p95`, `p99`, `max`: durations, as strings with a unit: `100ns`, `800us` (or
 //!   `800µs`), `200ms`, `1.5s`, `2m`, `1h`. A bare number is an error: say which unit.
@@ -30,7 +34,8 @@
 //! A `[functions."…"]` key is a function name or a pattern: `?` is one character, `*` any run
 //! of characters within one segment of the name, `**` any run at all. Segments are separated
 //! by `::`, `/` or `.`, so `db::*` matches `db::query` but not `db::pool::get`; `db::**`
-//! matches both. Every pattern that matches a function applies to it, and a violation names
+//! matches both (and `**::test_fib` matches pytest-benchmark's `test_tiny.py::test_fib`).
+//! Every pattern that matches a function applies to it, and a violation names
 //! the pattern it came from. A key set by a matching pattern replaces the same key of
 //! `[defaults]` for that function. A pattern that matches no function is listed in
 //! [`BudgetReport::unmatched_patterns`] (a typo must not pass silently), as a warning.
@@ -49,6 +54,8 @@ mod parse;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::stats::fmt_ns;
 use crate::{FunctionStats, PerformanceProfiler, Snapshot};
@@ -106,7 +113,7 @@ pub enum BudgetError {
     InvalidValue {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
-        /// The function pattern of the table, or [`DEFAULTS`].
+        /// The function pattern of the table, [`DEFAULTS`], or empty for a key at the top level.
         pattern: String,
         /// The key.
         key: String,
@@ -142,7 +149,11 @@ fn at(path: &Option<PathBuf>, line: usize, column: usize) -> String {
 }
 
 fn table(pattern: &str) -> String {
-    if pattern == DEFAULTS { DEFAULTS.to_owned() } else { format!("[functions.\"{pattern}\"]") }
+    match pattern {
+        "" => "the top level".to_owned(),
+        DEFAULTS => DEFAULTS.to_owned(),
+        p => format!("[functions.\"{p}\"]"),
+    }
 }
 
 /// Parses a duration with a unit, as a budgets file writes them: `100ns`, `800us`, `800µs`,
@@ -174,7 +185,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, BudgetError> {
 /// assert_eq!(BudgetKey::P95.name(), "p95");
 /// assert!(BudgetKey::P95.is_duration() && !BudgetKey::ErrorRate.is_duration());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BudgetKey {
     /// Median wall time (`p50`).
@@ -528,7 +540,7 @@ impl PerformanceProfiler {
 /// println!("{v}"); // f: max 12.00 µs exceeds the limit 0 ns (pattern "f")
 /// # Ok::<(), perfcore::budget::BudgetError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BudgetViolation {
     /// The function's name.
@@ -572,7 +584,7 @@ impl fmt::Display for BudgetViolation {
 /// assert_eq!((s.calls, s.min_calls), (1, 5));
 /// # Ok::<(), perfcore::budget::BudgetError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct SkippedFunction {
     /// The function's name.
@@ -597,7 +609,7 @@ pub struct SkippedFunction {
 /// assert!(report.not_measured[0].why.contains("tracking allocator"));
 /// # Ok::<(), perfcore::budget::BudgetError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct NotMeasured {
     /// The function's name.
@@ -613,7 +625,7 @@ pub struct NotMeasured {
 /// The outcome of [`Budgets::check`]: what was exceeded, skipped, not measured or unmatched.
 ///
 /// `Display` prints a table (function, limit, actual, pattern); [`BudgetReport::to_markdown`]
-/// renders one for a pull-request comment.
+/// renders one for a pull-request comment; it serialises (with `serde`) for JSON output.
 ///
 /// # Examples
 /// ```
@@ -621,7 +633,7 @@ pub struct NotMeasured {
 /// assert!(report.passed());
 /// assert!(report.to_string().starts_with("budgets: all 0 limits met"));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BudgetReport {
     /// Limits exceeded, by function name and then key.

@@ -254,7 +254,9 @@ pub(crate) fn budgets(text: &str, path: Option<&Path>) -> Result<Budgets, Budget
                             p,
                             "functions",
                             &pattern.span(),
-                            "a pattern cannot be empty".into(),
+                            "a function pattern cannot be empty; name a function or write a \
+                             glob such as \"*\""
+                                .into(),
                         ));
                     }
                     let label = format!("[functions.\"{p}\"]");

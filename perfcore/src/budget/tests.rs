@@ -172,6 +172,10 @@ fn reports_read_well() {
         md.contains("| `api::checkout` | p95 <= 200.00 ms | **250.00 ms** | `api::checkout` |")
     );
     assert!(md.contains("- warning: pattern \"nope\" matched no function"));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["violations"][0]["key"], "p95");
+    assert_eq!(json["violations"][0]["limit"], 2e8);
+    assert_eq!(json["unmatched_patterns"][0], "nope");
     assert_eq!(
         r.violations[0].to_string(),
         "api::checkout: p95 250.00 ms exceeds the limit 200.00 ms (pattern \"api::checkout\")"
@@ -214,9 +218,17 @@ fn errors_name_the_key_pattern_line_and_column() {
             "line 1, column 2: unknown key `function` in the top level",
             "defaults, functions",
         ),
-        ("functions = 3", "line 1, column 13: `functions`", "expected a table, got 3"),
+        (
+            "functions = 3",
+            "line 1, column 13: `functions` of the top level",
+            "expected a table, got 3",
+        ),
         ("[functions]\nf = 3", "line 2, column 5: `f` of [functions.\"f\"]", "expected a table"),
-        ("[functions.\"\"]\nmax = \"1s\"", "line 1, column 12", "a pattern cannot be empty"),
+        (
+            "[functions.\"\"]\nmax = \"1s\"",
+            "line 1, column 12: `functions` of the top level",
+            "pattern cannot be empty",
+        ),
         (
             "[functions.f]\nmax = \"1s\"\nmax = \"2s\"",
             "line 3, column 1: invalid TOML",

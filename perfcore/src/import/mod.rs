@@ -159,8 +159,9 @@ pub enum ImportSource {
 ///
 /// perfcore does not invent samples from them, so these benchmarks are not in
 /// [`ImportedRun::snapshot`]. What they allow: comparing the median, mean, min and max of two
-/// runs as point estimates (no interval and no test, which need the samples), and budgets on
-/// `p50` (the median) and `max`; not p95 or p99.
+/// runs as point estimates, with the standard deviation and quartiles as a rough noise scale;
+/// not a confidence interval, a test on the distributions, or any p95 or p99 (those need the
+/// samples). Budgets, which read snapshots, do not judge them.
 ///
 /// # Examples
 /// ```
