@@ -99,7 +99,7 @@ pub(super) fn looks_like_criterion(dir: &Path) -> bool {
 /// assert!(guard.min_ns <= guard.p50_ns && guard.p50_ns <= guard.max_ns);
 ///
 /// let err = perfcore::import::criterion(&dir, "nightly").unwrap_err();
-/// assert!(err.to_string().ends_with("has a baseline `nightly`; found: base, new"));
+/// assert!(err.to_string().ends_with("has a baseline `nightly`; found: base, demo, new"));
 /// # Ok::<(), perfcore::import::ImportError>(())
 /// ```
 pub fn criterion(dir: &Path, baseline: &str) -> Result<ImportedRun, ImportError> {
