@@ -59,7 +59,7 @@ fn criterion_agrees_with_criterion_own_estimates() {
             let mut v: Vec<f64> =
                 per_iter("times").zip(per_iter("iters")).map(|(t, i)| t / i).collect();
             v.sort_by(f64::total_cmp);
-            let middle = v[(v.len() + 1) / 2 - 1];
+            let middle = v[v.len().div_ceil(2) - 1];
             assert!(
                 close(f.p50_ns as f64, middle, 0.008),
                 "{}: median {} vs {middle}",
