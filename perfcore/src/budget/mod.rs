@@ -28,7 +28,8 @@
 //! - `bytes_per_call`, `allocs_per_call`: the most bytes and allocations per call, child scopes
 //!   included (they need [`crate::alloc::TrackingAllocator`]).
 //! - `min_calls_per_sec`: the fewest calls per second over the snapshot's window.
-//! - `min_calls`: not a limit; a function with fewer calls is reported as skipped.
+//! - `min_calls`: not a limit; a function with fewer calls is reported as skipped by that
+//!   table. Set in `[defaults]`, it holds for every pattern that does not set its own.
 //!
 //! # Patterns
 //! A `[functions."…"]` key is a function name or a pattern: `?` is one character, `*` any run
@@ -317,6 +318,15 @@ impl fmt::Display for BudgetKey {
     }
 }
 
+impl std::str::FromStr for Budgets {
+    type Err = BudgetError;
+
+    /// [`Budgets::from_toml_str`].
+    fn from_str(text: &str) -> Result<Self, BudgetError> {
+        Self::from_toml_str(text)
+    }
+}
+
 /// One table of limits: `[defaults]` or `[functions."pattern"]`.
 #[derive(Clone, Debug, PartialEq)]
 struct Rule {
@@ -351,7 +361,7 @@ pub struct Budgets {
 }
 
 impl Budgets {
-    /// Parses a budgets file's text.
+    /// Parses a budgets file's text (also available as `text.parse::<Budgets>()`).
     ///
     /// # Errors
     /// [`BudgetError::Syntax`] for invalid TOML, [`BudgetError::UnknownKey`] for a key perfcore
@@ -558,6 +568,34 @@ pub struct BudgetViolation {
     pub calls: u64,
 }
 
+impl BudgetViolation {
+    /// How far over the limit the figure is, as a factor: `1.25` is 25% over (for
+    /// `min_calls_per_sec`, the limit over the figure); infinite over a limit of zero.
+    ///
+    /// # Examples
+    /// ```
+    /// # let b = perfcore::budget::Budgets::from_toml_str("[functions.f]\nmax = \"0ns\"")?;
+    /// # let p = perfcore::PerformanceProfiler::new();
+    /// # { let _g = p.scope("f").unwrap(); }
+    /// assert!(p.check_budgets(&b).violations[0].excess() > 1.0);
+    /// # Ok::<(), perfcore::budget::BudgetError>(())
+    /// ```
+    #[must_use]
+    pub fn excess(&self) -> f64 {
+        let (over, under) =
+            if self.key.is_floor() { (self.limit, self.actual) } else { (self.actual, self.limit) };
+        if under == 0.0 { f64::INFINITY } else { over / under }
+    }
+
+    fn format_excess(&self) -> String {
+        match self.excess() {
+            x if x.is_infinite() => "over 0".to_owned(),
+            x if x < 2.0 => format!("+{:.1}%", (x - 1.0) * 100.0),
+            x => format!("×{x:.1}"),
+        }
+    }
+}
+
 impl fmt::Display for BudgetViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verb = if self.key.is_floor() { "is below" } else { "exceeds" };
@@ -624,7 +662,8 @@ pub struct NotMeasured {
 
 /// The outcome of [`Budgets::check`]: what was exceeded, skipped, not measured or unmatched.
 ///
-/// `Display` prints a table (function, limit, actual, pattern); [`BudgetReport::to_markdown`]
+/// `Display` prints a table, worst first (function, limit, actual, how far over, pattern);
+/// [`BudgetReport::to_markdown`]
 /// renders one for a pull-request comment; it serialises (with `serde`) for JSON output.
 ///
 /// # Examples
@@ -689,15 +728,19 @@ impl BudgetReport {
         s
     }
 
-    fn rows(&self) -> Vec<[String; 4]> {
-        self.violations
-            .iter()
+    /// The violations worst first (by [`BudgetViolation::excess`]), as table cells.
+    fn rows(&self) -> Vec<[String; 5]> {
+        let mut worst: Vec<&BudgetViolation> = self.violations.iter().collect();
+        worst.sort_by(|a, b| b.excess().total_cmp(&a.excess()));
+        worst
+            .into_iter()
             .map(|v| {
                 let op = if v.key.is_floor() { ">=" } else { "<=" };
                 [
                     v.function.clone(),
                     format!("{} {op} {}", v.key, v.key.format(v.limit)),
                     v.key.format(v.actual),
+                    v.format_excess(),
                     v.pattern.clone(),
                 ]
             })
@@ -705,7 +748,7 @@ impl BudgetReport {
     }
 
     /// The report as Markdown, for a pull-request comment: a headline, a table of the
-    /// violations, then the warnings.
+    /// violations worst first, then the warnings.
     ///
     /// # Examples
     /// ```
@@ -713,7 +756,7 @@ impl BudgetReport {
     /// # let p = perfcore::PerformanceProfiler::new();
     /// # { let _g = p.scope("f").unwrap(); }
     /// let md = p.check_budgets(&b).to_markdown();
-    /// assert!(md.contains("| Function | Limit | Actual | Pattern |"));
+    /// assert!(md.contains("| Function | Limit | Actual | Over | Pattern |"));
     /// assert!(md.contains("| `f` | max <= 0 ns |"));
     /// # Ok::<(), perfcore::budget::BudgetError>(())
     /// ```
@@ -723,9 +766,14 @@ impl BudgetReport {
         let mut md = format!("### {mark} Performance budgets: {}\n", self.headline());
         let rows = self.rows();
         if !rows.is_empty() {
-            md.push_str("\n| Function | Limit | Actual | Pattern |\n|---|---|---:|---|\n");
-            for [function, limit, actual, pattern] in rows {
-                let _ = writeln!(md, "| `{function}` | {limit} | **{actual}** | `{pattern}` |");
+            md.push_str(
+                "\n| Function | Limit | Actual | Over | Pattern |\n|---|---|---:|---:|---|\n",
+            );
+            for [function, limit, actual, over, pattern] in rows {
+                let _ = writeln!(
+                    md,
+                    "| `{function}` | {limit} | **{actual}** | {over} | `{pattern}` |"
+                );
             }
         }
         let notes = self.notes();
@@ -761,21 +809,22 @@ impl BudgetReport {
 }
 
 impl fmt::Display for BudgetReport {
-    /// A headline, a table of violations (function, limit, actual, pattern), then warnings.
+    /// A headline, a table of violations worst first (function, limit, actual, how far over,
+    /// pattern), then warnings.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "budgets: {}", self.headline())?;
         let mut rows = self.rows();
         if !rows.is_empty() {
-            rows.insert(0, ["function", "limit", "actual", "pattern"].map(String::from));
-            let mut width = [0; 4];
+            rows.insert(0, ["function", "limit", "actual", "over", "pattern"].map(String::from));
+            let mut width = [0; 5];
             for row in &rows {
                 for (w, cell) in width.iter_mut().zip(row) {
                     *w = (*w).max(cell.chars().count());
                 }
             }
-            for [function, limit, actual, pattern] in &rows {
-                let [a, b, c, _] = width;
-                writeln!(f, "{function:<a$}  {limit:<b$}  {actual:>c$}  {pattern}")?;
+            for [function, limit, actual, over, pattern] in &rows {
+                let [a, b, c, d, _] = width;
+                writeln!(f, "{function:<a$}  {limit:<b$}  {actual:>c$}  {over:>d$}  {pattern}")?;
             }
         }
         for note in self.notes() {

@@ -12,7 +12,7 @@ fn snapshot(functions: Vec<FunctionStats>) -> Snapshot {
 }
 
 fn budgets(text: &str) -> Budgets {
-    Budgets::from_toml_str(text).unwrap_or_else(|e| panic!("{e}"))
+    text.parse().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn err(text: &str) -> String {
@@ -155,24 +155,32 @@ fn too_few_calls_are_skipped() {
 
 #[test]
 fn reports_read_well() {
-    let snap = snapshot(vec![function("api::checkout", &[250_000_000])]);
-    let b =
-        budgets("[functions.\"api::checkout\"]\np95 = \"200ms\"\n[functions.nope]\np99 = \"1s\"");
+    let snap =
+        snapshot(vec![function("api::checkout", &[250_000_000]), function("db::q", &[30_000])]);
+    let b = budgets(
+        "[functions.\"api::checkout\"]\np95 = \"200ms\"\n[functions.\"db::*\"]\np99 = \"10us\"\n[functions.nope]\np99 = \"1s\"",
+    );
     let r = b.check(&snap);
     let text = r.to_string();
-    assert!(
-        text.starts_with("budgets: 1 of 1 limits exceeded, 1 patterns matched nothing\n"),
-        "{text}"
-    );
-    assert!(text.contains("function       limit                actual  pattern"), "{text}");
-    assert!(text.contains("api::checkout  p95 <= 200.00 ms  250.00 ms  api::checkout"), "{text}");
+    let expected = "\
+budgets: 2 of 2 limits exceeded, 1 patterns matched nothing
+function       limit                actual    over  pattern
+db::q          p99 <= 10.00 µs    30.00 µs    ×3.0  db::*
+api::checkout  p95 <= 200.00 ms  250.00 ms  +25.0%  api::checkout
+warning: pattern \"nope\" matched no function
+";
+    assert_eq!(text, expected, "{text}");
     let md = r.to_markdown();
-    assert!(md.starts_with("### ❌ Performance budgets: 1 of 1 limits exceeded"), "{md}");
+    assert!(md.starts_with("### ❌ Performance budgets: 2 of 2 limits exceeded"), "{md}");
     assert!(
-        md.contains("| `api::checkout` | p95 <= 200.00 ms | **250.00 ms** | `api::checkout` |")
+        md.contains(
+            "| `db::q` | p99 <= 10.00 µs | **30.00 µs** | ×3.0 | `db::*` |\n| `api::checkout` |"
+        ),
+        "{md}"
     );
     assert!(md.contains("- warning: pattern \"nope\" matched no function"));
     let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["violations"][0]["function"], "api::checkout");
     assert_eq!(json["violations"][0]["key"], "p95");
     assert_eq!(json["violations"][0]["limit"], 2e8);
     assert_eq!(json["unmatched_patterns"][0], "nope");
@@ -180,6 +188,9 @@ fn reports_read_well() {
         r.violations[0].to_string(),
         "api::checkout: p95 250.00 ms exceeds the limit 200.00 ms (pattern \"api::checkout\")"
     );
+    let zero = budgets("[defaults]\nmax = \"0ns\"").check(&snap);
+    assert!(zero.violations[0].excess().is_infinite());
+    assert!(zero.to_string().contains("over 0"));
 }
 
 #[test]
