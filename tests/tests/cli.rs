@@ -52,7 +52,11 @@ fn help_version_and_usage_errors() {
     let dir = scratch("help");
     let help = perfcore(&dir, &["--help"]);
     assert_eq!(help.code, 0);
-    assert!(help.stdout.contains("compare") && help.stdout.contains("Exit codes"), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("compare") && help.stdout.contains("Exit codes"),
+        "{}",
+        help.stdout
+    );
     let bad = perfcore(&dir, &["compare", "only-one"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("CURRENT"), "{}", bad.stderr);
@@ -93,7 +97,11 @@ fn a_missing_baseline_passes_unless_required() {
     assert!(first.stdout.contains("no baseline `main` yet"), "{}", first.stdout);
     let required = perfcore(&dir, &["compare", "main", &cur, "--require-baseline"]);
     assert_eq!(required.code, 2);
-    assert!(required.stderr.contains("`main` is neither a file nor a baseline in"), "{}", required.stderr);
+    assert!(
+        required.stderr.contains("`main` is neither a file nor a baseline in"),
+        "{}",
+        required.stderr
+    );
 }
 
 #[test]
@@ -129,7 +137,11 @@ fn baselines_are_saved_listed_compared_with_their_history_and_deleted() {
     assert!(list.stdout.lines().nth(1).unwrap().starts_with("main "), "{}", list.stdout);
     assert!(list.stdout.contains("     4 "), "4 runs in the history: {}", list.stdout);
     let show = perfcore(&dir, &["baseline", "show", "main"]);
-    assert!(show.stdout.contains("label job = ci") && show.stdout.contains("app::parse"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("label job = ci") && show.stdout.contains("app::parse"),
+        "{}",
+        show.stdout
+    );
     let history = perfcore(&dir, &["baseline", "history", "main", "--function", "app::parse"]);
     assert_eq!(history.code, 0, "{}", history.stderr);
     assert_eq!(history.stdout.lines().count(), 2 + 4, "{}", history.stdout);
@@ -164,7 +176,11 @@ fn budgets_are_checked() {
     let dir = scratch("budgets");
     let run = run_file(&dir, "run.json", 100_000);
     let budgets = dir.join("budgets.toml");
-    std::fs::write(&budgets, "[functions.\"app::parse\"]\np95 = \"90us\"\n\n[functions.\"app::load\"]\np95 = \"1ms\"\n").unwrap();
+    std::fs::write(
+        &budgets,
+        "[functions.\"app::parse\"]\np95 = \"90us\"\n\n[functions.\"app::load\"]\np95 = \"1ms\"\n",
+    )
+    .unwrap();
     let out = perfcore(&dir, &["check", &run, "--budgets", budgets.to_str().unwrap()]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stdout.contains("app::parse") && out.stdout.contains("90"), "{}", out.stdout);
@@ -174,14 +190,19 @@ fn budgets_are_checked() {
     std::fs::write(&budgets, "[functions.\"app::*\"]\np95 = 200\n").unwrap();
     let out = perfcore(&dir, &["check", &run, "--budgets", budgets.to_str().unwrap()]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("budgets.toml:2:") && out.stderr.contains("no unit"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("budgets.toml:2:") && out.stderr.contains("no unit"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn other_tools_results_are_read() {
     let dir = scratch("import");
     let criterion = fixtures().join("criterion");
-    let (base, new) = (format!("{}@base", criterion.display()), format!("{}@new", criterion.display()));
+    let (base, new) =
+        (format!("{}@base", criterion.display()), format!("{}@new", criterion.display()));
     let out = perfcore(&dir, &["compare", &base, &new]);
     assert!(out.code == 0 || out.code == 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("scope/1thread/perfcore_guard"), "{}", out.stdout);
