@@ -123,6 +123,11 @@
 //!   ambiguous in code that compiled before. Snapshots still implement `serde`'s traits.
 //!   [`baseline`] (baselines and their store) needs it too.
 //! - `testing`: `testing::ManualClock`, a manual clock for deterministic tests.
+//! - `budgets`: `perfcore::budget`, performance budgets (p95 under 200 ms, errors under 0.1%,
+//!   bytes per call) read from a TOML file and checked against a snapshot
+//!   (`PerformanceProfiler::check_budgets`), through `toml`.
+//! - `json` also gives `perfcore::import`: criterion's saved results and pytest-benchmark's
+//!   JSON files read into snapshots, so budgets and comparisons can judge them.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
@@ -130,6 +135,8 @@
 pub mod alloc;
 #[cfg(feature = "json")]
 pub mod baseline;
+#[cfg(feature = "budgets")]
+pub mod budget;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
@@ -138,6 +145,8 @@ mod error;
 mod fsutil;
 mod function;
 mod glob;
+#[cfg(feature = "json")]
+pub mod import;
 mod profiler;
 pub mod regress;
 mod stats;

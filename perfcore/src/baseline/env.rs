@@ -70,6 +70,21 @@ pub struct GitInfo {
     pub dirty: bool,
 }
 
+impl GitInfo {
+    /// The commit `commit` on `branch`, with no uncommitted changes known: for runs another
+    /// tool recorded (a pytest-benchmark file names its commit).
+    ///
+    /// # Examples
+    /// ```
+    /// let g = perfcore::baseline::GitInfo::new("0123abcd".into(), Some("main".into()));
+    /// assert!(!g.dirty);
+    /// ```
+    #[must_use]
+    pub fn new(commit: String, branch: Option<String>) -> Self {
+        Self { commit, branch, dirty: false }
+    }
+}
+
 /// A field of [`Environment`] that matters when comparing runs.
 ///
 /// # Examples

@@ -3,9 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-
 use crate::baseline::{Baseline, BaselineError, BaselineStore, Environment, History, UNKNOWN};
 use crate::error::{ProfileError, SnapshotError};
 use crate::regress::{FunctionChangePoints, Metric};
@@ -26,6 +23,10 @@ pub(crate) enum InputError {
     Baseline(#[from] BaselineError),
     #[error(transparent)]
     Setting(#[from] ProfileError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }
@@ -43,26 +44,34 @@ pub(crate) struct Input {
     stored: Option<String>,
     /// What was skipped reading it.
     warnings: Vec<String>,
+    /// Where another tool's results say they were recorded.
+    hints: Option<Hints>,
 }
 
-/// The top-level keys that tell the kinds of file apart.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(default)]
-    snapshot: Option<IgnoredAny>,
-    #[serde(default)]
-    functions: Option<IgnoredAny>,
+/// What an imported file says of where it ran.
+struct Hints {
+    cpu: Option<String>,
+    runtime: Option<String>,
+    host: Option<String>,
+    commit: Option<String>,
+    branch: Option<String>,
 }
 
 impl Input {
-    /// Reads `arg`: a file if one exists there, else a baseline of the store by that name.
+    /// Reads `arg`: a file or criterion directory if one exists there (`DIR@BASELINE` picks
+    /// a criterion baseline, `new` by default), else a baseline of the store by that name.
     pub(crate) fn load(arg: &str, store: &BaselineStore) -> Result<Self, InputError> {
         let path = Path::new(arg);
         if path.is_file() {
             return Self::file(arg, path);
         }
-        if path.exists() {
-            return Err(InputError::Unrecognised { path: path.into(), why: "a directory" });
+        if path.is_dir() {
+            return Self::criterion(arg, path, "new");
+        }
+        if let Some((dir, baseline)) = arg.rsplit_once('@')
+            && Path::new(dir).is_dir()
+        {
+            return Self::criterion(arg, Path::new(dir), baseline);
         }
         // Not a file: a stored baseline, if the name could be one.
         if crate::baseline::validate_name(arg).is_ok() {
@@ -75,6 +84,7 @@ impl Input {
                         baseline: Some(b),
                         stored: Some(arg.to_owned()),
                         warnings: Vec::new(),
+                        hints: None,
                     });
                 }
                 Err(BaselineError::NotFound { .. }) => {}
@@ -85,40 +95,71 @@ impl Input {
     }
 
     fn file(arg: &str, path: &Path) -> Result<Self, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
-            action: crate::error::IoAction::Read,
-            path: path.into(),
-            source,
-        })?;
-        let probe: Probe = match serde_json::from_str(&text) {
-            Ok(p) => p,
-            // Not JSON (or not an object): the snapshot reader says where, with line and column.
-            Err(_) => {
+        use crate::import::InputKind;
+        let kind = match crate::import::detect(path) {
+            Ok(kind) => kind,
+            // Not JSON: the snapshot reader says where, with line and column.
+            Err(crate::import::ImportError::Parse { .. }) => {
                 return Err(Snapshot::read_json(path).err().map_or_else(
                     || InputError::Unrecognised { path: path.into(), why: "unreadable" },
                     InputError::from,
                 ));
             }
+            Err(e) => return Err(e.into()),
         };
-        let (kind, snapshot, baseline) = if probe.snapshot.is_some() {
-            let b = Baseline::read_json(path)?;
-            ("perfcore baseline", b.snapshot.clone(), Some(b))
-        } else if probe.functions.is_some() {
-            ("perfcore snapshot", Snapshot::read_json(path)?, None)
-        } else {
-            return Err(InputError::Unrecognised {
-                path: path.into(),
-                why: "a JSON object without `functions` or `snapshot`",
-            });
-        };
-        Ok(Self {
+        let plain = |kind, snapshot, baseline| Self {
             source: arg.to_owned(),
             kind,
             snapshot,
             baseline,
             stored: None,
             warnings: Vec::new(),
+            hints: None,
+        };
+        Ok(match kind {
+            InputKind::Baseline => {
+                let b = Baseline::read_json(path)?;
+                plain("perfcore baseline", b.snapshot.clone(), Some(b))
+            }
+            InputKind::Snapshot => plain("perfcore snapshot", Snapshot::read_json(path)?, None),
+            InputKind::PytestBenchmark => Self::imported(
+                arg,
+                "pytest-benchmark results",
+                crate::import::pytest_benchmark(path)?,
+            ),
+            InputKind::Criterion => Self::criterion(arg, path, "new")?,
         })
+    }
+
+    fn criterion(arg: &str, dir: &Path, baseline: &str) -> Result<Self, InputError> {
+        Ok(Self::imported(arg, "criterion results", crate::import::criterion(dir, baseline)?))
+    }
+
+    fn imported(arg: &str, kind: &'static str, run: crate::import::ImportedRun) -> Self {
+        let mut warnings: Vec<String> =
+            run.skipped.iter().map(|s| format!("skipped {}: {}", s.what, s.why)).collect();
+        if !run.summary_only.is_empty() {
+            warnings.push(format!(
+                "{} benchmarks have summary statistics only, no rounds, and are left out \
+                 (pytest-benchmark's --benchmark-json keeps the rounds)",
+                run.summary_only.len()
+            ));
+        }
+        Self {
+            source: arg.to_owned(),
+            kind,
+            snapshot: run.snapshot,
+            baseline: None,
+            stored: None,
+            warnings,
+            hints: Some(Hints {
+                cpu: run.cpu,
+                runtime: run.runtime,
+                host: run.host,
+                commit: run.commit,
+                branch: run.branch,
+            }),
+        }
     }
 
     /// Prints what was skipped reading it.
@@ -138,6 +179,21 @@ impl Input {
                 let mut env = Environment::capture();
                 env.build_profile = UNKNOWN.to_owned();
                 env.runtime = UNKNOWN.to_owned();
+                if let Some(h) = &self.hints {
+                    if h.cpu.is_some() {
+                        env.cpu_model.clone_from(&h.cpu);
+                    }
+                    if let Some(r) = &h.runtime {
+                        env.runtime.clone_from(r);
+                    }
+                    if h.host.is_some() {
+                        env.host.clone_from(&h.host);
+                    }
+                    if let Some(commit) = &h.commit {
+                        env.git =
+                            Some(crate::baseline::GitInfo::new(commit.clone(), h.branch.clone()));
+                    }
+                }
                 env
             }
         }

@@ -6,12 +6,13 @@
 //!                  [--format text|markdown|json] [--require-baseline] [--strict-env]
 //! perfcore merge A B... -o OUT
 //! perfcore baseline save|record|list|show|delete|history ...
-//! perfcore check SNAPSHOT --budgets FILE
+//! perfcore check SNAPSHOT --budgets FILE [--format text|markdown|json]
 //! ```
 //!
 //! Exit codes: 0 nothing to report, 1 a regression (or a budget exceeded), 2 bad usage or bad
-//! input, with a message naming what and where. A baseline argument is a file (a perfcore
-//! snapshot or baseline, a criterion directory, a pytest-benchmark JSON file) or the name of
+//! input, with a message naming what and where. A run argument is a file (a perfcore snapshot
+//! or baseline, a pytest-benchmark JSON file), a criterion directory (`target/criterion`, or
+//! `target/criterion@base` for a named criterion baseline; `new` by default), or the name of
 //! a baseline in the store (`--dir`, else `$PERFCORE_DIR`, else `./.perfcore`).
 
 mod input;
@@ -131,6 +132,20 @@ enum Command {
     /// Save, list, show, delete baselines and read their run history.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Check a run against absolute limits (a budgets TOML file): exit 1 when one is exceeded.
+    Check {
+        /// The run: a file, a criterion directory, or a stored baseline's name.
+        input: String,
+        /// The budgets file: `[functions."api::checkout"]` with `p95 = "200ms"`, `error_rate = 0.001`, ...
+        #[arg(long, value_name = "FILE")]
+        budgets: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also fail (exit 1) when a limit could not be judged (bytes without the tracking
+        /// allocator, calls per second without a window).
+        #[arg(long)]
+        require_measured: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -336,6 +351,20 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, In
             Ok(0)
         }
         Command::Baseline(cmd) => baseline_command(cmd, cli.dir, out, err),
+        Command::Check { input, budgets, format, require_measured } => {
+            let budgets = crate::budget::Budgets::read(&budgets)?;
+            let store = store_of(cli.dir, None)?;
+            let run = Input::load(&input, &store)?;
+            run.warn(err);
+            let report = budgets.check(&run.snapshot);
+            match format {
+                Format::Text => writeln!(out, "{report}")?,
+                Format::Markdown => write!(out, "{}", report.to_markdown())?,
+                Format::Json => writeln!(out, "{}", input::to_json(&report))?,
+            }
+            let failed = !report.passed() || (require_measured && !report.fully_measured());
+            Ok(if failed { EXIT_REGRESSION } else { 0 })
+        }
     }
 }
 
@@ -441,11 +470,12 @@ fn baseline_command(
             let all = store.list()?;
             if all.is_empty() {
                 writeln!(out, "no baselines in {}", store.dir().display())?;
+                return Ok(0);
             }
             writeln!(
                 out,
-                "{:<32} {:>9} {:>6} {:<12} {}",
-                "name", "functions", "runs", "commit", "created"
+                "{:<32} {:>9} {:>6} {:<12} created",
+                "name", "functions", "runs", "commit"
             )?;
             for entry in all {
                 match entry {

@@ -503,8 +503,9 @@ impl Comparison {
 pub struct CompareOptions {
     /// The default threshold, as a fraction (0.1: a change must exceed 10%).
     pub threshold: f64,
-    /// Thresholds for particular functions: an exact name, or a pattern with `*` (any run of
-    /// characters) and `?` (one character). The first match wins.
+    /// Thresholds for particular functions: an exact name, or a pattern where `?` is one
+    /// character, `*` any run within one segment of the name and `**` any run at all
+    /// (segments are split by `::`, `/` and `.`, as in budget files). The first match wins.
     pub thresholds: Vec<(String, f64)>,
     /// Calls each run needs before a function is judged.
     pub min_calls: u64,
@@ -545,7 +546,8 @@ impl CompareOptions {
         Ok(self)
     }
 
-    /// Sets the threshold of functions matching `pattern` (a name, or a `*`/`?` pattern).
+    /// Sets the threshold of functions matching `pattern` (a name, or a `?`/`*`/`**` pattern,
+    /// see [`thresholds`](Self::thresholds)).
     ///
     /// # Errors
     /// As [`threshold`](Self::threshold), and [`ProfileError::EmptyName`] for an empty pattern.
@@ -612,7 +614,7 @@ impl CompareOptions {
     pub fn threshold_of(&self, function: &str) -> f64 {
         self.thresholds
             .iter()
-            .find(|(p, _)| crate::glob::matches(p, function))
+            .find(|(p, _)| crate::glob::Glob::new(p).matches(function))
             .map_or(self.threshold, |&(_, t)| t)
     }
 }

@@ -85,6 +85,7 @@ fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// P(X ≥ k) for X ~ Binomial(n, p).
+#[cfg(test)]
 pub(crate) fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
     if k == 0 {
         return 1.0;

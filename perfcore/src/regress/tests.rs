@@ -81,9 +81,15 @@ fn a_tail_only_regression_is_a_p99_regression() {
     // ...unless asked for, or a history measured how much the tail moves between runs.
     let opts = CompareOptions::default().judge_tails_without_history(true);
     let asked = compare_functions(&a, &b, &[], &opts);
-    assert_eq!((asked.verdict, asked.metric), (Verdict::Regressed, Some(Metric::P99)), "{}", asked.reason);
-    let history: Vec<FunctionSummary> =
-        (0..5).map(|_| FunctionSummary::of(&log_normal_run(&mut rng, "f", n, 100_000.0, 0.1))).collect();
+    assert_eq!(
+        (asked.verdict, asked.metric),
+        (Verdict::Regressed, Some(Metric::P99)),
+        "{}",
+        asked.reason
+    );
+    let history: Vec<FunctionSummary> = (0..5)
+        .map(|_| FunctionSummary::of(&log_normal_run(&mut rng, "f", n, 100_000.0, 0.1)))
+        .collect();
     let history: Vec<&FunctionSummary> = history.iter().collect();
     let cmp = compare_functions(&a, &b, &history, &CompareOptions::default());
     assert_eq!(cmp.verdict, Verdict::Regressed, "{}", cmp.reason);

@@ -167,6 +167,8 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+    // `profile_scope!` records nothing with the `enabled` feature off.
+    #[cfg(feature = "enabled")]
     #[test]
     #[cfg(feature = "enabled")] // `profile_scope!` records nothing without it
     fn callsites_of_one_name_are_one_function() {

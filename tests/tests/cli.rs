@@ -1,0 +1,215 @@
+//! The `perfcore` command, run in-process through `perfcore::cli::run`: exit codes, messages
+//! that name what was wrong and where, and each command's output.
+
+use std::path::{Path, PathBuf};
+
+use perfcore::{FunctionStats, Snapshot};
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn perfcore(dir: &Path, args: &[&str]) -> Out {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let store = dir.join("store");
+    let mut all = vec!["perfcore", "--dir", store.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let code = perfcore::cli::run(all, &mut out, &mut err);
+    Out { code, stdout: String::from_utf8(out).unwrap(), stderr: String::from_utf8(err).unwrap() }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("perfcore-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A snapshot file of two functions, `parse` taking `parse_ns` per call (with spread).
+fn run_file(dir: &Path, file: &str, parse_ns: u64) -> String {
+    let spread = |i: u64| (i * 7_919) % 2_000;
+    let snap = Snapshot::from_functions(
+        vec![
+            FunctionStats::from_durations("app::parse", (0..500).map(|i| parse_ns + spread(i))),
+            FunctionStats::from_durations("app::load", (0..500).map(|i| 50_000 + spread(i))),
+        ],
+        1_000_000_000,
+        2_000_000_000,
+    );
+    let path = dir.join(file);
+    snap.write_json(&path).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../perfcore/tests/fixtures")
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let dir = scratch("help");
+    let help = perfcore(&dir, &["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("compare") && help.stdout.contains("Exit codes"),
+        "{}",
+        help.stdout
+    );
+    let bad = perfcore(&dir, &["compare", "only-one"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("CURRENT"), "{}", bad.stderr);
+    let ambiguous = perfcore(&dir, &["compare", "a", "b", "--threshold", "10"]);
+    assert_eq!(ambiguous.code, 2);
+    assert!(ambiguous.stderr.contains("write 10% or 0.1"), "{}", ambiguous.stderr);
+}
+
+#[test]
+fn compare_judges_and_exits_by_the_verdict() {
+    let dir = scratch("compare");
+    let base = run_file(&dir, "base.json", 100_000);
+    let same = run_file(&dir, "same.json", 100_000);
+    let slow = run_file(&dir, "slow.json", 130_000);
+    let ok = perfcore(&dir, &["compare", &base, &same]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("2 unchanged"), "{}", ok.stdout);
+    let regressed = perfcore(&dir, &["compare", &base, &slow]);
+    assert_eq!(regressed.code, 1, "{}", regressed.stdout);
+    assert!(regressed.stdout.lines().nth(1).unwrap().starts_with("regressed         app::parse"));
+    let md = perfcore(&dir, &["compare", &base, &slow, "--format", "markdown"]);
+    assert!(md.stdout.starts_with("### ❌ perfcore: 1 function regressed"), "{}", md.stdout);
+    let json = perfcore(&dir, &["compare", &base, &slow, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["functions"][0]["function"], "app::parse");
+    assert_eq!(v["functions"][0]["verdict"], "regressed");
+    // A per-function threshold above the change lets it pass.
+    let lenient = perfcore(&dir, &["compare", &base, &slow, "--threshold-for", "app::*=50%"]);
+    assert_eq!(lenient.code, 0, "{}", lenient.stdout);
+}
+
+#[test]
+fn a_missing_baseline_passes_unless_required() {
+    let dir = scratch("missing");
+    let cur = run_file(&dir, "cur.json", 100_000);
+    let first = perfcore(&dir, &["compare", "main", &cur]);
+    assert_eq!(first.code, 0);
+    assert!(first.stdout.contains("no baseline `main` yet"), "{}", first.stdout);
+    let required = perfcore(&dir, &["compare", "main", &cur, "--require-baseline"]);
+    assert_eq!(required.code, 2);
+    assert!(
+        required.stderr.contains("`main` is neither a file nor a baseline in"),
+        "{}",
+        required.stderr
+    );
+}
+
+#[test]
+fn bad_files_name_the_file_and_the_place() {
+    let dir = scratch("bad");
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\"schema_version\": 2,\n  \"functions\": [ }").unwrap();
+    let out = perfcore(&dir, &["show", broken.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("broken.json") && out.stderr.contains("line 2"), "{}", out.stderr);
+    let future = dir.join("future.json");
+    std::fs::write(&future, r#"{"schema_version": 99, "functions": []}"#).unwrap();
+    let out = perfcore(&dir, &["show", future.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("schema version 99"), "{}", out.stderr);
+    let other = dir.join("other.json");
+    std::fs::write(&other, r#"{"hello": 1}"#).unwrap();
+    let out = perfcore(&dir, &["show", other.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("other.json"), "{}", out.stderr);
+}
+
+#[test]
+fn baselines_are_saved_listed_compared_with_their_history_and_deleted() {
+    let dir = scratch("store");
+    for i in 0..4 {
+        let run = run_file(&dir, &format!("run{i}.json"), 100_000 + i * 500);
+        let cmd = if i == 0 { "save" } else { "record" };
+        let out = perfcore(&dir, &["baseline", cmd, "main", &run, "--label", "job=ci"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let list = perfcore(&dir, &["baseline", "list"]);
+    assert!(list.stdout.lines().nth(1).unwrap().starts_with("main "), "{}", list.stdout);
+    assert!(list.stdout.contains("     4 "), "4 runs in the history: {}", list.stdout);
+    let show = perfcore(&dir, &["baseline", "show", "main"]);
+    assert!(
+        show.stdout.contains("label job = ci") && show.stdout.contains("app::parse"),
+        "{}",
+        show.stdout
+    );
+    let history = perfcore(&dir, &["baseline", "history", "main", "--function", "app::parse"]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert_eq!(history.stdout.lines().count(), 2 + 4, "{}", history.stdout);
+    // The stored name as the baseline: its history sets the noise floor.
+    let slow = run_file(&dir, "slow.json", 140_000);
+    let out = perfcore(&dir, &["compare", "main", &slow, "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(v["functions"][0]["history_runs"].as_u64().unwrap() >= 3, "{}", out.stdout);
+    let gone = perfcore(&dir, &["baseline", "delete", "main"]);
+    assert_eq!(gone.code, 0);
+    let again = perfcore(&dir, &["baseline", "show", "main"]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("main"), "{}", again.stderr);
+    let bad_name = perfcore(&dir, &["baseline", "save", "../evil", &slow]);
+    assert_eq!(bad_name.code, 2);
+}
+
+#[test]
+fn merge_adds_runs_up() {
+    let dir = scratch("merge");
+    let (a, b) = (run_file(&dir, "a.json", 100_000), run_file(&dir, "b.json", 100_000));
+    let merged = dir.join("merged.json");
+    let out = perfcore(&dir, &["merge", &a, &b, "-o", merged.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let snap = Snapshot::read_json(&merged).unwrap();
+    assert_eq!(snap.function("app::parse").unwrap().count, 1_000);
+}
+
+#[test]
+fn budgets_are_checked() {
+    let dir = scratch("budgets");
+    let run = run_file(&dir, "run.json", 100_000);
+    let budgets = dir.join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        "[functions.\"app::parse\"]\np95 = \"90us\"\n\n[functions.\"app::load\"]\np95 = \"1ms\"\n",
+    )
+    .unwrap();
+    let out = perfcore(&dir, &["check", &run, "--budgets", budgets.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("app::parse") && out.stdout.contains("90"), "{}", out.stdout);
+    std::fs::write(&budgets, "[functions.\"app::*\"]\np95 = \"1ms\"\n").unwrap();
+    let out = perfcore(&dir, &["check", &run, "--budgets", budgets.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    std::fs::write(&budgets, "[functions.\"app::*\"]\np95 = 200\n").unwrap();
+    let out = perfcore(&dir, &["check", &run, "--budgets", budgets.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("budgets.toml:2:") && out.stderr.contains("no unit"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn other_tools_results_are_read() {
+    let dir = scratch("import");
+    let criterion = fixtures().join("criterion");
+    let (base, new) =
+        (format!("{}@base", criterion.display()), format!("{}@new", criterion.display()));
+    let out = perfcore(&dir, &["compare", &base, &new]);
+    assert!(out.code == 0 || out.code == 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("scope/1thread/perfcore_guard"), "{}", out.stdout);
+    // Benchmarks without the `base` criterion baseline are named as skipped.
+    assert!(out.stderr.contains("skipped"), "{}", out.stderr);
+    let pytest = fixtures().join("pytest-benchmark/with-data.json");
+    let out = perfcore(&dir, &["show", pytest.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("pytest-benchmark results"), "{}", out.stdout);
+}
