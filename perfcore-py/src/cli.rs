@@ -61,7 +61,10 @@ pub fn _cli_main(argv: Vec<String>) -> i32 {
     for stream in [&mut out, &mut err] {
         if !stream.pending.is_empty() {
             let rest = std::mem::take(&mut stream.pending);
-            let _ = std::io::Write::write(stream, &String::from_utf8_lossy(&rest).into_owned().into_bytes());
+            let _ = std::io::Write::write(
+                stream,
+                &String::from_utf8_lossy(&rest).into_owned().into_bytes(),
+            );
         }
         let _ = std::io::Write::flush(stream);
     }

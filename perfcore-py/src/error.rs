@@ -56,25 +56,16 @@ fn new_exception(
     Ok(ty.cast_into::<PyType>()?.unbind())
 }
 
-/// `SnapshotError`, made on first use.
-fn snapshot_error(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
-    static TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    TYPE.get_or_try_init(py, || {
-        new_exception(
-            py,
-            c"perfcore._perfcore.SnapshotError",
-            c"Snapshot data (JSON, a snapshot file, a pickled state) is malformed, \
-inconsistent, or of a schema version this perfcore does not read; the message says which and \
-where.",
-            &[py.get_type::<PerfcoreError>(), py.get_type::<PyValueError>()],
-        )
-    })
-    .map(|t| t.bind(py))
-}
+static SNAPSHOT_ERROR: ValueErrorClass = ValueErrorClass {
+    name: c"perfcore._perfcore.SnapshotError",
+    doc: c"Snapshot data (JSON, a snapshot file, a pickled state) is malformed, inconsistent, \
+or of a schema version this perfcore does not read; the message says which and where.",
+    cell: PyOnceLock::new(),
+};
 
 /// A `SnapshotError` with `message`.
 pub(crate) fn snapshot_err(py: Python<'_>, message: String) -> PyErr {
-    match snapshot_error(py) {
+    match SNAPSHOT_ERROR.get(py) {
         Ok(ty) => PyErr::from_type(ty.clone(), message),
         Err(e) => e,
     }
@@ -87,6 +78,42 @@ pyo3::create_exception!(
     "A baseline, run history or baseline store could not be read, written or merged. `path`, \
      `line`, `column` and `field` say where, when known (None otherwise)."
 );
+
+/// A class of two bases, `PerfcoreError` and `ValueError`, made on first use.
+struct ValueErrorClass {
+    name: &'static std::ffi::CStr,
+    doc: &'static std::ffi::CStr,
+    cell: PyOnceLock<Py<PyType>>,
+}
+
+impl ValueErrorClass {
+    fn get<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyType>> {
+        self.cell
+            .get_or_try_init(py, || {
+                let bases = [py.get_type::<PerfcoreError>(), py.get_type::<PyValueError>()];
+                new_exception(py, self.name, self.doc, &bases)
+            })
+            .map(|t| t.bind(py))
+    }
+}
+
+static BUDGET_ERROR: ValueErrorClass = ValueErrorClass {
+    name: c"perfcore._perfcore.BudgetError",
+    doc: c"A budgets file (TOML) is not valid: bad syntax, an unknown key, a value perfcore \
+cannot use; `path`, `line`, `column` and `key` say where (None when not known).",
+    cell: PyOnceLock::new(),
+};
+
+static IMPORT_ERROR: ValueErrorClass = ValueErrorClass {
+    name: c"perfcore._perfcore.BenchmarkImportError",
+    doc: c"Another tool's results (criterion's directory, a pytest-benchmark file) could not be \
+read: not what it should be, or no such baseline; `path`, `line`, `column` and `field` say \
+where (None when not known).",
+    cell: PyOnceLock::new(),
+};
+
+/// The attributes `BudgetError` and `BenchmarkImportError` instances have (None by default).
+const FILE_ATTRS: [&str; 5] = ["path", "line", "column", "key", "field"];
 
 /// The subclasses of `BaselineError`, one per kind of failure.
 #[derive(Clone, Copy)]
@@ -170,6 +197,20 @@ pub(crate) enum CoreError {
     Profile(perfcore::ProfileError),
     Snapshot(perfcore::SnapshotError),
     Baseline(perfcore::baseline::BaselineError),
+    Budget(perfcore::budget::BudgetError),
+    Import(perfcore::import::ImportError),
+}
+
+impl From<perfcore::budget::BudgetError> for CoreError {
+    fn from(e: perfcore::budget::BudgetError) -> Self {
+        Self::Budget(e)
+    }
+}
+
+impl From<perfcore::import::ImportError> for CoreError {
+    fn from(e: perfcore::import::ImportError) -> Self {
+        Self::Import(e)
+    }
 }
 
 impl From<perfcore::baseline::BaselineError> for CoreError {
@@ -200,6 +241,8 @@ pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
         // Every other ProfileError is an argument the call cannot use.
         CoreError::Profile(e) => PyValueError::new_err(e.to_string()),
         CoreError::Baseline(e) => baseline_to_py(py, e),
+        CoreError::Budget(e) => budget_to_py(py, &e),
+        CoreError::Import(e) => import_to_py(py, &e),
         CoreError::Snapshot(e) => match &e {
             perfcore::SnapshotError::Io { path, source, .. } => os_error(py, &e, path, source),
             _ => snapshot_err(py, with_reasons(&e)),
@@ -318,6 +361,48 @@ fn baseline_to_py(py: Python<'_>, e: perfcore::baseline::BaselineError) -> PyErr
     with_attrs(py, kind.get(py), message, attrs)
 }
 
+/// A `BudgetError` as `BudgetError` (or the OSError of a file that cannot be read).
+fn budget_to_py(py: Python<'_>, e: &perfcore::budget::BudgetError) -> PyErr {
+    use perfcore::budget::BudgetError as E;
+    let at = |path: &Option<std::path::PathBuf>, line: usize, column: usize, key: Option<&str>| {
+        vec![
+            ("path", path_obj(py, path.as_deref())),
+            ("line", obj(py, line)),
+            ("column", obj(py, column)),
+            ("key", obj(py, key)),
+        ]
+    };
+    let attrs = match e {
+        E::Read { path, source } => return os_error(py, e, path, source),
+        E::Syntax { path, line, column, .. } => at(path, *line, *column, None),
+        E::UnknownKey { path, line, column, key, .. }
+        | E::InvalidValue { path, line, column, key, .. } => at(path, *line, *column, Some(key)),
+        _ => Vec::new(),
+    };
+    with_attrs(py, BUDGET_ERROR.get(py), with_reasons(e), attrs)
+}
+
+/// An `ImportError` as `BenchmarkImportError` (or the OSError of a file that cannot be read).
+fn import_to_py(py: Python<'_>, e: &perfcore::import::ImportError) -> PyErr {
+    use perfcore::import::ImportError as E;
+    let attrs = match e {
+        E::Io { path, source } => return os_error(py, e, path, source),
+        E::Parse { path, line, column, .. } => vec![
+            ("path", path_obj(py, Some(path))),
+            ("line", obj(py, *line)),
+            ("column", obj(py, *column)),
+        ],
+        E::Field { path, field, .. } => {
+            vec![("path", path_obj(py, Some(path))), ("field", obj(py, field.clone()))]
+        }
+        E::NoCriterionBenchmarks { path }
+        | E::NoSuchBaseline { path, .. }
+        | E::NotRecognized { path } => vec![("path", path_obj(py, Some(path)))],
+        _ => Vec::new(),
+    };
+    with_attrs(py, IMPORT_ERROR.get(py), with_reasons(e), attrs)
+}
+
 /// `e`'s message followed by its sources' (the core keeps the JSON parser's message, say,
 /// in `source()`; a Python message is all most users read).
 fn with_reasons(e: &dyn std::error::Error) -> String {
@@ -335,7 +420,7 @@ fn with_reasons(e: &dyn std::error::Error) -> String {
 /// selects, with what perfcore was doing as a note (`cannot read /path`).
 fn os_error(
     py: Python<'_>,
-    e: &perfcore::SnapshotError,
+    e: &dyn std::fmt::Display,
     path: &std::path::Path,
     source: &std::io::Error,
 ) -> PyErr {
@@ -360,7 +445,7 @@ fn strerror(py: Python<'_>, code: i32, source: &std::io::Error) -> String {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("PerfcoreError", py.get_type::<PerfcoreError>())?;
-    m.add("SnapshotError", snapshot_error(py)?)?;
+    m.add("SnapshotError", SNAPSHOT_ERROR.get(py)?)?;
     let base = py.get_type::<BaselineError>();
     for attr in BASELINE_ATTRS {
         base.setattr(attr, py.None())?;
@@ -368,6 +453,13 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BaselineError", base)?;
     for kind in BaselineKind::ALL {
         let ty = kind.get(py)?;
+        m.add(ty.name()?, ty)?;
+    }
+    for class in [&BUDGET_ERROR, &IMPORT_ERROR] {
+        let ty = class.get(py)?;
+        for attr in FILE_ATTRS {
+            ty.setattr(attr, py.None())?;
+        }
         m.add(ty.name()?, ty)?;
     }
     Ok(())

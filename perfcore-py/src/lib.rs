@@ -12,6 +12,7 @@
 use pyo3::prelude::*;
 
 mod baseline;
+mod budget;
 mod cli;
 mod decorate;
 mod error;
@@ -74,6 +75,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::ProfileResult>()?;
     regress::register(m)?;
     baseline::register(m)?;
+    budget::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit, intern};
 
+use crate::budget::{BudgetReport, budgets_arg};
 use crate::decorate::{callsite_of, errors_arg, kind_of, wrap};
 use crate::error::to_py_err;
 use crate::rawtype::MethodDefs;
@@ -230,6 +231,13 @@ impl Profiler {
         let inner = &self.inner;
         let found = py.detach(|| inner.detect_regressions(name, &options)).map_err(to_py_err)?;
         Ok(function_comparisons(&found))
+    }
+
+    /// Checks a fresh snapshot against `budgets` (a `Budgets`, or the text of a budgets file).
+    fn check_budgets(&self, py: Python<'_>, budgets: &Bound<'_, PyAny>) -> PyResult<BudgetReport> {
+        let budgets = budgets_arg(budgets)?;
+        let (inner, budgets) = (&self.inner, &budgets.get().inner);
+        Ok(py.detach(|| inner.check_budgets(budgets)).into())
     }
 
     /// Merges every thread's recording into a `Snapshot` (the GIL is released meanwhile).

@@ -22,7 +22,7 @@ pub(crate) fn to_data<'py, T: serde::Serialize>(
 }
 
 /// `d[key]` for `obj["key"]`, or KeyError.
-fn item<'py>(d: Bound<'py, PyAny>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn item<'py>(d: Bound<'py, PyAny>, key: &str) -> PyResult<Bound<'py, PyAny>> {
     d.cast_into::<PyDict>()?.get_item(key)?.ok_or_else(|| PyKeyError::new_err(key.to_owned()))
 }
 

@@ -30,7 +30,9 @@ Baselines and regressions::
 ``$PERFCORE_DIR``); ``perfcore.compare(baseline, current, history)`` gives a ``Comparison``
 (``to_markdown()`` for a pull-request comment). Verdicts are the strings ``"regressed"``,
 ``"improved"``, ``"unchanged"``, ``"insufficient_data"``, ``"new"`` and ``"removed"``; metrics
-``"median"``, ``"p95"``, ``"p99"``, ``"mean"``, ``"error_rate"`` and ``"bytes_per_call"``. The
+``"median"``, ``"p95"``, ``"p99"``, ``"mean"``, ``"error_rate"`` and ``"bytes_per_call"``. Budgets
+(``Budgets.from_toml``, ``check_budgets``) are absolute limits; ``import_criterion`` and
+``import_pytest_benchmark`` read other tools' results into snapshots. The
 ``perfcore`` command and a pytest plugin (``perfcore_benchmark``, ``--perfcore-save``,
 ``--perfcore-compare``) come with the package.
 
@@ -55,6 +57,11 @@ from ._perfcore import (
     BaselineNotFoundError,
     BaselineSchemaError,
     BaselineStore,
+    BenchmarkImportError,
+    BudgetError,
+    BudgetReport,
+    Budgets,
+    BudgetViolation,
     CallNode,
     ChangePoint,
     Comparison,
@@ -65,6 +72,7 @@ from ._perfcore import (
     FunctionStats,
     FunctionSummary,
     History,
+    ImportedRun,
     MetricChange,
     PerfcoreError,
     PerformanceProfiler,
@@ -80,10 +88,13 @@ from ._perfcore import (
     SnapshotError,
     __version__,
     change_points,
+    check_budgets,
     clock_source,
     compare,
     default_profiler,
     history_change_points,
+    import_criterion,
+    import_pytest_benchmark,
 )
 
 _default = default_profiler()
@@ -124,6 +135,11 @@ __all__ = [
     "BaselineNotFoundError",
     "BaselineSchemaError",
     "BaselineStore",
+    "BenchmarkImportError",
+    "BudgetError",
+    "BudgetReport",
+    "BudgetViolation",
+    "Budgets",
     "CallNode",
     "ChangePoint",
     "Comparison",
@@ -135,6 +151,7 @@ __all__ = [
     "FunctionStats",
     "FunctionSummary",
     "History",
+    "ImportedRun",
     "MetricChange",
     "PerfcoreError",
     "PerformanceProfiler",
@@ -151,12 +168,15 @@ __all__ = [
     "SnapshotError",
     "__version__",
     "change_points",
+    "check_budgets",
     "clock_source",
     "compare",
     "compare_with_baseline",
     "default_profiler",
     "detect_regressions",
     "history_change_points",
+    "import_criterion",
+    "import_pytest_benchmark",
     "profile",
     "profile_function",
     "reset",
