@@ -14,6 +14,9 @@
 //!   that cannot be a file name; `name`), `EnvironmentMismatchError` (a strict merge of unlike
 //!   machines; `differences`) and `BaselineIOError` (also `OSError`, with `errno`, `strerror`
 //!   and `filename`: the store's files could not be read, written or locked).
+//! - `BudgetError(PerfcoreError, ValueError)`: a budgets file that is not valid (`path`,
+//!   `line`, `column`, `key`); `BenchmarkImportError(PerfcoreError, ValueError)`: criterion or
+//!   pytest-benchmark results that cannot be imported (`path`, `line`, `column`, `field`).
 //! - I/O: the `OSError` subclass its errno selects (`FileNotFoundError`, `PermissionError`,
 //!   ...), with `errno`, `strerror` and `filename` set.
 //! - Bad arguments stay `ValueError` (and `TypeError`, raised where arguments are read).

@@ -74,3 +74,22 @@ def test_bad_arguments_stay_value_and_type_errors() -> None:
     assert not isinstance(caught.value, perfcore.PerfcoreError)
     with pytest.raises(TypeError):
         p.profile(errors="yes")  # type: ignore[call-overload]
+
+
+def test_baseline_budget_and_import_errors_join_the_tree() -> None:
+    e = perfcore
+    assert issubclass(e.BaselineError, e.PerfcoreError)
+    for cls, builtin in [
+        (e.BaselineFormatError, ValueError),
+        (e.BaselineSchemaError, ValueError),
+        (e.BaselineNameError, ValueError),
+        (e.BaselineNotFoundError, LookupError),
+        (e.BaselineIOError, OSError),
+    ]:
+        assert issubclass(cls, e.BaselineError) and issubclass(cls, builtin), cls
+        assert cls.__module__ == "perfcore._perfcore"
+    assert issubclass(e.EnvironmentMismatchError, e.BaselineError)
+    for cls in (e.BudgetError, e.BenchmarkImportError):
+        assert issubclass(cls, e.PerfcoreError) and issubclass(cls, ValueError)
+    # Where-attributes exist on every instance, None when they do not apply.
+    assert e.BaselineError("x").path is None and e.BudgetError("x").line is None

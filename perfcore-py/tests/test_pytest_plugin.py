@@ -74,13 +74,14 @@ def test_save_writes_a_baseline_named_by_node_ids(suite: tuple[pytest.Pytester, 
 def test_compare_unchanged_passes(suite: tuple[pytest.Pytester, Path]) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    # A generous threshold: this machine's load between two runs is not what is tested here.
+    # A generous threshold: a shared machine's load can double a run's times, and that is not
+    # what is tested here (the rule itself is tested in Rust, on simulated runs).
     result = run(
         pytester,
         store,
         "--perfcore-compare=main",
         "--perfcore-fail-on-regression",
-        "--perfcore-threshold=50%",
+        "--perfcore-threshold=100%",
     )
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["compared with baseline 'main':", "verdict*function*"])
@@ -92,13 +93,13 @@ def test_compare_with_a_slowdown_fails_naming_the_regression(
 ) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    monkeypatch.setenv("PERFCORE_TEST_SLOWDOWN", "4")
+    monkeypatch.setenv("PERFCORE_TEST_SLOWDOWN", "10")
     result = run(
         pytester,
         store,
         "--perfcore-compare=main",
         "--perfcore-fail-on-regression",
-        "--perfcore-threshold=50%",
+        "--perfcore-threshold=100%",
     )
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -106,7 +107,7 @@ def test_compare_with_a_slowdown_fails_naming_the_regression(
         ["regressed *test_bench.py::test_work*", "perfcore: 1 regressed: test_bench.py::test_work"]
     )
     # Without --perfcore-fail-on-regression the verdict is shown and the session passes.
-    shown = run(pytester, store, "--perfcore-compare=main", "--perfcore-threshold=50%")
+    shown = run(pytester, store, "--perfcore-compare=main", "--perfcore-threshold=100%")
     assert shown.ret == pytest.ExitCode.OK
     shown.stdout.fnmatch_lines(["regressed *test_bench.py::test_work*"])
 
@@ -123,7 +124,7 @@ def test_no_baseline_yet_is_a_line_not_a_failure(suite: tuple[pytest.Pytester, P
 def test_save_and_compare_together_compare_first(suite: tuple[pytest.Pytester, Path]) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    result = run(pytester, store, "--perfcore-compare=main", "--perfcore-save=main", "--perfcore-threshold=50%")
+    result = run(pytester, store, "--perfcore-compare=main", "--perfcore-save=main", "--perfcore-threshold=100%")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["compared with baseline 'main':", "*saved baseline 'main'*(run 2 of its history)"])
 
