@@ -29,7 +29,7 @@ def test_environment_names_the_python_runtime() -> None:
     assert env.to_dict()["runtime"] == env.runtime
     assert env == env and "Environment(" in repr(env)
     if env.git is not None:
-        assert env.commit == env.git["commit"] and len(env.commit) == 40
+        assert env.commit == env.git["commit"] and len(env.git["commit"]) == 40
 
 
 def test_baseline_round_trips(tmp_path: Path) -> None:

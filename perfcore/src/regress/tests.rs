@@ -227,6 +227,48 @@ fn arbitrary_function() -> impl Strategy<Value = FunctionStats> {
     })
 }
 
+#[test]
+fn verdict_and_metric_names_are_their_json() {
+    let verdicts = [
+        Verdict::Regressed,
+        Verdict::Improved,
+        Verdict::Unchanged,
+        Verdict::InsufficientData,
+        Verdict::New,
+        Verdict::Removed,
+    ];
+    for v in verdicts {
+        assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.name()));
+    }
+    for m in Metric::ALL {
+        assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.name()));
+    }
+}
+
+#[test]
+fn the_headline_is_the_deciding_metric_else_the_median() {
+    let a = FunctionStats::from_durations("f", (0..1_000).map(|i| 100_000 + i % 50 * 100));
+    let slower = FunctionStats::from_durations("f", (0..1_000).map(|i| 150_000 + i % 50 * 100));
+    let opts = CompareOptions::default();
+    let regressed = compare_functions(&a, &slower, &[], &opts);
+    assert_eq!(regressed.headline().map(|m| m.metric), regressed.metric);
+    let same = compare_functions(&a, &a, &[], &opts);
+    assert_eq!((same.metric, same.headline().map(|m| m.metric)), (None, Some(Metric::Median)));
+    let few = FunctionStats::from_durations("f", [1, 2]);
+    assert!(compare_functions(&few, &few, &[], &opts).headline().is_none());
+}
+
+#[test]
+fn change_point_settings_are_checked() {
+    let o = ChangePointOptions::default();
+    assert!(o.clone().penalty(f64::NAN).is_err() && o.clone().penalty(-0.1).is_err());
+    assert!(o.clone().min_segment(0).is_err() && o.clone().permutations(0).is_err());
+    assert!(o.clone().min_confidence(1.1).is_err() && o.clone().min_confidence(f64::NAN).is_err());
+    let set = o.penalty(0.0).unwrap().min_segment(1).unwrap().permutations(1).unwrap();
+    let set = set.min_confidence(1.0).unwrap().seed(9);
+    assert_eq!((set.penalty, set.min_segment, set.permutations, set.seed), (0.0, 1, 1, 9));
+}
+
 proptest! {
     /// Any two runs compare without panicking, with probabilities in range, finite figures,
     /// and swapping the runs swaps regressions and improvements.
