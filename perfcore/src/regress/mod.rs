@@ -727,8 +727,11 @@ fn judge(
     if na.min(nb) < options.min_calls {
         cmp.verdict = Verdict::InsufficientData;
         let (side, n) = if na < options.min_calls { ("baseline", na) } else { ("current run", nb) };
-        cmp.reason =
-            format!("{n} calls in the {side}; {} needed on each side to judge", options.min_calls);
+        let calls = if n == 1 { "call" } else { "calls" };
+        cmp.reason = format!(
+            "{n} {calls} in the {side}; {} needed on each side to judge",
+            options.min_calls
+        );
         cmp.degradation_percent = percent(ln_ns(b.p50_ns as f64) - ln_ns(a.p50_ns as f64));
         return Pending { cmp, judged: Vec::new(), worse: None, better: None };
     }
