@@ -861,7 +861,9 @@ fn judge_latency(
             let (lo, hi) = difference_interval(&da, &db);
             let d = ln_ns(bv) - ln_ns(av);
             let se = (((hi - lo) / (2.0 * Z95)).powi(2) + wa + wb).sqrt();
-            (av, bv, d, lo, hi, se)
+            // Each quantile is known only to its bucket: widen the interval by that too.
+            let width = Z95 * (wa + wb).sqrt();
+            (av, bv, d, lo - width, hi + width, se)
         }
         None => {
             // A mean that a few calls make up says nothing the median and tails do not: it
