@@ -120,6 +120,7 @@ use special::{normal_two_sided, student_two_sided};
 /// assert_eq!(Metric::P95.to_string(), "p95");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Metric {
