@@ -40,6 +40,10 @@ for example in examples/examples/*.rs; do
     cargo run --release --quiet -p perfcore-examples --example "$name" -- "target/example-$name.json"
 done
 
+step "the perfcore command on the quickstart: unchanged runs pass, a 20% slowdown of one function is caught"
+cargo build --release --quiet -p perfcore --features cli --bin perfcore
+bash "$ROOT/.ci/regression-check.sh" "$ROOT/target/release/perfcore" "$ROOT/target/release/examples/quickstart"
+
 step "benches compile"
 cargo bench --workspace --no-run
 

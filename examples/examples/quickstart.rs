@@ -10,7 +10,7 @@
 //! endpoints. Each stage is a profiled function; the tracking allocator adds allocation
 //! figures to each.
 //!
-//! `QUICKSTART_SLOWDOWN=aggregate:20` makes one function 20% slower (it busy-waits for a
+//! `QUICKSTART_SLOWDOWN=quickstart::aggregate:20` makes one function 20% slower (it busy-waits for a
 //! fifth of its own time after each call): the regression check of the README compares such
 //! a run with a plain one.
 
@@ -44,7 +44,8 @@ fn slowdown() -> Option<(&'static str, f64)> {
     static SETTING: OnceLock<Option<(String, f64)>> = OnceLock::new();
     let s = SETTING.get_or_init(|| {
         let v = std::env::var("QUICKSTART_SLOWDOWN").ok()?;
-        let (name, pct) = v.split_once(':')?;
+        let (name, pct) = v.rsplit_once(':')?;
+        let name = name.strip_prefix("quickstart::").unwrap_or(name);
         Some((name.to_owned(), pct.parse::<f64>().ok()? / 100.0))
     });
     s.as_ref().map(|(n, p)| (n.as_str(), *p))

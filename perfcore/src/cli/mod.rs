@@ -151,26 +151,9 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum BaselineCommand {
     /// Save a run as the baseline NAME (and append it to NAME's history).
-    Save {
-        name: String,
-        /// The run: a file, or another stored baseline's name.
-        input: String,
-        /// A label to keep with it (repeatable): `--label job=nightly`.
-        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
-        labels: Vec<(String, String)>,
-        /// Runs of history to keep (the oldest are dropped).
-        #[arg(long, value_name = "RUNS")]
-        retention: Option<usize>,
-    },
+    Save(RunArgs),
     /// Append a run to NAME's history without making it the baseline.
-    Record {
-        name: String,
-        input: String,
-        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
-        labels: Vec<(String, String)>,
-        #[arg(long, value_name = "RUNS")]
-        retention: Option<usize>,
-    },
+    Record(RunArgs),
     /// List the stored baselines.
     List,
     /// Print a stored baseline: where it was recorded and its functions.
@@ -188,11 +171,25 @@ enum BaselineCommand {
         #[arg(long)]
         function: Option<String>,
         /// The metric to follow.
-        #[arg(long, value_enum, default_value_t = MetricArg::Median)]
-        metric: MetricArg,
+        #[arg(long, value_enum, default_value_t = Metric::Median)]
+        metric: Metric,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+/// A run to keep under a name.
+#[derive(Args, Debug)]
+struct RunArgs {
+    name: String,
+    /// The run: a file, a criterion directory, or another stored baseline's name.
+    input: String,
+    /// A label to keep with it (repeatable): `--label job=nightly`.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Runs of history to keep (the oldest are dropped).
+    #[arg(long, value_name = "RUNS")]
+    retention: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -231,29 +228,6 @@ enum Format {
     Text,
     Markdown,
     Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum MetricArg {
-    Median,
-    P95,
-    P99,
-    Mean,
-    ErrorRate,
-    BytesPerCall,
-}
-
-impl From<MetricArg> for Metric {
-    fn from(m: MetricArg) -> Self {
-        match m {
-            MetricArg::Median => Metric::Median,
-            MetricArg::P95 => Metric::P95,
-            MetricArg::P99 => Metric::P99,
-            MetricArg::Mean => Metric::Mean,
-            MetricArg::ErrorRate => Metric::ErrorRate,
-            MetricArg::BytesPerCall => Metric::BytesPerCall,
-        }
-    }
 }
 
 /// `10%` → 0.1; `0.1` → 0.1; a bare number above 1 is refused as ambiguous.
@@ -426,7 +400,7 @@ fn baseline_command(
     err: &mut dyn Write,
 ) -> Result<i32, InputError> {
     match cmd {
-        BaselineCommand::Save { name, input, labels, retention } => {
+        BaselineCommand::Save(RunArgs { name, input, labels, retention }) => {
             let store = store_of(dir, retention)?;
             let run = Input::load(&input, &store)?;
             run.warn(err);
@@ -447,7 +421,7 @@ fn baseline_command(
                 dropped(saved.dropped)
             )?;
         }
-        BaselineCommand::Record { name, input, labels, retention } => {
+        BaselineCommand::Record(RunArgs { name, input, labels, retention }) => {
             let store = store_of(dir, retention)?;
             let run = Input::load(&input, &store)?;
             run.warn(err);
@@ -521,7 +495,6 @@ fn baseline_command(
                 return Err(InputError::NotFound { what: name, dir: store.dir().to_path_buf() });
             }
             let summaries: Vec<_> = history.runs.iter().map(|r| r.summary.clone()).collect();
-            let metric = Metric::from(metric);
             let mut found =
                 history_change_points(&summaries, metric, &ChangePointOptions::default());
             if let Some(f) = &function {

@@ -28,6 +28,7 @@ struct Held {
     /// Guards, dropped innermost first.
     paths: Vec<MutexGuard<'static, Vec<Arc<CallPath>>>>,
     registries: Vec<MutexGuard<'static, Registry>>,
+    baselines: Vec<MutexGuard<'static, Vec<super::MarkedBaseline>>>,
     live: Option<MutexGuard<'static, Vec<Weak<Inner>>>>,
     /// The callsite registry and named-callsite table (a snapshot takes the first to name
     /// its functions).
@@ -79,6 +80,9 @@ pub fn prepare() {
             held.paths.push(data.paths.lock());
         }
         held.registries.push(registry);
+        // Never held together with the registry by anyone else (set_baseline snapshots
+        // first, then locks the baselines), so this order cannot deadlock.
+        held.baselines.push(inner.baselines.lock());
     }
     held.live = Some(live);
     held.callsites = Some(super::callsite::lock_all());
@@ -92,6 +96,7 @@ fn release() -> Vec<Arc<Inner>> {
     held.interned = None;
     held.callsites = None;
     held.paths.clear();
+    held.baselines.clear();
     held.registries.clear();
     held.live = None;
     for raw in held.threads.drain(..) {

@@ -120,6 +120,7 @@ use special::{normal_two_sided, student_two_sided};
 /// assert_eq!(Metric::P95.to_string(), "p95");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Metric {
@@ -766,8 +767,11 @@ fn judge(
     if na.min(nb) < options.min_calls {
         cmp.verdict = Verdict::InsufficientData;
         let (side, n) = if na < options.min_calls { ("baseline", na) } else { ("current run", nb) };
-        cmp.reason =
-            format!("{n} calls in the {side}; {} needed on each side to judge", options.min_calls);
+        let calls = if n == 1 { "call" } else { "calls" };
+        cmp.reason = format!(
+            "{n} {calls} in the {side}; {} needed on each side to judge",
+            options.min_calls
+        );
         cmp.degradation_percent = percent(ln_ns(b.p50_ns as f64) - ln_ns(a.p50_ns as f64));
         return Pending { cmp, judged: Vec::new(), worse: None, better: None };
     }
@@ -897,7 +901,9 @@ fn judge_latency(
             let (lo, hi) = difference_interval(&da, &db);
             let d = ln_ns(bv) - ln_ns(av);
             let se = (((hi - lo) / (2.0 * Z95)).powi(2) + wa + wb).sqrt();
-            (av, bv, d, lo, hi, se)
+            // Each quantile is known only to its bucket: widen the interval by that too.
+            let width = Z95 * (wa + wb).sqrt();
+            (av, bv, d, lo - width, hi + width, se)
         }
         None => {
             // A mean that a few calls make up says nothing the median and tails do not: it
