@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import platform
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -210,21 +212,18 @@ def test_list_reports_or_skips_broken_files(tmp_path: Path) -> None:
     assert [i.name for i in store.list(skip_broken=True)] == ["good"]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_two_processes_saving_keep_every_run(tmp_path: Path) -> None:
-    pids = []
-    for _ in range(2):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            code = 0
-            try:
-                store = BaselineStore(tmp_path)
-                for _ in range(20):
-                    store.save(Baseline("main", snap()))
-            except BaseException:
-                code = 1
-            os._exit(code)
-        pids.append(pid)
-    for pid in pids:
-        assert os.waitpid(pid, 0)[1] == 0
+    code = textwrap.dedent(
+        """
+        import sys
+        from perfcore import Baseline, BaselineStore, FunctionStats, Snapshot
+        store = BaselineStore(sys.argv[1])
+        f = FunctionStats.from_durations("f", range(1, 101))
+        for _ in range(20):
+            store.save(Baseline("main", Snapshot.from_functions([f])))
+        """
+    )
+    children = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)]) for _ in range(2)]
+    assert [child.wait(timeout=120) for child in children] == [0, 0]
     assert [r.id for r in BaselineStore(tmp_path).history("main").runs] == list(range(1, 41))
+    assert BaselineStore(tmp_path).load("main").snapshot["f"].count == 100
