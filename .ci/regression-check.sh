@@ -1,47 +1,40 @@
 #!/usr/bin/env bash
 # The real check of issue 9: the quickstart run unchanged shows no regression; with a 20%
 # slowdown injected into one of its functions (QUICKSTART_SLOWDOWN), that function and only
-# it regresses. Usage: regression-check.sh PERFCORE_BINARY QUICKSTART_BINARY
+# it regresses. Usage: regression-check.sh PERFCORE_BINARY QUICKSTART_BINARY [REPEATS]
 #
-# A shared machine slows whole runs down now and then (another job, frequency scaling), and
-# a load spike only ever adds time: on the reference VM whole 100 ms runs land either near
-# 90 ms or near 140 ms, at random, when its host is busy. So each variant runs seven times,
-# interleaved with the others, and the fastest run of each (by the quickstart's total time)
-# is the one compared, as timeit takes the minimum: what is left is the code's own cost.
+# A shared machine runs whole runs faster or slower at random (on the reference VM a 100 ms
+# run lands near 90 ms or near 140 ms when its host is busy, and a 50 µs function's median
+# moves by 5-8% between runs), which a single pair of runs cannot tell from a change. So each
+# variant runs REPEATS times (default 7), interleaved with the others so that all see the
+# same host, and each variant's runs are merged (`perfcore merge`, lossless) before they are
+# compared: the host's moods average out over the repeats, the code's cost does not.
 set -euo pipefail
 perfcore="$1"
 quickstart="$2"
+repeats="${3:-7}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for i in 1 2 3 4 5 6 7; do
+for i in $(seq 1 "$repeats"); do
     "$quickstart" "$work/base-$i.json" >/dev/null
     "$quickstart" "$work/same-$i.json" >/dev/null
     QUICKSTART_SLOWDOWN=quickstart::aggregate:20 "$quickstart" "$work/slow-$i.json" >/dev/null
 done
-fastest() {
-    python3 - "$@" <<'PY'
-import json, sys
-def total(path):
-    run = [f for f in json.load(open(path))["functions"] if f["name"] == "quickstart::run"]
-    return run[0]["total_ns"]
-print(min(sys.argv[1:], key=total))
-PY
-}
-base="$(fastest "$work"/base-*.json)"
-same="$(fastest "$work"/same-*.json)"
-slow="$(fastest "$work"/slow-*.json)"
+for variant in base same slow; do
+    "$perfcore" merge "$work/$variant"-*.json -o "$work/$variant.json" >/dev/null
+done
 
-echo "unchanged ($(basename "$base") against $(basename "$same")):"
-if ! "$perfcore" compare "$base" "$same"; then
+echo "unchanged, $repeats runs each:"
+if ! "$perfcore" compare "$work/base.json" "$work/same.json"; then
     echo "error: the unchanged runs were judged a regression" >&2
     exit 1
 fi
 
-echo "aggregate 20% slower ($(basename "$base") against $(basename "$slow")):"
+echo "aggregate 20% slower, $repeats runs each:"
 set +e
-"$perfcore" compare "$base" "$slow" --format markdown
-"$perfcore" compare "$base" "$slow" --format json >"$work/verdict.json"
+"$perfcore" compare "$work/base.json" "$work/slow.json" --format markdown
+"$perfcore" compare "$work/base.json" "$work/slow.json" --format json >"$work/verdict.json"
 code=$?
 set -e
 if [ "$code" -ne 1 ]; then

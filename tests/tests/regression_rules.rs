@@ -28,7 +28,7 @@ fn shifts_past_the_threshold_are_found_and_small_ones_are_not() {
     assert!(perfcore_rate(&big, 12).0 >= 0.95);
     let quiet =
         Scenario { calls: 30, sigma: 0.1, shift: Shift::Scale(1.15), ..Scenario::default() };
-    assert!(perfcore_rate(&quiet, 13).0 >= 0.85);
+    assert!(perfcore_rate(&quiet, 13).0 >= 0.7);
     let small = Scenario { calls: 100, shift: Shift::Scale(1.03), ..Scenario::default() };
     assert!(perfcore_rate(&small, 14).0 <= 0.08);
 }

@@ -11,9 +11,11 @@
 //! 2,000), because with fewer the quantile is one of the last few calls. Tails also move far
 //! more between runs than the median: across six unchanged runs of the quickstart on one
 //! machine, the median of its 100 ns `parse_line` stayed within 2% while its p99 ranged from
-//! 142 to 281 ns. So p95 and p99 decide a verdict only when the history holds at least 3 runs
-//! to measure that spread ([`CompareOptions::tails_without_history`] overrides this); without
-//! one they are reported as evidence ([`MetricChange::decisive`] is `false`).
+//! 142 to 281 ns; and the mean, which sums the slow calls, moved by 20–35% between unchanged
+//! runs while the host was busy. So the mean, p95 and p99 decide a verdict only when the
+//! history holds at least 3 runs to measure that spread
+//! ([`CompareOptions::tails_without_history`] overrides this); without one they are reported
+//! as evidence ([`MetricChange::decisive`] is `false`) and the median decides.
 //!
 //! A metric **changes** when all three hold:
 //! 1. the point estimate moves by more than the threshold `t` (default 10%, settable per
@@ -327,8 +329,8 @@ pub struct MetricChange {
     pub noise_percent: Option<f64>,
     /// This metric's verdict.
     pub verdict: Verdict,
-    /// Whether the metric could decide the verdict: `false` for a tail quantile compared
-    /// without a history (shown as evidence only, see
+    /// Whether the metric could decide the verdict: `false` for the mean or a tail quantile
+    /// compared without a history (shown as evidence only, see
     /// [`CompareOptions::tails_without_history`]).
     pub decisive: bool,
 }
@@ -516,9 +518,9 @@ pub struct CompareOptions {
     pub alpha: f64,
     /// The smallest rise of the error rate that counts, as a fraction (0.001: 0.1 point).
     pub error_rate_points: f64,
-    /// Whether p95 and p99 may decide a verdict without a history of at least 3 runs (off by
-    /// default: tails move far more between runs than the median does, and without a history
-    /// nothing measures by how much).
+    /// Whether the mean, p95 and p99 may decide a verdict without a history of at least 3
+    /// runs (off by default: they move far more between runs than the median does — the mean
+    /// sums the slow calls — and without a history nothing measures by how much).
     pub tails_without_history: bool,
 }
 
@@ -601,7 +603,7 @@ impl CompareOptions {
         Ok(self)
     }
 
-    /// Lets p95 and p99 decide a verdict without a history of runs (see
+    /// Lets the mean, p95 and p99 decide a verdict without a history of runs (see
     /// [`tails_without_history`](Self::tails_without_history)): for runs made back to back on
     /// one quiet machine.
     #[must_use]
@@ -843,13 +845,17 @@ fn percent(log_ratio: f64) -> f64 {
 /// The one-sided p-value that a log ratio `d`, with within-run standard error `se` widened by
 /// the history's between-run noise, moved by more than `margin` (half the threshold) in its
 /// direction.
-fn p_value(d: f64, margin: f64, se: f64, noise: Option<Noise>) -> f64 {
+///
+/// Without a history, the test is Student's t on `calls - 1` degrees of freedom (`calls` the
+/// smaller run): a bootstrap interval of few calls is too narrow, as a z-test on an estimated
+/// spread is, and t pays for it.
+fn p_value(d: f64, margin: f64, se: f64, noise: Option<Noise>, calls: u64) -> f64 {
     let (se, df) = match noise {
         // Each history run's spread holds its own sampling error as well as the drift, so
         // twice its variance covers the difference of two runs; the bootstrap error is the
         // floor when the runs compared are smaller than the history's.
         Some(n) => ((2.0 * n.sd * n.sd).max(se * se).sqrt(), Some((n.runs - 1) as f64)),
-        None => (se, None),
+        None => (se, (calls < 1_000).then(|| calls.saturating_sub(1).max(1) as f64)),
     };
     let excess = d.abs() - margin;
     if se <= 0.0 || !se.is_finite() {
@@ -886,8 +892,10 @@ fn judge_latency(
     noise: Option<Noise>,
     options: &CompareOptions,
 ) -> Option<Judged> {
+    // The mean sums the slow calls, so it moves between runs as the tails do.
+    let spread_sensitive = metric != Metric::Median;
     let tail = metric.quantile().is_some_and(|q| q > 0.5);
-    let decisive = !tail || noise.is_some() || options.tails_without_history;
+    let decisive = !spread_sensitive || noise.is_some() || options.tails_without_history;
     let (av, bv, d, lo, hi, se) = match metric.quantile() {
         Some(q) => {
             let beyond = (a.count.min(b.count) as f64 * (1.0 - q)).floor() as u64;
@@ -926,7 +934,7 @@ fn judge_latency(
             current: bv,
             change_percent: percent(d),
             interval_percent: [percent(lo), percent(hi)],
-            p_value: p_value(d, margin_of(limit), se, noise),
+            p_value: p_value(d, margin_of(limit), se, noise, a.count.min(b.count)),
             noise_percent: noise.map(|n| percent(n.sd)),
             verdict: Verdict::Unchanged,
             decisive,
@@ -1010,7 +1018,7 @@ fn judge_bytes(
             current: bv,
             change_percent: percent(d),
             interval_percent: [percent(d), percent(d)],
-            p_value: p_value(d, margin_of(limit), 0.0, noise),
+            p_value: p_value(d, margin_of(limit), 0.0, noise, a.count.min(b.count)),
             noise_percent: noise.map(|n| percent(n.sd)),
             verdict: Verdict::Unchanged,
             decisive: true,
@@ -1167,8 +1175,8 @@ fn decide(p: Pending, cutoff: Option<f64>, options: &CompareOptions) -> Function
                 }
                 None => match tail {
                     Some(m) => format!(
-                        "no metric that decides moved by more than {t:.0}% ({} {}, but tails \
-                         decide only with a history of runs to measure their spread)",
+                        "no metric that decides moved by more than {t:.0}% ({} {}, but the mean \
+                         and tails decide only with a history of runs to measure their spread)",
                         m.metric,
                         pct(m)
                     ),

@@ -77,7 +77,7 @@ fn a_tail_only_regression_is_a_p99_regression() {
     assert_eq!(alone.verdict, Verdict::Unchanged, "{}", alone.reason);
     let p99 = alone.metric(Metric::P99).unwrap();
     assert!(!p99.decisive && p99.change_percent > 100.0, "{p99:?}");
-    assert!(alone.reason.contains("tails decide only with a history"), "{}", alone.reason);
+    assert!(alone.reason.contains("and tails decide only with a history"), "{}", alone.reason);
     // ...unless asked for, or a history measured how much the tail moves between runs.
     let opts = CompareOptions::default().judge_tails_without_history(true);
     let asked = compare_functions(&a, &b, &[], &opts);
