@@ -673,7 +673,7 @@ pub fn compare(
     history: &[RunSummary],
     options: &CompareOptions,
 ) -> Comparison {
-    let (a, b) = (baseline.by_name(), current.by_name());
+    let (a, b) = (baseline.by_name_borrowed(), current.by_name_borrowed());
     let mut pending = Vec::with_capacity(a.len().max(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
@@ -700,7 +700,7 @@ pub fn compare(
         let name = x.or(y).map(|f| f.name.as_str()).unwrap_or_default();
         let past: Vec<&FunctionSummary> =
             history.iter().filter_map(|run| run.function(name)).collect();
-        pending.push(judge(x, y, &past, options));
+        pending.push(judge(x.map(|f| &**f), y.map(|f| &**f), &past, options));
     }
     finish(pending, options)
 }

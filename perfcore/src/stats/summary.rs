@@ -1,5 +1,7 @@
 //! The figures of a run that a history keeps: a few numbers per function, no histograms.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::{FunctionStats, Snapshot};
@@ -131,22 +133,33 @@ impl Snapshot {
     /// ```
     #[must_use]
     pub fn by_name(&self) -> Vec<FunctionStats> {
-        let mut out: Vec<FunctionStats> = Vec::with_capacity(self.functions.len());
-        let mut sorted: Vec<&FunctionStats> = self.functions.iter().collect();
-        sorted.sort_by(|a, b| a.name.cmp(&b.name));
-        for f in sorted {
-            match out.last_mut() {
-                Some(last) if last.name == f.name => last.absorb(f),
-                _ => {
-                    let mut first = FunctionStats::empty(&f.name, &f.module_path, &f.file, f.line);
-                    first.absorb(f);
-                    out.push(first);
-                }
-            }
-        }
         let window = self.window().as_nanos() as u64;
+        let mut out: Vec<FunctionStats> =
+            self.by_name_borrowed().into_iter().map(Cow::into_owned).collect();
+        // Derived figures (calls per second) from this snapshot's window, whoever built them.
         for f in &mut out {
             f.finish(window);
+        }
+        out
+    }
+
+    /// [`by_name`](Self::by_name) without copying: a function whose name is its own is
+    /// borrowed as it is (its derived figures not recomputed), only callsites that share a
+    /// name are merged into a new one.
+    pub(crate) fn by_name_borrowed(&self) -> Vec<Cow<'_, FunctionStats>> {
+        let mut sorted: Vec<&FunctionStats> = self.functions.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let window = self.window().as_nanos() as u64;
+        let mut out: Vec<Cow<'_, FunctionStats>> = Vec::with_capacity(sorted.len());
+        for f in sorted {
+            match out.last_mut() {
+                Some(last) if last.name == f.name => {
+                    let merged = last.to_mut();
+                    merged.absorb(f);
+                    merged.finish(window);
+                }
+                _ => out.push(Cow::Borrowed(f)),
+            }
         }
         out
     }
