@@ -35,10 +35,10 @@ impl PerformanceProfiler {
     /// let work = |n: u64| (0..std::hint::black_box(n)).fold(0u64, |a, x| a.wrapping_mul(31) ^ x);
     /// p.profile_function("work", 200, || work(2_000))?;
     /// p.set_baseline(Some("work"), "default")?;
-    /// p.profile_function("work", 200, || work(4_000))?; // twice the work
+    /// p.profile_function("work", 200, || work(16_000))?; // eight times the work
     /// let regressions = p.detect_regressions("default", &CompareOptions::default())?;
     /// assert_eq!(regressions[0].function, "work");
-    /// assert!(regressions[0].degradation_percent > 30.0);
+    /// assert!(regressions[0].degradation_percent > 100.0);
     /// # Ok::<(), perfcore::ProfileError>(())
     /// ```
     pub fn set_baseline(&self, function: Option<&str>, name: &str) -> Result<(), ProfileError> {
