@@ -201,7 +201,8 @@ struct CompareArgs {
     /// The change a function must exceed to count, e.g. `10%` or `0.1`.
     #[arg(long, default_value = "10%", value_parser = parse_fraction)]
     threshold: f64,
-    /// A threshold for functions matching NAME (a name or a `*`/`?` pattern), repeatable.
+    /// A threshold for functions matching NAME, repeatable: a name or a pattern (`?` one
+    /// character, `*` within one `::` segment, `**` across segments).
     #[arg(long = "threshold-for", value_name = "NAME=PCT", value_parser = parse_threshold_for)]
     threshold_for: Vec<(String, f64)>,
     /// Calls each run needs before a function is judged.
@@ -210,6 +211,7 @@ struct CompareArgs {
     /// The false-discovery rate across functions.
     #[arg(long, default_value = "5%", value_parser = parse_fraction)]
     alpha: f64,
+    /// Output: a terminal table, Markdown for a pull-request comment, or JSON.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Fail (exit 2) when the baseline does not exist, instead of passing with a note.
