@@ -188,25 +188,37 @@ mod tests {
     use crate::PerformanceProfiler;
     use crate::regress::{CompareOptions, Verdict};
 
+    /// On a manual clock, so the verdict does not depend on how busy the machine is.
     #[test]
+    #[cfg(feature = "testing")]
     fn seed_003_flow_reports_the_new_calls_alone() {
-        let p = PerformanceProfiler::new();
-        let spin = |n: u32| (0..n).fold(0u32, |a, x| std::hint::black_box(a.rotate_left(3) ^ x));
-        p.profile_function("f", 300, || spin(3_000)).unwrap();
+        use std::time::Duration;
+        let clock = crate::testing::ManualClock::new();
+        let p = PerformanceProfiler::builder().clock(&clock).build().unwrap();
+        let call = |micros: u64| {
+            let clock = clock.clone();
+            move || clock.advance(Duration::from_micros(micros))
+        };
+        p.profile_function("f", 300, call(30)).unwrap();
         p.set_baseline(Some("f"), "default").unwrap();
         // Unchanged code: no regression, and the comparison sees only the 300 new calls.
-        p.profile_function("f", 300, || spin(3_000)).unwrap();
+        p.profile_function("f", 300, call(30)).unwrap();
         let report =
             p.compare_with_baseline(Some("f"), "default", &CompareOptions::default()).unwrap();
         assert_eq!(report.functions[0].current_calls, 300);
         assert_eq!(report.functions[0].baseline_calls, 300);
-        // Three times the work: a regression of about 200%.
+        assert_eq!(report.functions[0].verdict, Verdict::Unchanged);
+        // Three times the time: a regression of 200%.
         p.set_baseline(Some("f"), "default").unwrap();
-        p.profile_function("f", 300, || spin(9_000)).unwrap();
+        p.profile_function("f", 300, call(90)).unwrap();
         let regs = p.detect_regressions("default", &CompareOptions::default()).unwrap();
         assert_eq!(regs.len(), 1, "{regs:?}");
         assert_eq!(regs[0].verdict, Verdict::Regressed);
-        assert!(regs[0].degradation_percent > 80.0, "{}", regs[0].degradation_percent);
+        assert!(
+            (regs[0].degradation_percent - 200.0).abs() < 3.0,
+            "{}",
+            regs[0].degradation_percent
+        );
     }
 
     #[test]
