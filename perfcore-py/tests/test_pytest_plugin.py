@@ -74,14 +74,15 @@ def test_save_writes_a_baseline_named_by_node_ids(suite: tuple[pytest.Pytester, 
 def test_compare_unchanged_passes(suite: tuple[pytest.Pytester, Path]) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    # A generous threshold: a shared machine's load can double a run's times, and that is not
-    # what is tested here (the rule itself is tested in Rust, on simulated runs).
+    # A generous threshold (10x): a shared machine's host has made an unchanged run measure
+    # twice as slow, and that is not what is tested here (the rule itself is tested in Rust,
+    # on simulated runs); the slowdown test below uses 40x the work against it.
     result = run(
         pytester,
         store,
         "--perfcore-compare=main",
         "--perfcore-fail-on-regression",
-        "--perfcore-threshold=100%",
+        "--perfcore-threshold=900%",
     )
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["compared with baseline 'main':", "verdict*function*"])
@@ -93,13 +94,13 @@ def test_compare_with_a_slowdown_fails_naming_the_regression(
 ) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    monkeypatch.setenv("PERFCORE_TEST_SLOWDOWN", "10")
+    monkeypatch.setenv("PERFCORE_TEST_SLOWDOWN", "40")
     result = run(
         pytester,
         store,
         "--perfcore-compare=main",
         "--perfcore-fail-on-regression",
-        "--perfcore-threshold=100%",
+        "--perfcore-threshold=900%",
     )
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -107,7 +108,7 @@ def test_compare_with_a_slowdown_fails_naming_the_regression(
         ["regressed *test_bench.py::test_work*", "perfcore: 1 regressed: test_bench.py::test_work"]
     )
     # Without --perfcore-fail-on-regression the verdict is shown and the session passes.
-    shown = run(pytester, store, "--perfcore-compare=main", "--perfcore-threshold=100%")
+    shown = run(pytester, store, "--perfcore-compare=main", "--perfcore-threshold=900%")
     assert shown.ret == pytest.ExitCode.OK
     shown.stdout.fnmatch_lines(["regressed *test_bench.py::test_work*"])
 
@@ -124,7 +125,7 @@ def test_no_baseline_yet_is_a_line_not_a_failure(suite: tuple[pytest.Pytester, P
 def test_save_and_compare_together_compare_first(suite: tuple[pytest.Pytester, Path]) -> None:
     pytester, store = suite
     run(pytester, store, "--perfcore-save=main").assert_outcomes(passed=2)
-    result = run(pytester, store, "--perfcore-compare=main", "--perfcore-save=main", "--perfcore-threshold=100%")
+    result = run(pytester, store, "--perfcore-compare=main", "--perfcore-save=main", "--perfcore-threshold=900%")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["compared with baseline 'main':", "*saved baseline 'main'*(run 2 of its history)"])
 

@@ -42,7 +42,7 @@ def test_seed_003_example_runs_as_written(capsys: pytest.CaptureFixture[str]) ->
     result = profiler.profile_function(my_function, iterations=100)
     assert result.execution_time_ms > 0
     profiler.set_baseline("my_function")
-    WORK["n"] = 8_000  # four times the work
+    WORK["n"] = 16_000  # eight times the work: a busy host cannot hide it
     profiler.profile_function(my_function, iterations=100)
     regressions = profiler.detect_regressions()
     for reg in regressions:
