@@ -288,14 +288,6 @@ fn commit_of(history: &History, index: usize) -> String {
         .map_or_else(|| "-".to_owned(), |g| g.commit[..g.commit.len().min(10)].to_owned())
 }
 
-fn fmt_metric(metric: Metric, v: f64) -> String {
-    match metric {
-        Metric::ErrorRate => format!("{:.3}%", v * 100.0),
-        Metric::BytesPerCall => format!("{v:.0} B"),
-        _ => crate::stats::fmt_ns(v),
-    }
-}
-
 /// One function's series, run by run, with the steps marked.
 pub(crate) fn print_series(
     out: &mut dyn Write,
@@ -318,7 +310,7 @@ pub(crate) fn print_series(
             run.id,
             fmt_unix_ns(run.environment.created_unix_ns),
             commit_of(history, i),
-            fmt_metric(metric, value)
+            crate::regress::fmt_value(metric, value)
         )?;
     }
     Ok(())
@@ -347,8 +339,8 @@ pub(crate) fn print_change_points(
                 f.function,
                 history.runs[p.index].id,
                 commit_of(history, p.index),
-                fmt_metric(f.metric, p.before),
-                fmt_metric(f.metric, p.after),
+                crate::regress::fmt_value(f.metric, p.before),
+                crate::regress::fmt_value(f.metric, p.after),
                 p.change_percent,
                 p.confidence
             )?;

@@ -23,6 +23,9 @@ use super::special::{beta_inc, ln_gamma};
 /// 2.5% and 97.5% points cannot move by it.
 const NEGLIGIBLE: f64 = 1e-7;
 
+/// Probability below which a pair of the two runs' buckets is dropped from their difference.
+const NEGLIGIBLE_PAIR: f64 = 1e-10;
+
 /// z for a two-sided 95% interval.
 pub(crate) const Z95: f64 = 1.959_963_984_540_054;
 
@@ -123,7 +126,7 @@ pub(crate) fn difference_interval(a: &[(f64, f64)], b: &[(f64, f64)]) -> (f64, f
     for &(va, pa) in a {
         for &(vb, pb) in b {
             let p = pa * pb;
-            if p > NEGLIGIBLE * NEGLIGIBLE * 1e4 {
+            if p > NEGLIGIBLE_PAIR {
                 pairs.push((vb - va, p));
             }
         }

@@ -94,6 +94,7 @@
 mod bootstrap;
 mod changepoint;
 mod render;
+pub(crate) use render::fmt_value;
 // Public through `perfcore::testing` only; without that feature some of it is unused here.
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub, dead_code))]
 pub(crate) mod rng;
@@ -780,7 +781,10 @@ fn judge(
     let limit = (1.0 + threshold).ln();
     let mut judged = Vec::new();
     for metric in Metric::ALL {
-        let noise = history_noise(history, metric, options);
+        // The error rate is a two-proportion test of its own: no history noise to measure.
+        let noise = (metric != Metric::ErrorRate)
+            .then(|| history_noise(history, metric, options))
+            .flatten();
         cmp.history_runs = cmp.history_runs.max(noise.map_or(0, |n| n.runs));
         let j = match metric {
             Metric::ErrorRate => judge_error_rate(a, b, threshold, options),
@@ -1085,7 +1089,7 @@ fn finish(mut pending: Vec<Pending>, options: &CompareOptions) -> Comparison {
         pending[i].cmp.q_value = running.min(1.0);
     }
     let mut functions: Vec<FunctionComparison> =
-        pending.into_iter().map(|p| decide(p, cutoff, options)).collect();
+        pending.into_iter().map(|p| decide(p, cutoff)).collect();
     functions.sort_by(|x, y| {
         x.verdict.rank().cmp(&y.verdict.rank()).then_with(|| {
             let worst_first = y.degradation_percent.total_cmp(&x.degradation_percent);
@@ -1095,7 +1099,7 @@ fn finish(mut pending: Vec<Pending>, options: &CompareOptions) -> Comparison {
     Comparison { functions, alpha: options.alpha, threshold: options.threshold }
 }
 
-fn decide(p: Pending, cutoff: Option<f64>, options: &CompareOptions) -> FunctionComparison {
+fn decide(p: Pending, cutoff: Option<f64>) -> FunctionComparison {
     let Pending { mut cmp, judged, worse, better } = p;
     if judged.is_empty() {
         return cmp;
@@ -1185,7 +1189,6 @@ fn decide(p: Pending, cutoff: Option<f64>, options: &CompareOptions) -> Function
             };
         }
     }
-    let _ = options;
     cmp.metrics = metrics;
     cmp
 }

@@ -5,8 +5,8 @@ use std::fmt::{self, Write as _};
 use super::{Comparison, FunctionComparison, Metric, MetricChange, Verdict};
 use crate::stats::fmt_ns;
 
-/// A metric's value in its unit.
-fn fmt_value(metric: Metric, v: f64) -> String {
+/// A metric's value in its unit (the command's history tables use it too).
+pub(crate) fn fmt_value(metric: Metric, v: f64) -> String {
     match metric {
         Metric::ErrorRate => format!("{:.2}%", v * 100.0),
         Metric::BytesPerCall => format!("{v:.0} B"),
