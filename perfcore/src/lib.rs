@@ -133,6 +133,7 @@
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 pub mod alloc;
+pub mod analysis;
 #[cfg(feature = "json")]
 pub mod baseline;
 #[cfg(feature = "budgets")]
