@@ -315,6 +315,7 @@ pub fn identify_hotspots(snap: &Snapshot, options: &HotspotOptions) -> Vec<Hotsp
                     ),
                     Evidence::new("calls", f.count as f64, None, Unit::Count),
                     Evidence::new("mean_ns", f.mean_ns, None, Unit::Nanoseconds),
+                    Evidence::new("self_ns", f.self_ns as f64, None, Unit::Nanoseconds),
                     Evidence::new(
                         "assumed_overhead_ns",
                         o.per_call_overhead_ns,

@@ -70,20 +70,23 @@ pub use summary::{
     TopFunction, VerdictCount, performance_summary,
 };
 
+use std::borrow::Cow;
+
 use crate::{FunctionStats, Snapshot};
 
-/// A snapshot's functions by name with the totals every analysis divides by.
-pub(crate) struct View {
-    pub(crate) functions: Vec<FunctionStats>,
+/// A snapshot's functions by name (borrowed unless callsites share a name) with the totals
+/// every analysis divides by.
+pub(crate) struct View<'a> {
+    pub(crate) functions: Vec<Cow<'a, FunctionStats>>,
     /// Sum of self time over every function, ns.
     pub(crate) total_self_ns: u128,
     /// See the module docs.
     pub(crate) profiled_wall_ns: u128,
 }
 
-impl View {
-    pub(crate) fn of(snap: &Snapshot) -> Self {
-        let functions = snap.by_name();
+impl<'a> View<'a> {
+    pub(crate) fn of(snap: &'a Snapshot) -> Self {
+        let functions = snap.by_name_borrowed();
         let total_self_ns = functions.iter().map(|f| u128::from(f.self_ns)).sum();
         Self { functions, total_self_ns, profiled_wall_ns: profiled_wall_ns(snap) }
     }

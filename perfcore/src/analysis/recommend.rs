@@ -370,7 +370,7 @@ fn recommend(view: &View, h: Hotspot, options: &RecommendationOptions) -> Recomm
         HotspotKind::CallHeavy => {
             let calls = evidence_value(&h, "calls") as u64;
             let per_call_ns = options.hotspots.per_call_overhead_ns;
-            let self_ns = view.functions.iter().find(|f| &f.name == name).map_or(0, |f| f.self_ns);
+            let self_ns = evidence_value(&h, "self_ns") as u64;
             let saved = call_overhead_ns(calls, self_ns, per_call_ns);
             (
                 format!(

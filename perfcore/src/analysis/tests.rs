@@ -319,3 +319,33 @@ proptest! {
         prop_assert!(saved >= 0.0 && saved <= share.clamp(0.0, 1.0));
     }
 }
+
+#[test]
+#[ignore = "a timing, run by hand: cargo test --release -- --ignored large_snapshot"]
+fn large_snapshot_timing() {
+    let functions: Vec<_> = (0..10_000)
+        .map(|i| FunctionStats::from_durations(&format!("f{i}"), (0..20).map(|j| 100 + i * j)))
+        .collect();
+    let mut snap = Snapshot::from_functions(functions, 0, 1_000_000_000);
+    snap.call_tree = (0..100_000)
+        .map(|i| CallNode {
+            parent: (i >= 10).then_some(i / 10),
+            function: i % 10_000,
+            count: 3,
+            errors: 0,
+            total_ns: 1_000,
+            self_ns: 500,
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let hot = identify_hotspots(&snap, &HotspotOptions::default());
+    let recs = generate_recommendations(&snap, &RecommendationOptions::default());
+    let summary = performance_summary(&snap, None);
+    eprintln!(
+        "{} hotspots, {} recs, {} top: {:?}",
+        hot.len(),
+        recs.len(),
+        summary.top_functions.len(),
+        t.elapsed()
+    );
+}
