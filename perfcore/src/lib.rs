@@ -104,6 +104,26 @@
 //! # Ok::<(), perfcore::baseline::BaselineError>(())
 //! ```
 //!
+//! ## Analysis
+//! [`analysis`] reads a snapshot and says where the time goes: hotspots of each kind (self
+//! time, tail latency, allocations, many tiny calls, errors, a path costly under one caller),
+//! each with the measured figures that made it one and a severity from thresholds you can
+//! set; recommendations whose impact is Amdahl's law applied to the measured share; and a
+//! summary. They are heuristics, and say so.
+//! ```
+//! use perfcore::analysis::{HotspotOptions, RecommendationOptions, identify_hotspots};
+//! # let profiler = perfcore::PerformanceProfiler::new();
+//! # { let _g = profiler.scope("parse").unwrap(); std::hint::black_box((0..1000).sum::<u64>()); }
+//! let snap = profiler.snapshot();
+//! for hotspot in identify_hotspots(&snap, &HotspotOptions::default()) {
+//!     println!("{hotspot}");
+//! }
+//! for rec in perfcore::analysis::generate_recommendations(&snap, &RecommendationOptions::default()) {
+//!     println!("{rec}"); // e.g. "... Impact: a 2.0× speedup of 38.0% of the time saves 19.0%"
+//! }
+//! println!("{}", perfcore::analysis::performance_summary(&snap, None));
+//! ```
+//!
 //! ## Overhead
 //! A scope costs two clock reads (the TSC where it is invariant) and a few thread-local
 //! counter updates; one relaxed atomic load when disabled at run time
@@ -133,6 +153,7 @@
 #![warn(unreachable_pub, missing_debug_implementations)]
 
 pub mod alloc;
+pub mod analysis;
 #[cfg(feature = "json")]
 pub mod baseline;
 #[cfg(feature = "budgets")]
