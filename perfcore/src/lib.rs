@@ -170,6 +170,7 @@ mod glob;
 pub mod import;
 mod profiler;
 pub mod regress;
+pub mod report;
 mod stats;
 mod sync;
 #[cfg(feature = "testing")]
