@@ -94,6 +94,7 @@
 mod bootstrap;
 mod changepoint;
 mod render;
+#[cfg(feature = "cli")]
 pub(crate) use render::fmt_value;
 // Public through `perfcore::testing` only; without that feature some of it is unused here.
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub, dead_code))]

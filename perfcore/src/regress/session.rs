@@ -186,12 +186,13 @@ impl PerformanceProfiler {
 #[cfg(test)]
 mod tests {
     use crate::PerformanceProfiler;
-    use crate::regress::{CompareOptions, Verdict};
+    use crate::regress::CompareOptions;
 
     /// On a manual clock, so the verdict does not depend on how busy the machine is.
     #[test]
     #[cfg(feature = "testing")]
     fn seed_003_flow_reports_the_new_calls_alone() {
+        use crate::regress::Verdict;
         use std::time::Duration;
         let clock = crate::testing::ManualClock::new();
         let p = PerformanceProfiler::builder().clock(&clock).build().unwrap();

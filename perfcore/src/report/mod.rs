@@ -22,3 +22,13 @@ pub enum ReportError {
     #[error("could not write the report: {0}")]
     Io(#[from] io::Error),
 }
+
+#[cfg(feature = "json")]
+mod document;
+mod markdown;
+
+#[cfg(feature = "json")]
+pub use document::{
+    FunctionRow, REPORT_SCHEMA, REPORT_SCHEMA_VERSION, Report, ReportOptions, ReportReadError,
+};
+pub use markdown::{MarkdownOptions, to_markdown};
