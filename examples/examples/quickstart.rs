@@ -66,6 +66,7 @@ fn maybe_slow(function: &str, started: Instant) {
 }
 
 #[profile]
+#[inline(never)]
 fn generate_log(seed: u64, lines: usize) -> String {
     let started = Instant::now();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
@@ -101,6 +102,7 @@ struct Entry<'a> {
 }
 
 #[profile]
+#[inline(never)]
 fn parse_line(line: &str) -> Option<Entry<'_>> {
     let started = Instant::now();
     let entry = parse_fields(line);
@@ -120,6 +122,7 @@ fn parse_fields(line: &str) -> Option<Entry<'_>> {
 }
 
 #[profile]
+#[inline(never)]
 fn parse_log(log: &str) -> Vec<Entry<'_>> {
     let started = Instant::now();
     let entries = log.lines().filter_map(parse_line).collect();
@@ -136,6 +139,7 @@ struct EndpointStats {
 }
 
 #[profile]
+#[inline(never)]
 fn aggregate(entries: &[Entry<'_>], by_endpoint: &mut HashMap<String, EndpointStats>) {
     let started = Instant::now();
     for e in entries {
@@ -157,12 +161,14 @@ fn aggregate(entries: &[Entry<'_>], by_endpoint: &mut HashMap<String, EndpointSt
 }
 
 #[profile]
+#[inline(never)]
 fn p95(latencies: &mut [u32]) -> u32 {
     latencies.sort_unstable();
     latencies[(latencies.len() * 95).div_ceil(100).saturating_sub(1)]
 }
 
 #[profile]
+#[inline(never)]
 fn rank(mut by_endpoint: HashMap<String, EndpointStats>) -> Vec<(String, u64, u64, u32)> {
     let mut rows: Vec<_> = by_endpoint
         .iter_mut()
@@ -177,6 +183,7 @@ const FILES: u64 = 100;
 const LINES_PER_FILE: usize = 2_000;
 
 #[profile]
+#[inline(never)]
 fn run() -> Vec<(String, u64, u64, u32)> {
     let mut by_endpoint = HashMap::new();
     for file in 0..FILES {

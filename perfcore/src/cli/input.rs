@@ -27,6 +27,8 @@ pub(crate) enum InputError {
     Import(#[from] crate::import::ImportError),
     #[error(transparent)]
     Budget(#[from] crate::budget::BudgetError),
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }
