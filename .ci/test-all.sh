@@ -9,6 +9,11 @@ cd "$ROOT"
 start=$SECONDS
 step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
 
+step "tools the tests read our exports with (chromium, go tool pprof, promtool, valgrind)"
+bash "$ROOT/.ci/install-tools.sh"
+# A test whose independent reader is missing fails instead of skipping.
+export PERFCORE_REQUIRE_TOOLS=1
+
 step "rustfmt"
 cargo fmt --all --check
 
