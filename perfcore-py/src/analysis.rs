@@ -15,11 +15,7 @@ use crate::regress::{Comparison, compare_options, snapshot_arg, to_data};
 /// `obj[key]` as `obj.key` for the names in `fields`, else KeyError: so `h["evidence"]` is the
 /// same list of objects as `h.evidence` (and prints as it does).
 fn field<'py>(obj: &Bound<'py, PyAny>, fields: &[&str], key: &str) -> PyResult<Bound<'py, PyAny>> {
-    if fields.contains(&key) {
-        obj.getattr(key)
-    } else {
-        Err(PyKeyError::new_err(key.to_owned()))
-    }
+    if fields.contains(&key) { obj.getattr(key) } else { Err(PyKeyError::new_err(key.to_owned())) }
 }
 
 /// A severity from its name.
@@ -649,7 +645,11 @@ impl HotspotOptions {
         set(&mut o.tail_ratio, "tail_ratio", tail_ratio)?;
         set(&mut o.bytes_per_call, "bytes_per_call", bytes_per_call)?;
         set(&mut o.allocations_per_call, "allocations_per_call", allocations_per_call)?;
-        set(&mut o.call_heavy_overhead_share, "call_heavy_overhead_share", call_heavy_overhead_share)?;
+        set(
+            &mut o.call_heavy_overhead_share,
+            "call_heavy_overhead_share",
+            call_heavy_overhead_share,
+        )?;
         set(&mut o.error_rate, "error_rate", error_rate)?;
         set(&mut o.hot_path_ratio, "hot_path_ratio", hot_path_ratio)?;
         if let Some(v) = tail_min_calls {
