@@ -21,7 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._run import run
 
         return run(args[1:])
-    return _cli_main(["perfcore", *args])
+    code = _cli_main(["perfcore", *args])
+    if args in ([], ["-h"], ["--help"]):
+        print("\nAlso: perfcore run [--include PACKAGE]... script.py | -m module [args...]: run a")
+        print("Python program with its functions profiled (perfcore run --help).")
+    return code
 
 
 if __name__ == "__main__":

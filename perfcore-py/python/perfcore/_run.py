@@ -286,7 +286,8 @@ class IncludeFinder:
                 continue
             loader = spec.loader
             if loader is not None and hasattr(loader, "exec_module") and self.included(fullname, spec.origin):
-                spec.loader = WrappingLoader(loader, self.wrapper)
+                # Not a Loader subclass on purpose (see WrappingLoader), hence the ignore.
+                spec.loader = WrappingLoader(loader, self.wrapper)  # type: ignore[assignment]
             return spec
         return None
 
@@ -347,10 +348,12 @@ def main_code(opts: Options) -> tuple[types.CodeType, dict[str, Any]]:
     if not path.is_file():
         raise UsageError(f"can't open file {opts.script!r}: not a file")
     source = path.read_bytes()
-    code = compile(source, str(path), "exec", dont_inherit=True)
+    # An absolute file name, as Python gives a script's __file__ and code (3.9+).
+    filename = os.path.abspath(path)
+    code = compile(source, filename, "exec", dont_inherit=True)
     init = {
         "__name__": "__main__",
-        "__file__": str(path),
+        "__file__": filename,
         "__spec__": None,
         "__loader__": None,
         "__package__": None,
