@@ -37,6 +37,9 @@ What is not wrapped, and why:
   ``__class_getitem__`` keep their implicit static or class binding;
 - ``--exclude PATTERN``: an ``fnmatch`` pattern on ``module.qualname`` or on the module's name.
 
+Counts are those of ``@profile``: a call per call, and for a generator or async generator one
+call per run that started (cProfile instead counts each resumption and the final close).
+
 Only references through the module and its classes are replaced: a reference taken before
 (a decorator's registry, ``from m import f`` in a module imported earlier) calls the
 original, unrecorded.
