@@ -107,7 +107,12 @@ TOY_PACKAGE = {
             if sys.argv[1:2] == ["fail"]:
                 raise RuntimeError("boom")
             if sys.argv[1:2] == ["exit"]:
+                import os
+                os.chdir(os.path.dirname(toy.__file__))  # the outputs stay where they were
                 sys.exit(7)
+            if sys.argv[1:2] == ["hook"]:
+                sys.excepthook = lambda *exc: print("hooked", exc[0].__name__, file=sys.stderr)
+                raise KeyError("x")
             if sys.argv[1:2] == ["wait"]:
                 fib(5)  # 15 calls before "ready"
                 print("ready", flush=True)
@@ -157,7 +162,7 @@ def test_wraps_the_programs_own_functions_and_methods(toy: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "argv ['a', 'b']" in done.stdout
     assert "[1, 2, 5]" in done.stdout
-    assert "perfcore: wrote perfcore-run.json" in done.stderr
+    assert f"perfcore: wrote {toy / 'perfcore-run.json'} (16 functions" in done.stderr  # p: 2 callsites
     got = counts(toy / "perfcore-run.json")
     assert got == {
         "__main__.main": 1,
@@ -189,6 +194,10 @@ def test_the_snapshot_is_written_on_exit_status_exception_and_sigterm(toy: Path)
     assert 'RuntimeError: boom' in done.stderr
     assert "_run.py" not in done.stderr  # the traceback is the program's only
     assert counts(toy / "fail.json")["toy.core.helper"] == 3
+
+    done = perfcore_run(toy, "--json", "hook.json", "main.py", "hook")
+    assert done.returncode == 1
+    assert "hooked KeyError" in done.stderr  # the program's own sys.excepthook
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "perfcore", "run", "--json", "term.json", "main.py", "wait"],

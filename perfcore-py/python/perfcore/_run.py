@@ -160,6 +160,14 @@ def parse_args(argv: Sequence[str]) -> Options:
     return opts
 
 
+def absolute_outputs(opts: Options) -> None:
+    """Output paths made absolute now, so a program that changes directory does not move
+    them."""
+    opts.json_out = os.path.abspath(opts.json_out)
+    if opts.html_out is not None:
+        opts.html_out = os.path.abspath(opts.html_out)
+
+
 class Wrapper:
     """Replaces the qualifying functions of modules and classes by profiled ones."""
 
@@ -420,6 +428,7 @@ def run(argv: Sequence[str]) -> int:
         return 0
     try:
         opts = parse_args(argv)
+        absolute_outputs(opts)
         if opts.html_out is not None and not hasattr(Snapshot, "to_html"):
             raise UsageError("--html needs Snapshot.to_html(), which this build of perfcore lacks")
         root = Path(opts.script).resolve().parent if opts.script is not None else None
@@ -463,10 +472,14 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _print_program_exception(e: BaseException) -> None:
-    """The traceback Python prints, without this module's frame (`run`'s)."""
+    """What Python does with an uncaught exception: `sys.excepthook` (the program may have
+    set its own), given the traceback without this module's frame (`run`'s)."""
     tb = e.__traceback__
     tb = tb.tb_next if tb is not None else None
-    traceback.print_exception(type(e), e, tb)
+    try:
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+    except Exception:  # noqa: BLE001 - a broken hook: print it as Python would
+        traceback.print_exception(type(e), e, tb)
 
 
 def _options_part(argv: Sequence[str]) -> Iterator[str]:
