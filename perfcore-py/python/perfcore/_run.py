@@ -182,7 +182,9 @@ class Wrapper:
 
     def excluded(self, module: str, qualname: str) -> bool:
         full = f"{module}.{qualname}"
-        return any(fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(module, p) for p in self.excludes)
+        return any(
+            fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(module, p) for p in self.excludes
+        )
 
     def own(self, func: Any, module: str) -> bool:
         """Whether `func` is a plain function compiled from `module`'s source."""
@@ -212,8 +214,9 @@ class Wrapper:
             inner = self.function(value.__func__, module)
             return value if inner is value.__func__ else type(value)(inner)
         if type(value) is property:
-            parts = [self.function(f, module) if f is not None else None for f in (value.fget, value.fset, value.fdel)]
-            if all(new is old for new, old in zip(parts, (value.fget, value.fset, value.fdel), strict=True)):
+            old = (value.fget, value.fset, value.fdel)
+            parts = [self.function(f, module) if f is not None else None for f in old]
+            if all(new is was for new, was in zip(parts, old, strict=True)):
                 return value
             return property(parts[0], parts[1], parts[2], value.__doc__)
         if isinstance(value, functools.cached_property):
@@ -222,8 +225,10 @@ class Wrapper:
 
     def cls(self, klass: type, module: str, qualname: str) -> None:
         """Wraps the methods of `klass` (and of its nested classes) in place."""
-        if id(klass) in self.seen_classes or klass.__module__ != module or klass.__qualname__ != qualname:
+        if id(klass) in self.seen_classes:
             return
+        if klass.__module__ != module or klass.__qualname__ != qualname:
+            return  # imported, or an alias of a class defined elsewhere
         self.seen_classes.add(id(klass))
         for name, value in list(vars(klass).items()):
             if isinstance(value, type):
@@ -296,7 +301,8 @@ class IncludeFinder:
             if spec is None:
                 continue
             loader = spec.loader
-            if loader is not None and hasattr(loader, "exec_module") and self.included(fullname, spec.origin):
+            wrappable = loader is not None and hasattr(loader, "exec_module")
+            if wrappable and self.included(fullname, spec.origin):
                 # Not a Loader subclass on purpose (see WrappingLoader), hence the ignore.
                 spec.loader = WrappingLoader(loader, self.wrapper)  # type: ignore[assignment]
             return spec
