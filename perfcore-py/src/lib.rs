@@ -11,6 +11,7 @@
 
 use pyo3::prelude::*;
 
+mod analysis;
 mod baseline;
 mod budget;
 mod cli;
@@ -74,6 +75,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::CallNode>()?;
     m.add_class::<stats::ProfileResult>()?;
     regress::register(m)?;
+    analysis::register(m)?;
     baseline::register(m)?;
     budget::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;

@@ -6,6 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit, intern};
 
+use crate::analysis::{
+    self, FunctionOptimization, Hotspot, HotspotOptions, PerformanceSummary, Recommendation,
+};
 use crate::budget::{BudgetReport, budgets_arg};
 use crate::decorate::{callsite_of, errors_arg, kind_of, wrap};
 use crate::error::to_py_err;
@@ -41,6 +44,11 @@ impl Profiler {
         let scope = fastscope::new(py, self.inner.clone(), callsite)?;
         self.scopes.bind(py).set_item(name, &scope)?;
         Ok(scope)
+    }
+    /// A snapshot, taken without the GIL.
+    fn core_snapshot(&self, py: Python<'_>) -> perfcore::Snapshot {
+        let inner = &self.inner;
+        py.detach(|| inner.snapshot())
     }
     pub(crate) fn from_core(py: Python<'_>, inner: perfcore::PerformanceProfiler) -> Self {
         Self { inner, scopes: PyDict::new(py).unbind() }
@@ -231,6 +239,68 @@ impl Profiler {
         let inner = &self.inner;
         let found = py.detach(|| inner.detect_regressions(name, &options)).map_err(to_py_err)?;
         Ok(function_comparisons(&found))
+    }
+
+    /// The hotspots of what was recorded so far, most severe first (seed 003): each has
+    /// `h["function"]`, `kind`, `severity`, `evidence` and `share_of_time`. `options`: a
+    /// `HotspotOptions` with other thresholds.
+    #[pyo3(signature = (options = None))]
+    fn identify_hotspots(
+        &self,
+        py: Python<'_>,
+        options: Option<&Bound<'_, HotspotOptions>>,
+    ) -> Vec<Hotspot> {
+        let snap = self.core_snapshot(py);
+        analysis::hotspots_of(py, &snap, options)
+    }
+
+    /// The recommendations for what was recorded so far (seed 003): one per hotspot at or
+    /// above `min_severity`, largest estimated saving first.
+    #[pyo3(signature = (options = None, *, min_severity = "warning", assumed_speedup = 2.0))]
+    fn generate_recommendations(
+        &self,
+        py: Python<'_>,
+        options: Option<&Bound<'_, HotspotOptions>>,
+        min_severity: &str,
+        assumed_speedup: f64,
+    ) -> PyResult<Vec<Recommendation>> {
+        let snap = self.core_snapshot(py);
+        analysis::recommendations_of(py, &snap, options, min_severity, assumed_speedup)
+    }
+
+    /// What could be done about the function `name` (seed 003):
+    /// `opt["optimization_strategies"]`, each with `strategy` and `potential_improvement`;
+    /// None when nothing of that name was recorded.
+    #[pyo3(signature = (name, options = None, *, min_severity = "info", assumed_speedup = 2.0))]
+    fn optimize_function(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        options: Option<&Bound<'_, HotspotOptions>>,
+        min_severity: &str,
+        assumed_speedup: f64,
+    ) -> PyResult<Option<FunctionOptimization>> {
+        let snap = self.core_snapshot(py);
+        analysis::optimization_of(py, &snap, name, options, min_severity, assumed_speedup)
+    }
+
+    /// The headline figures of what was recorded so far (seed 003), with the comparison
+    /// with a baseline in brief: `baseline` names one set with `set_baseline`, or is a
+    /// `Snapshot` or `Baseline`; None takes the "default" baseline when one was set.
+    #[pyo3(signature = (baseline = None, *, threshold = None, thresholds = None, min_calls = 30, alpha = 0.05))]
+    fn get_performance_summary(
+        &self,
+        py: Python<'_>,
+        baseline: Option<&Bound<'_, PyAny>>,
+        threshold: Option<f64>,
+        thresholds: Option<&Bound<'_, PyDict>>,
+        min_calls: u64,
+        alpha: f64,
+    ) -> PyResult<PerformanceSummary> {
+        let options = compare_options(threshold, thresholds, min_calls, alpha)?;
+        let snap = self.core_snapshot(py);
+        let comparison = analysis::profiler_comparison(py, &self.inner, &snap, baseline, &options)?;
+        Ok(analysis::summary_of(py, &snap, comparison.as_ref()))
     }
 
     /// Checks a fresh snapshot against `budgets` (a `Budgets`, or the text of a budgets file).

@@ -223,6 +223,13 @@ pub struct Comparison {
     inner: regress::Comparison,
 }
 
+impl Comparison {
+    /// The core's comparison.
+    pub(crate) fn inner(&self) -> &regress::Comparison {
+        &self.inner
+    }
+}
+
 impl From<regress::Comparison> for Comparison {
     fn from(inner: regress::Comparison) -> Self {
         Self { inner }

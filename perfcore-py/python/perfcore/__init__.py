@@ -36,6 +36,19 @@ Baselines and regressions::
 ``perfcore`` command and a pytest plugin (``perfcore_benchmark``, ``--perfcore-save``,
 ``--perfcore-compare``) come with the package.
 
+Analysis (seed 003): ``profiler.identify_hotspots()``, ``generate_recommendations()``,
+``optimize_function(name)`` and ``get_performance_summary()`` read what the profiler recorded;
+the functions of the same names (``performance_summary`` for the summary) take a ``Snapshot``::
+
+    for h in profiler.identify_hotspots():
+        print(h["function"], h.kind, h.severity, f"{h.share_of_time:.0%}")
+    opt = profiler.optimize_function("parse")
+    for strategy in opt["optimization_strategies"]:
+        print(f"{strategy['strategy']}: {strategy['potential_improvement']}")
+
+``python -m perfcore run [--include PKG] script.py`` profiles every function of a program's own
+code without decorating it (see ``perfcore._run``).
+
 Errors: perfcore's own derive from ``PerfcoreError`` (``SnapshotError`` for snapshot data that
 is not a snapshot, also a ``ValueError``; ``BaselineError`` and its subclasses for baselines and
 the store); I/O errors are the matching ``OSError`` (``FileNotFoundError``, ...; a store's are
@@ -67,34 +80,47 @@ from ._perfcore import (
     Comparison,
     Environment,
     EnvironmentMismatchError,
+    Evidence,
     FunctionChangePoints,
     FunctionComparison,
+    FunctionOptimization,
     FunctionStats,
     FunctionSummary,
     History,
+    Hotspot,
+    HotspotOptions,
+    Impact,
     ImportedRun,
     MetricChange,
+    OptimizationStrategy,
     PerfcoreError,
     PerformanceProfiler,
+    PerformanceSummary,
     ProfiledAsyncGenerator,
     ProfiledCoroutine,
     ProfiledFunction,
     ProfiledGenerator,
     ProfileResult,
+    Recommendation,
     Run,
     RunSummary,
     SavedRun,
     Snapshot,
     SnapshotError,
+    TopFunction,
     __version__,
     change_points,
     check_budgets,
     clock_source,
     compare,
     default_profiler,
+    generate_recommendations,
     history_change_points,
+    identify_hotspots,
     import_criterion,
     import_pytest_benchmark,
+    optimize_function,
+    performance_summary,
 )
 
 _default = default_profiler()
@@ -146,26 +172,35 @@ __all__ = [
     "DEFAULT_RETENTION",
     "Environment",
     "EnvironmentMismatchError",
+    "Evidence",
     "FunctionChangePoints",
     "FunctionComparison",
+    "FunctionOptimization",
     "FunctionStats",
     "FunctionSummary",
     "History",
+    "Hotspot",
+    "HotspotOptions",
+    "Impact",
     "ImportedRun",
     "MetricChange",
+    "OptimizationStrategy",
     "PerfcoreError",
     "PerformanceProfiler",
+    "PerformanceSummary",
     "ProfileResult",
     "ProfiledAsyncGenerator",
     "ProfiledCoroutine",
     "ProfiledFunction",
     "ProfiledGenerator",
+    "Recommendation",
     "Run",
     "RunSummary",
     "SCHEMA_VERSION",
     "SavedRun",
     "Snapshot",
     "SnapshotError",
+    "TopFunction",
     "__version__",
     "change_points",
     "check_budgets",
@@ -174,9 +209,13 @@ __all__ = [
     "compare_with_baseline",
     "default_profiler",
     "detect_regressions",
+    "generate_recommendations",
     "history_change_points",
+    "identify_hotspots",
     "import_criterion",
     "import_pytest_benchmark",
+    "optimize_function",
+    "performance_summary",
     "profile",
     "profile_function",
     "reset",
