@@ -4,7 +4,7 @@
 //! and search (`#test-...` in the URL).
 //!
 //! Needs `chromium` (`.ci/install-tools.sh`); skipped when it is absent, unless
-//! `PERFCORE_REQUIRE_TOOLS=1`. `PERFCORE_HTML_SCREENSHOT=path.png` also saves a screenshot.
+//! `PERFCORE_REQUIRE_TOOLS=1`. `PERFCORE_HTML_SCREENSHOT=path.png` also saves a screenshot, and the page beside it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -143,6 +143,14 @@ fn service_run(slow_db: bool) -> Snapshot {
                 let _e = p.scope("render::escape_html").unwrap();
                 clock.advance(us(jitter(3)));
             }
+            for _ in 0..3 {
+                let _partial = p.scope("render::partial").unwrap();
+                clock.advance(us(jitter(15)));
+                for _ in 0..4 {
+                    let _e = p.scope("render::escape_html").unwrap();
+                    clock.advance(us(jitter(3)));
+                }
+            }
         }
         {
             let _j = p.scope("json::serialize").unwrap();
@@ -169,9 +177,9 @@ fn report_renders_in_chromium() {
 
     let dom = dump_dom(&browser, &dir, &file, "");
     assert_ready(&dom);
-    // Summary figures: 400 requests of 1 + 1 + 3 × 3 + 1 + 12 + 1 scopes.
+    // Summary figures: 400 requests of 1 + 1 + 3 × 3 + 1 + 12 + 3 × 5 + 1 scopes.
     assert!(dom.contains("data-testid=\"summary-calls\""));
-    assert!(dom.contains(&format!("<div class=\"value\">{}</div>", "10,000")), "total calls");
+    assert!(dom.contains("<div class=\"value\">16,000</div>"), "total calls");
     assert!(dom.contains("data-testid=\"hotspot\""));
     assert!(dom.contains("data-testid=\"recommendation\""));
     // One table row per function.
@@ -199,9 +207,10 @@ fn report_renders_in_chromium() {
     assert_eq!(body_attr(&dom, "data-test-sort-asc-first").as_deref(), Some("auth::verify_token"));
     assert_eq!(body_attr(&dom, "data-test-filter-rows").as_deref(), Some("3"), "three db:: functions");
     assert_eq!(dom.matches("data-testid=\"fn-row\"").count(), 3, "rows after the filter");
-    // Zoomed into render::template: the root above it, itself and its one child.
+    // Zoomed into render::template: the root and handler above it, itself and its three
+    // descendants (escape_html, partial, escape_html under partial).
     assert_eq!(body_attr(&dom, "data-test-zoom-root").as_deref(), Some("render::template"));
-    assert_eq!(body_attr(&dom, "data-test-zoom-frames").as_deref(), Some("4"));
+    assert_eq!(body_attr(&dom, "data-test-zoom-frames").as_deref(), Some("6"));
     // Searching db:: while zoomed into render finds nothing there.
     assert_eq!(body_attr(&dom, "data-test-search-matches").as_deref(), Some("0"));
     assert_eq!(body_attr(&dom, "data-selected").as_deref(), Some("auth::verify_token"));
@@ -211,6 +220,7 @@ fn report_renders_in_chromium() {
         let shot = format!("--screenshot={}", Path::new(&png).display());
         run_chromium(&browser, &dir, &format!("file://{}", file.display()), &[&shot]);
         assert!(std::fs::metadata(&png).unwrap().len() > 10_000, "a blank screenshot");
+        std::fs::copy(&file, Path::new(&png).with_extension("html")).unwrap();
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -237,7 +237,7 @@ try {
     }
     if (hi <= lo * 1.5) { lo = lo / 1.25; hi = hi * 1.25; }
     var llo = Math.log10(lo), lhi = Math.log10(hi);
-    var nb = Math.max(8, Math.min(56, Math.round((lhi - llo) * 24)));
+    var nb = Math.max(24, Math.min(60, Math.round((lhi - llo) * 24)));
     var bins = new Array(nb).fill(0);
     for (k = 0; k < flat.length; k += 2) {
       var mid = Math.max(1, flat[k] + bucketWidth(flat[k]) / 2);
@@ -266,14 +266,14 @@ try {
     });
     // X axis: powers of ten, and 2x/5x when few decades are shown.
     out.push('<line class="axis" x1="' + L + '" x2="' + (L + pw) + '" y1="' + (TOP + ph) + '" y2="' + (TOP + ph) + '"/>');
-    var steps = (lhi - llo) < 2.2 ? [1, 2, 5] : [1];
+    var steps = (lhi - llo) < 1 ? [1, 1.5, 2, 3, 5, 7] : (lhi - llo) < 2.2 ? [1, 2, 5] : [1];
     for (var e = Math.floor(llo); e <= Math.ceil(lhi); e++) {
       steps.forEach(function (m) {
         var t = m * Math.pow(10, e);
         if (t < lo || t > hi) return;
         var tx = x(t);
         out.push('<line class="axis" x1="' + tx + '" x2="' + tx + '" y1="' + (TOP + ph) + '" y2="' + (TOP + ph + 4) + '"/>');
-        out.push('<text class="tick" x="' + tx + '" y="' + (TOP + ph + 16) + '" text-anchor="middle">' + esc(fmtNs(t)) + '</text>');
+        out.push('<text class="tick" x="' + tx + '" y="' + (TOP + ph + 16) + '" text-anchor="middle">' + esc(fmtNs(t).replace(/\.0+ /, ' ')) + '</text>');
       });
     }
     out.push('<text class="tick" x="' + (L + pw) + '" y="' + (H - 2) + '" text-anchor="end">latency (log scale)</text>');
