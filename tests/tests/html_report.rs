@@ -205,7 +205,11 @@ fn report_renders_in_chromium() {
     assert_ready(&dom);
     assert_eq!(body_attr(&dom, "data-test-sort-first").as_deref(), Some("render::escape_html"));
     assert_eq!(body_attr(&dom, "data-test-sort-asc-first").as_deref(), Some("auth::verify_token"));
-    assert_eq!(body_attr(&dom, "data-test-filter-rows").as_deref(), Some("3"), "three db:: functions");
+    assert_eq!(
+        body_attr(&dom, "data-test-filter-rows").as_deref(),
+        Some("3"),
+        "three db:: functions"
+    );
     assert_eq!(dom.matches("data-testid=\"fn-row\"").count(), 3, "rows after the filter");
     // Zoomed into render::template: the root and handler above it, itself and its three
     // descendants (escape_html, partial, escape_html under partial).

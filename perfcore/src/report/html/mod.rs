@@ -87,7 +87,7 @@ impl HtmlOptions {
     /// # Examples
     /// ```
     /// # use perfcore::report::html::*;
-    /// let page = to_html(&perfcore::Snapshot::default(), &HtmlOptions::default().title("<b>".into()));
+    /// let page = to_html(&perfcore::Snapshot::default(), &HtmlOptions::default().title("<b>"));
     /// assert!(page.contains("<title>&lt;b&gt;</title>"));
     /// ```
     #[must_use]
@@ -119,7 +119,7 @@ impl HtmlOptions {
     /// # Examples
     /// ```
     /// # use perfcore::report::html::*;
-    /// let page = to_html(&perfcore::Snapshot::default(), &HtmlOptions::default().baseline_name("v1.2".into()));
+    /// let page = to_html(&perfcore::Snapshot::default(), &HtmlOptions::default().baseline_name("v1.2"));
     /// assert!(!page.contains("v1.2")); // shown only with a comparison
     /// ```
     #[must_use]
@@ -449,10 +449,10 @@ fn header(out: &mut String, snap: &Snapshot, title: &str) {
 
 /// One figure of the summary's grid.
 fn card(out: &mut String, id: &str, label: &str, value: &str, note: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<div class=\"card\" data-testid=\"summary-{id}\"><div class=\"label\">{label}</div>\
-         <div class=\"value\">{}</div><div class=\"note\">{}</div></div>\n",
+         <div class=\"value\">{}</div><div class=\"note\">{}</div></div>",
         escaped(value),
         escaped(note)
     );
@@ -503,12 +503,12 @@ fn summary_section(out: &mut String, snap: &Snapshot, options: &HtmlOptions) {
     if !s.top_functions.is_empty() {
         out.push_str("<h3>Most self time</h3>\n<div class=\"bars\" data-testid=\"top-functions\">");
         for t in &s.top_functions {
-            let _ = write!(
+            let _ = writeln!(
                 out,
                 "<div class=\"bar-row\"><span class=\"bar-name\" title=\"{name}\">{name}</span>\
                  <span class=\"bar-track\"><span class=\"bar-fill\" style=\"width:{w:.2}%\"></span>\
                  </span><span class=\"bar-value\">{share}</span><span class=\"bar-note\">{self_ns} \
-                 · {calls} calls</span></div>\n",
+                 · {calls} calls</span></div>",
                 name = escaped(&t.name),
                 w = (t.self_share * 100.0).clamp(0.0, 100.0),
                 share = pct(t.self_share),
@@ -525,7 +525,7 @@ fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -598,22 +598,26 @@ fn findings_section(out: &mut String, snap: &Snapshot) {
 
 fn more_note(out: &mut String, len: usize) {
     if len > MAX_FINDINGS {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"empty\">and {} more (<code>perfcore analyze</code> lists them all)</p>\n",
+            "<p class=\"empty\">and {} more, each less severe or smaller than these</p>",
             len - MAX_FINDINGS
         );
     }
 }
 
 fn comparison_section(out: &mut String, options: &HtmlOptions) {
-    out.push_str("<section id=\"comparison\" data-testid=\"comparison\">\n<div class=\"section-head\">");
+    out.push_str(
+        "<section id=\"comparison\" data-testid=\"comparison\">\n<div class=\"section-head\">",
+    );
     out.push_str("<h2>Against <span class=\"baseline-name\">");
     escape_into(out, options.baseline_name.as_deref().unwrap_or("baseline"));
     out.push_str("</span></h2><div class=\"tools\"><input type=\"search\" id=\"cmp-filter\" ");
     out.push_str("placeholder=\"Filter functions\" aria-label=\"Filter compared functions\">");
     out.push_str("<span class=\"count\" id=\"cmp-count\"></span></div></div>\n");
-    out.push_str("<div class=\"table-wrap\"><table id=\"cmp-table\" class=\"grid\"><thead></thead>");
+    out.push_str(
+        "<div class=\"table-wrap\"><table id=\"cmp-table\" class=\"grid\"><thead></thead>",
+    );
     out.push_str("<tbody></tbody></table></div>\n<button type=\"button\" class=\"more\" ");
     out.push_str("id=\"cmp-more\" hidden>Show more</button>\n</section>\n");
 }

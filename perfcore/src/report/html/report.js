@@ -8,6 +8,7 @@ try {
 (function () {
   'use strict';
   var body = document.body;
+  var started = performance.now();
 
   // ---- formatting -------------------------------------------------------------------
   function esc(s) {
@@ -244,15 +245,18 @@ try {
       var b = Math.floor((Math.log10(mid) - llo) / (lhi - llo) * nb);
       bins[Math.max(0, Math.min(nb - 1, b))] += flat[k + 1];
     }
-    var maxCount = Math.max.apply(null, bins) || 1;
+    // A y axis of round steps (1, 2 or 5 times a power of ten), at least one call apart.
+    var peak = Math.max.apply(null, bins) || 1;
+    var raw = Math.max(1, peak / 4), mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 5, 10].map(function (m) { return m * mag; }).filter(function (v) { return v >= raw; })[0];
+    var maxCount = Math.ceil(peak / step) * step;
     function x(ns) { return L + (Math.log10(Math.max(ns, lo)) - llo) / (lhi - llo) * pw; }
     var out = [];
-    // Gridlines and y ticks.
-    for (var g = 0; g <= 4; g++) {
-      var y = TOP + ph - ph * g / 4;
+    for (var g = 0; g <= maxCount + 1e-9; g += step) {
+      var y = TOP + ph - ph * g / maxCount;
       out.push('<line class="grid" x1="' + L + '" x2="' + (L + pw) + '" y1="' + y + '" y2="' + y + '"/>');
       out.push('<text class="tick" x="' + (L - 6) + '" y="' + (y + 3) + '" text-anchor="end">' +
-        fmtInt(Math.round(maxCount * g / 4)) + '</text>');
+        fmtInt(Math.round(g)) + '</text>');
     }
     var bw = pw / nb, drawn = 0;
     bins.forEach(function (c, j) {
@@ -521,6 +525,7 @@ try {
     state: function () { return { zoom: flame.zoom, drawn: flame.drawn, matches: flame.matches, rows: fnTable.order.length }; }
   };
   window.perfcoreReport = api;
+  body.dataset.initMs = (performance.now() - started).toFixed(0);
 
   // A scripted check for tests: #test-sort=KEY&test-filter=TEXT&test-zoom=NAME&test-search=TEXT
   // runs in that order and records each result in a data attribute of <body>.

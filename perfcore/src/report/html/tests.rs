@@ -1,6 +1,6 @@
 use super::*;
-use crate::regress::{CompareOptions, compare};
 use crate::regress::rng::Rng;
+use crate::regress::{CompareOptions, compare};
 use crate::{AllocationStats, CallNode, FunctionStats};
 
 const DATA_OPEN: &str = "<script type=\"application/json\" id=\"perfcore-data\">";
@@ -12,7 +12,13 @@ fn embedded(page: &str) -> serde_json::Value {
     serde_json::from_str(&page[start..start + len]).expect("the data is JSON")
 }
 
-fn node(parent: Option<usize>, function: usize, count: u64, total_ns: u64, self_ns: u64) -> CallNode {
+fn node(
+    parent: Option<usize>,
+    function: usize,
+    count: u64,
+    total_ns: u64,
+    self_ns: u64,
+) -> CallNode {
     CallNode { parent, function, count, errors: 0, total_ns, self_ns }
 }
 
@@ -27,12 +33,13 @@ fn big_snapshot(functions: usize, nodes: usize, seed: u64) -> Snapshot {
             FunctionStats::from_durations(&name, (0..8).map(|k| base + k * (base / 7)))
         })
         .collect();
-    let mut snap = Snapshot::from_functions(fs, 1_700_000_000_000_000_000, 1_700_000_060_000_000_000);
+    let mut snap =
+        Snapshot::from_functions(fs, 1_700_000_000_000_000_000, 1_700_000_060_000_000_000);
     let mut depth = vec![0usize; nodes];
     let mut parents = vec![None; nodes];
     for i in 1..nodes {
         // Mostly recent parents, so paths get deep; roots now and then.
-        if rng.next_u64() % 50 == 0 {
+        if rng.next_u64().is_multiple_of(50) {
             continue;
         }
         let back = 1 + (rng.next_u64() % (i as u64).min(64)) as usize;
@@ -95,11 +102,15 @@ fn names_are_escaped_everywhere() {
     let json = &page[page.find(DATA_OPEN).unwrap()..];
     assert!(!json.contains('\u{2028}'), "U+2028 in a script breaks older JavaScript parsers");
     // The HTML side: escaped text in the title, the hotspots and the baseline's name.
-    assert!(page.contains("<title>title q&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"));
+    assert!(page.contains(
+        "<title>title q&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"
+    ));
     assert!(page.contains("<code class=\"fname\">q&lt;/script&gt;&lt;img"));
     assert!(page.contains("base q&lt;/script&gt;"));
     // The JSON side: \u escapes only.
-    assert!(page.contains("q\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e\\\"'\\u0026\\u2028é"));
+    assert!(page.contains(
+        "q\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e\\\"'\\u0026\\u2028é"
+    ));
 }
 
 #[test]
@@ -110,7 +121,8 @@ fn embedded_data_round_trips() {
     let page = to_html(&snap, &HtmlOptions::default().comparison(cmp.clone()).baseline_name("v1"));
     let data = embedded(&page);
     let f = &data["functions"];
-    let names: Vec<&str> = f["name"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        f["name"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(names, ["handle", evil, "render"]);
     for (i, s) in snap.functions.iter().enumerate() {
         assert_eq!(f["calls"][i], s.count);
@@ -132,7 +144,8 @@ fn embedded_data_round_trips() {
     assert_eq!(data["total_self_ns"], snap.functions.iter().map(|f| f.self_ns).sum::<u64>());
     let c = &data["comparison"];
     assert_eq!(c["baseline"], "v1");
-    let compared: Vec<&str> = c["function"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let compared: Vec<&str> =
+        c["function"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let expected: Vec<&str> = cmp.functions.iter().map(|f| f.function.as_str()).collect();
     assert_eq!(compared, expected);
     assert_eq!(c["verdict"][0], cmp.functions[0].verdict.name());
@@ -210,4 +223,7 @@ fn time_large_report() {
         start.elapsed().as_secs_f64() * 1e3 / f64::from(runs),
         len as f64 / 1e6
     );
+    if let Some(path) = std::env::var_os("PERFCORE_HTML_OUT") {
+        std::fs::write(path, to_html(&snap, &HtmlOptions::default())).unwrap();
+    }
 }
