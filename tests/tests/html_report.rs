@@ -200,7 +200,7 @@ fn report_renders_in_chromium() {
 
     // Scripted interaction through the page's test hook.
     let fragment = "#test-sort=calls&test-sort-asc=name&test-filter=db::&test-zoom=render::template\
-                    &test-search=db::&test-select=auth::verify_token";
+                    &test-search=db::&test-select=auth::verify_token&test-hover=render::partial";
     let dom = dump_dom(&browser, &dir, &file, fragment);
     assert_ready(&dom);
     assert_eq!(body_attr(&dom, "data-test-sort-first").as_deref(), Some("render::escape_html"));
@@ -219,6 +219,10 @@ fn report_renders_in_chromium() {
     assert_eq!(body_attr(&dom, "data-test-search-matches").as_deref(), Some("0"));
     assert_eq!(body_attr(&dom, "data-selected").as_deref(), Some("auth::verify_token"));
     assert!(body_attr(&dom, "data-test-hist-bars").unwrap().parse::<u32>().unwrap() >= 2);
+    // Hovering a frame shows its name, calls, and share of the whole.
+    let tip = body_attr(&dom, "data-test-tip").unwrap();
+    assert!(tip.starts_with("render::partial"), "{tip}");
+    assert!(tip.contains("calls1,200") && tip.contains("of all"), "{tip}");
 
     if let Some(png) = std::env::var_os("PERFCORE_HTML_SCREENSHOT") {
         let shot = format!("--screenshot={}", Path::new(&png).display());

@@ -505,8 +505,9 @@ try {
   }
 
   // ---- start -----------------------------------------------------------------------------
-  drawFlame();
+  // The histogram first: its layout is cheap before the flamegraph's frames exist.
   if (fnTable.order.length) selectFunction(fnTable.order[0]);
+  drawFlame();
 
   var api = {
     sortBy: function (key, desc) { fnTable.sortBy(key, desc); return fnTable.order.slice(0, fnTable.shown).map(function (i) { return F.name[i]; }); },
@@ -546,6 +547,15 @@ try {
         body.dataset.testZoomRoot = svgF.querySelector('g:not(.above)') ? nodeName(+svgF.querySelector('g:not(.above)').dataset.n) : '';
       } else if (key === 'test-search') {
         body.dataset.testSearchMatches = String(api.search(val));
+      } else if (key === 'test-hover') {
+        var frames = svgF.querySelectorAll('g[data-n]'), hit = null;
+        for (var h = 0; h < frames.length && !hit; h++) if (nodeName(+frames[h].dataset.n) === val) hit = frames[h];
+        if (hit) {
+          var r = hit.querySelector('rect').getBoundingClientRect();
+          hit.querySelector('rect').dispatchEvent(new MouseEvent('mousemove',
+            { bubbles: true, clientX: r.left + 2, clientY: r.top + 2 }));
+        }
+        body.dataset.testTip = tip.hidden ? '' : tip.textContent;
       } else if (key === 'test-select') {
         var i = F.name.indexOf(val);
         selectFunction(i);
