@@ -227,3 +227,11 @@ fn time_large_report() {
         std::fs::write(path, to_html(&snap, &HtmlOptions::default())).unwrap();
     }
 }
+
+#[test]
+fn assets_cannot_end_their_elements() {
+    assert!(!JS.to_ascii_lowercase().contains("</script"));
+    assert!(!JS.contains("<!--"));
+    assert!(!CSS.to_ascii_lowercase().contains("</style"));
+    assert!(!(CSS.contains("url(") || CSS.contains("@import")), "the style sheet fetches nothing");
+}
