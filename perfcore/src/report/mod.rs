@@ -8,6 +8,8 @@
 
 #[cfg(feature = "html")]
 pub mod html;
+#[cfg(feature = "html")]
+pub use html::{HtmlOptions, to_html, write_html};
 
 use std::io;
 
