@@ -463,7 +463,13 @@ fn summary_section(out: &mut String, snap: &Snapshot, options: &HtmlOptions) {
     let pct = |v: f64| Unit::Fraction.format(v);
     out.push_str("<section id=\"summary\" data-testid=\"summary\">\n<h2>Summary</h2>\n");
     out.push_str("<div class=\"cards\">\n");
-    card(out, "window", "Window", &ns(s.window_ns), &format!("{} functions", s.functions));
+    card(
+        out,
+        "window",
+        "Window",
+        &ns(s.window_ns),
+        &format!("{} functions", group_digits(s.functions as u64)),
+    );
     let rate = if s.window_ns > 0 {
         format!("{:.1} calls/s", s.total_calls as f64 * 1e9 / s.window_ns as f64)
     } else {

@@ -511,7 +511,7 @@ try {
 
   var api = {
     sortBy: function (key, desc) { fnTable.sortBy(key, desc); return fnTable.order.slice(0, fnTable.shown).map(function (i) { return F.name[i]; }); },
-    filter: function (text) { fnTable.filter(text); return fnTable.order.length; },
+    filter: function (text) { fnTable.spec.filterInput.value = text; fnTable.filter(text); return fnTable.order.length; },
     showMore: function () { fnTable.shown += PAGE; fnTable.render(); return fnTable.spec.table.tBodies[0].rows.length; },
     select: selectFunction,
     zoom: function (node) { zoom(node); return flame.drawn; },
@@ -522,7 +522,7 @@ try {
       return best;
     },
     reset: function () { zoom(ROOT); return flame.drawn; },
-    search: function (text) { search(text); return flame.matches; },
+    search: function (text) { searchBox.value = text; search(text); return flame.matches; },
     state: function () { return { zoom: flame.zoom, drawn: flame.drawn, matches: flame.matches, rows: fnTable.order.length }; }
   };
   window.perfcoreReport = api;
