@@ -264,3 +264,19 @@ fn ten_thousand_functions_render_a_page_of_rows() {
     assert!(dom.contains("Show 200 more"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn empty_snapshot_renders() {
+    let Some(browser) = chromium() else { return };
+    let dir = temp_dir("empty");
+    let file = dir.join("empty.html");
+    let snap = Snapshot::default();
+    let cmp = compare(&snap, &snap, &[], &CompareOptions::default());
+    std::fs::write(&file, to_html(&snap, &HtmlOptions::default().comparison(cmp))).unwrap();
+    let dom = dump_dom(&browser, &dir, &file, "#test-sort=p99&test-zoom=nothing&test-search=x");
+    assert_ready(&dom);
+    assert_eq!(dom.matches("data-testid=\"fn-row\"").count(), 0);
+    assert!(dom.contains("No call tree was recorded"));
+    assert_eq!(body_attr(&dom, "data-test-search-matches").as_deref(), Some("0"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
