@@ -49,6 +49,7 @@ use crate::analysis::{
     identify_hotspots, performance_summary,
 };
 use crate::regress::Comparison;
+use crate::stats::fmt_unix_ns as utc;
 
 #[cfg(test)]
 mod tests;
@@ -398,29 +399,6 @@ fn escaped(text: &str) -> String {
 
 fn ns(v: u64) -> String {
     Unit::Nanoseconds.format(v as f64)
-}
-
-/// A Unix time in nanoseconds as `2026-12-01 14:56:59 UTC`.
-fn utc(unix_ns: u64) -> String {
-    let secs = unix_ns / 1_000_000_000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar's
-    // 400-year cycles of 146,097 days, counted from 0000-03-01).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 fn header(out: &mut String, snap: &Snapshot, title: &str) {
