@@ -6,6 +6,11 @@
 //! only the snapshot: none of them touches the profiler, so exporting a snapshot never slows
 //! the code being profiled.
 
+#[cfg(feature = "html")]
+pub mod html;
+#[cfg(feature = "html")]
+pub use html::{HtmlOptions, to_html, write_html};
+
 use std::io;
 
 /// A report or export could not be written.

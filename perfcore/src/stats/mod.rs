@@ -858,6 +858,29 @@ fn path_keys(s: &Snapshot) -> Vec<Vec<(&str, &str, &str, u32)>> {
     keys
 }
 
+#[cfg(feature = "html")]
+/// A Unix time in ns as `YYYY-MM-DD HH:MM:SSZ` (UTC).
+pub(crate) fn fmt_unix_ns(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
 /// A duration in the unit that keeps three or four significant digits.
 pub(crate) fn fmt_ns(ns: f64) -> String {
     match ns.abs() {
