@@ -397,6 +397,24 @@ fn escaped(text: &str) -> String {
     s
 }
 
+/// Escaped text whose `quoted` parts (function names in the rules' sentences) become
+/// `<code>`; an unpaired backtick stays as it is.
+fn with_code_spans(escaped: &str) -> String {
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escaped.to_owned();
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 fn ns(v: u64) -> String {
     Unit::Nanoseconds.format(v as f64)
 }
@@ -570,7 +588,7 @@ fn findings_section(out: &mut String, snap: &Snapshot) {
             sev = r.severity.name(),
             rule = escaped(r.rule.title()),
             name = escaped(&r.function),
-            strategy = escaped(&r.strategy),
+            strategy = with_code_spans(&escaped(&r.strategy)),
             impact = escaped(&r.impact.to_string()),
         );
         evidence_list(out, &r.evidence);

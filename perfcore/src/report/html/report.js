@@ -44,7 +44,7 @@ try {
   }
   function fmtP(p) {
     if (p === null || p === undefined || !isFinite(p)) return '\u2014';
-    if (p === 0) return '0';
+    if (p === 0) return '< 1e-300';
     return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
   }
 

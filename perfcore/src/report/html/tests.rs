@@ -228,3 +228,10 @@ fn assets_cannot_end_their_elements() {
     assert!(!CSS.to_ascii_lowercase().contains("</style"));
     assert!(!(CSS.contains("url(") || CSS.contains("@import")), "the style sheet fetches nothing");
 }
+
+#[test]
+fn quoted_names_in_a_strategy_become_code() {
+    assert_eq!(with_code_spans("look at `a&lt;b` now"), "look at <code>a&lt;b</code> now");
+    // An odd number of backticks is left as it is rather than guessed at.
+    assert_eq!(with_code_spans("a ` b ` c `"), "a ` b ` c `");
+}
