@@ -8,6 +8,13 @@
 
 use std::io;
 
+mod folded;
+mod speedscope;
+mod tree;
+
+pub use folded::{to_folded, write_folded};
+pub use speedscope::to_speedscope_json;
+
 /// A report or export could not be written.
 ///
 /// # Examples
