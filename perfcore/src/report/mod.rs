@@ -9,10 +9,14 @@
 use std::io;
 
 mod folded;
+#[cfg(feature = "pprof")]
+mod pprof;
 mod speedscope;
 mod tree;
 
 pub use folded::{to_folded, write_folded};
+#[cfg(feature = "pprof")]
+pub use pprof::{to_pprof, write_pprof};
 pub use speedscope::to_speedscope_json;
 
 /// A report or export could not be written.
