@@ -11,12 +11,16 @@ use std::io;
 mod folded;
 #[cfg(feature = "pprof")]
 mod pprof;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod speedscope;
 mod tree;
 
 pub use folded::{to_folded, write_folded};
 #[cfg(feature = "pprof")]
 pub use pprof::{to_pprof, write_pprof};
+#[cfg(feature = "prometheus")]
+pub use prometheus::{PrometheusOptions, to_prometheus_text};
 pub use speedscope::to_speedscope_json;
 
 /// A report or export could not be written.
