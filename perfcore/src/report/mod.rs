@@ -9,6 +9,8 @@
 use std::io;
 
 mod folded;
+#[cfg(feature = "hdr")]
+mod hdr;
 #[cfg(feature = "pprof")]
 mod pprof;
 #[cfg(feature = "prometheus")]
@@ -17,6 +19,8 @@ mod speedscope;
 mod tree;
 
 pub use folded::{to_folded, write_folded};
+#[cfg(feature = "hdr")]
+pub use hdr::{hdr_histogram_v2, write_hdr_log};
 #[cfg(feature = "pprof")]
 pub use pprof::{to_pprof, write_pprof};
 #[cfg(feature = "prometheus")]
@@ -36,4 +40,16 @@ pub enum ReportError {
     /// The destination refused the bytes.
     #[error("could not write the report: {0}")]
     Io(#[from] io::Error),
+    /// The hdrhistogram crate refused the histogram's bounds (a perfcore bug: please report it).
+    #[cfg(feature = "hdr")]
+    #[error("could not create an HdrHistogram")]
+    HdrCreate(#[from] hdrhistogram::CreationError),
+    /// The hdrhistogram crate refused a value (a perfcore bug: please report it).
+    #[cfg(feature = "hdr")]
+    #[error("could not record a value in an HdrHistogram")]
+    HdrRecord(#[from] hdrhistogram::RecordError),
+    /// The hdrhistogram crate could not encode a histogram (V2 with deflate).
+    #[cfg(feature = "hdr")]
+    #[error("could not encode an HdrHistogram")]
+    HdrSerialize(#[from] hdrhistogram::serialization::V2DeflateSerializeError),
 }
