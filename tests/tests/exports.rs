@@ -4,7 +4,7 @@
 //! The tools come from `.ci/install-tools.sh`. A test whose tool is missing prints a notice
 //! and passes, unless `PERFCORE_REQUIRE_TOOLS=1` (as CI sets it), when it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -107,5 +107,66 @@ fn go_tool_pprof_reads_the_profile() {
     let calls = top("calls", "");
     for f in &snap.functions {
         assert_eq!(calls[&f.name].0, f.count, "calls of {}", f.name);
+    }
+}
+
+/// Functions with names that test every format's escaping, and durations whose quantile
+/// ranks are whole numbers (2,000 calls, each value 20 times), so every library's rounding
+/// of a rank picks the same call.
+fn odd_snapshot() -> Snapshot {
+    let names = [
+        "plain",
+        "with space, comma",
+        "quote \" and backslash \\",
+        "line\nfeed\r",
+        "naïve ünïcödé λ 🦀",
+        "semi;colon",
+        "per%cent",
+        "",
+    ];
+    let functions = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let scale = 1 + k as u64 * 37;
+            let durations = (1..=100u64).flat_map(|v| std::iter::repeat_n(v * v * 100 * scale, 20));
+            perfcore::FunctionStats::from_durations(name, durations)
+        })
+        .collect();
+    Snapshot::from_functions(functions, 1_700_000_000_000_000_000, 1_700_000_060_000_000_000)
+}
+
+#[test]
+fn promtool_accepts_the_prometheus_text() {
+    if !have("promtool", "--version") {
+        return;
+    }
+    use perfcore::report::{ExpositionFormat, PrometheusOptions, to_prometheus_text};
+    use std::io::Write as _;
+    let snap = odd_snapshot();
+    // (success, what it printed)
+    let check = |format| {
+        let options = PrometheusOptions::new().const_label("instance", "a\"b\\").format(format);
+        let text = to_prometheus_text(&snap, &options);
+        let mut child = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), said)
+    };
+    let (ok, said) = check(ExpositionFormat::Prometheus);
+    assert!(ok && said.trim().is_empty(), "promtool on the classic format: {said}");
+    // OpenMetrics parses; promtool's lint (of the classic format) only objects that the
+    // counters' `# TYPE` lines name the family without `_total`.
+    let (_, said) = check(ExpositionFormat::OpenMetrics);
+    for line in said.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(line.ends_with("_total no help text"), "promtool on OpenMetrics: {line}");
     }
 }

@@ -24,7 +24,7 @@ pub use hdr::{hdr_histogram_v2, write_hdr_log};
 #[cfg(feature = "pprof")]
 pub use pprof::{to_pprof, write_pprof};
 #[cfg(feature = "prometheus")]
-pub use prometheus::{PrometheusOptions, to_prometheus_text};
+pub use prometheus::{ExpositionFormat, PrometheusOptions, to_prometheus_text};
 pub use speedscope::to_speedscope_json;
 
 /// A report or export could not be written.

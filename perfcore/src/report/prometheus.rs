@@ -55,12 +55,40 @@ const BOUNDS: usize = (LAST_BOUND_BITS - FIRST_BOUND_BITS + 1) as usize;
 pub struct PrometheusOptions {
     namespace: String,
     const_labels: Vec<(String, String)>,
+    format: ExpositionFormat,
 }
 
 impl Default for PrometheusOptions {
     fn default() -> Self {
-        Self { namespace: "perfcore".to_owned(), const_labels: Vec::new() }
+        Self {
+            namespace: "perfcore".to_owned(),
+            const_labels: Vec::new(),
+            format: ExpositionFormat::OpenMetrics,
+        }
     }
+}
+
+/// Which text format [`to_prometheus_text`] writes.
+///
+/// # Examples
+/// ```
+/// use perfcore::report::{ExpositionFormat, PrometheusOptions};
+/// let o = PrometheusOptions::new().format(ExpositionFormat::Prometheus);
+/// assert_eq!(o.format_kind(), ExpositionFormat::Prometheus);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ExpositionFormat {
+    /// OpenMetrics 1.0 text (`application/openmetrics-text; version=1.0.0`): `# UNIT` lines,
+    /// counters typed by their family name (without `_total`), ending in `# EOF`. What a
+    /// Prometheus server scrapes by preference.
+    #[default]
+    OpenMetrics,
+    /// Prometheus' classic text format (`text/plain; version=0.0.4`): the one
+    /// `promtool check metrics`, node_exporter's textfile collector and the Pushgateway read.
+    /// (`promtool check metrics` parses OpenMetrics text too, but lints its counters, whose
+    /// `# TYPE` names the family without `_total`, as having no help text.)
+    Prometheus,
 }
 
 impl PrometheusOptions {
@@ -99,6 +127,32 @@ impl PrometheusOptions {
     pub fn const_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.const_labels.push((name.into(), value.into()));
         self
+    }
+
+    /// The text format to write (default [`ExpositionFormat::OpenMetrics`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::report::{ExpositionFormat, PrometheusOptions};
+    /// let o = PrometheusOptions::new().format(ExpositionFormat::Prometheus);
+    /// assert_eq!(o.format_kind(), ExpositionFormat::Prometheus);
+    /// ```
+    #[must_use]
+    pub fn format(mut self, format: ExpositionFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The text format chosen.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::report::{ExpositionFormat, PrometheusOptions};
+    /// assert_eq!(PrometheusOptions::new().format_kind(), ExpositionFormat::OpenMetrics);
+    /// ```
+    #[must_use]
+    pub fn format_kind(&self) -> ExpositionFormat {
+        self.format
     }
 
     /// The namespace as given.
@@ -269,9 +323,9 @@ impl Collector for SnapshotCollector {
 }
 
 /// The snapshot as OpenMetrics text (which Prometheus scrapes with the content type
-/// `application/openmetrics-text; version=1.0.0; charset=utf-8`, and `promtool check metrics`
-/// accepts), ending in `# EOF`. The metrics, buckets and name mapping are described in the
-/// [module docs](self).
+/// `application/openmetrics-text; version=1.0.0; charset=utf-8`), ending in `# EOF`, or in
+/// Prometheus' classic text format, as `options` choose ([`ExpositionFormat`]). The metrics,
+/// buckets and name mapping are described in the [module docs](self).
 ///
 /// # Examples
 /// ```
@@ -311,7 +365,12 @@ pub fn to_prometheus_text(snap: &Snapshot, options: &PrometheusOptions) -> Strin
     registry.register_collector(Box::new(SnapshotCollector { rows }));
     let mut out = String::with_capacity(snap.functions.len() * 4096);
     // Writing to a String cannot fail, and the collector only fails when its writer does.
-    let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+    let _ = match options.format {
+        ExpositionFormat::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
+        ExpositionFormat::Prometheus => {
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+        }
+    };
     out
 }
 
@@ -449,6 +508,7 @@ pub(crate) mod tests {
         fn any_names_keep_the_text_valid_and_the_figures(
             names in prop::collection::vec(any::<String>(), 1..6),
             calls in prop::collection::vec(prop::collection::vec(0u64..10_000_000_000, 0..20), 1..6),
+            classic in any::<bool>(),
         ) {
             let functions: Vec<FunctionStats> = names
                 .iter()
@@ -456,7 +516,8 @@ pub(crate) mod tests {
                 .map(|(n, d)| FunctionStats::from_durations(n, d.iter().copied()))
                 .collect();
             let snap = Snapshot::from_functions(functions, 0, 1);
-            let samples = parse(&to_prometheus_text(&snap, &PrometheusOptions::new()));
+            let format = if classic { ExpositionFormat::Prometheus } else { ExpositionFormat::OpenMetrics };
+            let samples = parse(&to_prometheus_text(&snap, &PrometheusOptions::new().format(format)));
             for f in &snap.functions {
                 let label = label_value(&f.name);
                 let same: Vec<&FunctionStats> =
