@@ -11,26 +11,30 @@ use std::time::Duration;
 use perfcore::testing::ManualClock;
 use perfcore::{PerformanceProfiler, Snapshot};
 
-/// Whether `program` runs (with `arg`); when it does not, fails under
+/// Whether `program` runs with `args`; when it does not, fails under
 /// `PERFCORE_REQUIRE_TOOLS=1` and otherwise prints why the test is skipped.
-fn have(program: &str, arg: &str) -> bool {
+fn have_with(program: &str, args: &[&str]) -> bool {
     let ok = Command::new(program)
-        .arg(arg)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let msg = format!("`{program} {arg}` does not run: install it with .ci/install-tools.sh");
+        let msg = format!("`{program} {}` does not run: install it with .ci/install-tools.sh", args.join(" "));
         assert!(std::env::var("PERFCORE_REQUIRE_TOOLS").as_deref() != Ok("1"), "{msg}");
         eprintln!("skipped: {msg}");
     }
     ok
 }
 
-/// Whether python3 can import `module` (same rules as [`have`]).
+fn have(program: &str, arg: &str) -> bool {
+    have_with(program, &[arg])
+}
+
+/// Whether python3 can import `module` (same rules as [`have_with`]).
 fn have_python_module(module: &str) -> bool {
-    have("python3", "--version") && have("python3", &format!("-c=import {module}").replace("-c=", "-c"))
+    have_with("python3", &["-c", &format!("import {module}")])
 }
 
 /// A fresh directory under the target directory for one test's files.
@@ -89,9 +93,11 @@ fn go_tool_pprof_reads_the_profile() {
         let mut rows = std::collections::BTreeMap::new();
         for line in text.lines() {
             let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() == 6 && cols[0].ends_with(unit) {
-                let num = |c: &str| c.trim_end_matches(unit).parse::<u64>().unwrap();
-                rows.insert(cols[5].to_owned(), (num(cols[0]), num(cols[3])));
+            let num = |c: &str| c.strip_suffix(unit).and_then(|n| n.parse::<u64>().ok());
+            if let [flat, _, _, cum, _, name] = cols[..]
+                && let (Some(flat), Some(cum)) = (num(flat), num(cum))
+            {
+                rows.insert(name.to_owned(), (flat, cum));
             }
         }
         rows
@@ -104,7 +110,8 @@ fn go_tool_pprof_reads_the_profile() {
     // Cumulative self time is the time under a function: eval holds its own and a parse's.
     assert_eq!(self_top["main"].1, 36_000);
     assert_eq!(self_top["eval"].1, 24_000);
-    let calls = top("calls", "");
+    // (`-unit=ns` labels the counts "ns" too.)
+    let calls = top("calls", "ns");
     for f in &snap.functions {
         assert_eq!(calls[&f.name].0, f.count, "calls of {}", f.name);
     }
@@ -168,5 +175,107 @@ fn promtool_accepts_the_prometheus_text() {
     let (_, said) = check(ExpositionFormat::OpenMetrics);
     for line in said.lines().filter(|l| !l.trim().is_empty()) {
         assert!(line.ends_with("_total no help text"), "promtool on OpenMetrics: {line}");
+    }
+}
+
+#[test]
+fn speedscope_json_matches_the_published_schema() {
+    if !have("npm", "--version") || !have_python_module("jsonschema") {
+        return;
+    }
+    let snap = known_snapshot();
+    let json = perfcore::report::to_speedscope_json(&snap);
+    let dir = scratch("speedscope");
+    std::fs::write(dir.join("profile.speedscope.json"), &json).unwrap();
+    // The schema ships in the speedscope package: dist/release/file-format-schema.json.
+    run(Command::new("npm").args(["pack", "--silent", "speedscope"]).current_dir(&dir));
+    let tarball = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .expect("npm pack wrote no tarball");
+    run(Command::new("tar").arg("xzf").arg(&tarball).current_dir(&dir));
+    let script = "import json, sys, jsonschema\n\
+        schema = json.load(open(sys.argv[1]))\n\
+        jsonschema.validate(json.load(open(sys.argv[2])), schema)\n\
+        print('valid')\n";
+    let out = run(Command::new("python3")
+        .args(["-c", script, "package/dist/release/file-format-schema.json", "profile.speedscope.json"])
+        .current_dir(&dir));
+    assert_eq!(out.trim(), "valid");
+
+    // Weights of the samples whose leaf is a frame add up to that function's self time.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let frames = v["shared"]["frames"].as_array().unwrap();
+    let profile = &v["profiles"][0];
+    let mut by_leaf = vec![0u64; frames.len()];
+    let samples = profile["samples"].as_array().unwrap();
+    for (s, w) in samples.iter().zip(profile["weights"].as_array().unwrap()) {
+        let leaf = s.as_array().unwrap().last().unwrap().as_u64().unwrap() as usize;
+        by_leaf[leaf] += w.as_u64().unwrap();
+    }
+    for (i, f) in snap.functions.iter().enumerate() {
+        assert_eq!(frames[i]["name"], f.name.as_str());
+        assert_eq!(by_leaf[i], f.self_ns, "{}", f.name);
+    }
+    assert_eq!(profile["endValue"], 36_000);
+}
+
+/// Undoes the interval log's tag mapping (percent-encoded bytes).
+fn untag(tag: &str) -> String {
+    if tag == "_" {
+        return String::new();
+    }
+    let (mut bytes, raw) = (Vec::new(), tag.as_bytes());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            bytes.push(u8::from_str_radix(&tag[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn python_hdrh_reads_the_interval_log() {
+    if !have_python_module("hdrh") {
+        return;
+    }
+    let snap = odd_snapshot();
+    let dir = scratch("hdr");
+    let file = dir.join("perfcore.hlog");
+    perfcore::report::write_hdr_log(&snap, std::fs::File::create(&file).unwrap()).unwrap();
+    let script = "import json, sys\n\
+        from hdrh.histogram import HdrHistogram\n\
+        from hdrh.log import HistogramLogReader\n\
+        reader = HistogramLogReader(sys.argv[1], HdrHistogram(1, 2**42, 2))\n\
+        out = []\n\
+        while True:\n\
+        \x20   h = reader.get_next_interval_histogram()\n\
+        \x20   if h is None: break\n\
+        \x20   out.append({'tag': h.get_tag(), 'count': h.get_total_count(),\n\
+        \x20       'p50': h.get_value_at_percentile(50), 'p90': h.get_value_at_percentile(90),\n\
+        \x20       'p99': h.get_value_at_percentile(99), 'max': h.get_max_value(),\n\
+        \x20       'start': h.get_start_time_stamp(), 'end': h.get_end_time_stamp()})\n\
+        print(json.dumps(out))\n";
+    let out = run(Command::new("python3").args(["-c", script]).arg(&file));
+    let intervals: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(intervals.len(), snap.functions.len());
+    for i in &intervals {
+        let name = untag(i["tag"].as_str().unwrap());
+        let f = snap.function(&name).unwrap_or_else(|| panic!("no function {name:?}"));
+        assert_eq!(i["count"].as_u64(), Some(f.count), "{name}");
+        for (key, ours) in [("p50", f.p50_ns), ("p90", f.p90_ns), ("p99", f.p99_ns), ("max", f.max_ns)] {
+            let theirs = i[key].as_f64().unwrap();
+            let error = (theirs - ours as f64).abs() / ours as f64;
+            assert!(error <= 1.0 / 128.0, "{name} {key}: hdrh {theirs}, perfcore {ours}");
+        }
+        // Milliseconds since the epoch: the snapshot's window.
+        assert_eq!(i["start"].as_f64(), Some(1_700_000_000_000.0));
+        assert_eq!(i["end"].as_f64(), Some(1_700_000_060_000.0));
     }
 }
