@@ -21,7 +21,10 @@ fn have_with(program: &str, args: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let msg = format!("`{program} {}` does not run: install it with .ci/install-tools.sh", args.join(" "));
+        let msg = format!(
+            "`{program} {}` does not run: install it with .ci/install-tools.sh",
+            args.join(" ")
+        );
         assert!(std::env::var("PERFCORE_REQUIRE_TOOLS").as_deref() != Ok("1"), "{msg}");
         eprintln!("skipped: {msg}");
     }
@@ -200,7 +203,12 @@ fn speedscope_json_matches_the_published_schema() {
         jsonschema.validate(json.load(open(sys.argv[2])), schema)\n\
         print('valid')\n";
     let out = run(Command::new("python3")
-        .args(["-c", script, "package/dist/release/file-format-schema.json", "profile.speedscope.json"])
+        .args([
+            "-c",
+            script,
+            "package/dist/release/file-format-schema.json",
+            "profile.speedscope.json",
+        ])
         .current_dir(&dir));
     assert_eq!(out.trim(), "valid");
 
@@ -269,7 +277,9 @@ fn python_hdrh_reads_the_interval_log() {
         let name = untag(i["tag"].as_str().unwrap());
         let f = snap.function(&name).unwrap_or_else(|| panic!("no function {name:?}"));
         assert_eq!(i["count"].as_u64(), Some(f.count), "{name}");
-        for (key, ours) in [("p50", f.p50_ns), ("p90", f.p90_ns), ("p99", f.p99_ns), ("max", f.max_ns)] {
+        for (key, ours) in
+            [("p50", f.p50_ns), ("p90", f.p90_ns), ("p99", f.p99_ns), ("max", f.max_ns)]
+        {
             let theirs = i[key].as_f64().unwrap();
             let error = (theirs - ours as f64).abs() / ours as f64;
             assert!(error <= 1.0 / 128.0, "{name} {key}: hdrh {theirs}, perfcore {ours}");

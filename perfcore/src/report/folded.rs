@@ -136,19 +136,17 @@ mod tests {
     fn one_line_per_node_with_self_time() {
         let snap = snapshot(
             &["main", "parse", "eval"],
-            vec![
-                node(None, 0, 5),
-                node(Some(0), 1, 0),
-                node(Some(1), 2, 7),
-                node(Some(0), 2, 11),
-            ],
+            vec![node(None, 0, 5), node(Some(0), 1, 0), node(Some(1), 2, 7), node(Some(0), 2, 11)],
         );
         assert_eq!(to_folded(&snap), "main 5\nmain;parse;eval 7\nmain;eval 11\n");
     }
 
     #[test]
     fn names_cannot_break_lines_or_frames() {
-        let snap = snapshot(&["a;b", "c\nd\r", ""], vec![node(None, 0, 1), node(Some(0), 1, 2), node(Some(1), 2, 3)]);
+        let snap = snapshot(
+            &["a;b", "c\nd\r", ""],
+            vec![node(None, 0, 1), node(Some(0), 1, 2), node(Some(1), 2, 3)],
+        );
         assert_eq!(to_folded(&snap), "a_b 1\na_b;c_d_ 2\na_b;c_d_;_ 3\n");
     }
 

@@ -1,33 +1,22 @@
 //! HdrHistogram's interchange formats: the V2 compressed encoding of one histogram, and the
 //! interval log (`HistogramLogWriter`'s text format) with one tagged interval per function,
 //! which Java's `HistogramLogProcessor`, Python's `hdrh` and the `hdrhistogram` crate read.
-//!
-//! # Precision
-//! Each of perfcore's buckets is recorded at its midpoint (the value perfcore reports
-//! quantiles as) with its count, into an HdrHistogram of 2 significant digits. Those
-//! histograms split each power of two into 128 buckets where perfcore has 64, aligned, so
-//! every midpoint is the highest value of its HdrHistogram bucket: quantiles read from the
-//! file equal perfcore's (up to the two libraries' rounding of the rank), within the same
-//! 0.79% of the true values. Values are nanoseconds.
-//!
-//! # Tags
-//! An interval's tag is its function's name with `%`, `,`, whitespace and control
-//! characters percent-encoded (each UTF-8 byte as `%XX`, e.g. `a b,c` → `a%20b%2Cc`), as
-//! tags may not hold commas or spaces; the mapping is reversible. An empty name is tagged `_`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::time::{Duration, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, IntervalLogWriterError, Tag};
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogWriterBuilder, IntervalLogWriterError, Tag,
+};
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 
 use super::ReportError;
 use crate::stats::histogram;
 use crate::{FunctionStats, Snapshot};
 
-/// Significant digits of the HdrHistogram each function is copied into (see the module docs).
+/// Significant digits of the HdrHistogram each function is copied into (see [`write_hdr_log`]).
 const SIGNIFICANT_DIGITS: u8 = 2;
 
 /// An empty HdrHistogram that holds every value perfcore records.
@@ -48,7 +37,7 @@ fn fill(h: &mut Histogram<u64>, f: &FunctionStats) -> Result<(), ReportError> {
 /// One function's latency histogram in HdrHistogram's V2 compressed (deflate) encoding, the
 /// bytes `Histogram.decodeFromCompressedByteBuffer` (Java), `HdrHistogram.decode` after
 /// base64 (Python's `hdrh`) and `hdrhistogram::serialization::Deserializer` read. Values are
-/// nanoseconds; the [module docs](self) give the precision.
+/// nanoseconds; [`write_hdr_log`] gives the precision.
 ///
 /// # Errors
 /// [`ReportError::HdrRecord`] or [`ReportError::HdrSerialize`] if the hdrhistogram crate
@@ -72,7 +61,7 @@ pub fn hdr_histogram_v2(f: &FunctionStats) -> Result<Vec<u8>, ReportError> {
     Ok(out)
 }
 
-/// A function name as an interval-log tag (see the [module docs](self)).
+/// A function name as an interval-log tag (see [`write_hdr_log`]).
 pub(crate) fn tag_of(name: &str) -> String {
     if name.is_empty() {
         return "_".to_owned();
@@ -93,12 +82,25 @@ pub(crate) fn tag_of(name: &str) -> String {
 
 /// Writes the snapshot as an HdrHistogram interval log: a comment naming perfcore, the
 /// `StartTime` and `BaseTime` headers (the snapshot's start), then one interval per function
-/// that has calls, tagged with its name (see the [module docs](self)), starting at the
+/// that has calls, tagged with its name (see Tags below), starting at the
 /// snapshot's start and lasting its window, its histogram V2-compressed.
 ///
 /// Read it with `HistogramLogProcessor -i perfcore.hlog -tag <tag>` (Java; its default
 /// `-outputValueUnitRatio` of 1e6 shows the nanoseconds as milliseconds) or Python's
 /// `hdrh.log.HistogramLogReader`.
+///
+/// # Precision
+/// Each of perfcore's buckets is recorded at its midpoint (the value perfcore reports
+/// quantiles as) with its count, into an HdrHistogram of 2 significant digits. Those
+/// histograms split each power of two into 128 buckets where perfcore has 64, aligned, so
+/// every midpoint is the highest value of its HdrHistogram bucket: quantiles read from the
+/// file equal perfcore's (up to the two libraries' rounding of the rank), within the same
+/// 0.79% of the true values. Values are nanoseconds.
+///
+/// # Tags
+/// An interval's tag is its function's name with `%`, `,`, whitespace and control
+/// characters percent-encoded (each UTF-8 byte as `%XX`, e.g. `a b,c` → `a%20b%2Cc`), as
+/// tags may not hold commas or spaces; the mapping is reversible. An empty name is tagged `_`.
 ///
 /// # Errors
 /// [`ReportError::Io`] when `out` fails; [`ReportError::HdrRecord`] or
@@ -132,11 +134,12 @@ pub fn write_hdr_log(snap: &Snapshot, mut out: impl io::Write) -> Result<(), Rep
         for f in snap.functions.iter().filter(|f| f.count > 0) {
             fill(&mut h, f)?;
             let tag = tag_of(&f.name);
-            log.write_histogram(&h, Duration::ZERO, snap.window(), Tag::new(&tag))
-                .map_err(|e| match e {
+            log.write_histogram(&h, Duration::ZERO, snap.window(), Tag::new(&tag)).map_err(
+                |e| match e {
                     IntervalLogWriterError::IoError(e) => ReportError::Io(e),
                     IntervalLogWriterError::SerializeError(e) => ReportError::HdrSerialize(e),
-                })?;
+                },
+            )?;
         }
     }
     buffered.flush()?;

@@ -5,6 +5,19 @@
 //! Every writer takes an `impl io::Write` (or returns a `String` for text formats) and reads
 //! only the snapshot: none of them touches the profiler, so exporting a snapshot never slows
 //! the code being profiled.
+//!
+//! # Exports
+//! | format | function | read by | feature |
+//! | --- | --- | --- | --- |
+//! | folded stacks | [`to_folded`], [`write_folded`] | `flamegraph.pl`, inferno, speedscope | — |
+//! | speedscope JSON | [`to_speedscope_json`] | speedscope | — |
+//! | pprof `profile.proto` | `to_pprof`, `write_pprof` | `go tool pprof`, Pyroscope | `pprof` |
+//! | HdrHistogram V2 / interval log | `hdr_histogram_v2`, `write_hdr_log` | HdrHistogram (Java, Python, Rust) | `hdr` |
+//! | OpenMetrics / Prometheus text | `to_prometheus_text` | Prometheus, promtool, Pushgateway | `prometheus` |
+//!
+//! The stack formats (folded, speedscope, pprof) walk the call tree without recursion and
+//! trust nothing in it: a node whose parent index is not below its own is a root, and a node
+//! naming an unknown function is left out with the nodes under it.
 
 use std::io;
 

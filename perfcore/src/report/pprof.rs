@@ -64,7 +64,7 @@ impl Message {
     }
 
     fn key(&mut self, field: u32, wire: u32) {
-        self.varint(u64::from(field << 3 | wire));
+        self.varint(u64::from((field << 3) | wire));
     }
 
     /// A varint field; proto3 leaves zeros out.
@@ -198,7 +198,9 @@ fn encode(snap: &Snapshot) -> Vec<u8> {
     }
 
     let mut scratch = Message::default();
-    let mut sample = |profile: &mut Message, path: &mut dyn Iterator<Item = u64>, values: &[u64]| {
+    let mut sample = |profile: &mut Message,
+                      path: &mut dyn Iterator<Item = u64>,
+                      values: &[u64]| {
         m.0.clear();
         m.packed(field::SAMPLE_LOCATION_ID, path, &mut scratch);
         m.packed(field::SAMPLE_VALUE, values.iter().map(|&v| v.min(i64::MAX as u64)), &mut scratch);
@@ -379,7 +381,10 @@ mod tests {
     fn apportion_adds_up() {
         assert_eq!(apportion(10, &[1, 1, 1]), [4, 3, 3]);
         assert_eq!(apportion(7, &[0, 0]), [0, 0]);
-        assert_eq!(apportion(u64::MAX, &[u64::MAX, 1]).iter().map(|&v| u128::from(v)).sum::<u128>(), u128::from(u64::MAX));
+        assert_eq!(
+            apportion(u64::MAX, &[u64::MAX, 1]).iter().map(|&v| u128::from(v)).sum::<u128>(),
+            u128::from(u64::MAX)
+        );
     }
 
     #[test]
@@ -416,7 +421,8 @@ mod tests {
 
     #[test]
     fn allocations_are_shared_by_calls() {
-        let mut snap = snapshot(&["a", "b"], vec![node(None, 0, 1), node(Some(0), 1, 1), node(None, 1, 1)]);
+        let mut snap =
+            snapshot(&["a", "b"], vec![node(None, 0, 1), node(Some(0), 1, 1), node(None, 1, 1)]);
         snap.call_tree[2].count = 3;
         snap.functions[1].allocations = Some(crate::AllocationStats {
             calls: 4,

@@ -1,29 +1,4 @@
 //! Prometheus / OpenMetrics text exposition of a snapshot, through `prometheus-client`.
-//!
-//! # Metrics
-//! With the default namespace `perfcore`, per function (label `function="<name>"`):
-//! - `perfcore_function_duration_seconds` (histogram): `_bucket{le=..}`, `_sum`, `_count`;
-//! - `perfcore_function_errors_total`, `perfcore_function_cancelled_total` (counters);
-//! - `perfcore_function_self_seconds_total` (counter): the function's self time.
-//!
-//! # Buckets
-//! The `le` bounds are fixed, so series from many processes aggregate: `2^k − 1` ns for
-//! `k = 10..=42`, i.e. 1.023 µs, 2.047 µs, …, about 2,199 s and 4,398 s, then `+Inf`. A
-//! bucket `le="(2^k − 1) ns"` counts the calls shorter than `2^k` ns. Every one of perfcore's
-//! histogram buckets lies wholly below or wholly above each of these bounds (its buckets
-//! split powers of two evenly), so the cumulative counts are exact, not estimated. Calls
-//! longer than perfcore's one-hour range ([`FunctionStats::clamped`](crate::FunctionStats))
-//! count only in `+Inf`.
-//!
-//! `_sum` is the function's `total_ns` in seconds: for a recursive function, the time of its
-//! outermost calls (see [`FunctionStats`](crate::FunctionStats)).
-//!
-//! # Names
-//! Function names become label values as they are (the encoder escapes `\`, `"` and line
-//! feeds); other control characters become U+FFFD. Functions with the same name (from two
-//! modules) are one series: their figures add up. The namespace and const-label names are
-//! made valid names (other characters become `_`); a const label named `function` or `le`
-//! is renamed `exported_function` / `exported_le`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -233,7 +208,8 @@ impl Row {
             let highest = histogram::highest_value(index as usize);
             // The first bound 2^k − 1 at or above the bucket's highest value.
             let bits = (u64::BITS - highest.leading_zeros()).max(FIRST_BOUND_BITS);
-            let slot = if bits > LAST_BOUND_BITS { BOUNDS } else { (bits - FIRST_BOUND_BITS) as usize };
+            let slot =
+                if bits > LAST_BOUND_BITS { BOUNDS } else { (bits - FIRST_BOUND_BITS) as usize };
             self.buckets[slot] = self.buckets[slot].saturating_add(n);
         }
         // Calls past the one-hour range are recorded at one hour: they belong in +Inf only.
@@ -324,8 +300,32 @@ impl Collector for SnapshotCollector {
 
 /// The snapshot as OpenMetrics text (which Prometheus scrapes with the content type
 /// `application/openmetrics-text; version=1.0.0; charset=utf-8`), ending in `# EOF`, or in
-/// Prometheus' classic text format, as `options` choose ([`ExpositionFormat`]). The metrics,
-/// buckets and name mapping are described in the [module docs](self).
+/// Prometheus' classic text format, as `options` choose ([`ExpositionFormat`]).
+///
+/// # Metrics
+/// With the default namespace `perfcore`, per function (label `function="<name>"`):
+/// - `perfcore_function_duration_seconds` (histogram): `_bucket{le=..}`, `_sum`, `_count`;
+/// - `perfcore_function_errors_total`, `perfcore_function_cancelled_total` (counters);
+/// - `perfcore_function_self_seconds_total` (counter): the function's self time.
+///
+/// # Buckets
+/// The `le` bounds are fixed, so series from many processes aggregate: `2^k − 1` ns for
+/// `k = 10..=42`, i.e. 1.023 µs, 2.047 µs, …, about 2,199 s and 4,398 s, then `+Inf`. A
+/// bucket `le="(2^k − 1) ns"` counts the calls shorter than `2^k` ns. Every one of perfcore's
+/// histogram buckets lies wholly below or wholly above each of these bounds (its buckets
+/// split powers of two evenly), so the cumulative counts are exact, not estimated. Calls
+/// longer than perfcore's one-hour range ([`FunctionStats::clamped`](crate::FunctionStats))
+/// count only in `+Inf`.
+///
+/// `_sum` is the function's `total_ns` in seconds: for a recursive function, the time of its
+/// outermost calls (see [`FunctionStats`](crate::FunctionStats)).
+///
+/// # Names
+/// Function names become label values as they are (the encoder escapes `\`, `"` and line
+/// feeds); other control characters become U+FFFD. Functions with the same name (from two
+/// modules) are one series: their figures add up. The namespace and const-label names are
+/// made valid names (other characters become `_`); a const label named `function` or `le`
+/// is renamed `exported_function` / `exported_le`.
 ///
 /// # Examples
 /// ```
@@ -366,7 +366,9 @@ pub fn to_prometheus_text(snap: &Snapshot, options: &PrometheusOptions) -> Strin
     let mut out = String::with_capacity(snap.functions.len() * 4096);
     // Writing to a String cannot fail, and the collector only fails when its writer does.
     let _ = match options.format {
-        ExpositionFormat::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, &registry),
+        ExpositionFormat::OpenMetrics => {
+            prometheus_client::encoding::text::encode(&mut out, &registry)
+        }
         ExpositionFormat::Prometheus => {
             prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
         }

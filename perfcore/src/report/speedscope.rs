@@ -99,7 +99,9 @@ pub fn to_speedscope_json(snap: &Snapshot) -> String {
     } else {
         for_each_path(snap, |node, path| sample(path, snap.call_tree[node].self_ns));
     }
-    out.push_str("]},\"profiles\":[{\"type\":\"sampled\",\"name\":\"perfcore\",\"unit\":\"nanoseconds\",");
+    out.push_str(
+        "]},\"profiles\":[{\"type\":\"sampled\",\"name\":\"perfcore\",\"unit\":\"nanoseconds\",",
+    );
     let _ = write!(out, "\"startValue\":0,\"endValue\":{total},\"samples\":[");
     out.push_str(&samples);
     out.push_str("],\"weights\":[");
@@ -127,7 +129,10 @@ mod tests {
         snap.functions[0].line = 3;
         let v: serde_json::Value = serde_json::from_str(&to_speedscope_json(&snap)).unwrap();
         assert_eq!(v["$schema"], SCHEMA);
-        assert_eq!(v["shared"]["frames"][0], serde_json::json!({"name": "main", "file": "src/main.rs", "line": 3}));
+        assert_eq!(
+            v["shared"]["frames"][0],
+            serde_json::json!({"name": "main", "file": "src/main.rs", "line": 3})
+        );
         assert_eq!(v["shared"]["frames"][1], serde_json::json!({"name": "say \"hi\"\n\u{1}"}));
         let p = &v["profiles"][0];
         assert_eq!(p["samples"], serde_json::json!([[0], [0, 1]]));

@@ -113,9 +113,9 @@ pub(crate) mod tests {
         let snap = snapshot(
             &["a", "b"],
             vec![
-                node(Some(0), 0, 1),  // its own parent: a root
-                node(Some(5), 1, 1),  // a later (missing) parent: a root
-                node(None, 9, 1),     // unknown function: skipped, and its child too
+                node(Some(0), 0, 1), // its own parent: a root
+                node(Some(5), 1, 1), // a later (missing) parent: a root
+                node(None, 9, 1),    // unknown function: skipped, and its child too
                 node(Some(2), 0, 1),
                 node(Some(1), 0, 1),
             ],
