@@ -76,6 +76,7 @@ fn fold(
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "testing")] {
 /// use perfcore::{PerformanceProfiler, testing::ManualClock};
 /// use std::time::Duration;
 ///
@@ -89,6 +90,7 @@ fn fold(
 /// }
 /// let folded = perfcore::report::to_folded(&p.snapshot());
 /// assert_eq!(folded, "outer 300\nouter;inner 700\n");
+/// # }
 /// # Ok::<(), perfcore::ProfileError>(())
 /// ```
 #[must_use]

@@ -334,7 +334,7 @@ impl Collector for SnapshotCollector {
 ///     vec![perfcore::FunctionStats::from_durations("load", [1_500, 3_000])], 0, 1_000);
 /// let text = to_prometheus_text(&snap, &PrometheusOptions::new());
 /// assert!(text.contains(r#"perfcore_function_duration_seconds_count{function="load"} 2"#));
-/// assert!(text.contains(r#"perfcore_function_duration_seconds_bucket{function="load",le="0.000002047"} 1"#));
+/// assert!(text.contains(r#"perfcore_function_duration_seconds_bucket{le="0.000002047",function="load"} 1"#));
 /// assert!(text.ends_with("# EOF\n"));
 /// ```
 #[must_use]
