@@ -83,7 +83,12 @@ fn go_tool_pprof_reads_the_profile() {
     if !have("go", "version") {
         return;
     }
-    let snap = known_snapshot();
+    let mut snap = known_snapshot();
+    // Allocations of `eval` (tracked per function): its own 3,000 bytes go to its one path.
+    let eval = snap.functions.iter().position(|f| f.name == "eval").unwrap();
+    let mut a = perfcore::AllocationStats::default();
+    (a.calls, a.allocated_bytes, a.self_allocated_bytes, a.allocations) = (3, 4_500, 3_000, 9);
+    snap.functions[eval].allocations = Some(a);
     let dir = scratch("pprof");
     let file = dir.join("profile.pb.gz");
     perfcore::report::write_pprof(&snap, std::fs::File::create(&file).unwrap()).unwrap();
@@ -118,6 +123,11 @@ fn go_tool_pprof_reads_the_profile() {
     for f in &snap.functions {
         assert_eq!(calls[&f.name].0, f.count, "calls of {}", f.name);
     }
+    let space = top("alloc_space", "B");
+    assert_eq!(space["eval"], (3_000, 3_000), "{space:?}");
+    // 9 allocations, two thirds of the bytes its own: 6 objects.
+    let objects = top("alloc_objects", "ns");
+    assert_eq!(objects["eval"].0, 6, "{objects:?}");
 }
 
 /// Functions with names that test every format's escaping, and durations whose quantile
