@@ -180,13 +180,14 @@ pub use clock::{ClockSource, clock_source};
 pub use error::{Inconsistency, IoAction, ProfileError, SnapshotError};
 pub use function::{MemoryUsage, ProfileOptions, ProfileResult};
 pub use profiler::{
-    Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, PerformanceProfiler,
-    ProfilerBuilder, ScopeGuard, global,
+    Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, MAX_TIMELINE_CAPACITY,
+    PerformanceProfiler, ProfilerBuilder, ScopeGuard, global,
 };
 pub use stats::histogram::{HISTOGRAM_SUB_BUCKETS, MAX_TRACKABLE_NS};
 pub use stats::{
     AllocationStats, CallNode, FunctionStats, FunctionSummary, LatencyHistogram,
-    OLDEST_SCHEMA_VERSION, RunSummary, SCHEMA_VERSION, Snapshot,
+    OLDEST_SCHEMA_VERSION, RunSummary, SCHEMA_VERSION, Snapshot, SpanEvent, SpanKind,
+    ThreadTimeline, Timeline,
 };
 
 /// The README's code, compiled and run as a doc test.

@@ -22,3 +22,8 @@ pub enum ReportError {
     #[error("could not write the report: {0}")]
     Io(#[from] io::Error),
 }
+
+#[cfg(feature = "json")]
+mod chrome;
+#[cfg(feature = "json")]
+pub use chrome::{to_chrome_trace_json, write_chrome_trace};
