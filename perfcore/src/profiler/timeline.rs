@@ -171,9 +171,8 @@ impl Writer {
     ) {
         let Some(slot) = self.ring.slots.get(self.slot) else { return };
         let seq = 2 * (self.next + 1);
-        let meta = u64::from(callsite)
-            | u64::from(depth.min(MAX_DEPTH)) << 32
-            | u64::from(flags) << 56;
+        let meta =
+            u64::from(callsite) | u64::from(depth.min(MAX_DEPTH)) << 32 | u64::from(flags) << 56;
         // Order and orderings: see the module docs.
         slot.seq.store(seq - 1, Ordering::Relaxed);
         slot.start_raw.store(start_raw, Ordering::Release);
@@ -436,10 +435,7 @@ mod tests {
         let t = p.timeline();
         assert_eq!(t.threads.len(), 1, "the exited thread's timeline is gone");
         // The span open across the reset is cut at the window's start.
-        assert_eq!(
-            rows(&t, 0),
-            [("spanning", 0, 3_000, 0, false), ("after", 1_000, 0, 1, false)]
-        );
+        assert_eq!(rows(&t, 0), [("spanning", 0, 3_000, 0, false), ("after", 1_000, 0, 1, false)]);
         assert_eq!(t.threads[0].dropped, 0);
     }
 
@@ -502,7 +498,12 @@ mod tests {
     /// the same thread, and they are ordered by start.
     #[test]
     fn nesting_is_consistent() {
-        fn run(p: &PerformanceProfiler, clock: &ManualClock, rng: &mut crate::testing::Rng, depth: u32) {
+        fn run(
+            p: &PerformanceProfiler,
+            clock: &ManualClock,
+            rng: &mut crate::testing::Rng,
+            depth: u32,
+        ) {
             let _g = p.scope(["a", "b", "c"][rng.below(3) as usize]).unwrap();
             clock.advance(Duration::from_nanos(rng.below(100)));
             if depth < 5 {

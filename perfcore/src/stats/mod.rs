@@ -619,7 +619,8 @@ impl Snapshot {
             };
             nmap.push(placed);
         }
-        let mut out = Snapshot::from_functions(functions, earlier.ended_unix_ns, self.ended_unix_ns);
+        let mut out =
+            Snapshot::from_functions(functions, earlier.ended_unix_ns, self.ended_unix_ns);
         out.call_tree = call_tree;
         out.timeline = self.timeline.as_ref().map(|t| t.starting_from(earlier.ended_unix_ns));
         Ok(out)
@@ -811,8 +812,7 @@ impl Snapshot {
                 return Err(Inconsistency::ParentNotBefore { node: i });
             }
         }
-        if let Some((thread, event)) = self.timeline.as_ref().and_then(Timeline::unknown_function)
-        {
+        if let Some((thread, event)) = self.timeline.as_ref().and_then(Timeline::unknown_function) {
             return Err(Inconsistency::TimelineUnknownFunction { thread, event });
         }
         let window = self.window().as_nanos() as u64;
