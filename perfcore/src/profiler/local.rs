@@ -269,6 +269,11 @@ impl LocalProfiler {
     fn pop(&mut self, depth: u32, end: u64, outcome: Outcome, inner: &Inner) {
         self.catch_up(inner);
         let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
+        // Out of line: off, the timeline costs this load and branch, and leaves the register
+        // allocation of the rest alone.
+        if self.timeline.is_some() {
+            self.push_call_span(frame.node, frame.start, elapsed_ns, depth, outcome);
+        }
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
             Some(AllocSample {
@@ -283,14 +288,29 @@ impl LocalProfiler {
         }
         let sample = Sample::call(elapsed_ns, frame.child_ns, outcome, alloc);
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
-        if self.timeline.is_some() {
-            let flags = if outcome == Outcome::Ok { 0 } else { timeline::FAILED };
-            self.push_span(frame.node, frame.start, elapsed_ns, depth, flags);
-        }
         // Last: a call here would make the frame's fields spill to memory above.
         if frame.deep.is_some() {
             self.leave_deep(frame.node);
         }
+    }
+
+    /// Writes a finished call of path `node` to the timeline, if there is one.
+    #[cold]
+    #[inline(never)]
+    fn push_call_span(
+        &mut self,
+        node: u32,
+        start_raw: u64,
+        elapsed_ns: u64,
+        depth: u32,
+        outcome: Outcome,
+    ) {
+        let flags = match outcome {
+            Outcome::Ok => 0,
+            Outcome::Failed => timeline::FAILED,
+            Outcome::Cancelled => timeline::CANCELLED,
+        };
+        self.push_span(node, start_raw, elapsed_ns, depth, flags);
     }
 
     /// Writes a finished span of call path `node` to the timeline, if there is one.
