@@ -543,7 +543,7 @@ impl PerformanceProfiler {
         })
     }
 
-    /// Forgets everything recorded so far and starts a new window.
+    /// Forgets everything recorded so far, the timeline included, and starts a new window.
     ///
     /// Calls in flight are not lost: a scope open across the reset is recorded, whole, after
     /// it. A thread records into the new window from the first call it finishes after it

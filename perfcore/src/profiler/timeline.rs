@@ -464,6 +464,9 @@ mod tests {
         assert_eq!(t.started_unix_ns, snap.started_unix_ns);
         let back = Snapshot::from_json(&snap.to_json()).unwrap();
         assert_eq!(back, snap);
+        // Baselines keep the statistics only.
+        let baseline = crate::baseline::Baseline::new("main", snap.clone()).unwrap();
+        assert_eq!(baseline.snapshot.timeline, None);
         // A file whose timeline names a function it does not have is rejected.
         let mut bad = snap.clone();
         bad.timeline.as_mut().unwrap().threads[0].events[0].function = 5;
