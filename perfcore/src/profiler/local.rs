@@ -269,11 +269,6 @@ impl LocalProfiler {
     fn pop(&mut self, depth: u32, end: u64, outcome: Outcome, inner: &Inner) {
         self.catch_up(inner);
         let Some((frame, elapsed_ns)) = self.close(depth, end, inner) else { return };
-        // Out of line: off, the timeline costs this load and branch, and leaves the register
-        // allocation of the rest alone.
-        if self.timeline.is_some() {
-            self.push_call_span(frame.node, frame.start, elapsed_ns, depth, outcome);
-        }
         let alloc = frame.alloc.and_then(|start| {
             let d = alloc::thread_counters()?.since(start);
             Some(AllocSample {
@@ -288,6 +283,10 @@ impl LocalProfiler {
         }
         let sample = Sample::call(elapsed_ns, frame.child_ns, outcome, alloc);
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
+        // Out of line and last, as `leave_deep`: off, the timeline costs one load and branch.
+        if self.timeline.is_some() {
+            self.push_call_span(frame.node, frame.start, elapsed_ns, depth, outcome);
+        }
         // Last: a call here would make the frame's fields spill to memory above.
         if frame.deep.is_some() {
             self.leave_deep(frame.node);
