@@ -243,6 +243,13 @@ pub enum Inconsistency {
         /// Index in `call_tree`.
         node: usize,
     },
+    /// A timeline event names a function that is not in the timeline's `functions`.
+    TimelineUnknownFunction {
+        /// Index in the timeline's `threads`.
+        thread: usize,
+        /// Index in that thread's `events`.
+        event: usize,
+    },
     /// [`Snapshot::since`](crate::Snapshot::since) was given a snapshot that holds calls the
     /// later one does not: pass an earlier snapshot of the same profiler, taken after its last
     /// reset.
@@ -273,6 +280,10 @@ impl fmt::Display for Inconsistency {
             Self::ParentNotBefore { node } => {
                 write!(f, "call_tree[{node}].parent must come before the node")
             }
+            Self::TimelineUnknownFunction { thread, event } => write!(
+                f,
+                "timeline.threads[{thread}].events[{event}].function is not a timeline function"
+            ),
             Self::NotAnEarlierSnapshot { name } => write!(
                 f,
                 "{name}: the earlier snapshot holds calls the later one does not (another \

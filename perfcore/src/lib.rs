@@ -79,6 +79,13 @@
 //! atomically), and [`Snapshot::merge`] combines snapshots of several threads, processes or
 //! machines exactly as if one profiler had recorded them all.
 //!
+//! ## Timelines
+//! Statistics say how long calls take; a timeline says when the most recent ones ran.
+//! [`ProfilerBuilder::timeline`] keeps the last N spans of each thread in a lock-free ring
+//! buffer (off by default, and free when off); [`PerformanceProfiler::timeline`] reads them,
+//! every snapshot carries them ([`Snapshot::timeline`]), and
+//! [`report::write_chrome_trace`] writes them for Perfetto or `chrome://tracing`.
+//!
 //! ## Baselines
 //! [`baseline::Baseline`] is a named snapshot with the [`baseline::Environment`] it was
 //! recorded in (commit, host, CPU model and cores, build profile, compiler). A
@@ -180,13 +187,14 @@ pub use clock::{ClockSource, clock_source};
 pub use error::{Inconsistency, IoAction, ProfileError, SnapshotError};
 pub use function::{MemoryUsage, ProfileOptions, ProfileResult};
 pub use profiler::{
-    Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, PerformanceProfiler,
-    ProfilerBuilder, ScopeGuard, global,
+    Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, MAX_TIMELINE_CAPACITY,
+    PerformanceProfiler, ProfilerBuilder, ScopeGuard, global,
 };
 pub use stats::histogram::{HISTOGRAM_SUB_BUCKETS, MAX_TRACKABLE_NS};
 pub use stats::{
     AllocationStats, CallNode, FunctionStats, FunctionSummary, LatencyHistogram,
-    OLDEST_SCHEMA_VERSION, RunSummary, SCHEMA_VERSION, Snapshot,
+    OLDEST_SCHEMA_VERSION, RunSummary, SCHEMA_VERSION, Snapshot, SpanEvent, SpanKind,
+    ThreadTimeline, Timeline,
 };
 
 /// The README's code, compiled and run as a doc test.

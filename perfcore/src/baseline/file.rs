@@ -66,7 +66,9 @@ pub enum EnvPolicy {
 
 impl Baseline {
     /// A baseline of `snapshot` named `name`, with the environment of this process
-    /// ([`Environment::capture`]) and no labels.
+    /// ([`Environment::capture`]) and no labels. The snapshot's
+    /// [`timeline`](Snapshot::timeline), if any, is left out: comparisons read the statistics,
+    /// and the recent spans would only make the file larger.
     ///
     /// # Errors
     /// [`BaselineError::InvalidName`] when `name` could not be a file name in a store.
@@ -77,8 +79,9 @@ impl Baseline {
     /// assert!(Baseline::new("main", perfcore::Snapshot::default()).is_ok());
     /// assert!(Baseline::new("../main", perfcore::Snapshot::default()).is_err());
     /// ```
-    pub fn new(name: impl Into<String>, snapshot: Snapshot) -> Result<Self, BaselineError> {
+    pub fn new(name: impl Into<String>, mut snapshot: Snapshot) -> Result<Self, BaselineError> {
         let name = name.into();
+        snapshot.timeline = None;
         validate_name(&name)?;
         Ok(Self {
             schema_version: BASELINE_SCHEMA_VERSION,

@@ -54,6 +54,7 @@ pub(crate) fn snapshot(acc: Accum, started_unix_ns: u64, ended_unix_ns: u64) -> 
         ended_unix_ns,
         functions,
         call_tree,
+        timeline: None,
     }
 }
 

@@ -118,7 +118,8 @@ pub fn parent() {
 
 /// After `fork()`, in the child: releases what [`prepare`] held and resets every profiler,
 /// so the child reports only its own calls (scopes open across the fork still record when
-/// they close).
+/// they close) and its timelines start empty. Timeline rings have no lock to release: their
+/// writers never lock, and their readers hold the registry lock taken above.
 ///
 /// # Examples
 /// (Its own process: it resets every profiler in it.)

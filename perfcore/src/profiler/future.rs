@@ -93,7 +93,7 @@ pin_project_lite::pin_project! {
                 let outcome = if panicked { Outcome::Failed } else { Outcome::Cancelled };
                 let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
                 if let Some(index) = this.callsite.index() {
-                    local::record_call(&p.inner, index, sample);
+                    local::record_call(&p.inner, index, sample, Some(*this.first_raw));
                 }
             }
         }
@@ -180,7 +180,7 @@ impl<F: Future, C: ErrorCheck<F::Output>> Future for Instrumented<'_, F, C> {
             let outcome = if this.is_err.is_err(value) { Outcome::Failed } else { Outcome::Ok };
             let sample = Sample::resumable(wall, *this.busy_ns, *this.child_ns, outcome);
             if let Some(index) = this.callsite.index() {
-                local::record_call(&p.inner, index, sample);
+                local::record_call(&p.inner, index, sample, Some(*this.first_raw));
             }
         }
         out

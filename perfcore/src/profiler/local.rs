@@ -10,6 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 
 use super::shared::{AllocSample, CallPath, Deep, Sample, ThreadData};
+use super::timeline::{self, Ring, Writer};
 use super::{Inner, Outcome};
 use crate::alloc::{self, ThreadCounters};
 use crate::sync::Arc as Shared;
@@ -136,6 +137,9 @@ struct LocalProfiler {
     pending: u64,
     epoch: u64,
     max_depth: usize,
+    /// Where finished spans go when the profiler keeps a timeline. On the line the exit path
+    /// already reads (`pending`, `epoch`): off, it costs one predictable branch on it.
+    timeline: Option<Box<Writer>>,
     // Cold: registration, new paths, frames beyond the maximum depth.
     owner: Weak<Inner>,
     children: HashMap<(Option<u32>, u32), u32>,
@@ -147,7 +151,10 @@ impl LocalProfiler {
     #[cold]
     fn register(inner: &Arc<Inner>) -> Self {
         alloc::untracked(|| {
-            let data = Shared::new(ThreadData::default());
+            let ring = (inner.timeline_capacity > 0)
+                .then(|| Shared::new(Ring::new(inner.timeline_capacity)));
+            let timeline = ring.clone().map(|r| Box::new(Writer::new(r)));
+            let data = Shared::new(ThreadData::with_timeline(ring));
             let mut registry = inner.registry.lock();
             registry.threads.push(data.clone());
             Self {
@@ -161,6 +168,7 @@ impl LocalProfiler {
                 max_depth: inner.max_depth,
                 epoch: inner.epoch(),
                 pending: 0,
+                timeline,
             }
         })
     }
@@ -275,9 +283,41 @@ impl LocalProfiler {
         }
         let sample = Sample::call(elapsed_ns, frame.child_ns, outcome, alloc);
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);
+        // Out of line and last, as `leave_deep`: off, the timeline costs one load and branch.
+        if self.timeline.is_some() {
+            self.push_call_span(frame.node, frame.start, elapsed_ns, depth, outcome);
+        }
         // Last: a call here would make the frame's fields spill to memory above.
         if frame.deep.is_some() {
             self.leave_deep(frame.node);
+        }
+    }
+
+    /// Writes a finished call of path `node` to the timeline, if there is one.
+    #[cold]
+    #[inline(never)]
+    fn push_call_span(
+        &mut self,
+        node: u32,
+        start_raw: u64,
+        elapsed_ns: u64,
+        depth: u32,
+        outcome: Outcome,
+    ) {
+        let flags = match outcome {
+            Outcome::Ok => 0,
+            Outcome::Failed => timeline::FAILED,
+            Outcome::Cancelled => timeline::CANCELLED,
+        };
+        self.push_span(node, start_raw, elapsed_ns, depth, flags);
+    }
+
+    /// Writes a finished span of call path `node` to the timeline, if there is one.
+    #[inline(always)]
+    fn push_span(&mut self, node: u32, start_raw: u64, elapsed_ns: u64, depth: u32, flags: u8) {
+        let callsite = self.paths.get(node as usize).map_or(u32::MAX, |p| p.callsite);
+        if let Some(w) = self.timeline.as_deref_mut() {
+            w.push(start_raw, elapsed_ns, callsite, depth, flags);
         }
     }
 
@@ -512,12 +552,18 @@ pub(crate) fn exit_poll(inner: &Inner, depth: u32) -> Option<PollTime> {
 }
 
 /// Records one finished (or cancelled) call of callsite `index` on this thread, on the call
-/// path under this thread's innermost open scope.
+/// path under this thread's innermost open scope. `start_raw`, the clock's reading when the
+/// call started, puts it on the timeline as a [`SpanKind::Async`](crate::SpanKind) span.
 #[inline(never)]
-pub(crate) fn record_call(inner: &Arc<Inner>, index: usize, sample: Sample) {
+pub(crate) fn record_call(
+    inner: &Arc<Inner>,
+    index: usize,
+    sample: Sample,
+    start_raw: Option<u64>,
+) {
     let _ = LOCAL.try_with(|state| {
         if let Ok(mut state) = state.try_borrow_mut() {
-            state.get(inner).record_call(index, sample, inner);
+            state.get(inner).record_call(index, sample, start_raw, inner);
         }
     });
 }
@@ -526,15 +572,25 @@ impl LocalProfiler {
     fn pop_poll(&mut self, depth: u32, end: u64, inner: &Inner) -> Option<PollTime> {
         self.catch_up(inner);
         let (frame, elapsed_ns) = self.close(depth, end, inner)?;
+        if self.timeline.is_some() {
+            self.push_span(frame.node, frame.start, elapsed_ns, depth, timeline::POLL);
+        }
         if frame.deep.is_some() {
             self.leave_deep(frame.node);
         }
         Some(PollTime { elapsed_ns, child_ns: frame.child_ns })
     }
 
-    fn record_call(&mut self, index: usize, sample: Sample, inner: &Inner) {
+    fn record_call(&mut self, index: usize, sample: Sample, start_raw: Option<u64>, inner: &Inner) {
         self.catch_up(inner);
         let node = self.path_under_top(index);
         self.data.record(&self.paths, node, &sample, None, &mut self.pending);
+        if let (Some(start_raw), Some(w)) = (start_raw, self.timeline.as_deref_mut()) {
+            let flags = timeline::ASYNC
+                | if sample.failed { timeline::FAILED } else { 0 }
+                | if sample.cancelled { timeline::CANCELLED } else { 0 };
+            let depth = self.stack.len() as u32;
+            w.push(start_raw, sample.elapsed_ns, index as u32, depth, flags);
+        }
     }
 }

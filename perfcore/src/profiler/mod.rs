@@ -10,6 +10,7 @@ mod local;
 pub(crate) mod raw;
 mod reentry;
 pub(crate) mod shared;
+mod timeline;
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -23,7 +24,7 @@ pub(crate) use raw::Outcome;
 
 use crate::clock::Clock;
 use crate::error::ProfileError;
-use crate::stats::Snapshot;
+use crate::stats::{Snapshot, SpanEvent, SpanKind, ThreadTimeline, Timeline};
 use crate::sync::Mutex;
 use shared::Registry;
 
@@ -31,6 +32,10 @@ use shared::Registry;
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// The largest maximum depth a profiler accepts.
 pub const MAX_DEPTH_LIMIT: usize = 1 << 16;
+
+/// The largest per-thread capacity [`ProfilerBuilder::timeline`] accepts (4 Mi events,
+/// 128 MiB per thread).
+pub const MAX_TIMELINE_CAPACITY: usize = timeline::MAX_CAPACITY;
 
 /// The switch of the process-wide profiler, a plain static so that a disabled
 /// `profile_scope!` costs exactly one relaxed load.
@@ -43,6 +48,8 @@ pub(crate) struct Inner {
     enabled: AtomicBool,
     epoch: AtomicU64,
     pub(crate) max_depth: usize,
+    /// Events kept per thread by the timeline; 0: no timeline.
+    pub(crate) timeline_capacity: usize,
     pub(crate) clock: Clock,
     pub(crate) registry: Mutex<Registry>,
     /// Baselines set with `set_baseline` (see `regress::session`); never touched by scopes.
@@ -116,6 +123,7 @@ impl std::fmt::Debug for PerformanceProfiler {
             .field("global", &self.inner.is_global)
             .field("enabled", &self.is_enabled())
             .field("max_depth", &self.inner.max_depth)
+            .field("timeline_capacity", &self.inner.timeline_capacity)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +147,7 @@ impl Default for PerformanceProfiler {
 pub struct ProfilerBuilder {
     max_depth: usize,
     enabled: bool,
+    timeline: usize,
     clock: Option<Clock>,
 }
 
@@ -159,6 +168,32 @@ impl ProfilerBuilder {
         self
     }
 
+    /// Keeps a timeline: the last `capacity_per_thread` spans each thread finished, with
+    /// their start times, depths and outcomes, read with
+    /// [`PerformanceProfiler::timeline`] and included in every
+    /// [`snapshot`](PerformanceProfiler::snapshot) (for [`report::write_chrome_trace`](crate::report)).
+    /// Off by default; 0 turns it off.
+    ///
+    /// Each thread writes its own ring buffer of 32-byte events, without locks; once it is
+    /// full, each new span overwrites the oldest, and [`ThreadTimeline::dropped`] counts them.
+    /// Memory: `32 × capacity_per_thread` bytes per recording thread (and per exited thread,
+    /// for the last 64 that exited). Off, scopes cost what they cost without it.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::builder().timeline(2).build()?;
+    /// for _ in 0..5 {
+    ///     drop(p.scope("tick")?);
+    /// }
+    /// let t = p.timeline();
+    /// assert_eq!((t.threads[0].events.len(), t.threads[0].dropped), (2, 3));
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn timeline(mut self, capacity_per_thread: usize) -> Self {
+        self.timeline = capacity_per_thread;
+        self
+    }
+
     /// Times scopes with a manual clock that moves only when the test says so.
     #[cfg(feature = "testing")]
     pub fn clock(mut self, clock: &crate::testing::ManualClock) -> Self {
@@ -169,7 +204,8 @@ impl ProfilerBuilder {
     /// Builds the profiler.
     ///
     /// # Errors
-    /// [`ProfileError::OutOfRange`] if `max_depth` is 0 or above [`MAX_DEPTH_LIMIT`].
+    /// [`ProfileError::OutOfRange`] if `max_depth` is 0 or above [`MAX_DEPTH_LIMIT`], or the
+    /// timeline's capacity is above [`MAX_TIMELINE_CAPACITY`].
     pub fn build(self) -> Result<PerformanceProfiler, ProfileError> {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
             return Err(ProfileError::OutOfRange {
@@ -177,6 +213,14 @@ impl ProfilerBuilder {
                 value: self.max_depth as f64,
                 min: 1.0,
                 max: MAX_DEPTH_LIMIT as f64,
+            });
+        }
+        if self.timeline > MAX_TIMELINE_CAPACITY {
+            return Err(ProfileError::OutOfRange {
+                setting: "timeline",
+                value: self.timeline as f64,
+                min: 0.0,
+                max: MAX_TIMELINE_CAPACITY as f64,
             });
         }
         Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
@@ -203,7 +247,7 @@ impl PerformanceProfiler {
     /// assert!(perfcore::PerformanceProfiler::builder().max_depth(0).build().is_err());
     /// ```
     pub fn builder() -> ProfilerBuilder {
-        ProfilerBuilder { max_depth: DEFAULT_MAX_DEPTH, enabled: true, clock: None }
+        ProfilerBuilder { max_depth: DEFAULT_MAX_DEPTH, enabled: true, timeline: 0, clock: None }
     }
 
     fn with(b: ProfilerBuilder, id: usize, is_global: bool) -> Self {
@@ -222,6 +266,7 @@ impl PerformanceProfiler {
             enabled: AtomicBool::new(b.enabled),
             epoch: AtomicU64::new(0),
             max_depth: b.max_depth,
+            timeline_capacity: b.timeline,
             clock,
             registry: Mutex::new(registry),
             baselines: Mutex::new(Vec::new()),
@@ -365,9 +410,110 @@ impl PerformanceProfiler {
             let end_raw = self.inner.clock.raw();
             let started = registry.started_unix_ns;
             let ended = started + self.inner.clock.delta_ns(registry.started_raw, end_raw);
+            let rings = (self.inner.timeline_capacity > 0).then(|| registry.read_timelines());
+            let started_raw = registry.started_raw;
             drop(registry);
-            build::snapshot(acc, started, ended)
+            let mut snap = build::snapshot(acc, started, ended);
+            snap.timeline = rings.map(|r| self.build_timeline(r, started, started_raw));
+            snap
         })
+    }
+
+    /// The spans each thread finished most recently, with their start times: empty unless
+    /// the profiler keeps a timeline ([`ProfilerBuilder::timeline`]).
+    ///
+    /// Safe to call while other threads record, and never blocks them: each thread's ring
+    /// is copied without stopping its writer, and a span overwritten while it was being
+    /// copied is counted in [`ThreadTimeline::dropped`] instead of read torn. A reset starts
+    /// a new timeline too. Each thread's events come by start time; times count from the
+    /// window's start, [`Timeline::started_unix_ns`]. A span open across a reset is cut
+    /// at it.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = perfcore::PerformanceProfiler::builder().timeline(64).build()?;
+    /// std::thread::Builder::new().name("worker".into()).spawn({
+    ///     let p = p.clone();
+    ///     move || drop(p.scope("job"))
+    /// }).unwrap().join().unwrap();
+    /// let t = p.timeline();
+    /// assert_eq!(t.threads[0].name.as_deref(), Some("worker"));
+    /// assert_eq!(t.name_of(&t.threads[0].events[0]), Some("job"));
+    /// assert!(perfcore::PerformanceProfiler::new().timeline().threads.is_empty());
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    #[must_use]
+    pub fn timeline(&self) -> Timeline {
+        reentry::inside(|| {
+            let registry = self.inner.registry.lock();
+            if self.inner.timeline_capacity == 0 {
+                return Timeline::new(registry.started_unix_ns);
+            }
+            let rings = registry.read_timelines();
+            let (started, started_raw) = (registry.started_unix_ns, registry.started_raw);
+            drop(registry);
+            self.build_timeline(rings, started, started_raw)
+        })
+    }
+
+    /// The timeline of the rings' events, in a window that started at `started_raw`.
+    fn build_timeline(
+        &self,
+        rings: Vec<shared::RingRead>,
+        started_unix_ns: u64,
+        started_raw: u64,
+    ) -> Timeline {
+        let clock = &self.inner.clock;
+        let callsites = callsite::all();
+        let mut out = Timeline::new(started_unix_ns);
+        // Callsite index to position in `out.functions`.
+        let mut position: std::collections::HashMap<u32, usize> = Default::default();
+        let pid = std::process::id();
+        for ring in rings {
+            let mut t = ThreadTimeline::new(pid, ring.thread_id, ring.name);
+            t.dropped = ring.dropped;
+            for e in ring.events {
+                let Some(cs) = callsites.get(e.callsite as usize) else {
+                    t.dropped += 1;
+                    continue;
+                };
+                let function = *position.entry(e.callsite).or_insert_with(|| {
+                    out.functions.push(cs.name().to_owned());
+                    out.functions.len() - 1
+                });
+                // A span open across a reset is cut at the window's start.
+                let (start_ns, duration_ns) = if e.start_raw >= started_raw {
+                    (clock.delta_ns(started_raw, e.start_raw), e.duration_ns)
+                } else {
+                    (0, e.duration_ns.saturating_sub(clock.delta_ns(e.start_raw, started_raw)))
+                };
+                let mut event = SpanEvent::new(function, start_ns, duration_ns, e.depth);
+                event.failed = e.flags & timeline::FAILED != 0;
+                event.cancelled = e.flags & timeline::CANCELLED != 0;
+                event.kind = if e.flags & timeline::ASYNC != 0 {
+                    SpanKind::Async
+                } else if e.flags & timeline::POLL != 0 {
+                    SpanKind::Poll
+                } else {
+                    SpanKind::Call
+                };
+                t.events.push(event);
+            }
+            crate::stats::sort_events(&mut t.events);
+            out.threads.push(t);
+        }
+        out
+    }
+
+    /// The timeline's capacity per thread (0: no timeline; see [`ProfilerBuilder::timeline`]).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::PerformanceProfiler::new().timeline_capacity(), 0);
+    /// ```
+    #[must_use]
+    pub fn timeline_capacity(&self) -> usize {
+        self.inner.timeline_capacity
     }
 
     /// Heap bytes the profiler holds for what it recorded: every thread's call paths and
@@ -393,10 +539,11 @@ impl PerformanceProfiler {
             let registry = self.inner.registry.lock();
             registry.threads.iter().map(|t| t.heap_bytes()).sum::<usize>()
                 + registry.retired.heap_bytes()
+                + registry.retired_timeline_bytes()
         })
     }
 
-    /// Forgets everything recorded so far and starts a new window.
+    /// Forgets everything recorded so far, the timeline included, and starts a new window.
     ///
     /// Calls in flight are not lost: a scope open across the reset is recorded, whole, after
     /// it. A thread records into the new window from the first call it finishes after it
@@ -417,6 +564,7 @@ impl PerformanceProfiler {
         reentry::inside(|| {
             let mut registry = self.inner.registry.lock();
             registry.retired = shared::Accum::default();
+            registry.clear_timelines();
             registry.started_unix_ns = unix_now_ns();
             registry.started_raw = self.inner.clock.raw();
             // Under the lock, so a snapshot sees either all of the old window or none of it.

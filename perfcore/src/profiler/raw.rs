@@ -159,12 +159,23 @@ pub fn record_resumable(
     child_ns: u64,
     outcome: Outcome,
 ) {
+    let sample = Sample::resumable(wall_ns, busy_ns, child_ns, outcome);
+    record_sample(profiler, callsite, sample, None);
+}
+
+/// [`record_resumable`] with the clock's raw reading at the call's start, if known: then the
+/// call is on the timeline too.
+fn record_sample(
+    profiler: &PerformanceProfiler,
+    callsite: &'static Callsite,
+    sample: Sample,
+    start_raw: Option<u64>,
+) {
     if !profiler.inner.enabled().load(Ordering::Relaxed) {
         return;
     }
-    let sample = Sample::resumable(wall_ns, busy_ns, child_ns, outcome);
     if let Some(index) = callsite.index() {
-        local::record_call(&profiler.inner, index, sample);
+        local::record_call(&profiler.inner, index, sample, start_raw);
     }
 }
 
@@ -242,14 +253,8 @@ impl ResumableCall {
         }
         if let Some(first) = self.first_raw {
             let wall = ns_since(&self.profiler, first);
-            record_resumable(
-                &self.profiler,
-                self.callsite,
-                wall,
-                self.busy_ns,
-                self.child_ns,
-                outcome,
-            );
+            let sample = Sample::resumable(wall, self.busy_ns, self.child_ns, outcome);
+            record_sample(&self.profiler, self.callsite, sample, Some(first));
         }
     }
 

@@ -48,6 +48,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::Outcome;
+use super::timeline::{self, RawEvent, Ring};
 use crate::stats::histogram::{self, CHUNK_LEN, CHUNKS};
 use crate::sync::{Arc, AtomicU64, Mutex, Ordering, bump};
 
@@ -460,6 +461,8 @@ pub(crate) struct ThreadData {
     /// On its own cache line: the owner writes it on every call, and two threads' data may
     /// sit next to each other on the heap.
     pending: CacheLine<AtomicU64>,
+    /// The thread's ring of recent span events, when the profiler keeps a timeline.
+    pub(crate) timeline: Option<Arc<Ring>>,
 }
 
 /// Keeps a value alone on its cache line (two lines: x86 prefetches them in pairs).
@@ -485,6 +488,11 @@ fn unpack(word: u64) -> Option<(usize, u64)> {
 }
 
 impl ThreadData {
+    /// A thread's data with its timeline ring, if the profiler keeps one.
+    pub(crate) fn with_timeline(timeline: Option<Arc<Ring>>) -> Self {
+        Self { timeline, ..Self::default() }
+    }
+
     /// Records one call of path `node` (`paths[node]`, the owner's copy of `self.paths`).
     /// Owner thread only; `pending` is the owner's copy of `self.pending` (0 at first), which
     /// saves reading the shared word back. `deep` is set for calls beyond the maximum depth.
@@ -574,6 +582,7 @@ impl ThreadData {
         let paths = self.paths.lock();
         paths.iter().map(|p| p.heap_bytes()).sum::<usize>()
             + paths.capacity() * std::mem::size_of::<Arc<CallPath>>()
+            + self.timeline.as_ref().map_or(0, |t| t.heap_bytes())
     }
 }
 
@@ -677,6 +686,17 @@ pub(crate) struct Registry {
     /// Start of the current window: Unix time in ns, and the clock's raw reading then.
     pub(crate) started_unix_ns: u64,
     pub(crate) started_raw: u64,
+    /// The timeline rings of the last [`timeline::RETIRED_THREADS`] threads that exited.
+    pub(crate) retired_timelines: std::collections::VecDeque<Arc<Ring>>,
+}
+
+/// One thread's timeline as read from its ring.
+#[derive(Debug)]
+pub(crate) struct RingRead {
+    pub(crate) thread_id: u64,
+    pub(crate) name: Option<String>,
+    pub(crate) events: Vec<RawEvent>,
+    pub(crate) dropped: u64,
 }
 
 impl Registry {
@@ -689,12 +709,50 @@ impl Registry {
         acc
     }
 
+    /// Every thread's timeline of the current window, live threads first; threads with no
+    /// event in it are left out.
+    pub(crate) fn read_timelines(&self) -> Vec<RingRead> {
+        let live = self.threads.iter().filter_map(|t| t.timeline.as_ref());
+        live.chain(&self.retired_timelines)
+            .filter_map(|ring| {
+                let mut events = Vec::new();
+                let dropped = ring.read(&mut events);
+                (!events.is_empty() || dropped > 0).then(|| RingRead {
+                    thread_id: ring.thread_id,
+                    name: ring.name.clone(),
+                    events,
+                    dropped,
+                })
+            })
+            .collect()
+    }
+
+    /// Starts a new window of every timeline: the live threads' rings forget their events,
+    /// the exited threads' are dropped.
+    pub(crate) fn clear_timelines(&mut self) {
+        for ring in self.threads.iter().filter_map(|t| t.timeline.as_ref()) {
+            ring.clear();
+        }
+        self.retired_timelines.clear();
+    }
+
+    /// Heap bytes of the exited threads' timelines.
+    pub(crate) fn retired_timeline_bytes(&self) -> usize {
+        self.retired_timelines.iter().map(|r| r.heap_bytes()).sum()
+    }
+
     /// Folds an exiting thread's counters into the retired totals and forgets the thread.
     pub(crate) fn retire(&mut self, data: &Arc<ThreadData>, epoch: u64) {
         if let Some(pos) = self.threads.iter().position(|t| Arc::ptr_eq(t, data)) {
             self.threads.swap_remove(pos);
             data.flush_pending();
             data.read_into(epoch, &mut self.retired);
+            if let Some(ring) = &data.timeline {
+                if self.retired_timelines.len() == timeline::RETIRED_THREADS {
+                    self.retired_timelines.pop_front();
+                }
+                self.retired_timelines.push_back(ring.clone());
+            }
             // The thread's paths live on in `retired`; free them now rather than when the
             // last handle goes.
             crate::alloc::untracked(|| data.paths.lock().clear());

@@ -73,9 +73,13 @@ pub enum ReportError {
 }
 
 #[cfg(feature = "json")]
+mod chrome;
+#[cfg(feature = "json")]
 mod document;
 mod markdown;
 
+#[cfg(feature = "json")]
+pub use chrome::{to_chrome_trace_json, write_chrome_trace};
 #[cfg(feature = "json")]
 pub use document::{
     FunctionRow, REPORT_SCHEMA, REPORT_SCHEMA_VERSION, Report, ReportOptions, ReportReadError,

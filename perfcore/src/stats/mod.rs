@@ -2,6 +2,7 @@
 
 pub(crate) mod histogram;
 mod summary;
+mod timeline;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub use histogram::LatencyHistogram;
 pub use summary::{FunctionSummary, RunSummary};
+pub(crate) use timeline::sort_events;
+pub use timeline::{SpanEvent, SpanKind, ThreadTimeline, Timeline};
 
 #[cfg(feature = "json")]
 use crate::error::SnapshotError;
@@ -441,6 +444,11 @@ pub struct Snapshot {
     pub functions: Vec<FunctionStats>,
     /// The call tree; parents come before their children.
     pub call_tree: Vec<CallNode>,
+    /// The most recent spans of each thread, when the profiler keeps a timeline
+    /// ([`ProfilerBuilder::timeline`](crate::ProfilerBuilder::timeline)); written to JSON
+    /// only then, so snapshots without one read and write as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 impl Default for Snapshot {
@@ -451,6 +459,7 @@ impl Default for Snapshot {
             ended_unix_ns: 0,
             functions: Vec::new(),
             call_tree: Vec::new(),
+            timeline: None,
         }
     }
 }
@@ -521,6 +530,7 @@ impl Snapshot {
             ended_unix_ns: ended_unix_ns.max(started_unix_ns),
             functions,
             call_tree: Vec::new(),
+            timeline: None,
         };
         let window = snap.window().as_nanos() as u64;
         for f in &mut snap.functions {
@@ -533,7 +543,8 @@ impl Snapshot {
     /// since its last reset): every count, sum, histogram and call-tree figure is this
     /// snapshot's minus the earlier one's, exactly, so `earlier.merge(&later.since(&earlier)?)`
     /// gives back `later`'s figures. The window runs from `earlier`'s end to this one's.
-    /// Functions with no new calls are left out, as are call-tree nodes with none.
+    /// Functions with no new calls are left out, as are call-tree nodes with none. A
+    /// [`timeline`](Self::timeline) keeps the spans that started in the new window.
     ///
     /// # Errors
     /// [`Inconsistency::NotAnEarlierSnapshot`] when `earlier` holds calls this snapshot does
@@ -608,19 +619,18 @@ impl Snapshot {
             };
             nmap.push(placed);
         }
-        Ok(Snapshot::from_functions(functions, earlier.ended_unix_ns, self.ended_unix_ns)
-            .with_call_tree(call_tree))
-    }
-
-    fn with_call_tree(mut self, call_tree: Vec<CallNode>) -> Self {
-        self.call_tree = call_tree;
-        self
+        let mut out =
+            Snapshot::from_functions(functions, earlier.ended_unix_ns, self.ended_unix_ns);
+        out.call_tree = call_tree;
+        out.timeline = self.timeline.as_ref().map(|t| t.starting_from(earlier.ended_unix_ns));
+        Ok(out)
     }
 
     /// Merges `other` into this snapshot, as if both runs had been recorded by one profiler.
     ///
     /// Functions are matched by name, module, file and line; histograms merge without loss;
-    /// the window becomes the span covering both.
+    /// the window becomes the span covering both; timelines merge with
+    /// [`Timeline::merge`].
     ///
     /// # Examples
     /// ```
@@ -688,6 +698,13 @@ impl Snapshot {
             t.self_ns = t.self_ns.saturating_add(n.self_ns);
             nmap.push(Some(i));
         }
+        self.timeline = match (self.timeline.take(), &other.timeline) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.merge(theirs);
+                Some(mine)
+            }
+            (mine, theirs) => mine.or_else(|| theirs.clone()),
+        };
         let empty = |s: &Snapshot| s.started_unix_ns == 0 && s.ended_unix_ns == 0;
         if empty(self) {
             (self.started_unix_ns, self.ended_unix_ns) =
@@ -794,6 +811,9 @@ impl Snapshot {
             if n.parent.is_some_and(|p| p >= i) {
                 return Err(Inconsistency::ParentNotBefore { node: i });
             }
+        }
+        if let Some((thread, event)) = self.timeline.as_ref().and_then(Timeline::unknown_function) {
+            return Err(Inconsistency::TimelineUnknownFunction { thread, event });
         }
         let window = self.window().as_nanos() as u64;
         for f in &mut self.functions {
