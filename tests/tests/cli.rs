@@ -213,3 +213,81 @@ fn other_tools_results_are_read() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("pytest-benchmark results"), "{}", out.stdout);
 }
+
+#[test]
+fn report_writes_every_format_asked_for() {
+    let dir = scratch("report");
+    let base = run_file(&dir, "base.json", 100_000);
+    let head = run_file(&dir, "head.json", 200_000);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let r = perfcore(
+        &dir,
+        &[
+            "report",
+            &head,
+            "--baseline",
+            &base,
+            "--html",
+            &path("r.html"),
+            "--json",
+            &path("r.json"),
+            "--folded",
+            &path("f.txt"),
+            "--speedscope",
+            &path("s.json"),
+            "--pprof",
+            &path("p.pb.gz"),
+            "--hdr",
+            &path("h.hlog"),
+            "--prometheus",
+            &path("m.prom"),
+            "--markdown",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Markdown went to standard output, with the comparison's verdict.
+    assert!(
+        r.stdout.contains("`app::parse`") && r.stdout.contains("1 function regressed"),
+        "{}",
+        r.stdout
+    );
+    for f in ["r.html", "r.json", "f.txt", "s.json", "p.pb.gz", "h.hlog", "m.prom"] {
+        assert!(r.stderr.contains(&path(f)), "{f} not reported: {}", r.stderr);
+        assert!(std::fs::metadata(dir.join(f)).unwrap().len() > 0, "{f} is empty");
+    }
+    let report =
+        perfcore::report::Report::from_json(&std::fs::read_to_string(dir.join("r.json")).unwrap())
+            .unwrap();
+    assert_eq!(report.baseline.as_deref(), Some(base.as_str()));
+    assert!(report.comparison.unwrap().has_regressions());
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(html.contains("<!DOCTYPE html>") || html.contains("<!doctype html>"));
+    // pprof is gzip: the magic bytes.
+    assert_eq!(&std::fs::read(dir.join("p.pb.gz")).unwrap()[..2], &[0x1f, 0x8b]);
+    // Without a format the Markdown report goes to standard output.
+    let plain = perfcore(&dir, &["report", &head]);
+    assert_eq!(plain.code, 0);
+    assert!(plain.stdout.starts_with("## perfcore report"), "{}", plain.stdout);
+}
+
+#[test]
+fn report_refuses_what_it_cannot_do_by_name() {
+    let dir = scratch("report-bad");
+    let head = run_file(&dir, "head.json", 100_000);
+    let two = perfcore(&dir, &["report", &head, "--markdown", "--folded"]);
+    assert_eq!(two.code, 2);
+    assert!(
+        two.stderr.contains("more than one format asked for standard output"),
+        "{}",
+        two.stderr
+    );
+    let trace = perfcore(&dir, &["report", &head, "--chrome-trace", "-"]);
+    assert_eq!(trace.code, 2);
+    assert!(trace.stderr.contains("has no timeline"), "{}", trace.stderr);
+    let missing = perfcore(&dir, &["report", "/no/such/run.json", "--json"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("/no/such/run.json"), "{}", missing.stderr);
+    let unwritable = perfcore(&dir, &["report", &head, "--html", "/no/such/dir/r.html"]);
+    assert_eq!(unwritable.code, 2);
+    assert!(unwritable.stderr.contains("/no/such/dir/r.html"), "{}", unwritable.stderr);
+}

@@ -7,6 +7,9 @@
 //! perfcore merge A B... -o OUT
 //! perfcore baseline save|record|list|show|delete|history ...
 //! perfcore check SNAPSHOT --budgets FILE [--format text|markdown|json]
+//! perfcore report SNAPSHOT [--baseline NAME] [--html OUT] [--markdown [OUT]] [--json [OUT]]
+//!                 [--folded [OUT]] [--speedscope [OUT]] [--pprof OUT] [--chrome-trace OUT]
+//!                 [--hdr OUT] [--prometheus [OUT]] [--classic-prometheus]
 //! ```
 //!
 //! Exit codes: 0 nothing to report, 1 a regression (or a budget exceeded), 2 bad usage or bad
@@ -16,6 +19,7 @@
 //! a baseline in the store (`--dir`, else `$PERFCORE_DIR`, else `./.perfcore`).
 
 mod input;
+mod report;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -132,6 +136,9 @@ enum Command {
     /// Save, list, show, delete baselines and read their run history.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Write a run as reports and exports: HTML, Markdown, JSON, folded stacks, speedscope,
+    /// pprof, a Chrome trace, HdrHistogram logs, Prometheus text (Markdown when none is named).
+    Report(Box<report::ReportArgs>),
     /// Check a run against absolute limits (a budgets TOML file): exit 1 when one is exceeded.
     Check {
         /// The run: a file, a criterion directory, or a stored baseline's name.
@@ -233,7 +240,7 @@ enum Format {
 }
 
 /// `10%` → 0.1; `0.1` → 0.1; a bare number above 1 is refused as ambiguous.
-fn parse_fraction(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_fraction(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let (number, scale) = match t.strip_suffix('%') {
         Some(n) => (n.trim(), 100.0),
@@ -270,7 +277,10 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), v.to_owned()))
 }
 
-fn store_of(dir: Option<PathBuf>, retention: Option<usize>) -> Result<BaselineStore, InputError> {
+pub(crate) fn store_of(
+    dir: Option<PathBuf>,
+    retention: Option<usize>,
+) -> Result<BaselineStore, InputError> {
     let store = BaselineStore::open(
         dir.unwrap_or_else(|| resolve_dir(std::env::var_os(crate::baseline::PERFCORE_DIR_VAR))),
     );
@@ -327,6 +337,7 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, In
             Ok(0)
         }
         Command::Baseline(cmd) => baseline_command(cmd, cli.dir, out, err),
+        Command::Report(args) => report::report_command(*args, cli.dir, out, err),
         Command::Check { input, budgets, format, require_measured } => {
             let budgets = crate::budget::Budgets::read(&budgets)?;
             let store = store_of(cli.dir, None)?;

@@ -67,6 +67,10 @@ pub(super) struct ReportArgs {
     /// Prometheus / OpenMetrics text exposition (standard output without OUT).
     #[arg(long, value_name = "OUT", num_args = 0..=1, default_missing_value = "-", value_parser = parse_dest)]
     prometheus: Option<Dest>,
+    /// Write Prometheus's classic text format (0.0.4: node_exporter's textfile collector,
+    /// the Pushgateway, `promtool check metrics`) instead of OpenMetrics.
+    #[arg(long)]
+    classic_prometheus: bool,
 }
 
 /// Writes `bytes` to `dest`: files atomically, so a reader never sees half a report.
@@ -133,7 +137,8 @@ pub(super) fn report_command(
     .count();
     if to_stdout > 1 {
         return Err(InputError::Usage(
-            "more than one format asked for standard output: give all but one of them a file".into(),
+            "more than one format asked for standard output: give all but one of them a file"
+                .into(),
         ));
     }
     let snap = &run.snapshot;
@@ -158,7 +163,13 @@ pub(super) fn report_command(
         if let Some((_, cmp)) = &comparison {
             options = options.comparison(cmp.clone());
         }
-        emit(dest, "the Markdown report", report::to_markdown(snap, &options).as_bytes(), out, err)?;
+        emit(
+            dest,
+            "the Markdown report",
+            report::to_markdown(snap, &options).as_bytes(),
+            out,
+            err,
+        )?;
     }
     if let Some(dest) = &args.json {
         let mut options = report::ReportOptions::default();
@@ -180,7 +191,13 @@ pub(super) fn report_command(
         emit(dest, "folded stacks", report::to_folded(snap).as_bytes(), out, err)?;
     }
     if let Some(dest) = &args.speedscope {
-        emit(dest, "the speedscope profile", report::to_speedscope_json(snap).as_bytes(), out, err)?;
+        emit(
+            dest,
+            "the speedscope profile",
+            report::to_speedscope_json(snap).as_bytes(),
+            out,
+            err,
+        )?;
     }
     if let Some(dest) = &args.pprof {
         emit(dest, "the pprof profile", &report::to_pprof(snap), out, err)?;
@@ -203,7 +220,11 @@ pub(super) fn report_command(
         emit(dest, "the HdrHistogram log", &bytes, out, err)?;
     }
     if let Some(dest) = &args.prometheus {
-        let text = report::to_prometheus_text(snap, &report::PrometheusOptions::default());
+        let mut options = report::PrometheusOptions::default();
+        if args.classic_prometheus {
+            options = options.format(report::ExpositionFormat::Prometheus);
+        }
+        let text = report::to_prometheus_text(snap, &options);
         emit(dest, "the Prometheus exposition", text.as_bytes(), out, err)?;
     }
     Ok(0)

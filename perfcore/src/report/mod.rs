@@ -49,14 +49,16 @@ pub use speedscope::to_speedscope_json;
 ///
 /// # Examples
 /// ```
+/// use std::error::Error as _;
 /// let err = perfcore::report::ReportError::Io(std::io::Error::other("disk full"));
-/// assert!(err.to_string().contains("disk full"));
+/// assert_eq!(err.to_string(), "could not write the report");
+/// assert_eq!(err.source().unwrap().to_string(), "disk full");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
     /// The destination refused the bytes.
-    #[error("could not write the report: {0}")]
+    #[error("could not write the report")]
     Io(#[from] io::Error),
     /// The hdrhistogram crate refused the histogram's bounds (a perfcore bug: please report it).
     #[cfg(feature = "hdr")]
