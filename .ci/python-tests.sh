@@ -22,6 +22,8 @@ FASTAPI_REQ='fastapi>=0.110,<1'
 HTTPX_REQ='httpx>=0.27,<1'
 # A published pure-Python package, for the test that `perfcore run` counts calls as cProfile does.
 MARKDOWN_REQ='markdown==3.11.3'
+# HdrHistogram's Python reader (module hdrh): the test that decodes our HDR logs.
+HDRH_REQ='hdrhistogram>=0.10,<1'
 
 start=$SECONDS
 log() { printf '==> [%3ds] %s\n' "$((SECONDS - start))" "$*"; }
@@ -35,7 +37,7 @@ fi
 PY="$VENV/bin/python"
 log "installing build and test tools into the venv ($("$PY" -V))"
 "$PY" -m pip install --quiet --disable-pip-version-check \
-    "$MATURIN_REQ" "$PYTEST_REQ" "$MYPY_REQ" "$FASTAPI_REQ" "$HTTPX_REQ" "$MARKDOWN_REQ"
+    "$MATURIN_REQ" "$PYTEST_REQ" "$MYPY_REQ" "$FASTAPI_REQ" "$HTTPX_REQ" "$MARKDOWN_REQ" "$HDRH_REQ"
 
 # 2. The wheel, into an emptied directory.
 log "building the wheel"

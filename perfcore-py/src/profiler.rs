@@ -73,11 +73,12 @@ impl Profiler {
     /// tree; deeper calls are still counted, the tree folds them into its deepest node.
     /// ValueError (from the core's check) outside 1 to `MAX_DEPTH_LIMIT`.
     #[new]
-    #[pyo3(signature = (*, enabled = true, max_depth = 64))]
-    fn new(py: Python<'_>, enabled: bool, max_depth: usize) -> PyResult<Self> {
+    #[pyo3(signature = (*, enabled = true, max_depth = 64, timeline = 0))]
+    fn new(py: Python<'_>, enabled: bool, max_depth: usize, timeline: usize) -> PyResult<Self> {
         let inner = perfcore::PerformanceProfiler::builder()
             .enabled(enabled)
             .max_depth(max_depth)
+            .timeline(timeline)
             .build()
             .map_err(to_py_err)?;
         Ok(Self::from_core(py, inner))

@@ -7,6 +7,14 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::error::{snapshot_err, to_py_err};
 
+/// A report that could not be made, as the matching Python exception.
+fn report_err(e: perfcore::report::ReportError) -> PyErr {
+    match e {
+        perfcore::report::ReportError::Io(e) => e.into(),
+        other => pyo3::exceptions::PyValueError::new_err(other.to_string()),
+    }
+}
+
 /// `value` as JSON (the stats types are plain data: this cannot fail).
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("statistics always serialise")
@@ -445,6 +453,141 @@ impl Snapshot {
         let mut s = self.inner.clone();
         s.merge(&other.inner);
         Snapshot { inner: s }
+    }
+
+    /// The Markdown report: summary, the functions with the most self time, hotspots,
+    /// recommendations, and `comparison` (a `Comparison` from `perfcore.compare`) when given.
+    #[pyo3(signature = (*, title = None, top = 20, comparison = None))]
+    fn to_markdown(
+        &self,
+        title: Option<String>,
+        top: usize,
+        comparison: Option<PyRef<'_, crate::regress::Comparison>>,
+    ) -> String {
+        let mut options = perfcore::report::MarkdownOptions::default().top(top);
+        if let Some(t) = title {
+            options = options.title(t);
+        }
+        if let Some(c) = comparison {
+            options = options.comparison(c.inner().clone());
+        }
+        perfcore::report::to_markdown(&self.inner, &options)
+    }
+
+    /// The versioned JSON report document (schema "perfcore-report"): summary, every
+    /// function, hotspots, recommendations, and the comparison when given.
+    #[pyo3(signature = (*, comparison = None, baseline_name = None))]
+    fn to_report_json(
+        &self,
+        comparison: Option<PyRef<'_, crate::regress::Comparison>>,
+        baseline_name: Option<String>,
+    ) -> String {
+        let mut options = perfcore::report::ReportOptions::default();
+        if let Some(c) = comparison {
+            options = options.with_comparison(baseline_name.unwrap_or_default(), c.inner().clone());
+        }
+        perfcore::report::Report::new(&self.inner, &options).to_json()
+    }
+
+    /// The self-contained HTML report (one file, works offline): summary, hotspots,
+    /// recommendations, the comparison when given, a flamegraph, the function table and
+    /// each function's latency histogram.
+    #[pyo3(signature = (*, title = None, comparison = None, baseline_name = None))]
+    fn to_html(
+        &self,
+        py: Python<'_>,
+        title: Option<String>,
+        comparison: Option<PyRef<'_, crate::regress::Comparison>>,
+        baseline_name: Option<String>,
+    ) -> String {
+        let mut options = perfcore::report::HtmlOptions::default();
+        if let Some(t) = title {
+            options = options.title(t);
+        }
+        if let Some(c) = comparison {
+            options = options.comparison(c.inner().clone());
+        }
+        if let Some(b) = baseline_name {
+            options = options.baseline_name(b);
+        }
+        let inner = &self.inner;
+        py.detach(|| perfcore::report::to_html(inner, &options))
+    }
+
+    /// Folded stacks weighted by self time in ns (flamegraph.pl, inferno, speedscope).
+    fn to_folded(&self) -> String {
+        perfcore::report::to_folded(&self.inner)
+    }
+
+    /// speedscope's JSON file format.
+    fn to_speedscope(&self) -> String {
+        perfcore::report::to_speedscope_json(&self.inner)
+    }
+
+    /// pprof's profile.proto, gzipped (`go tool pprof`, Grafana Pyroscope): sample types
+    /// calls, wall and self time, and allocations when tracked.
+    fn to_pprof<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+        let inner = &self.inner;
+        let bytes = py.detach(|| perfcore::report::to_pprof(inner));
+        pyo3::types::PyBytes::new(py, &bytes)
+    }
+
+    /// Every function's latency histogram as an HdrHistogram interval log (V2 compressed,
+    /// one tagged line per function), as HdrHistogram's tools and Python's `hdrh` read it.
+    fn to_hdr_log(&self) -> PyResult<String> {
+        let mut out = Vec::new();
+        perfcore::report::write_hdr_log(&self.inner, &mut out).map_err(report_err)?;
+        String::from_utf8(out).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    }
+
+    /// One function's latency histogram in HdrHistogram's V2 compressed encoding; KeyError
+    /// if no function has this name.
+    fn hdr_histogram<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let f = self.inner.function(name).ok_or_else(|| PyKeyError::new_err(name.to_owned()))?;
+        let bytes = perfcore::report::hdr_histogram_v2(f).map_err(report_err)?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    }
+
+    /// Prometheus exposition text: per function a histogram of durations in seconds, error,
+    /// cancellation and self-time counters. `format` is "openmetrics" (default) or
+    /// "prometheus" (the classic 0.0.4 text, for the textfile collector and the Pushgateway).
+    #[pyo3(signature = (*, namespace = "perfcore", labels = None, format = "openmetrics"))]
+    fn to_prometheus(
+        &self,
+        namespace: &str,
+        labels: Option<std::collections::BTreeMap<String, String>>,
+        format: &str,
+    ) -> PyResult<String> {
+        let format = match format {
+            "openmetrics" => perfcore::report::ExpositionFormat::OpenMetrics,
+            "prometheus" => perfcore::report::ExpositionFormat::Prometheus,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "format must be \"openmetrics\" or \"prometheus\", got {other:?}"
+                )));
+            }
+        };
+        let mut options =
+            perfcore::report::PrometheusOptions::new().namespace(namespace).format(format);
+        for (k, v) in labels.unwrap_or_default() {
+            options = options.const_label(k, v);
+        }
+        Ok(perfcore::report::to_prometheus_text(&self.inner, &options))
+    }
+
+    /// The timeline of recent spans as Chrome Trace Event JSON (Perfetto, chrome://tracing);
+    /// ValueError if the profiler recorded none (`PerformanceProfiler(timeline=N)`).
+    fn to_chrome_trace(&self) -> PyResult<String> {
+        let timeline = self.inner.timeline.as_ref().ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(
+                "this snapshot has no timeline: create the profiler with PerformanceProfiler(timeline=N)",
+            )
+        })?;
+        Ok(perfcore::report::to_chrome_trace_json(timeline))
     }
 
     /// Pickling (a worker process returning its snapshot, say): the state is its JSON.

@@ -4,7 +4,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
 from types import CodeType, FrameType
-from typing import Any, TypeVar, final, overload
+from typing import Any, Literal, TypeVar, final, overload
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -127,7 +127,7 @@ _History = History | Iterable[RunSummary | Snapshot] | None
 
 @final
 class PerformanceProfiler:
-    def __new__(cls, *, enabled: bool = True, max_depth: int = 64) -> PerformanceProfiler: ...
+    def __new__(cls, *, enabled: bool = True, max_depth: int = 64, timeline: int = 0) -> PerformanceProfiler: ...
     @overload
     def profile(self, func: _F, /, *, name: str | None = None, errors: _Errors | None = None) -> _F: ...
     @overload
@@ -406,6 +406,32 @@ class Snapshot:
     @staticmethod
     def read_json(path: str | PathLike[str]) -> Snapshot: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def to_markdown(
+        self, *, title: str | None = None, top: int = 20, comparison: Comparison | None = None
+    ) -> str: ...
+    def to_report_json(
+        self, *, comparison: Comparison | None = None, baseline_name: str | None = None
+    ) -> str: ...
+    def to_html(
+        self,
+        *,
+        title: str | None = None,
+        comparison: Comparison | None = None,
+        baseline_name: str | None = None,
+    ) -> str: ...
+    def to_folded(self) -> str: ...
+    def to_speedscope(self) -> str: ...
+    def to_pprof(self) -> bytes: ...
+    def to_hdr_log(self) -> str: ...
+    def hdr_histogram(self, name: str) -> bytes: ...
+    def to_prometheus(
+        self,
+        *,
+        namespace: str = "perfcore",
+        labels: dict[str, str] | None = None,
+        format: Literal["openmetrics", "prometheus"] = "openmetrics",
+    ) -> str: ...
+    def to_chrome_trace(self) -> str: ...
 
 @final
 class ProfileResult:
