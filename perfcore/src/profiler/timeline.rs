@@ -215,6 +215,8 @@ mod loom_tests {
     /// The owner writes three events into a ring of two while a reader copies it twice: every
     /// event read is whole (all its words from one write), in order, never below the floor,
     /// and read + dropped accounts for every event written at the time of the read.
+    /// (It fails if the reader keeps an event whose second sequence read differs, or if the
+    /// data stores are Relaxed: both were tried.)
     #[test]
     fn write_while_reading() {
         let mut b = loom::model::Builder::new();
