@@ -173,7 +173,7 @@ impl FunctionStats {
     }
 
     /// Allocation figures (calls, allocated_bytes, self_allocated_bytes, freed_bytes,
-    /// allocations) when the process ran Rust's tracking allocator; None otherwise (Python
+    /// allocations, self_allocations) when the process ran Rust's tracking allocator; None otherwise (Python
     /// allocations are measured by `profile_function`).
     #[getter]
     fn allocations<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
@@ -184,6 +184,7 @@ impl FunctionStats {
         d.set_item("self_allocated_bytes", a.self_allocated_bytes)?;
         d.set_item("freed_bytes", a.freed_bytes)?;
         d.set_item("allocations", a.allocations)?;
+        d.set_item("self_allocations", a.self_allocations)?;
         Ok(Some(d))
     }
 

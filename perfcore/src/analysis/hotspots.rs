@@ -114,8 +114,8 @@ pub struct HotspotOptions {
     /// 1 KiB / 64 KiB / 1 MiB: a few small strings, a large buffer, a buffer per call of the
     /// size that costs page faults.
     pub bytes_per_call: Thresholds,
-    /// Allocations per call, children included (the allocator counts them per scope, not per
-    /// body). Default 10 / 100 / 1000: at tens of ns each, 100 allocations are microseconds.
+    /// Allocations made in the function's own body per call (children excluded). Default
+    /// 10 / 100 / 1000: at tens of ns each, 100 allocations are microseconds.
     pub allocations_per_call: Thresholds,
     /// The assumed cost of one call, ns, for call-heavy functions. Default
     /// [`DEFAULT_PER_CALL_OVERHEAD_NS`].
@@ -274,7 +274,7 @@ pub fn identify_hotspots(snap: &Snapshot, options: &HotspotOptions) -> Vec<Hotsp
 
         if let Some(a) = f.allocations.filter(|a| a.calls > 0) {
             let bytes = a.self_allocated_bytes as f64 / a.calls as f64;
-            let allocs = a.allocations as f64 / a.calls as f64;
+            let allocs = a.self_allocations as f64 / a.calls as f64;
             let by_bytes = o.bytes_per_call.severity(bytes);
             let by_count = o.allocations_per_call.severity(allocs);
             if let Some(sev) = by_bytes.max(by_count) {
@@ -285,7 +285,7 @@ pub fn identify_hotspots(snap: &Snapshot, options: &HotspotOptions) -> Vec<Hotsp
                     Unit::Bytes,
                 );
                 let count_ev = Evidence::new(
-                    "allocations_per_call",
+                    "self_allocations_per_call",
                     allocs,
                     by_count.map(|s| o.allocations_per_call.of(s)),
                     Unit::Count,
@@ -464,6 +464,7 @@ mod tests {
             self_allocated_bytes: 10 << 20,
             freed_bytes: 0,
             allocations: 10,
+            self_allocations: 10,
         });
         let s = snap(vec![f]);
         let h = identify_hotspots(&s, &HotspotOptions::default())

@@ -360,7 +360,7 @@ fn recommend(view: &View, h: Hotspot, options: &RecommendationOptions) -> Recomm
                 "`{name}` allocates {} and {:.1} allocations per call: reuse buffers across \
                  calls, pre-allocate with `with_capacity`, and avoid needless clones.",
                 Unit::Bytes.format(evidence_value(&h, "self_bytes_per_call")),
-                evidence_value(&h, "allocations_per_call")
+                evidence_value(&h, "self_allocations_per_call")
             ),
             Impact::NotEstimated {
                 reason: "the time spent in the allocator is not measured apart from self time"

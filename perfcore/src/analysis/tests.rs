@@ -27,6 +27,7 @@ fn workload() -> Snapshot {
         self_allocated_bytes: 1000 * (2 << 20),
         freed_bytes: 1000 * (2 << 20),
         allocations: 1000 * 3,
+        self_allocations: 1000 * 3,
     });
     let used: u64 = functions.iter().map(|f| f.self_ns).sum();
     let rest = (1_000 * MS - used) / 10;
@@ -225,6 +226,7 @@ fn arb_function() -> impl Strategy<Value = FunctionStats> {
                 self_allocated_bytes: bytes,
                 freed_bytes: 0,
                 allocations: allocs,
+                self_allocations: allocs,
             });
             f
         })

@@ -51,6 +51,7 @@ fn error_rate_allocations_and_rate() {
         calls: 1000,
         allocated_bytes: 4_096_000,
         allocations: 3000,
+        self_allocations: 3000,
         ..AllocationStats::default()
     });
     let snap = snapshot(vec![f]); // 1000 calls in 1 s

@@ -80,6 +80,7 @@ fn function(cs: &crate::Callsite, acc: FunctionAccum, window_ns: u64) -> Functio
         self_allocated_bytes: c.alloc_self_bytes,
         freed_bytes: c.alloc_freed_bytes,
         allocations: c.alloc_count,
+        self_allocations: c.alloc_self_count,
     });
     s.finish(window_ns);
     s

@@ -93,6 +93,7 @@ struct Frame {
     child_ns: u64,
     alloc: Option<ThreadCounters>,
     child_alloc_bytes: u64,
+    child_alloc_count: u64,
 }
 
 /// A one-entry cache per callsite: the call path it took under the last parent seen.
@@ -192,6 +193,7 @@ impl LocalProfiler {
             child_ns: 0,
             alloc: alloc::thread_counters(),
             child_alloc_bytes: 0,
+            child_alloc_count: 0,
         });
         // The clock is read last, so the bookkeeping above is not charged to the scope.
         if let Some(f) = self.stack.last_mut() {
@@ -276,10 +278,12 @@ impl LocalProfiler {
                 self_bytes: d.allocated.saturating_sub(frame.child_alloc_bytes),
                 freed_bytes: d.freed,
                 count: d.count,
+                self_count: d.count.saturating_sub(frame.child_alloc_count),
             })
         });
         if let (Some(parent), Some(a)) = (self.stack.last_mut(), alloc) {
             parent.child_alloc_bytes += a.bytes;
+            parent.child_alloc_count += a.count;
         }
         let sample = Sample::call(elapsed_ns, frame.child_ns, outcome, alloc);
         self.data.record(&self.paths, frame.node, &sample, frame.deep, &mut self.pending);

@@ -59,6 +59,7 @@ pub(crate) struct AllocSample {
     pub(crate) self_bytes: u64,
     pub(crate) freed_bytes: u64,
     pub(crate) count: u64,
+    pub(crate) self_count: u64,
 }
 
 /// What one finished call records.
@@ -146,10 +147,11 @@ pub(crate) struct Counters<T = u64> {
     pub(crate) alloc_self_bytes: T,
     pub(crate) alloc_freed_bytes: T,
     pub(crate) alloc_count: T,
+    pub(crate) alloc_self_count: T,
 }
 
 /// How many counters [`Counters`] has.
-const COUNTERS: usize = 13;
+const COUNTERS: usize = 14;
 
 impl<T> Counters<T> {
     /// The counters from an array in the order of [`Counters::each`].
@@ -168,6 +170,7 @@ impl<T> Counters<T> {
             alloc_self_bytes,
             alloc_freed_bytes,
             alloc_count,
+            alloc_self_count,
         ]: [T; COUNTERS],
     ) -> Self {
         Self {
@@ -184,6 +187,7 @@ impl<T> Counters<T> {
             alloc_self_bytes,
             alloc_freed_bytes,
             alloc_count,
+            alloc_self_count,
         }
     }
 
@@ -203,6 +207,7 @@ impl<T> Counters<T> {
             &self.alloc_self_bytes,
             &self.alloc_freed_bytes,
             &self.alloc_count,
+            &self.alloc_self_count,
         ]
     }
 }
@@ -408,6 +413,7 @@ impl CallPath {
             bump(&c.alloc_self_bytes, a.self_bytes);
             bump(&c.alloc_freed_bytes, a.freed_bytes);
             bump(&c.alloc_count, a.count);
+            bump(&c.alloc_self_count, a.self_count);
         }
     }
 

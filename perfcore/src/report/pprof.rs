@@ -168,16 +168,9 @@ fn node_allocations(snap: &Snapshot) -> Vec<(u64, u64)> {
     out
 }
 
-/// A function's own allocations: its self bytes, and its allocations scaled by the share of
-/// the bytes that are its own (perfcore counts allocations with the child scopes included).
+/// A function's own allocations: its self bytes and its self allocation count.
 fn self_allocations(a: crate::AllocationStats) -> (u64, u64) {
-    let objects = if a.allocated_bytes == 0 {
-        0
-    } else {
-        (u128::from(a.allocations) * u128::from(a.self_allocated_bytes.min(a.allocated_bytes))
-            / u128::from(a.allocated_bytes)) as u64
-    };
-    (a.self_allocated_bytes, objects)
+    (a.self_allocated_bytes, a.self_allocations)
 }
 
 /// The uncompressed `Profile` message.
@@ -269,8 +262,8 @@ fn encode(snap: &Snapshot) -> Vec<u8> {
 /// Read `self`: its flat column is each function's self time and its cumulative column the
 /// time under it. `wall` sums nested paths again in the cumulative column (its flat column is
 /// a function's total time). perfcore counts allocations per function, not per call path, so
-/// a function's own allocations (its self bytes, and its allocation count scaled by the share
-/// of bytes that are its own) are shared among its call paths in proportion to their calls.
+/// a function's own allocations (its self bytes and self allocation count) are shared among
+/// its call paths in proportion to their calls.
 ///
 /// # Examples
 /// ```
@@ -430,6 +423,7 @@ mod tests {
             self_allocated_bytes: 400,
             freed_bytes: 0,
             allocations: 8,
+            self_allocations: 4,
         });
         let shares = node_allocations(&snap);
         assert_eq!(shares, vec![(0, 0), (100, 1), (300, 3)]);

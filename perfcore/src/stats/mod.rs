@@ -53,6 +53,10 @@ pub struct AllocationStats {
     pub freed_bytes: u64,
     /// Number of allocations during the calls, child scopes included.
     pub allocations: u64,
+    /// Number of allocations in the function's own body, child scopes excluded (0 in
+    /// snapshots written before this field existed).
+    #[serde(default)]
+    pub self_allocations: u64,
 }
 
 /// Statistics of one profiled function (one callsite), merged over every thread.
@@ -204,6 +208,7 @@ impl FunctionStats {
             self_allocated_bytes: m.allocated_bytes,
             freed_bytes: m.freed_bytes,
             allocations: m.allocations,
+            self_allocations: m.allocations,
         });
         f.finish(r.total_ns);
         f
@@ -233,6 +238,7 @@ impl FunctionStats {
                 self_allocated_bytes: sub(a.self_allocated_bytes, b.self_allocated_bytes)?,
                 freed_bytes: sub(a.freed_bytes, b.freed_bytes)?,
                 allocations: sub(a.allocations, b.allocations)?,
+                self_allocations: sub(a.self_allocations, b.self_allocations)?,
             }),
             (a, None) => a,
             (None, Some(_)) => return Err(not_earlier()),
@@ -365,6 +371,7 @@ impl FunctionStats {
                 self_allocated_bytes: a.self_allocated_bytes.saturating_add(b.self_allocated_bytes),
                 freed_bytes: a.freed_bytes.saturating_add(b.freed_bytes),
                 allocations: a.allocations.saturating_add(b.allocations),
+                self_allocations: a.self_allocations.saturating_add(b.self_allocations),
             }),
             (a, b) => a.or(b),
         };

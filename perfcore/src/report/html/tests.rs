@@ -74,6 +74,7 @@ fn small_snapshot(evil: &str) -> Snapshot {
         self_allocated_bytes: 3 * 4096,
         freed_bytes: 0,
         allocations: 6,
+        self_allocations: 6,
     });
     let mut snap = Snapshot::from_functions(vec![handle, query, render], 0, 1_000_000);
     snap.call_tree = vec![
