@@ -598,6 +598,7 @@ def test_allocations_from_rust_json(p: PerformanceProfiler) -> None:
         "self_allocated_bytes": 1024,
         "freed_bytes": 512,
         "allocations": 3,
+        "self_allocations": 2,
     }
     back = perfcore.Snapshot.from_json(json.dumps(data))
     assert back["work"].allocations == work["allocations"]

@@ -32,6 +32,7 @@ fn scopes_see_their_own_and_their_childrens_allocations() {
     assert_eq!(outer.allocated_bytes, 13_000);
     assert_eq!(outer.self_allocated_bytes, 10_000);
     assert_eq!(outer.allocations, 2);
+    assert_eq!((outer.self_allocations, inner.self_allocations), (1, 1));
     assert_eq!(outer.freed_bytes, 13_000);
 }
 
