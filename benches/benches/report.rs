@@ -1,8 +1,11 @@
-//! Export cost: a snapshot of 10,000 functions and 100,000 call-tree nodes written as folded
-//! stacks, speedscope JSON, pprof, an HdrHistogram interval log and Prometheus text.
+//! Analysis and export cost: a snapshot of 10,000 functions and 100,000 call-tree nodes
+//! analysed (hotspots, recommendations, summary) and written as HTML, Markdown, the JSON
+//! report, folded stacks, speedscope JSON, pprof, an HdrHistogram interval log and Prometheus
+//! text; and a timeline of 100,000 spans written as a Chrome trace.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perfcore::report::{self, PrometheusOptions};
+use perfcore::analysis::{self, HotspotOptions, RecommendationOptions};
+use perfcore::report::{self, HtmlOptions, MarkdownOptions, PrometheusOptions, ReportOptions};
 use perfcore::{AllocationStats, FunctionStats, Snapshot};
 
 const FUNCTIONS: usize = 10_000;
@@ -61,8 +64,35 @@ fn exports(c: &mut Criterion) {
         report::to_prometheus_text(&snap, &options).len(),
     );
 
+    eprintln!(
+        "output sizes: html {} B, markdown {} B, report json {} B",
+        report::to_html(&snap, &HtmlOptions::default()).len(),
+        report::to_markdown(&snap, &MarkdownOptions::default()).len(),
+        report::Report::new(&snap, &ReportOptions::default()).to_json().len(),
+    );
+
+    let mut g = c.benchmark_group("analysis_10k_functions_100k_nodes");
+    g.sample_size(10);
+    g.bench_function("identify_hotspots", |b| {
+        b.iter(|| analysis::identify_hotspots(&snap, &HotspotOptions::default()))
+    });
+    g.bench_function("generate_recommendations", |b| {
+        b.iter(|| analysis::generate_recommendations(&snap, &RecommendationOptions::default()))
+    });
+    g.bench_function("performance_summary", |b| {
+        b.iter(|| analysis::performance_summary(&snap, None))
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("export_10k_functions_100k_nodes");
     g.sample_size(10);
+    g.bench_function("html", |b| b.iter(|| report::to_html(&snap, &HtmlOptions::default())));
+    g.bench_function("markdown", |b| {
+        b.iter(|| report::to_markdown(&snap, &MarkdownOptions::default()))
+    });
+    g.bench_function("report_json", |b| {
+        b.iter(|| report::Report::new(&snap, &ReportOptions::default()).to_json())
+    });
     g.bench_function("folded", |b| b.iter(|| report::to_folded(&snap)));
     g.bench_function("speedscope", |b| b.iter(|| report::to_speedscope_json(&snap)));
     g.bench_function("pprof", |b| b.iter(|| report::to_pprof(&snap)));
@@ -74,6 +104,18 @@ fn exports(c: &mut Criterion) {
         });
     });
     g.bench_function("prometheus", |b| b.iter(|| report::to_prometheus_text(&snap, &options)));
+    g.finish();
+
+    // A timeline of 100,000 spans (one thread's ring holds them all).
+    let profiler = perfcore::PerformanceProfiler::builder().timeline(100_000).build().unwrap();
+    for i in 0..100_000u32 {
+        let _g = profiler.scope(if i % 3 == 0 { "a" } else { "b" }).unwrap();
+    }
+    let timeline = profiler.timeline();
+    eprintln!("chrome trace of 100,000 spans: {} B", report::to_chrome_trace_json(&timeline).len());
+    let mut g = c.benchmark_group("timeline_100k_spans");
+    g.sample_size(10);
+    g.bench_function("chrome_trace", |b| b.iter(|| report::to_chrome_trace_json(&timeline)));
     g.finish();
 }
 
