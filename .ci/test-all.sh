@@ -45,6 +45,8 @@ for example in examples/examples/*.rs; do
     args=("target/example-$name.json")
     # The full table (1,000 trials a row, STATISTICS.md) takes a minute: a smaller one here.
     if [ "$name" = regression_rules ]; then args+=(--trials 100); fi
+    # The reports example writes a directory of reports.
+    if [ "$name" = reports ]; then args=("target/example-reports"); fi
     cargo run --release --quiet -p perfcore-examples --example "$name" -- "${args[@]}"
 done
 

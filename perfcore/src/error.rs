@@ -28,6 +28,10 @@ pub enum ProfileError {
         /// The baseline's name.
         name: String,
     },
+    /// `init_global` came after the global profiler was made (by a scope, `#[profile]` or
+    /// `global()`); call it first thing in `main`.
+    #[error("the global profiler is already in use: configure it before anything records into it")]
+    GlobalInUse,
     /// A numeric setting was NaN or infinite; pass a finite number.
     #[error("setting `{setting}` must be a finite number, got {value}")]
     NonFinite {

@@ -207,6 +207,42 @@ impl ProfilerBuilder {
     /// [`ProfileError::OutOfRange`] if `max_depth` is 0 or above [`MAX_DEPTH_LIMIT`], or the
     /// timeline's capacity is above [`MAX_TIMELINE_CAPACITY`].
     pub fn build(self) -> Result<PerformanceProfiler, ProfileError> {
+        self.validate()?;
+        Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
+    }
+
+    /// Makes these settings the global profiler's ([`global()`], which `#[profile]` and
+    /// `profile_scope!` record into), before anything has used it: call it first thing in
+    /// `main`, e.g. to turn the timeline on for `#[profile]` functions.
+    ///
+    /// # Errors
+    /// [`ProfileError::GlobalInUse`] when the global profiler already exists (something
+    /// recorded into it or asked for it); the settings' errors of [`ProfilerBuilder::build`].
+    ///
+    /// # Examples
+    /// ```
+    /// let global = perfcore::PerformanceProfiler::builder().timeline(4096).init_global()?;
+    /// assert_eq!(global.timeline_capacity(), 4096);
+    /// {
+    ///     perfcore::profile_scope!("step");
+    /// }
+    /// assert_eq!(perfcore::global().timeline().event_count(), 1);
+    /// // Once it exists, its settings are fixed.
+    /// let again = perfcore::PerformanceProfiler::builder().init_global();
+    /// assert!(matches!(again, Err(perfcore::ProfileError::GlobalInUse)));
+    /// # Ok::<(), perfcore::ProfileError>(())
+    /// ```
+    pub fn init_global(self) -> Result<&'static PerformanceProfiler, ProfileError> {
+        self.validate()?;
+        let mut made = false;
+        let global = GLOBAL.get_or_init(|| {
+            made = true;
+            reentry::inside(|| PerformanceProfiler::with(self, 0, true))
+        });
+        if made { Ok(global) } else { Err(ProfileError::GlobalInUse) }
+    }
+
+    fn validate(&self) -> Result<(), ProfileError> {
         if self.max_depth == 0 || self.max_depth > MAX_DEPTH_LIMIT {
             return Err(ProfileError::OutOfRange {
                 setting: "max_depth",
@@ -223,7 +259,7 @@ impl ProfilerBuilder {
                 max: MAX_TIMELINE_CAPACITY as f64,
             });
         }
-        Ok(PerformanceProfiler::with(self, NEXT_ID.fetch_add(1, Ordering::Relaxed), false))
+        Ok(())
     }
 }
 
