@@ -41,7 +41,7 @@ fn work(n: u64) -> u64 {
 #[profile]
 fn validate(order: u64) -> Result<(), String> {
     std::hint::black_box(work(200));
-    if order % 97 == 0 { Err(format!("order {order}: unknown customer")) } else { Ok(()) }
+    if order.is_multiple_of(97) { Err(format!("order {order}: unknown customer")) } else { Ok(()) }
 }
 
 #[profile]
@@ -58,7 +58,7 @@ fn tax(item: u64) -> u64 {
 /// Usually fast; one call in fifty waits on a "slow replica".
 #[profile]
 fn reserve_stock(rng: &mut Rng) -> u64 {
-    let steps = if rng.next() % 50 == 0 { 400_000 } else { 4_000 };
+    let steps = if rng.next().is_multiple_of(50) { 400_000 } else { 4_000 };
     std::hint::black_box(work(steps))
 }
 

@@ -325,11 +325,12 @@ mod tests {
     #[test]
     fn rows_carry_allocations_per_call_and_shares_add_up() {
         let mut heavy = FunctionStats::from_durations("heavy", [3_000; 4]);
-        let mut a = AllocationStats::default();
-        a.calls = 4;
-        a.allocated_bytes = 4 * 1024;
-        a.allocations = 8;
-        heavy.allocations = Some(a);
+        heavy.allocations = Some(AllocationStats {
+            calls: 4,
+            allocated_bytes: 4 * 1024,
+            allocations: 8,
+            ..AllocationStats::default()
+        });
         let light = FunctionStats::from_durations("light", [1_000; 4]);
         let snap = Snapshot::from_functions(vec![light, heavy], 0, 1);
         let r = Report::new(&snap, &ReportOptions::default());

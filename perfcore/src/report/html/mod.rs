@@ -401,7 +401,7 @@ fn escaped(text: &str) -> String {
 /// `<code>`; an unpaired backtick stays as it is.
 fn with_code_spans(escaped: &str) -> String {
     let parts: Vec<&str> = escaped.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escaped.to_owned();
     }
     let mut out = String::with_capacity(escaped.len() + 16);
