@@ -197,8 +197,8 @@ pub use stats::{
     ThreadTimeline, Timeline,
 };
 
-/// The README's code, compiled and run as a doc test.
-#[cfg(doctest)]
+/// The README's code, compiled and run as a doc test (with every feature it uses).
+#[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
