@@ -131,6 +131,23 @@
 //! println!("{}", perfcore::analysis::performance_summary(&snap, None));
 //! ```
 //!
+//! ## Reports
+//! [`report`] writes a snapshot as what people look at and what their tools read: a
+//! self-contained HTML report (summary, hotspots, recommendations, a baseline comparison, a
+//! flamegraph, a sortable table and each function's latency histogram), Markdown tables for a
+//! pull request, a versioned JSON report, folded stacks, speedscope JSON, pprof for
+//! `go tool pprof` and Pyroscope, a Chrome trace of the timeline, HdrHistogram logs and
+//! Prometheus text. The `perfcore report` command writes the same from a snapshot file.
+//! ```
+//! # let profiler = perfcore::PerformanceProfiler::new();
+//! # { let _g = profiler.scope("parse").unwrap(); }
+//! let snap = profiler.snapshot();
+//! let md = perfcore::report::to_markdown(&snap, &Default::default());
+//! assert!(md.contains("`parse`"));
+//! let folded = perfcore::report::to_folded(&snap); // "parse 1234\n"
+//! assert!(folded.starts_with("parse "));
+//! ```
+//!
 //! ## Overhead
 //! A scope costs two clock reads (the TSC where it is invariant) and a few thread-local
 //! counter updates; one relaxed atomic load when disabled at run time
@@ -154,7 +171,17 @@
 //!   bytes per call) read from a TOML file and checked against a snapshot
 //!   (`PerformanceProfiler::check_budgets`), through `toml`.
 //! - `json` also gives `perfcore::import`: criterion's saved results and pytest-benchmark's
-//!   JSON files read into snapshots, so budgets and comparisons can judge them.
+//!   JSON files read into snapshots, so budgets and comparisons can judge them; and the
+//!   report's JSON document, speedscope's format and Chrome traces (`perfcore::report`).
+//!   Markdown and folded stacks need no feature.
+//! - `html`: `report::to_html`, the self-contained HTML report (its CSS and JS are inline; no
+//!   dependency).
+//! - `pprof`: `report::to_pprof`, through `flate2` (the encoder of `profile.proto` is ours).
+//! - `hdr`: `report::write_hdr_log` and `report::hdr_histogram_v2`, through `hdrhistogram`'s
+//!   V2 serializer.
+//! - `prometheus`: `report::to_prometheus_text`, through the Prometheus project's
+//!   `prometheus-client`.
+//! - `cli`: the `perfcore` command, with every feature above.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
