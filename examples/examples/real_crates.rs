@@ -20,19 +20,8 @@ use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use perfcore::profile;
+use perfcore::testing::Rng;
 use regex::Regex;
-
-/// A small deterministic PRNG (xorshift64*), so every run processes the same archive.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 const PATHS: [&str; 8] = [
     "/api/v2/users/{id}",
@@ -55,10 +44,10 @@ const AGENTS: [&str; 4] = [
 #[profile]
 #[inline(never)]
 fn generate(seed: u64, lines: usize) -> Vec<u8> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15 ^ seed);
     let mut out = Vec::with_capacity(lines * 200);
     for i in 0..lines {
-        let r = rng.next();
+        let r = rng.next_u64();
         let path = PATHS[(r % PATHS.len() as u64) as usize].replace("{id}", &(r >> 40).to_string());
         let record = serde_json::json!({
             "ts": 1_764_000_000_000_u64 + i as u64 * 37,

@@ -16,22 +16,11 @@ use std::path::PathBuf;
 
 use perfcore::alloc::TrackingAllocator;
 use perfcore::analysis::{HotspotOptions, RecommendationOptions};
+use perfcore::testing::Rng;
 use perfcore::{profile, report};
 
 #[global_allocator]
 static ALLOC: TrackingAllocator<std::alloc::System> = TrackingAllocator::new(std::alloc::System);
-
-/// A small deterministic PRNG (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 /// Real work that takes about `n` steps.
 fn work(n: u64) -> u64 {
@@ -58,7 +47,7 @@ fn tax(item: u64) -> u64 {
 /// Usually fast; one call in fifty waits on a "slow replica".
 #[profile]
 fn reserve_stock(rng: &mut Rng) -> u64 {
-    let steps = if rng.next().is_multiple_of(50) { 400_000 } else { 4_000 };
+    let steps = if rng.next_u64().is_multiple_of(50) { 400_000 } else { 4_000 };
     std::hint::black_box(work(steps))
 }
 
@@ -73,7 +62,7 @@ fn render_receipt(order: u64, items: u64) -> String {
 #[profile]
 fn handle_order(order: u64, rng: &mut Rng) -> Result<usize, String> {
     validate(order)?;
-    let items = 5 + rng.next() % 40;
+    let items = 5 + rng.next_u64() % 40;
     let total = price(items);
     std::hint::black_box(total + reserve_stock(rng));
     Ok(render_receipt(order, items).len())
@@ -85,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The timeline must be asked for before the first scope records into the global profiler.
     let profiler = perfcore::PerformanceProfiler::builder().timeline(8_192).init_global()?;
 
-    let mut rng = Rng(0x5EED);
+    let mut rng = Rng::new(0x5EED);
     let (mut ok, mut failed) = (0, 0);
     for order in 1..=3_000 {
         match handle_order(order, &mut rng) {

@@ -700,7 +700,7 @@ impl HotspotOptions {
     fn bytes_per_call(&self) -> Triple {
         triple(self.inner.bytes_per_call)
     }
-    /// Allocations per call, children included.
+    /// Allocations made in the function's own body per call.
     #[getter]
     fn allocations_per_call(&self) -> Triple {
         triple(self.inner.allocations_per_call)

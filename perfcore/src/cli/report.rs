@@ -121,7 +121,7 @@ pub(super) fn report_command(
             Some((b.clone(), compare(&baseline.snapshot, &run.snapshot, &history, &options)))
         }
     };
-    let to_stdout = [
+    let all = [
         &args.html,
         &args.markdown,
         &args.json,
@@ -131,10 +131,8 @@ pub(super) fn report_command(
         &args.chrome_trace,
         &args.hdr,
         &args.prometheus,
-    ]
-    .iter()
-    .filter(|d| matches!(d, Some(Dest::Stdout)))
-    .count();
+    ];
+    let to_stdout = all.iter().filter(|d| matches!(d, Some(Dest::Stdout))).count();
     if to_stdout > 1 {
         return Err(InputError::Usage(
             "more than one format asked for standard output: give all but one of them a file"
@@ -143,19 +141,7 @@ pub(super) fn report_command(
     }
     let snap = &run.snapshot;
     let title = args.title.clone().unwrap_or_else(|| format!("perfcore report: {}", args.input));
-    let nothing_asked = [
-        &args.html,
-        &args.markdown,
-        &args.json,
-        &args.folded,
-        &args.speedscope,
-        &args.pprof,
-        &args.chrome_trace,
-        &args.hdr,
-        &args.prometheus,
-    ]
-    .iter()
-    .all(|d| d.is_none());
+    let nothing_asked = all.iter().all(|d| d.is_none());
     let markdown = if nothing_asked { Some(Dest::Stdout) } else { args.markdown.clone() };
 
     if let Some(dest) = &markdown {
