@@ -585,7 +585,8 @@ impl Snapshot {
     fn to_chrome_trace(&self) -> PyResult<String> {
         let timeline = self.inner.timeline.as_ref().ok_or_else(|| {
             pyo3::exceptions::PyValueError::new_err(
-                "this snapshot has no timeline: create the profiler with PerformanceProfiler(timeline=N)",
+                "this snapshot has no timeline: create the profiler with PerformanceProfiler(timeline=N), \
+                 or set PERFCORE_TIMELINE=N for the default profiler",
             )
         })?;
         Ok(perfcore::report::to_chrome_trace_json(timeline))

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,23 @@ def test_chrome_trace_needs_a_timeline() -> None:
     assert sum(1 for e in spans if e["name"] == "inner") == 100
     with pytest.raises(ValueError, match="timeline"):
         known_snapshot().to_chrome_trace()
+
+
+def test_perfcore_timeline_turns_the_default_profilers_timeline_on(tmp_path: Path) -> None:
+    code = (
+        "import json, perfcore\n"
+        "@perfcore.profile(name='step')\n"
+        "def step(): return sum(range(100))\n"
+        "for _ in range(7): step()\n"
+        "trace = json.loads(perfcore.snapshot().to_chrome_trace())\n"
+        "print(sum(1 for e in trace['traceEvents'] if e.get('ph') == 'X' and e['name'] == 'step'))\n"
+    )
+    env = {**os.environ, "PERFCORE_TIMELINE": "64"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "7"
+    # A value that is not a capacity is refused by name, and the timeline stays off.
+    env["PERFCORE_TIMELINE"] = "lots"
+    bad = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert "ignoring PERFCORE_TIMELINE=lots" in bad.stderr
+    assert bad.returncode != 0 and "no timeline" in bad.stderr

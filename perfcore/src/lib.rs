@@ -215,7 +215,7 @@ pub use error::{Inconsistency, IoAction, ProfileError, SnapshotError};
 pub use function::{MemoryUsage, ProfileOptions, ProfileResult};
 pub use profiler::{
     Callsite, DEFAULT_MAX_DEPTH, Instrumented, MAX_DEPTH_LIMIT, MAX_TIMELINE_CAPACITY,
-    PerformanceProfiler, ProfilerBuilder, ScopeGuard, global,
+    PerformanceProfiler, ProfilerBuilder, ScopeGuard, TIMELINE_ENV_VAR, global,
 };
 pub use stats::histogram::{HISTOGRAM_SUB_BUCKETS, MAX_TRACKABLE_NS};
 pub use stats::{

@@ -192,7 +192,8 @@ pub(super) fn report_command(
         let Some(timeline) = snap.timeline.as_ref() else {
             return Err(InputError::Usage(format!(
                 "{} has no timeline: build the profiler with `.timeline(capacity)` (Python: \
-                 `PerformanceProfiler(timeline=...)`) to record one",
+                 `PerformanceProfiler(timeline=...)`), or set PERFCORE_TIMELINE=8192 for the \
+                 global one, to record one",
                 args.input
             )));
         };

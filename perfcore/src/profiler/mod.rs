@@ -631,9 +631,38 @@ pub fn global() -> &'static PerformanceProfiler {
     GLOBAL.get_or_init(|| {
         reentry::inside(|| {
             let enabled = GLOBAL_ENABLED.load(Ordering::Relaxed);
-            PerformanceProfiler::with(PerformanceProfiler::builder().enabled(enabled), 0, true)
+            let builder = PerformanceProfiler::builder().enabled(enabled);
+            PerformanceProfiler::with(builder.timeline(timeline_from_env()), 0, true)
         })
     })
+}
+
+/// The environment variable that turns the global profiler's timeline on when it is made
+/// without [`ProfilerBuilder::init_global`]: the spans to keep per thread, e.g.
+/// `PERFCORE_TIMELINE=8192` (Python's `@perfcore.profile` and `python -m perfcore run` too).
+///
+/// # Examples
+/// ```
+/// assert_eq!(perfcore::TIMELINE_ENV_VAR, "PERFCORE_TIMELINE");
+/// ```
+pub const TIMELINE_ENV_VAR: &str = "PERFCORE_TIMELINE";
+
+/// `PERFCORE_TIMELINE`'s capacity; 0 when unset. A value that is not a number of spans up to
+/// [`MAX_TIMELINE_CAPACITY`] is refused with a message on standard error (there is no caller
+/// to return an error to) and leaves the timeline off.
+fn timeline_from_env() -> usize {
+    let Some(value) = std::env::var_os(TIMELINE_ENV_VAR) else { return 0 };
+    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(n) if n <= MAX_TIMELINE_CAPACITY => n,
+        _ => {
+            eprintln!(
+                "perfcore: ignoring {TIMELINE_ENV_VAR}={}: expected a number of spans per thread \
+                 from 0 to {MAX_TIMELINE_CAPACITY}",
+                value.to_string_lossy()
+            );
+            0
+        }
+    }
 }
 
 static GLOBAL: OnceLock<PerformanceProfiler> = OnceLock::new();
