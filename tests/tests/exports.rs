@@ -192,6 +192,9 @@ fn promtool_accepts_the_prometheus_text() {
     }
 }
 
+/// The speedscope release whose published file-format schema the export is checked against.
+const SPEEDSCOPE: &str = "speedscope@1.25.0";
+
 #[test]
 fn speedscope_json_matches_the_published_schema() {
     if !have("npm", "--version") || !have_python_module("jsonschema") {
@@ -201,8 +204,9 @@ fn speedscope_json_matches_the_published_schema() {
     let json = perfcore::report::to_speedscope_json(&snap);
     let dir = scratch("speedscope");
     std::fs::write(dir.join("profile.speedscope.json"), &json).unwrap();
-    // The schema ships in the speedscope package: dist/release/file-format-schema.json.
-    run(Command::new("npm").args(["pack", "--silent", "speedscope"]).current_dir(&dir));
+    // The schema ships in the speedscope package: dist/release/file-format-schema.json. A
+    // pinned release, so that a new one cannot change what this test checks unannounced.
+    run(Command::new("npm").args(["pack", "--silent", SPEEDSCOPE]).current_dir(&dir));
     let tarball = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
