@@ -61,6 +61,7 @@ pub use evidence::{Evidence, Severity, Thresholds, Unit};
 pub use hotspots::{
     DEFAULT_PER_CALL_OVERHEAD_NS, Hotspot, HotspotKind, HotspotOptions, identify_hotspots,
 };
+pub(crate) use recommend::recommendations_from;
 pub use recommend::{
     FunctionOptimization, Impact, OptimizationStrategy, Recommendation, RecommendationOptions,
     Rule, generate_recommendations, optimize_function, optimize_function_with,
@@ -95,6 +96,11 @@ impl<'a> View<'a> {
     pub(crate) fn share(&self, ns: u128) -> f64 {
         fraction(ns, self.total_self_ns)
     }
+}
+
+/// Most self time first, then by name: the order every ranking of functions uses.
+pub(crate) fn most_self_time_first(a: &FunctionStats, b: &FunctionStats) -> std::cmp::Ordering {
+    b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name))
 }
 
 /// `part / whole` clamped to `[0, 1]`, 0 when `whole` is 0.

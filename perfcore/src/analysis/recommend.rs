@@ -309,11 +309,21 @@ pub fn generate_recommendations(
     snap: &Snapshot,
     options: &RecommendationOptions,
 ) -> Vec<Recommendation> {
+    recommendations_from(snap, &identify_hotspots(snap, &options.hotspots), options)
+}
+
+/// [`generate_recommendations`] from hotspots already found with `options.hotspots`, for the
+/// reports that show both (so the hotspots are not looked for twice).
+pub(crate) fn recommendations_from(
+    snap: &Snapshot,
+    hotspots: &[Hotspot],
+    options: &RecommendationOptions,
+) -> Vec<Recommendation> {
     let view = View::of(snap);
-    let mut out: Vec<Recommendation> = identify_hotspots(snap, &options.hotspots)
-        .into_iter()
+    let mut out: Vec<Recommendation> = hotspots
+        .iter()
         .filter(|h| h.severity >= options.min_severity)
-        .map(|h| recommend(&view, h, options))
+        .map(|h| recommend(&view, h.clone(), options))
         .collect();
     out.sort_by(|a, b| {
         let saved = |r: &Recommendation| r.impact.saved_fraction().unwrap_or(-1.0);

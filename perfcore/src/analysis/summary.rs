@@ -202,7 +202,7 @@ pub fn performance_summary(snap: &Snapshot, comparison: Option<&Comparison>) -> 
         if total_calls == 0 { 0.0 } else { (total_errors as f64 / total_calls as f64).min(1.0) };
 
     let mut ranked: Vec<_> = view.functions.iter().collect();
-    ranked.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
+    ranked.sort_by(|a, b| super::most_self_time_first(a, b));
     let top_functions = ranked
         .iter()
         .take(DEFAULT_TOP_FUNCTIONS)

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{
     Hotspot, PerformanceSummary, Recommendation, RecommendationOptions, fraction,
-    generate_recommendations, identify_hotspots, performance_summary,
+    identify_hotspots, most_self_time_first, performance_summary, recommendations_from,
 };
 use crate::regress::Comparison;
 use crate::{FunctionStats, Snapshot};
@@ -249,17 +249,18 @@ impl Report {
     pub fn new(snap: &Snapshot, options: &ReportOptions) -> Self {
         let summary = performance_summary(snap, options.comparison.as_ref());
         let total_self = u128::from(summary.total_self_ns);
-        let mut functions: Vec<FunctionRow> =
-            snap.by_name_borrowed().iter().map(|f| FunctionRow::of(f, total_self)).collect();
-        functions.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
+        let mut ranked = snap.by_name_borrowed();
+        ranked.sort_by(|a, b| most_self_time_first(a, b));
+        let functions = ranked.iter().map(|f| FunctionRow::of(f, total_self)).collect();
+        let hotspots = identify_hotspots(snap, &options.analysis.hotspots);
         Self {
             schema: REPORT_SCHEMA.to_owned(),
             schema_version: REPORT_SCHEMA_VERSION,
             generator: concat!("perfcore ", env!("CARGO_PKG_VERSION")).to_owned(),
             summary,
             functions,
-            hotspots: identify_hotspots(snap, &options.analysis.hotspots),
-            recommendations: generate_recommendations(snap, &options.analysis),
+            recommendations: recommendations_from(snap, &hotspots, &options.analysis),
+            hotspots,
             baseline: options.baseline_name.clone(),
             comparison: options.comparison.clone(),
         }

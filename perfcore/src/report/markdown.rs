@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use crate::Snapshot;
 use crate::analysis::{
-    HotspotOptions, RecommendationOptions, Unit, fmt_ns, generate_recommendations,
-    identify_hotspots, performance_summary,
+    HotspotOptions, RecommendationOptions, Unit, fmt_ns, identify_hotspots, performance_summary,
+    recommendations_from,
 };
 use crate::regress::Comparison;
 
@@ -181,7 +181,7 @@ pub fn to_markdown(snap: &Snapshot, options: &MarkdownOptions) -> String {
     out.push_str("\n\n");
 
     let mut by_self: Vec<_> = snap.by_name_borrowed();
-    by_self.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
+    by_self.sort_by(|a, b| crate::analysis::most_self_time_first(a, b));
     if !by_self.is_empty() {
         let shown = by_self.len().min(options.top);
         let _ = writeln!(
@@ -237,7 +237,7 @@ pub fn to_markdown(snap: &Snapshot, options: &MarkdownOptions) -> String {
         out.push('\n');
     }
 
-    let recommendations = generate_recommendations(snap, &options.recommendations);
+    let recommendations = recommendations_from(snap, &hotspots, &options.recommendations);
     if !recommendations.is_empty() {
         out.push_str("### Recommendations\n\nHeuristics from the measured figures; the impact follows from the measured share by Amdahl's law.\n\n");
         for (i, r) in recommendations.iter().enumerate() {

@@ -45,8 +45,8 @@ use serde::Serialize;
 use super::ReportError;
 use crate::Snapshot;
 use crate::analysis::{
-    Evidence, HotspotOptions, RecommendationOptions, Unit, generate_recommendations,
-    identify_hotspots, performance_summary,
+    Evidence, HotspotOptions, RecommendationOptions, Unit, identify_hotspots, performance_summary,
+    recommendations_from,
 };
 use crate::regress::Comparison;
 use crate::stats::fmt_unix_ns as utc;
@@ -547,7 +547,7 @@ fn evidence_list(out: &mut String, evidence: &[Evidence]) {
 
 fn findings_section(out: &mut String, snap: &Snapshot) {
     let hotspots = identify_hotspots(snap, &HotspotOptions::default());
-    let recs = generate_recommendations(snap, &RecommendationOptions::default());
+    let recs = recommendations_from(snap, &hotspots, &RecommendationOptions::default());
     out.push_str("<section id=\"findings\" class=\"two-col\">\n");
     out.push_str("<div data-testid=\"hotspots\"><h2>Hotspots</h2>\n");
     if hotspots.is_empty() {
