@@ -29,6 +29,8 @@ pub(crate) enum InputError {
     Budget(#[from] crate::budget::BudgetError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }

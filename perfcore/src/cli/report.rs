@@ -95,13 +95,6 @@ fn size(bytes: usize) -> String {
     crate::analysis::Unit::Bytes.format(bytes as f64)
 }
 
-fn report_error(e: report::ReportError) -> InputError {
-    match e {
-        report::ReportError::Io(e) => InputError::Output(e),
-        other => InputError::Output(std::io::Error::other(other.to_string())),
-    }
-}
-
 pub(super) fn report_command(
     args: ReportArgs,
     dir: Option<PathBuf>,
@@ -198,12 +191,12 @@ pub(super) fn report_command(
             )));
         };
         let mut bytes = Vec::new();
-        report::write_chrome_trace(timeline, &mut bytes).map_err(report_error)?;
+        report::write_chrome_trace(timeline, &mut bytes)?;
         emit(dest, "the Chrome trace", &bytes, out, err)?;
     }
     if let Some(dest) = &args.hdr {
         let mut bytes = Vec::new();
-        report::write_hdr_log(snap, &mut bytes).map_err(report_error)?;
+        report::write_hdr_log(snap, &mut bytes)?;
         emit(dest, "the HdrHistogram log", &bytes, out, err)?;
     }
     if let Some(dest) = &args.prometheus {
