@@ -4,7 +4,8 @@
 //! # What it shows
 //! - A summary ([`performance_summary`]): the window, calls, errors, profiled wall and self
 //!   time, memory when allocations were tracked; the hotspots ([`identify_hotspots`]) and
-//!   recommendations ([`generate_recommendations`]) with their evidence and impact.
+//!   recommendations ([`generate_recommendations`](crate::analysis::generate_recommendations))
+//!   with their evidence and impact.
 //! - The comparison with a baseline, when [`HtmlOptions::comparison`] gives one: each
 //!   function's verdict, deciding metric, change, interval and p/q values, regressions first.
 //! - A flamegraph of the call tree (drawn by the page's own code, in SVG): width is a node's
