@@ -195,6 +195,8 @@ pub mod budget;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
+#[cfg(feature = "cost")]
+pub mod cost;
 mod error;
 #[cfg(feature = "json")]
 mod fsutil;

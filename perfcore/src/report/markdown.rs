@@ -127,7 +127,7 @@ pub(crate) fn md_code(name: &str) -> String {
 }
 
 /// Plain text for a table cell: pipes escaped, line breaks replaced.
-fn md_text(text: &str) -> String {
+pub(crate) fn md_text(text: &str) -> String {
     text.replace(['\n', '\r'], " ").replace('|', "\\|")
 }
 

@@ -78,7 +78,7 @@ pub enum ReportError {
 mod chrome;
 #[cfg(feature = "json")]
 mod document;
-mod markdown;
+pub(crate) mod markdown;
 
 #[cfg(feature = "json")]
 pub use chrome::{to_chrome_trace_json, write_chrome_trace};

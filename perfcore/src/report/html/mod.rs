@@ -392,7 +392,7 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     escape_into(&mut s, text);
     s

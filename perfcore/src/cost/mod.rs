@@ -1,0 +1,255 @@
+//! The cost monitor: what the services' resources cost, from the resources you track and from
+//! the clouds' own billing exports (FOCUS), and what each profiled function costs.
+//!
+//! ```
+//! use perfcore::cost::{CloudProvider, CostMonitor, ReportPeriod, Resource, ResourceType};
+//!
+//! let mut monitor = CostMonitor::new()?; // in memory; CostMonitor::open(".perfcore") persists
+//! monitor.track_resource(
+//!     Resource::new("app-server-01", ResourceType::Compute, CloudProvider::Aws)
+//!         .usage_hours("720".parse()?)
+//!         .cost_per_hour("0.096".parse()?),
+//! )?;
+//! let report = monitor.report(ReportPeriod::Monthly)?;
+//! assert_eq!(report.total_cost.to_string(), "69.12 USD");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Real billing data comes in through [`CostMonitor::import`]: FOCUS 1.0 and later, CSV
+//! (plain or gzip) and Parquet (feature `parquet`), as AWS Data Exports, Azure Cost
+//! Management and the other FOCUS providers write it. Rows are folded into one aggregate per
+//! day, billing period and set of dimensions (provider, account, resource, service, region,
+//! charge category, tags…), so memory and the store grow with the resources, not the rows.
+//! Money is exact ([`Money`], a decimal with its currency); currencies never mix silently.
+
+mod aggregate;
+mod breakdown;
+mod error;
+pub mod focus;
+mod function_cost;
+mod model;
+mod money;
+mod opportunity;
+mod report;
+mod store;
+mod time;
+
+use std::path::{Path, PathBuf};
+
+pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
+pub use error::CostError;
+pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
+pub use function_cost::{FunctionCost, Price, function_costs};
+pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
+pub use money::{Currency, ExchangeRates, Money, MoneySum};
+pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
+pub use report::{CostReport, ReportPeriod, TopResource};
+pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
+pub use time::Day;
+
+pub(crate) use money::decimal_from_f64;
+
+/// The file of the cost store inside a `.perfcore/` directory.
+pub const STORE_FILE: &str = "cost.sqlite";
+
+/// Tracks resources, imports billing data and answers what things cost.
+///
+/// [`CostMonitor::new`] keeps everything in memory; [`CostMonitor::open`] keeps it in
+/// `DIR/cost.sqlite` (see [`store`](self#the-store)), shared safely by several processes.
+pub struct CostMonitor {
+    store: store::Store,
+    rates: Option<ExchangeRates>,
+    opportunity_options: OpportunityOptions,
+}
+
+impl std::fmt::Debug for CostMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CostMonitor").field("store", &self.store.path()).finish_non_exhaustive()
+    }
+}
+
+impl CostMonitor {
+    /// A monitor whose state lives in memory only.
+    pub fn new() -> Result<CostMonitor, CostError> {
+        Ok(CostMonitor {
+            store: store::Store::open(None)?,
+            rates: None,
+            opportunity_options: OpportunityOptions::default(),
+        })
+    }
+
+    /// A monitor whose state lives in `dir/cost.sqlite` (created if missing; usually the
+    /// `.perfcore` directory of the baselines).
+    pub fn open(dir: impl AsRef<Path>) -> Result<CostMonitor, CostError> {
+        let path = dir.as_ref().join(STORE_FILE);
+        Ok(CostMonitor {
+            store: store::Store::open(Some(&path))?,
+            rates: None,
+            opportunity_options: OpportunityOptions::default(),
+        })
+    }
+
+    /// The database file (`:memory:` for [`CostMonitor::new`]).
+    #[must_use]
+    pub fn store_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Converts other currencies with `rates` in totals and reports (without rates, a total
+    /// over several currencies is [`CostError::MixedCurrency`]).
+    pub fn set_exchange_rates(&mut self, rates: Option<ExchangeRates>) {
+        self.rates = rates;
+    }
+
+    /// Sets the thresholds and assumptions of the optimisation rules.
+    pub fn set_opportunity_options(&mut self, options: OpportunityOptions) {
+        self.opportunity_options = options;
+    }
+
+    /// The thresholds and assumptions of the optimisation rules.
+    #[must_use]
+    pub fn opportunity_options(&self) -> &OpportunityOptions {
+        &self.opportunity_options
+    }
+
+    /// Tracks (or updates, by id) a resource.
+    pub fn track_resource(&mut self, resource: Resource) -> Result<(), CostError> {
+        resource.validate()?;
+        self.store.put_resource(&resource)
+    }
+
+    /// Stops tracking a resource; whether it was tracked.
+    pub fn untrack_resource(&mut self, id: &str) -> Result<bool, CostError> {
+        self.store.remove_resource(id)
+    }
+
+    /// The tracked resources, by id.
+    pub fn resources(&self) -> Result<Vec<Resource>, CostError> {
+        self.store.resources()
+    }
+
+    /// Imports a FOCUS file (CSV, gzip CSV, Parquet) in one transaction.
+    ///
+    /// The same bytes imported again add nothing ([`ImportOutcome::AlreadyImported`]). A file
+    /// covering a (provider, billing account, billing period) already imported from another
+    /// file is refused unless `options.mode` says it replaces that period or is another part
+    /// of it. In lenient mode (the default) bad rows are skipped and listed with their line,
+    /// column, value and cost; in strict mode the first one fails the import and nothing is
+    /// written.
+    pub fn import(
+        &mut self,
+        path: impl AsRef<Path>,
+        options: &ImportOptions,
+    ) -> Result<ImportSummary, CostError> {
+        let parsed = focus::read_file(path.as_ref(), options)?;
+        Ok(self.store.import(parsed, options.mode, &[])?.0)
+    }
+
+    /// Imports several files as one delivery (the parts of one month's export, say): later
+    /// files may add to the billing periods earlier ones brought. One transaction per file;
+    /// the first error stops the batch (the files before it stay imported, and the error
+    /// names the file).
+    pub fn import_all<P: AsRef<Path>>(
+        &mut self,
+        paths: &[P],
+        options: &ImportOptions,
+    ) -> Result<Vec<ImportSummary>, CostError> {
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        for p in paths {
+            let parsed = focus::read_file(p.as_ref(), options)?;
+            let (summary, id) = self.store.import(parsed, options.mode, &batch)?;
+            batch.extend(id);
+            out.push(summary);
+        }
+        Ok(out)
+    }
+
+    /// The imports so far, oldest first.
+    pub fn imports(&self) -> Result<Vec<ImportRecord>, CostError> {
+        self.store.imports()
+    }
+
+    /// The first and last day that has a cost (imported or tracked).
+    pub fn data_range(&self) -> Result<Option<Period>, CostError> {
+        let mut range = self.store.day_range()?.map(|(a, b)| (a, b));
+        for r in self.store.resources()? {
+            let d = Day::of_unix_seconds(r.tracked_at_unix);
+            range = Some(range.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));
+        }
+        Ok(range.map(|(from, to)| Period { from, to }))
+    }
+
+    pub(crate) fn data(&self, period: Period) -> Result<breakdown::Data, CostError> {
+        let rows = self.store.daily(period.from, period.to)?;
+        let dims = self.store.dims()?;
+        breakdown::Data::new(rows, dims, &self.store.resources()?, period)
+    }
+
+    /// The total cost of `period`, in one currency.
+    pub fn total(&self, period: Period, metric: CostMetric) -> Result<Money, CostError> {
+        self.breakdown(period, &[], metric)?.total(self.rates.as_ref())
+    }
+
+    /// Costs of `period` grouped by `dimensions` (none: one row, the total).
+    pub fn breakdown(
+        &self,
+        period: Period,
+        dimensions: &[Dimension],
+        metric: CostMetric,
+    ) -> Result<Breakdown, CostError> {
+        breakdown::breakdown(&self.data(period)?, period, dimensions, metric)
+    }
+
+    /// The period a [`ReportPeriod`] stands for: the latest day, ISO week or calendar month
+    /// that has data (today's, when there is none).
+    pub fn resolve_period(&self, period: ReportPeriod) -> Result<Period, CostError> {
+        let last = self.data_range()?.map_or_else(Day::today, |p| p.to);
+        Ok(match period {
+            ReportPeriod::Daily => Period::day(last),
+            ReportPeriod::Weekly => Period::week_of(last),
+            ReportPeriod::Monthly => Period::month_of(last),
+            ReportPeriod::Range(p) => p,
+            ReportPeriod::All => self.data_range()?.unwrap_or_else(|| Period::day(last)),
+        })
+    }
+
+    /// The cost report of a period: totals, breakdowns, the daily series, the top resources
+    /// and the optimisation opportunities.
+    pub fn report(&self, period: ReportPeriod) -> Result<CostReport, CostError> {
+        report::build(self, period)
+    }
+
+    /// The optimisation opportunities the rules find (see [`OpportunityOptions`]).
+    pub fn opportunities(&self) -> Result<Vec<Opportunity>, CostError> {
+        opportunity::find(&self.store.resources()?, &self.opportunity_options)
+    }
+
+    /// Records the decision to act on `opportunity` in the store's audit trail. perfcore
+    /// cannot buy a commitment or resize a cloud resource itself: the message says what to
+    /// do, and the projected cost it records is what later reports compare with.
+    pub fn apply_optimization(
+        &mut self,
+        opportunity: &Opportunity,
+    ) -> Result<AppliedOptimization, CostError> {
+        opportunity::apply(&mut self.store, opportunity)
+    }
+
+    /// The decisions recorded so far, oldest first.
+    pub fn applied_optimizations(&self) -> Result<Vec<AppliedOptimization>, CostError> {
+        self.store.decisions()
+    }
+
+    pub(crate) fn rates(&self) -> Option<&ExchangeRates> {
+        self.rates.as_ref()
+    }
+}
+
+/// `dir/cost.sqlite`.
+#[must_use]
+pub fn store_file(dir: &Path) -> PathBuf {
+    dir.join(STORE_FILE)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,630 @@
+//! The cost store: imported aggregates and tracked resources in an embedded SQLite database
+//! (`.perfcore/cost.sqlite`).
+//!
+//! An import is one transaction: a crash before it commits leaves the store as it was, and
+//! another process reads either the old state or the new one (WAL mode). The schema version
+//! is SQLite's `user_version`; a newer one is refused with a message, older ones are migrated
+//! in one transaction. Money is stored as exact decimal text; the view `daily_costs` joins
+//! everything with the amounts as REAL, for browsing with `sqlite3` or DuckDB:
+//!
+//! ```text
+//! sqlite3 .perfcore/cost.sqlite "SELECT service_name, sum(billed_cost) FROM daily_costs GROUP BY 1 ORDER BY 2 DESC"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use super::aggregate::{DIM_COLUMNS, Dim, FxMap, N_DIMS};
+use super::focus::{ImportMode, ImportOutcome, ImportSummary, ParsedFile};
+use super::time::{Day, format_datetime};
+use super::{CostError, Currency, Money, MoneySum, Resource};
+
+/// The newest schema this build reads and writes.
+pub const STORE_SCHEMA_VERSION: i64 = 1;
+
+/// The migrations: entry `v` takes a store from version `v` to `v + 1`.
+const MIGRATIONS: [&str; 1] = [r"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    focus_version TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_imported INTEGER NOT NULL,
+    rows_skipped INTEGER NOT NULL,
+    imported_at TEXT NOT NULL,
+    summary_json TEXT NOT NULL
+);
+CREATE TABLE dims (
+    id INTEGER PRIMARY KEY,
+    provider TEXT NOT NULL, billing_account_id TEXT NOT NULL, sub_account_id TEXT NOT NULL,
+    resource_id TEXT NOT NULL, resource_name TEXT NOT NULL, resource_type TEXT NOT NULL,
+    service_name TEXT NOT NULL, service_category TEXT NOT NULL, service_subcategory TEXT NOT NULL,
+    region_id TEXT NOT NULL, charge_category TEXT NOT NULL, charge_frequency TEXT NOT NULL,
+    pricing_unit TEXT NOT NULL, consumed_unit TEXT NOT NULL, commitment_discount_id TEXT NOT NULL,
+    commitment_discount_type TEXT NOT NULL, commitment_discount_status TEXT NOT NULL,
+    currency TEXT NOT NULL, tags TEXT NOT NULL, extra TEXT NOT NULL
+);
+CREATE TABLE daily (
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    billing_period_start TEXT NOT NULL,
+    billing_period_end TEXT NOT NULL,
+    dims_id INTEGER NOT NULL REFERENCES dims(id),
+    rows INTEGER NOT NULL,
+    billed_cost TEXT NOT NULL,
+    effective_cost TEXT NOT NULL,
+    list_cost TEXT NOT NULL,
+    contracted_cost TEXT NOT NULL,
+    pricing_quantity TEXT NOT NULL,
+    consumed_quantity TEXT NOT NULL,
+    effective_nulls INTEGER NOT NULL,
+    list_nulls INTEGER NOT NULL,
+    contracted_nulls INTEGER NOT NULL,
+    PRIMARY KEY (import_id, day, billing_period_start, dims_id)
+) WITHOUT ROWID;
+CREATE INDEX daily_by_day ON daily(day);
+CREATE TABLE resources (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE decisions (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, json TEXT NOT NULL);
+CREATE VIEW daily_costs AS
+SELECT d.day, d.billing_period_start, d.billing_period_end, m.provider, m.billing_account_id,
+       m.sub_account_id, m.resource_id, m.resource_name, m.resource_type, m.service_name,
+       m.service_category, m.service_subcategory, m.region_id, m.charge_category,
+       m.charge_frequency, m.pricing_unit, m.consumed_unit, m.commitment_discount_id,
+       m.commitment_discount_type, m.commitment_discount_status, m.currency, m.tags, m.extra,
+       d.rows, CAST(d.billed_cost AS REAL) AS billed_cost,
+       CAST(d.effective_cost AS REAL) AS effective_cost, CAST(d.list_cost AS REAL) AS list_cost,
+       CAST(d.contracted_cost AS REAL) AS contracted_cost,
+       CAST(d.pricing_quantity AS REAL) AS pricing_quantity,
+       CAST(d.consumed_quantity AS REAL) AS consumed_quantity,
+       d.billed_cost AS billed_cost_exact, i.path AS import_path
+FROM daily d JOIN dims m ON m.id = d.dims_id JOIN imports i ON i.id = d.import_id;
+"];
+
+/// One aggregate read back: a day, a billing period, its dimensions and sums.
+#[derive(Clone, Debug)]
+pub(crate) struct DailyRow {
+    pub(crate) day: Day,
+    pub(crate) billing_period_start: Day,
+    pub(crate) dims: u32,
+    pub(crate) billed: Decimal,
+    pub(crate) effective: Decimal,
+    pub(crate) list: Decimal,
+    pub(crate) contracted: Decimal,
+    pub(crate) rows: u64,
+}
+
+/// The dimensions of the aggregates, by id.
+pub(crate) type DimsTable = FxMap<u32, [String; N_DIMS]>;
+
+/// One import, as the store recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportRecord {
+    /// Its id in the store.
+    pub id: i64,
+    /// The file.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub digest: String,
+    /// `csv`, `csv.gz`, `parquet`.
+    pub format: String,
+    /// The FOCUS version detected.
+    pub focus_version: String,
+    /// Rows read, imported and skipped.
+    pub rows_read: u64,
+    /// Rows imported.
+    pub rows_imported: u64,
+    /// Rows skipped.
+    pub rows_skipped: u64,
+    /// When, UTC.
+    pub imported_at: String,
+}
+
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn decimal(text: &str) -> Decimal {
+    text.parse().unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (creating and migrating) the store at `path`, or an in-memory one.
+    pub(crate) fn open(path: Option<&Path>) -> Result<Store, CostError> {
+        let shown = path.map_or_else(|| PathBuf::from(":memory:"), Path::to_path_buf);
+        let err = |action: &str| {
+            let shown = shown.clone();
+            let action = action.to_owned();
+            move |source| CostError::Store { path: shown, action, source }
+        };
+        if let Some(dir) = path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| CostError::Write { path: dir.into(), source })?;
+        }
+        let conn = match path {
+            Some(p) => Connection::open(p),
+            None => Connection::open_in_memory(),
+        }
+        .map_err(err("open"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err("set the busy timeout"))?;
+        if path.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(err("switch to WAL"))?;
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err("enable foreign keys"))?;
+        let mut store = Store { conn, path: shown };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self, action: &str) -> impl FnOnce(rusqlite::Error) -> CostError + use<> {
+        let path = self.path.clone();
+        let action = action.to_owned();
+        move |source| CostError::Store { path, action, source }
+    }
+
+    fn migrate(&mut self) -> Result<(), CostError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(self.err("read the schema version"))?;
+        if version > STORE_SCHEMA_VERSION {
+            return Err(CostError::NewerStore {
+                path: self.path.clone(),
+                found: version,
+                supported: STORE_SCHEMA_VERSION,
+            });
+        }
+        if version == STORE_SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let e = move |action: &str| {
+            let path = path.clone();
+            let action = action.to_owned();
+            move |source| CostError::Store { path, action, source }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e("begin the migration"))?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(e("read the schema version"))?;
+        for sql in MIGRATIONS.iter().skip(now as usize) {
+            tx.execute_batch(sql).map_err(e("migrate the schema"))?;
+        }
+        tx.pragma_update(None, "user_version", STORE_SCHEMA_VERSION)
+            .map_err(e("set the schema version"))?;
+        tx.commit().map_err(e("commit the migration"))
+    }
+
+    /// Writes a parsed file in one transaction, or finds it imported already.
+    /// Overlaps with the imports in `batch` (earlier parts of the same delivery) are allowed.
+    pub(crate) fn import(
+        &mut self,
+        parsed: ParsedFile,
+        mode: ImportMode,
+        batch: &[i64],
+    ) -> Result<(ImportSummary, Option<i64>), CostError> {
+        let ParsedFile { folder, mut summary } = parsed;
+        let agg = &folder.agg;
+        let path_text = summary.path.display().to_string();
+        let store_path = self.path.clone();
+        let e = move |action: &'static str| {
+            let path = store_path.clone();
+            move |source| CostError::Store { path, action: action.into(), source }
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e("begin the import"))?;
+        let before: Option<(String, String)> = tx
+            .query_row(
+                "SELECT imported_at, path FROM imports WHERE digest = ?1",
+                [&summary.digest],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(e("look the file up"))?;
+        if let Some((at, path)) = before {
+            summary.outcome = ImportOutcome::AlreadyImported { at, path };
+            return Ok((summary, None));
+        }
+        // The (provider, billing account, billing period) triples this file covers.
+        let mut periods: BTreeMap<(String, String, i32), ()> = BTreeMap::new();
+        for key in agg.aggs.keys() {
+            let d = &agg.dims[key.dims as usize];
+            periods.insert(
+                (
+                    agg.strings.get(d[Dim::Provider as usize]).to_owned(),
+                    agg.strings.get(d[Dim::BillingAccountId as usize]).to_owned(),
+                    key.billing_period_start,
+                ),
+                (),
+            );
+        }
+        let mut previous = Vec::new();
+        let mut previous_billed = MoneySum::default();
+        {
+            let mut find = tx
+                .prepare(
+                    "SELECT DISTINCT i.id, i.path FROM daily d JOIN dims m ON m.id = d.dims_id JOIN imports i ON i.id = d.import_id \
+                     WHERE m.provider = ?1 AND m.billing_account_id = ?2 AND d.billing_period_start = ?3",
+                )
+                .map_err(e("look for overlapping billing periods"))?;
+            for (provider, account, start) in periods.keys() {
+                let period = Day(*start).to_string();
+                let rows: Vec<(i64, String)> = find
+                    .query_map(params![provider, account, period], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(e("look for overlapping billing periods"))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(e("look for overlapping billing periods"))?
+                    .into_iter()
+                    .filter(|(id, _)| !batch.contains(id))
+                    .collect();
+                if let Some((_, prev)) = rows.first()
+                    && mode == ImportMode::Refuse
+                {
+                    return Err(CostError::PeriodAlreadyImported {
+                        path: summary.path.clone(),
+                        provider: provider.clone(),
+                        account: account.clone(),
+                        period,
+                        previous: prev.clone(),
+                    });
+                }
+                if mode == ImportMode::Replace && !rows.is_empty() {
+                    let mut sum = tx
+                        .prepare_cached(
+                            "SELECT d.billed_cost, m.currency FROM daily d JOIN dims m ON m.id = d.dims_id \
+                             WHERE m.provider = ?1 AND m.billing_account_id = ?2 AND d.billing_period_start = ?3 \
+                             AND d.import_id NOT IN (SELECT value FROM json_each(?4))",
+                        )
+                        .map_err(e("sum the replaced periods"))?;
+                    let amounts = sum
+                        .query_map(
+                            params![
+                                provider,
+                                account,
+                                period,
+                                serde_json::to_string(batch).unwrap_or_default()
+                            ],
+                            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                        )
+                        .map_err(e("sum the replaced periods"))?;
+                    for a in amounts {
+                        let (amount, currency) = a.map_err(e("sum the replaced periods"))?;
+                        if let Some(c) = Currency::parse(&currency) {
+                            previous_billed.add(Money::new(decimal(&amount), c));
+                        }
+                    }
+                    tx.execute(
+                        "DELETE FROM daily WHERE billing_period_start = ?3 AND dims_id IN \
+                         (SELECT id FROM dims WHERE provider = ?1 AND billing_account_id = ?2) \
+                         AND import_id NOT IN (SELECT value FROM json_each(?4))",
+                        params![
+                            provider,
+                            account,
+                            period,
+                            serde_json::to_string(batch).unwrap_or_default()
+                        ],
+                    )
+                    .map_err(e("delete the replaced periods"))?;
+                    for (_, p) in rows {
+                        if !previous.contains(&p) {
+                            previous.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        if mode == ImportMode::Replace && !previous.is_empty() {
+            summary.outcome = ImportOutcome::Replaced { previous, previous_billed };
+        }
+        let now = format_datetime(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        );
+        let summary_json = serde_json::to_string(&summary).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO imports (digest, path, format, focus_version, bytes, rows_read, rows_imported, rows_skipped, imported_at, summary_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                summary.digest,
+                path_text,
+                summary.format,
+                summary.focus_version,
+                summary.bytes as i64,
+                summary.rows_read as i64,
+                summary.rows_imported as i64,
+                summary.rows_skipped as i64,
+                now,
+                summary_json
+            ],
+        )
+        .map_err(e("record the import"))?;
+        let import_id = tx.last_insert_rowid();
+        // Dimension tuples: reuse the ids of those stored, add the new ones.
+        let mut known: FxMap<Vec<String>, i64> = FxMap::default();
+        {
+            let mut q = tx
+                .prepare(&format!("SELECT id, {} FROM dims", DIM_COLUMNS.join(", ")))
+                .map_err(e("read the dimensions"))?;
+            let mut rows = q.query([]).map_err(e("read the dimensions"))?;
+            while let Some(r) = rows.next().map_err(e("read the dimensions"))? {
+                let id: i64 = r.get(0).map_err(e("read the dimensions"))?;
+                let mut v = Vec::with_capacity(N_DIMS);
+                for i in 0..N_DIMS {
+                    v.push(r.get::<_, String>(i + 1).map_err(e("read the dimensions"))?);
+                }
+                known.insert(v, id);
+            }
+        }
+        let mut dim_ids = vec![0i64; agg.dims.len()];
+        {
+            let placeholders: Vec<String> = (1..=N_DIMS).map(|i| format!("?{i}")).collect();
+            let mut insert = tx
+                .prepare(&format!(
+                    "INSERT INTO dims ({}) VALUES ({})",
+                    DIM_COLUMNS.join(", "),
+                    placeholders.join(", ")
+                ))
+                .map_err(e("add dimensions"))?;
+            for (i, slot) in dim_ids.iter_mut().enumerate() {
+                let strings = agg.dim_strings(i as u32);
+                let key: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
+                *slot = match known.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        insert
+                            .execute(rusqlite::params_from_iter(strings.iter()))
+                            .map_err(e("add dimensions"))?;
+                        let id = tx.last_insert_rowid();
+                        known.insert(key, id);
+                        id
+                    }
+                };
+            }
+        }
+        {
+            let mut keys: Vec<_> = agg.aggs.iter().collect();
+            keys.sort_unstable_by_key(|(k, _)| {
+                (k.day, k.billing_period_start, dim_ids[k.dims as usize])
+            });
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO daily (import_id, day, billing_period_start, billing_period_end, dims_id, rows, billed_cost, \
+                     effective_cost, list_cost, contracted_cost, pricing_quantity, consumed_quantity, effective_nulls, list_nulls, \
+                     contracted_nulls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .map_err(e("write the aggregates"))?;
+            let mut day_text = (i32::MIN, String::new());
+            let mut period_text = (i32::MIN, String::new(), i32::MIN, String::new());
+            for (k, a) in keys {
+                if day_text.0 != k.day {
+                    day_text = (k.day, Day(k.day).to_string());
+                }
+                if period_text.0 != k.billing_period_start || period_text.2 != k.billing_period_end
+                {
+                    period_text = (
+                        k.billing_period_start,
+                        Day(k.billing_period_start).to_string(),
+                        k.billing_period_end,
+                        Day(k.billing_period_end).to_string(),
+                    );
+                }
+                insert
+                    .execute(params![
+                        import_id,
+                        day_text.1,
+                        period_text.1,
+                        period_text.3,
+                        dim_ids[k.dims as usize],
+                        a.rows as i64,
+                        a.billed.to_string(),
+                        a.effective.to_string(),
+                        a.list.to_string(),
+                        a.contracted.to_string(),
+                        a.pricing_quantity.to_string(),
+                        a.consumed_quantity.to_string(),
+                        a.effective_nulls as i64,
+                        a.list_nulls as i64,
+                        a.contracted_nulls as i64,
+                    ])
+                    .map_err(e("write the aggregates"))?;
+            }
+        }
+        tx.commit().map_err(e("commit the import"))?;
+        Ok((summary, Some(import_id)))
+    }
+
+    /// The dimensions table.
+    pub(crate) fn dims(&self) -> Result<DimsTable, CostError> {
+        let mut out = DimsTable::default();
+        let mut q = self
+            .conn
+            .prepare_cached(&format!("SELECT id, {} FROM dims", DIM_COLUMNS.join(", ")))
+            .map_err(self.err("read the dimensions"))?;
+        let mut rows = q.query([]).map_err(self.err("read the dimensions"))?;
+        while let Some(r) = rows.next().map_err(self.err("read the dimensions"))? {
+            let id: i64 = r.get(0).map_err(self.err("read the dimensions"))?;
+            let mut v: [String; N_DIMS] = Default::default();
+            for (i, slot) in v.iter_mut().enumerate() {
+                *slot = r.get(i + 1).map_err(self.err("read the dimensions"))?;
+            }
+            out.insert(id as u32, v);
+        }
+        Ok(out)
+    }
+
+    /// The aggregates of the days `from..=to`.
+    pub(crate) fn daily(&self, from: Day, to: Day) -> Result<Vec<DailyRow>, CostError> {
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT day, billing_period_start, dims_id, billed_cost, effective_cost, list_cost, contracted_cost, rows \
+                 FROM daily WHERE day >= ?1 AND day <= ?2",
+            )
+            .map_err(self.err("read the aggregates"))?;
+        let mut rows = q
+            .query(params![from.to_string(), to.to_string()])
+            .map_err(self.err("read the aggregates"))?;
+        let mut out = Vec::new();
+        let mut last_day = (String::new(), Day(0));
+        while let Some(r) = rows.next().map_err(self.err("read the aggregates"))? {
+            let day: String = r.get(0).map_err(self.err("read the aggregates"))?;
+            if day != last_day.0 {
+                let parsed = Day::parse(&day).unwrap_or(Day(0));
+                last_day = (day, parsed);
+            }
+            let text = |i: usize| -> Result<Decimal, CostError> {
+                let s: String = r.get(i).map_err(self.err("read the aggregates"))?;
+                Ok(decimal(&s))
+            };
+            let period: String = r.get(1).map_err(self.err("read the aggregates"))?;
+            out.push(DailyRow {
+                day: last_day.1,
+                billing_period_start: Day::parse(&period).unwrap_or(Day(0)),
+                dims: r.get::<_, i64>(2).map_err(self.err("read the aggregates"))? as u32,
+                billed: text(3)?,
+                effective: text(4)?,
+                list: text(5)?,
+                contracted: text(6)?,
+                rows: r.get::<_, i64>(7).map_err(self.err("read the aggregates"))? as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The first and last day with imported data.
+    pub(crate) fn day_range(&self) -> Result<Option<(Day, Day)>, CostError> {
+        let (a, b): (Option<String>, Option<String>) = self
+            .conn
+            .query_row("SELECT min(day), max(day) FROM daily", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err("read the day range"))?;
+        Ok(a.zip(b).and_then(|(a, b)| Some((Day::parse(&a)?, Day::parse(&b)?))))
+    }
+
+    /// Every import, oldest first.
+    pub(crate) fn imports(&self) -> Result<Vec<ImportRecord>, CostError> {
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT id, path, digest, format, focus_version, rows_read, rows_imported, rows_skipped, imported_at FROM imports ORDER BY id",
+            )
+            .map_err(self.err("list the imports"))?;
+        q.query_map([], |r| {
+            Ok(ImportRecord {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                digest: r.get(2)?,
+                format: r.get(3)?,
+                focus_version: r.get(4)?,
+                rows_read: r.get::<_, i64>(5)? as u64,
+                rows_imported: r.get::<_, i64>(6)? as u64,
+                rows_skipped: r.get::<_, i64>(7)? as u64,
+                imported_at: r.get(8)?,
+            })
+        })
+        .map_err(self.err("list the imports"))?
+        .collect::<Result<_, _>>()
+        .map_err(self.err("list the imports"))
+    }
+
+    /// Saves (or replaces) a tracked resource.
+    pub(crate) fn put_resource(&mut self, resource: &Resource) -> Result<(), CostError> {
+        let json = serde_json::to_string(resource).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO resources (id, json, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at",
+                params![resource.id, json, format_datetime(resource.tracked_at_unix)],
+            )
+            .map_err(self.err("save a resource"))?;
+        Ok(())
+    }
+
+    /// The tracked resources, by id.
+    pub(crate) fn resources(&self) -> Result<Vec<Resource>, CostError> {
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT id, json FROM resources ORDER BY id")
+            .map_err(self.err("read the resources"))?;
+        let rows: Vec<(String, String)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err("read the resources"))?
+            .collect::<Result<_, _>>()
+            .map_err(self.err("read the resources"))?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                serde_json::from_str(&json).map_err(|e| CostError::Invalid {
+                    what: "stored resource",
+                    message: format!(
+                        "{}: resource {id:?} cannot be read: {e}",
+                        self.path.display()
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// Removes a tracked resource; whether it was there.
+    pub(crate) fn remove_resource(&mut self, id: &str) -> Result<bool, CostError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM resources WHERE id = ?1", [id])
+            .map_err(self.err("remove a resource"))?;
+        Ok(n > 0)
+    }
+
+    /// Appends a decision to the audit trail.
+    pub(crate) fn add_decision(
+        &mut self,
+        decision: &super::AppliedOptimization,
+    ) -> Result<(), CostError> {
+        let json = serde_json::to_string(decision).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO decisions (applied_at, json) VALUES (?1, ?2)",
+                params![decision.applied_at, json],
+            )
+            .map_err(self.err("record a decision"))?;
+        Ok(())
+    }
+
+    /// The audit trail, oldest first.
+    pub(crate) fn decisions(&self) -> Result<Vec<super::AppliedOptimization>, CostError> {
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT id, json FROM decisions ORDER BY id")
+            .map_err(self.err("read the decisions"))?;
+        let rows: Vec<(i64, String)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err("read the decisions"))?
+            .collect::<Result<_, _>>()
+            .map_err(self.err("read the decisions"))?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                serde_json::from_str(&json).map_err(|e| CostError::Invalid {
+                    what: "stored decision",
+                    message: format!("{}: decision {id} cannot be read: {e}", self.path.display()),
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}

@@ -1,0 +1,402 @@
+//! Tests of the cost monitor on the real FOCUS sample and on files made from it.
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+
+use super::*;
+
+pub(crate) const SAMPLE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/focus/focus_sample.csv");
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("perfcore-cost-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn sample_text() -> String {
+    std::fs::read_to_string(SAMPLE).unwrap()
+}
+
+/// The sample's header and its data lines (no quoted newlines in the sample).
+fn sample_lines() -> (String, Vec<String>) {
+    let text = sample_text();
+    let mut lines = text.lines().map(str::to_owned);
+    let header = lines.next().unwrap();
+    (header, lines.filter(|l| !l.is_empty()).collect())
+}
+
+fn all() -> Period {
+    Period::all()
+}
+
+#[test]
+fn the_sample_imports_whole_with_its_quirks_reported() {
+    let mut m = CostMonitor::new().unwrap();
+    let s = m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    assert_eq!((s.rows_read, s.rows_imported, s.rows_skipped), (1000, 1000, 0), "{}", s.describe());
+    assert_eq!(s.focus_version, "1.0");
+    assert_eq!(s.billed.total(None).unwrap(), Money::new(dec("20.52022672899"), Currency::USD));
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
+    assert!(
+        s.normalised.iter().any(|n| n.column == "ChargeFrequency"
+            && n.from == "Usage-based"
+            && n.to == "Usage-Based"
+            && n.rows == 7),
+        "{:?}",
+        s.normalised
+    );
+    assert_eq!(s.nulls.get("ContractedCost"), Some(&7), "{:?}", s.nulls);
+    assert_eq!(s.nulls.get("ResourceId"), Some(&75), "{:?}", s.nulls);
+    let id = s.extra_columns.iter().find(|c| c.name == "Id").unwrap();
+    assert!(!id.spec && id.non_null_rows == 1000);
+    assert!(s.extra_columns.iter().any(|c| c.name == "SkuId" && c.spec));
+    assert!(s.describe().contains("1000 imported"), "{}", s.describe());
+}
+
+#[test]
+fn the_same_file_twice_adds_nothing_and_says_so() {
+    let dir = temp_dir("twice");
+    let mut m = CostMonitor::open(&dir).unwrap();
+    m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    let again = m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    assert!(matches!(again.outcome, ImportOutcome::AlreadyImported { .. }), "{:?}", again.outcome);
+    assert!(again.describe().contains("already imported"), "{}", again.describe());
+    // A second process (another connection) sees the same state.
+    let other = CostMonitor::open(&dir).unwrap();
+    assert_eq!(other.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
+    assert_eq!(other.imports().unwrap().len(), 1);
+}
+
+#[test]
+fn a_new_delivery_of_a_period_is_refused_unless_it_replaces_it() {
+    let dir = temp_dir("redelivery");
+    let (header, lines) = sample_lines();
+    let mut m = CostMonitor::open(&dir).unwrap();
+    m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    // The same month delivered again with one row fewer: a different file.
+    let fewer = write(&dir, "again.csv", format!("{header}\n{}\n", lines[1..].join("\n")));
+    let err = m.import(&fewer, &ImportOptions::default()).unwrap_err();
+    assert!(matches!(err, CostError::PeriodAlreadyImported { .. }), "{err}");
+    assert!(err.to_string().contains("--replace"), "{err}");
+    let s = m.import(&fewer, &ImportOptions::default().mode(ImportMode::Replace)).unwrap();
+    let ImportOutcome::Replaced { previous_billed, .. } = &s.outcome else {
+        panic!("{:?}", s.outcome)
+    };
+    assert_eq!(previous_billed.total(None).unwrap().amount, dec("20.52022672899"));
+    let first: Decimal = dec(&lines[0].split(',').nth(1).unwrap().to_string());
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899") - first);
+}
+
+#[test]
+fn parts_of_one_delivery_import_together() {
+    let dir = temp_dir("parts");
+    let (header, lines) = sample_lines();
+    let a = write(&dir, "part-1.csv", format!("{header}\n{}\n", lines[..400].join("\n")));
+    let b = write(&dir, "part-2.csv", format!("{header}\n{}\n", lines[400..].join("\n")));
+    let mut split = CostMonitor::new().unwrap();
+    split.import_all(&[&a, &b], &ImportOptions::default()).unwrap();
+    let mut whole = CostMonitor::new().unwrap();
+    whole.import(SAMPLE, &ImportOptions::default()).unwrap();
+    for dims in [
+        vec![Dimension::Day, Dimension::Service],
+        vec![Dimension::Provider],
+        vec![Dimension::Resource],
+    ] {
+        assert_eq!(
+            split.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows,
+            whole.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows
+        );
+    }
+    // Given one at a time, the second part is refused (it could be a re-delivery)…
+    let mut one_by_one = CostMonitor::new().unwrap();
+    one_by_one.import(&a, &ImportOptions::default()).unwrap();
+    assert!(one_by_one.import(&b, &ImportOptions::default()).is_err());
+    // …unless it says it is another part.
+    one_by_one.import(&b, &ImportOptions::default().mode(ImportMode::Append)).unwrap();
+    assert_eq!(one_by_one.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
+}
+
+#[test]
+fn strict_mode_stops_at_the_first_bad_row_and_writes_nothing() {
+    let dir = temp_dir("strict");
+    let (header, mut lines) = sample_lines();
+    lines[4] = lines[4].replacen(",\"USD\",", ",\"US Dollars\",", 1);
+    let bad = write(&dir, "bad.csv", format!("{header}\n{}\n", lines.join("\n")));
+    let mut m = CostMonitor::new().unwrap();
+    let err = m.import(&bad, &ImportOptions::default().strict(true)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:6: column BillingCurrency: \"US Dollars\" is not a three-letter currency code",
+            bad.display()
+        )
+    );
+    assert!(m.imports().unwrap().is_empty());
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, Decimal::ZERO);
+    // Lenient: the row is skipped, listed, and its cost accounted for.
+    let s = m.import(&bad, &ImportOptions::default()).unwrap();
+    assert_eq!((s.rows_imported, s.rows_skipped), (999, 1));
+    let skipped = &s.skipped[0];
+    assert_eq!((skipped.line, skipped.column.as_str()), (6, "BillingCurrency"));
+    assert_eq!(skipped.billed_cost, None, "the currency is what is unreadable");
+    assert_eq!(s.skipped_unreadable_cost, 1);
+}
+
+#[test]
+fn malformed_files_get_errors_that_say_where() {
+    let dir = temp_dir("malformed");
+    let (header, lines) = sample_lines();
+    let body = lines[..20].join("\n");
+    // A missing mandatory column.
+    let no_cost = header.replace("\"BilledCost\"", "\"Billed\"");
+    let p = write(&dir, "missing.csv", format!("{no_cost}\n{body}\n"));
+    let err = CostMonitor::new().unwrap().import(&p, &ImportOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, CostError::MissingColumns { names, .. } if names == &["BilledCost"]),
+        "{err}"
+    );
+    assert!(err.to_string().contains("missing the mandatory column BilledCost"), "{err}");
+    // A bad date, a non-numeric cost, each with line and column.
+    for (from, to, column, line) in [
+        ("\"2024-09-18 22:00:00\"", "\"2024-09-31 22:00:00\"", "ChargePeriodStart", 2),
+        ("0.00000080000", "0.0.8", "BilledCost", 2),
+    ] {
+        let mut ls = lines[..20].to_vec();
+        ls[0] = ls[0].replacen(from, to, 1);
+        let p = write(&dir, "bad.csv", format!("{header}\n{}\n", ls.join("\n")));
+        let err = CostMonitor::new()
+            .unwrap()
+            .import(&p, &ImportOptions::default().strict(true))
+            .unwrap_err();
+        let CostError::Row { line: l, column: c, value, .. } = &err else { panic!("{err}") };
+        assert_eq!((*l, c.as_str(), value.as_str()), (line, column, to.trim_matches('"')), "{err}");
+    }
+    // A BOM and CRLF line ends change nothing.
+    let crlf = format!("\u{feff}{header}\r\n{}\r\n", lines.join("\r\n"));
+    let p = write(&dir, "bom.csv", crlf);
+    let s = CostMonitor::new().unwrap().import(&p, &ImportOptions::default().strict(true)).unwrap();
+    assert_eq!(s.billed.total(None).unwrap().amount, dec("20.52022672899"));
+    // A quoted newline inside a field is one row; line numbers count from where rows start.
+    let mut ls = lines[..3].to_vec();
+    ls[0] = ls[0].replacen("\"$0.40 per million", "\"$0.40 per\nmillion", 1);
+    ls[2] = ls[2].replacen(",\"USD\",", ",\"??\",", 1);
+    let p = write(&dir, "newline.csv", format!("{header}\n{}\n", ls.join("\n")));
+    let s = CostMonitor::new().unwrap().import(&p, &ImportOptions::default()).unwrap();
+    assert_eq!((s.rows_read, s.rows_skipped), (3, 1));
+    assert_eq!(s.skipped[0].line, 5, "header 1, a row on 2–3, then 4, then 5");
+    // A truncated last line is a row error naming the first missing column.
+    let cut = &lines[1][..lines[1].len() / 2];
+    let p = write(&dir, "cut.csv", format!("{header}\n{}\n{cut}", lines[0]));
+    let err =
+        CostMonitor::new().unwrap().import(&p, &ImportOptions::default().strict(true)).unwrap_err();
+    assert!(
+        err.to_string().contains(":3: column ") && err.to_string().contains("the row ends early"),
+        "{err}"
+    );
+    // Not CSV at all.
+    let p = write(&dir, "empty.csv", "");
+    assert!(
+        CostMonitor::new()
+            .unwrap()
+            .import(&p, &ImportOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("no header")
+    );
+}
+
+#[test]
+fn gzip_is_detected_by_its_bytes_and_reads_the_same() {
+    use std::io::Write as _;
+    let dir = temp_dir("gzip");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(sample_text().as_bytes()).unwrap();
+    let p = write(&dir, "export.data", gz.finish().unwrap());
+    let mut m = CostMonitor::new().unwrap();
+    let s = m.import(&p, &ImportOptions::default()).unwrap();
+    assert_eq!(s.format, "csv.gz");
+    assert_eq!(s.billed.total(None).unwrap().amount, dec("20.52022672899"));
+}
+
+#[test]
+fn currencies_never_mix_without_rates() {
+    let dir = temp_dir("currency");
+    let (header, mut lines) = sample_lines();
+    for l in lines.iter_mut().take(10) {
+        *l = l.replacen(",\"USD\",", ",\"eur\",", 1);
+    }
+    let p = write(&dir, "eur.csv", format!("{header}\n{}\n", lines.join("\n")));
+    let mut m = CostMonitor::new().unwrap();
+    let s = m.import(&p, &ImportOptions::default()).unwrap();
+    assert_eq!(s.billed.by_currency.len(), 2);
+    assert!(matches!(m.total(all(), CostMetric::Billed), Err(CostError::MixedCurrency { .. })));
+    let by = m.breakdown(all(), &[Dimension::Currency], CostMetric::Billed).unwrap();
+    assert_eq!(by.rows.iter().map(|r| r.keys[0].as_str()).collect::<Vec<_>>().len(), 2);
+    m.set_exchange_rates(Some(
+        ExchangeRates::new(Currency::USD).with_rate(Currency::EUR, Decimal::ONE),
+    ));
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
+}
+
+#[test]
+fn a_store_from_a_newer_perfcore_is_refused() {
+    let dir = temp_dir("newer");
+    drop(CostMonitor::open(&dir).unwrap());
+    let conn = rusqlite::Connection::open(dir.join(STORE_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = CostMonitor::open(&dir).unwrap_err();
+    assert!(
+        err.to_string().contains("schema version 99")
+            && err.to_string().contains("upgrade perfcore"),
+        "{err}"
+    );
+}
+
+#[test]
+fn breakdowns_by_tag_and_kept_column() {
+    let dir = temp_dir("tags");
+    let (header, lines) = sample_lines();
+    let p = write(&dir, "x.csv", format!("{header}\n{}\n", lines.join("\n")));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&p, &ImportOptions::default().keep_column("Id")).unwrap();
+    let by_env =
+        m.breakdown(all(), &[Dimension::Tag("environment".into())], CostMetric::Billed).unwrap();
+    assert!(by_env.rows.iter().any(|r| r.keys[0] == "(untagged)"));
+    assert!(by_env.rows.iter().any(|r| r.keys[0] == "dev"), "{:?}", by_env.rows);
+    let by_id = m.breakdown(all(), &[Dimension::Column("Id".into())], CostMetric::Billed).unwrap();
+    assert_eq!(by_id.rows.len(), 1000);
+    for b in [by_env, by_id] {
+        let sum: Decimal = b.rows.iter().map(|r| r.cost.amount).sum();
+        assert_eq!(sum, dec("20.52022672899"));
+    }
+}
+
+#[test]
+fn seed_003_in_rust() {
+    let mut m = CostMonitor::new().unwrap();
+    let mut r = Resource::new("app-server-01", ResourceType::Compute, CloudProvider::Aws)
+        .usage_hours(decimal_from_f64(720.0).unwrap())
+        .cost_per_hour(decimal_from_f64(0.096).unwrap());
+    r.metadata.insert("utilization".into(), serde_json::json!(0.65));
+    m.track_resource(r).unwrap();
+    let report = m.report(ReportPeriod::Monthly).unwrap();
+    assert_eq!(report.total_cost, Money::new(dec("69.12"), Currency::USD));
+    assert_eq!(report.optimization_opportunities.len(), 1);
+    let opp = &report.optimization_opportunities[0];
+    // 0.096 × 730 × 20% (the assumed rate, said so).
+    assert_eq!(opp.potential_savings.amount, dec("14.016"));
+    assert!(opp.recommendation.contains("assumed 20%"), "{}", opp.recommendation);
+    assert_eq!(report.estimated_savings.amount, dec("14.016"));
+    let applied = m.apply_optimization(opp).unwrap();
+    assert!(applied.message.contains("cannot change cloud resources"), "{}", applied.message);
+    assert_eq!(m.applied_optimizations().unwrap().len(), 1);
+    for text in [report.to_text(), report.to_markdown(), report.to_html()] {
+        assert!(text.contains("69.12"), "{text}");
+    }
+}
+
+#[test]
+fn the_report_of_the_sample() {
+    let mut m = CostMonitor::new().unwrap();
+    m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    let r = m.report(ReportPeriod::Monthly).unwrap();
+    assert_eq!(r.period.to_string(), "2024-09-01..2024-09-30", "the latest month with data");
+    assert_eq!(r.total_cost.amount, dec("20.52022672899"));
+    let sept = m.report(ReportPeriod::Range(Period::month(2024, 9).unwrap())).unwrap();
+    assert_eq!(sept.total_cost, r.total_cost);
+    for b in &sept.breakdowns {
+        let sum: Decimal = b.rows.iter().map(|r| r.cost.amount).sum();
+        assert_eq!(sum, sept.total_cost.amount, "{:?}", b.dimensions);
+    }
+    assert!(sept.notes.iter().any(|n| n.contains("EffectiveCost")), "{:?}", sept.notes);
+    assert!(sept.forecast.is_none() && !sept.forecast_note.is_empty());
+    let json: serde_json::Value = serde_json::from_str(&sept.to_json()).unwrap();
+    assert_eq!(json["total_cost"]["amount"], serde_json::json!(sept.total_cost.amount.to_string()));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn import_lines(header: &str, lines: &[String]) -> CostMonitor {
+        let dir = temp_dir("prop");
+        let p = write(
+            &dir,
+            &format!("{}.csv", lines.len()),
+            format!("{header}\n{}\n", lines.join("\n")),
+        );
+        let mut m = CostMonitor::new().unwrap();
+        m.import(&p, &ImportOptions::default().strict(true)).unwrap();
+        m
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        /// Shuffled rows give the same breakdowns, and every breakdown adds up to the total.
+        #[test]
+        fn shuffled_input_gives_the_same_figures(seed in any::<u64>(), pick in 0usize..6) {
+            let (header, lines) = sample_lines();
+            let mut shuffled = lines.clone();
+            let mut rng = crate::regress::rng::Rng::new(seed);
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+            let dims = [
+                vec![Dimension::Day],
+                vec![Dimension::Provider, Dimension::Service],
+                vec![Dimension::ResourceType, Dimension::Region],
+                vec![Dimension::Account, Dimension::ChargeCategory],
+                vec![Dimension::Tag("org".into())],
+                vec![Dimension::Week, Dimension::Resource],
+            ][pick].clone();
+            let a = import_lines(&header, &lines).breakdown(all(), &dims, CostMetric::Billed).unwrap();
+            let b = import_lines(&header, &shuffled).breakdown(all(), &dims, CostMetric::Billed).unwrap();
+            prop_assert_eq!(&a.rows, &b.rows);
+            let sum: Decimal = a.rows.iter().map(|r| r.cost.amount).sum();
+            prop_assert_eq!(sum, dec("20.52022672899"));
+        }
+
+        /// Two imports merged equal the import of their concatenation.
+        #[test]
+        fn two_parts_equal_the_whole(cut in 1usize..999) {
+            let dir = temp_dir("merge");
+            let (header, lines) = sample_lines();
+            let a = write(&dir, "a.csv", format!("{header}\n{}\n", lines[..cut].join("\n")));
+            let b = write(&dir, "b.csv", format!("{header}\n{}\n", lines[cut..].join("\n")));
+            let mut m = CostMonitor::new().unwrap();
+            m.import_all(&[a, b], &ImportOptions::default().strict(true)).unwrap();
+            let whole = import_lines(&header, &lines);
+            let dims = [Dimension::Day, Dimension::Resource, Dimension::ChargeCategory];
+            prop_assert_eq!(
+                m.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows,
+                whole.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows
+            );
+        }
+
+        /// Arbitrary bytes never panic the importer: they are imported, or refused with an error.
+        #[test]
+        fn arbitrary_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400), keep_header: bool) {
+            let dir = temp_dir("fuzz");
+            let mut content = if keep_header { sample_lines().0.into_bytes() } else { Vec::new() };
+            content.push(b'\n');
+            content.extend(bytes);
+            let p = write(&dir, "f.csv", content);
+            let _ = CostMonitor::new().unwrap().import(&p, &ImportOptions::default());
+        }
+    }
+}
