@@ -31,6 +31,8 @@ pub(crate) enum InputError {
     Usage(String),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Cost(#[from] crate::cost::CostError),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }

@@ -7,6 +7,11 @@
 //! perfcore merge A B... -o OUT
 //! perfcore baseline save|record|list|show|delete|history ...
 //! perfcore check SNAPSHOT --budgets FILE [--format text|markdown|json]
+//! perfcore cost import FILE... [--strict] [--replace|--append] [--keep-column NAME]...
+//! perfcore cost report [--period daily|weekly|monthly|all | --month YYYY-MM | --from DAY --to DAY]
+//!                      [--by DIMS] [--cost billed|effective|list|contracted] [--format text|markdown|json|html] [-o OUT]
+//! perfcore cost functions SNAPSHOT --vcpu-hour PRICE [--gib-hour PRICE] [--format text|markdown|json]
+//! perfcore cost imports
 //! perfcore report SNAPSHOT [--baseline NAME] [--html OUT] [--markdown [OUT]] [--json [OUT]]
 //!                 [--folded [OUT]] [--speedscope [OUT]] [--pprof OUT] [--chrome-trace OUT]
 //!                 [--hdr OUT] [--prometheus [OUT]] [--classic-prometheus]
@@ -18,6 +23,7 @@
 //! `target/criterion@base` for a named criterion baseline; `new` by default), or the name of
 //! a baseline in the store (`--dir`, else `$PERFCORE_DIR`, else `./.perfcore`).
 
+mod cost;
 mod input;
 mod report;
 
@@ -139,6 +145,9 @@ enum Command {
     /// Write a run as reports and exports: HTML, Markdown, JSON, folded stacks, speedscope,
     /// pprof, a Chrome trace, HdrHistogram logs, Prometheus text (Markdown when none is named).
     Report(Box<report::ReportArgs>),
+    /// Cloud costs: import FOCUS billing exports, reports and breakdowns, function costs.
+    #[command(subcommand)]
+    Cost(cost::CostCommand),
     /// Check a run against absolute limits (a budgets TOML file): exit 1 when one is exceeded.
     Check {
         /// The run: a file, a criterion directory, or a stored baseline's name.
@@ -338,6 +347,7 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, In
         }
         Command::Baseline(cmd) => baseline_command(cmd, cli.dir, out, err),
         Command::Report(args) => report::report_command(*args, cli.dir, out, err),
+        Command::Cost(cmd) => cost::cost_command(cmd, cli.dir, out, err),
         Command::Check { input, budgets, format, require_measured } => {
             let budgets = crate::budget::Budgets::read(&budgets)?;
             let store = store_of(cli.dir, None)?;

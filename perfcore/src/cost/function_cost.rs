@@ -214,6 +214,33 @@ pub(crate) fn costs_text(costs: &[FunctionCost], price: &Price, top: usize) -> S
     s
 }
 
+/// The function costs as a Markdown table.
+pub(crate) fn costs_markdown(costs: &[FunctionCost], price: &Price, top: usize) -> String {
+    use std::fmt::Write;
+    let mut s = format!(
+        "### Cost of each function\n\nAt {} {} per vCPU-hour of self time{}.\n\n| function | calls | per call | per 1M calls | per month | in this profile |\n|---|---:|---:|---:|---:|---:|\n",
+        price.vcpu_hour.normalize(),
+        price.currency,
+        if price.gib_hour.is_zero() { String::new() } else { format!(" and {} per GiB-hour allocated", price.gib_hour.normalize()) },
+    );
+    for c in costs.iter().take(top) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            crate::report::markdown::md_code(&c.name),
+            c.calls,
+            fmt_money(&c.cost_per_call),
+            fmt_money(&c.cost_per_million_calls),
+            c.monthly_cost.as_ref().map_or_else(|| "-".to_owned(), fmt_money),
+            fmt_money(&c.total_cost)
+        );
+    }
+    if costs.len() > top {
+        let _ = writeln!(s, "\n{} more functions.", costs.len() - top);
+    }
+    s
+}
+
 /// Money with 6 significant decimals at most: function costs are small.
 pub(crate) fn fmt_money(m: &Money) -> String {
     let a = m.amount;

@@ -26,7 +26,7 @@ mod aggregate;
 mod breakdown;
 mod error;
 pub mod focus;
-mod function_cost;
+pub(crate) mod function_cost;
 mod model;
 mod money;
 mod opportunity;
@@ -47,7 +47,7 @@ pub use report::{CostReport, ReportPeriod, TopResource};
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
 
-pub(crate) use money::decimal_from_f64;
+pub(crate) use money::{decimal_from_f64, parse_decimal};
 
 /// The file of the cost store inside a `.perfcore/` directory.
 pub const STORE_FILE: &str = "cost.sqlite";
@@ -141,8 +141,12 @@ impl CostMonitor {
         path: impl AsRef<Path>,
         options: &ImportOptions,
     ) -> Result<ImportSummary, CostError> {
+        let t = std::time::Instant::now();
         let parsed = focus::read_file(path.as_ref(), options)?;
-        Ok(self.store.import(parsed, options.mode, &[])?.0)
+        let t1 = t.elapsed();
+        let r = self.store.import(parsed, options.mode, &[])?.0;
+        if std::env::var_os("PERFCORE_COST_TIMING").is_some() { eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1); }
+        Ok(r)
     }
 
     /// Imports several files as one delivery (the parts of one month's export, say): later
@@ -157,8 +161,11 @@ impl CostMonitor {
         let mut out = Vec::new();
         let mut batch = Vec::new();
         for p in paths {
+            let t = std::time::Instant::now();
             let parsed = focus::read_file(p.as_ref(), options)?;
+            let t1 = t.elapsed();
             let (summary, id) = self.store.import(parsed, options.mode, &batch)?;
+            if std::env::var_os("PERFCORE_COST_TIMING").is_some() { eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1); }
             batch.extend(id);
             out.push(summary);
         }

@@ -1,0 +1,379 @@
+//! `perfcore cost`: import FOCUS billing exports, report what things cost, and price the
+//! functions of a profile.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+use super::input::{Input, InputError};
+use super::store_of;
+use crate::cost::{
+    CostError, CostMetric, CostMonitor, Currency, Day, Dimension, ImportMode, ImportOptions, ImportOutcome, Period, Price,
+    ReportPeriod, function_costs,
+};
+
+#[derive(Subcommand, Debug)]
+pub(super) enum CostCommand {
+    /// Import FOCUS billing exports (CSV, gzip CSV, Parquet) into the cost store. Several
+    /// files in one call are the parts of one delivery.
+    Import(ImportArgs),
+    /// A cost report (or, with --by, a breakdown) of a period.
+    Report(CostReportArgs),
+    /// What each function of a profile costs at a vCPU-hour (and GiB-hour) price.
+    Functions(FunctionsArgs),
+    /// The imports in the store.
+    Imports {
+        #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+        format: CostFormat,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ImportArgs {
+    /// The files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Stop at the first bad row and import nothing (default: skip bad rows and list them).
+    #[arg(long)]
+    strict: bool,
+    /// The files are a new delivery of billing periods imported before: replace them.
+    #[arg(long, conflicts_with = "append")]
+    replace: bool,
+    /// The files add to billing periods imported before (more parts of the same delivery).
+    #[arg(long)]
+    append: bool,
+    /// Keep an extra column as a breakdown dimension (`--by column:NAME`), repeatable.
+    #[arg(long = "keep-column", value_name = "NAME")]
+    keep_columns: Vec<String>,
+    /// Output: a summary for people, or the import summaries as JSON.
+    #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+    format: CostFormat,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct CostReportArgs {
+    /// The period: the latest day, ISO week or month with data, or all of it.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Monthly)]
+    period: PeriodArg,
+    /// The first day (YYYY-MM-DD), with --to: a range instead of --period.
+    #[arg(long, value_name = "DAY", requires = "to")]
+    from: Option<String>,
+    /// The last day, included.
+    #[arg(long, value_name = "DAY", requires = "from")]
+    to: Option<String>,
+    /// A calendar month (YYYY-MM) instead of --period.
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["from", "to"])]
+    month: Option<String>,
+    /// Group by these dimensions instead of the whole report: day, week, month, service,
+    /// provider, type, region, account, sub_account, charge_category, resource, currency,
+    /// tag:KEY, column:NAME (comma-separated).
+    #[arg(long, value_name = "DIMS")]
+    by: Option<String>,
+    /// The cost figure: billed (the invoice), effective (amortised), list or contracted.
+    #[arg(long = "cost", default_value = "billed")]
+    metric: String,
+    /// Convert currencies: `--rate EUR=1.08` (units of --currency per unit), repeatable.
+    #[arg(long = "rate", value_name = "CUR=RATE")]
+    rates: Vec<String>,
+    /// The currency totals are converted into, with --rate.
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct FunctionsArgs {
+    /// The profile: a snapshot or baseline file, or a stored baseline's name.
+    input: String,
+    /// The price of one vCPU for an hour.
+    #[arg(long, value_name = "PRICE")]
+    vcpu_hour: String,
+    /// The price of one GiB of memory for an hour (charged on tracked allocations).
+    #[arg(long, value_name = "PRICE", default_value = "0")]
+    gib_hour: String,
+    /// The prices' currency.
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    /// Functions listed (text and Markdown).
+    #[arg(long, default_value_t = 30)]
+    top: usize,
+    #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+    format: CostFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum CostFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum PeriodArg {
+    Daily,
+    Weekly,
+    Monthly,
+    All,
+}
+
+fn usage(message: String) -> InputError {
+    InputError::Usage(message)
+}
+
+fn decimal_arg(what: &str, text: &str) -> Result<Decimal, InputError> {
+    let v = crate::cost::parse_decimal(text.as_bytes())
+        .ok_or_else(|| usage(format!("--{what} `{text}` is not a decimal number")))?;
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(usage(format!("--{what} `{text}` is negative")));
+    }
+    Ok(v)
+}
+
+fn currency_arg(text: &str) -> Result<Currency, InputError> {
+    Currency::parse(text).ok_or_else(|| usage(format!("`{text}` is not a three-letter currency code")))
+}
+
+fn day_arg(what: &str, text: &str) -> Result<Day, InputError> {
+    Day::parse(text).ok_or_else(|| usage(format!("--{what} `{text}` is not a date like 2024-09-30")))
+}
+
+fn open_monitor(dir: Option<PathBuf>, must_exist: bool) -> Result<CostMonitor, InputError> {
+    let dir = store_of(dir, None)?.dir().to_path_buf();
+    let file = crate::cost::store_file(&dir);
+    if must_exist && !file.exists() {
+        return Err(usage(format!(
+            "no cost store at {}: import billing data first with `perfcore cost import FILE`",
+            file.display()
+        )));
+    }
+    Ok(CostMonitor::open(&dir)?)
+}
+
+fn emit(out: &mut dyn Write, output: Option<&PathBuf>, text: &str) -> Result<(), InputError> {
+    match output {
+        Some(path) => {
+            crate::fsutil::write_atomic(path, text.as_bytes())?;
+            Ok(())
+        }
+        None => Ok(out.write_all(text.as_bytes())?),
+    }
+}
+
+pub(super) fn cost_command(
+    cmd: CostCommand,
+    dir: Option<PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, InputError> {
+    match cmd {
+        CostCommand::Import(args) => {
+            let mut monitor = open_monitor(dir, false)?;
+            let mode = if args.replace {
+                ImportMode::Replace
+            } else if args.append {
+                ImportMode::Append
+            } else {
+                ImportMode::Refuse
+            };
+            let mut options = ImportOptions::default().strict(args.strict).mode(mode);
+            options.keep_columns = args.keep_columns;
+            let summaries = monitor.import_all(&args.files, &options)?;
+            match args.format {
+                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&summaries).unwrap_or_default())?,
+                CostFormat::Text | CostFormat::Markdown => {
+                    for s in &summaries {
+                        write!(out, "{}", s.describe())?;
+                    }
+                    writeln!(out, "store: {}", monitor.store_path().display())?;
+                }
+            }
+            for s in &summaries {
+                if s.rows_skipped > 0 {
+                    writeln!(
+                        err,
+                        "warning: {}: {} rows skipped (listed above; --strict refuses the file instead)",
+                        s.path.display(),
+                        s.rows_skipped
+                    )?;
+                }
+                if matches!(s.outcome, ImportOutcome::AlreadyImported { .. }) {
+                    writeln!(err, "note: {} was imported before: nothing added", s.path.display())?;
+                }
+            }
+            Ok(0)
+        }
+        CostCommand::Report(args) => {
+            let mut monitor = open_monitor(dir, true)?;
+            let metric: CostMetric = args.metric.parse()?;
+            if !args.rates.is_empty() {
+                let mut rates = crate::cost::ExchangeRates::new(currency_arg(&args.currency)?);
+                for r in &args.rates {
+                    let (c, v) = r.split_once('=').ok_or_else(|| usage(format!("--rate `{r}` should be CUR=RATE, e.g. EUR=1.08")))?;
+                    rates = rates.with_rate(currency_arg(c)?, decimal_arg("rate", v)?);
+                }
+                monitor.set_exchange_rates(Some(rates));
+            }
+            let period = if let (Some(f), Some(t)) = (&args.from, &args.to) {
+                ReportPeriod::Range(Period::new(day_arg("from", f)?, day_arg("to", t)?)?)
+            } else if let Some(m) = &args.month {
+                let (y, mo) = m
+                    .split_once('-')
+                    .and_then(|(y, mo)| Some((y.parse::<i32>().ok()?, mo.parse::<u32>().ok()?)))
+                    .ok_or_else(|| usage(format!("--month `{m}` is not YYYY-MM")))?;
+                ReportPeriod::Range(Period::month(y, mo).ok_or_else(|| usage(format!("--month `{m}` is not a month")))?)
+            } else {
+                match args.period {
+                    PeriodArg::Daily => ReportPeriod::Daily,
+                    PeriodArg::Weekly => ReportPeriod::Weekly,
+                    PeriodArg::Monthly => ReportPeriod::Monthly,
+                    PeriodArg::All => ReportPeriod::All,
+                }
+            };
+            if let Some(by) = &args.by {
+                let dims: Vec<Dimension> = by.split(',').map(str::parse).collect::<Result<_, CostError>>()?;
+                let days = monitor.resolve_period(period)?;
+                let b = monitor.breakdown(days, &dims, metric)?;
+                let text = match args.format {
+                    ReportFormat::Json => breakdown_json(&b),
+                    ReportFormat::Markdown => breakdown_markdown(&b),
+                    ReportFormat::Text => breakdown_text(&b),
+                    ReportFormat::Html => {
+                        return Err(usage("--format html is the whole report: leave out --by".into()));
+                    }
+                };
+                emit(out, args.output.as_ref(), &text)?;
+                return Ok(0);
+            }
+            if metric != CostMetric::Billed {
+                return Err(usage("the whole report uses billed cost; give --by with --cost to break another figure down".into()));
+            }
+            let report = monitor.report(period)?;
+            let text = match args.format {
+                ReportFormat::Text => report.to_text(),
+                ReportFormat::Markdown => report.to_markdown(),
+                ReportFormat::Json => report.to_json() + "\n",
+                ReportFormat::Html => report.to_html(),
+            };
+            emit(out, args.output.as_ref(), &text)?;
+            if let Some(p) = &args.output {
+                writeln!(err, "wrote {}", p.display())?;
+            }
+            Ok(0)
+        }
+        CostCommand::Functions(args) => {
+            let store = store_of(dir, None)?;
+            let run = Input::load(&args.input, &store)?;
+            run.warn(err);
+            let price = Price::per_vcpu_hour(decimal_arg("vcpu-hour", &args.vcpu_hour)?)
+                .with_gib_hour(decimal_arg("gib-hour", &args.gib_hour)?)
+                .with_currency(currency_arg(&args.currency)?);
+            let costs = function_costs(&run.snapshot, &price)?;
+            match args.format {
+                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&costs).unwrap_or_default())?,
+                CostFormat::Markdown => write!(out, "{}", crate::cost::function_cost::costs_markdown(&costs, &price, args.top))?,
+                CostFormat::Text => write!(out, "{}", crate::cost::function_cost::costs_text(&costs, &price, args.top))?,
+            }
+            Ok(0)
+        }
+        CostCommand::Imports { format } => {
+            let monitor = open_monitor(dir, true)?;
+            let imports = monitor.imports()?;
+            match format {
+                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&imports).unwrap_or_default())?,
+                CostFormat::Text | CostFormat::Markdown => {
+                    for i in &imports {
+                        writeln!(
+                            out,
+                            "{:>4}  {}  {}  FOCUS {} {}  {} rows ({} skipped)  sha256 {}",
+                            i.id,
+                            i.imported_at,
+                            i.path,
+                            i.focus_version,
+                            i.format,
+                            i.rows_imported,
+                            i.rows_skipped,
+                            &i.digest[..12.min(i.digest.len())]
+                        )?;
+                    }
+                    if imports.is_empty() {
+                        writeln!(out, "no imports yet")?;
+                    }
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn cost_key(b: &crate::cost::Breakdown) -> String {
+    format!("{}_cost", b.metric)
+}
+
+/// `{"dimensions": [...], "period": {...}, "metric": "billed", "rows": [{"service": "…",
+/// "billed_cost": "1.23", "currency": "USD", "rows": 7}], "total": {"USD": "…"}}`.
+fn breakdown_json(b: &crate::cost::Breakdown) -> String {
+    let rows: Vec<serde_json::Value> = b
+        .rows
+        .iter()
+        .map(|r| {
+            let mut o = serde_json::Map::new();
+            for (d, k) in b.dimensions.iter().zip(&r.keys) {
+                o.insert(d.clone(), serde_json::Value::String(k.clone()));
+            }
+            o.insert(cost_key(b), serde_json::Value::String(r.cost.amount.to_string()));
+            o.insert("currency".into(), serde_json::Value::String(r.cost.currency.to_string()));
+            o.insert("rows".into(), serde_json::Value::from(r.rows));
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let total: serde_json::Map<String, serde_json::Value> = b
+        .total
+        .by_currency
+        .iter()
+        .map(|(c, a)| (c.to_string(), serde_json::Value::String(a.to_string())))
+        .collect();
+    let doc = serde_json::json!({
+        "dimensions": b.dimensions,
+        "period": b.period,
+        "metric": b.metric,
+        "rows": rows,
+        "total": total,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+fn breakdown_text(b: &crate::cost::Breakdown) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("{} cost by {}, {}\n", b.metric, b.dimensions.join(", "), b.period);
+    for r in &b.rows {
+        let _ = writeln!(s, "{:>18}  {}", format!("{} {}", r.cost.round_cents(), r.cost.currency), r.keys.join("  "));
+    }
+    for (c, a) in &b.total.by_currency {
+        let _ = writeln!(s, "{:>18}  total", format!("{} {c}", a.round_dp(2)));
+    }
+    s
+}
+
+fn breakdown_markdown(b: &crate::cost::Breakdown) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!("| {} | {} cost | rows |\n|{}---:|---:|\n", b.dimensions.join(" | "), b.metric, "---|".repeat(b.dimensions.len()));
+    for r in &b.rows {
+        let keys: Vec<String> = r.keys.iter().map(|k| crate::report::markdown::md_text(k)).collect();
+        let _ = writeln!(s, "| {} | {} {} | {} |", keys.join(" | "), r.cost.round_cents(), r.cost.currency, r.rows);
+    }
+    s
+}
