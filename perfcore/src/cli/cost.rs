@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use super::input::{Input, InputError};
 use super::store_of;
 use crate::cost::{
-    CostError, CostMetric, CostMonitor, Currency, Day, Dimension, ImportMode, ImportOptions, ImportOutcome, Period, Price,
-    ReportPeriod, function_costs,
+    CostError, CostMetric, CostMonitor, Currency, Day, Dimension, ImportMode, ImportOptions,
+    ImportOutcome, Period, Price, ReportPeriod, function_costs,
 };
 
 #[derive(Subcommand, Debug)]
@@ -144,11 +144,13 @@ fn decimal_arg(what: &str, text: &str) -> Result<Decimal, InputError> {
 }
 
 fn currency_arg(text: &str) -> Result<Currency, InputError> {
-    Currency::parse(text).ok_or_else(|| usage(format!("`{text}` is not a three-letter currency code")))
+    Currency::parse(text)
+        .ok_or_else(|| usage(format!("`{text}` is not a three-letter currency code")))
 }
 
 fn day_arg(what: &str, text: &str) -> Result<Day, InputError> {
-    Day::parse(text).ok_or_else(|| usage(format!("--{what} `{text}` is not a date like 2024-09-30")))
+    Day::parse(text)
+        .ok_or_else(|| usage(format!("--{what} `{text}` is not a date like 2024-09-30")))
 }
 
 fn open_monitor(dir: Option<PathBuf>, must_exist: bool) -> Result<CostMonitor, InputError> {
@@ -193,7 +195,11 @@ pub(super) fn cost_command(
             options.keep_columns = args.keep_columns;
             let summaries = monitor.import_all(&args.files, &options)?;
             match args.format {
-                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&summaries).unwrap_or_default())?,
+                CostFormat::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&summaries).unwrap_or_default()
+                )?,
                 CostFormat::Text | CostFormat::Markdown => {
                     for s in &summaries {
                         write!(out, "{}", s.describe())?;
@@ -222,7 +228,9 @@ pub(super) fn cost_command(
             if !args.rates.is_empty() {
                 let mut rates = crate::cost::ExchangeRates::new(currency_arg(&args.currency)?);
                 for r in &args.rates {
-                    let (c, v) = r.split_once('=').ok_or_else(|| usage(format!("--rate `{r}` should be CUR=RATE, e.g. EUR=1.08")))?;
+                    let (c, v) = r.split_once('=').ok_or_else(|| {
+                        usage(format!("--rate `{r}` should be CUR=RATE, e.g. EUR=1.08"))
+                    })?;
                     rates = rates.with_rate(currency_arg(c)?, decimal_arg("rate", v)?);
                 }
                 monitor.set_exchange_rates(Some(rates));
@@ -234,7 +242,10 @@ pub(super) fn cost_command(
                     .split_once('-')
                     .and_then(|(y, mo)| Some((y.parse::<i32>().ok()?, mo.parse::<u32>().ok()?)))
                     .ok_or_else(|| usage(format!("--month `{m}` is not YYYY-MM")))?;
-                ReportPeriod::Range(Period::month(y, mo).ok_or_else(|| usage(format!("--month `{m}` is not a month")))?)
+                ReportPeriod::Range(
+                    Period::month(y, mo)
+                        .ok_or_else(|| usage(format!("--month `{m}` is not a month")))?,
+                )
             } else {
                 match args.period {
                     PeriodArg::Daily => ReportPeriod::Daily,
@@ -244,7 +255,8 @@ pub(super) fn cost_command(
                 }
             };
             if let Some(by) = &args.by {
-                let dims: Vec<Dimension> = by.split(',').map(str::parse).collect::<Result<_, CostError>>()?;
+                let dims: Vec<Dimension> =
+                    by.split(',').map(str::parse).collect::<Result<_, CostError>>()?;
                 let days = monitor.resolve_period(period)?;
                 let b = monitor.breakdown(days, &dims, metric)?;
                 let text = match args.format {
@@ -252,7 +264,9 @@ pub(super) fn cost_command(
                     ReportFormat::Markdown => breakdown_markdown(&b),
                     ReportFormat::Text => breakdown_text(&b),
                     ReportFormat::Html => {
-                        return Err(usage("--format html is the whole report: leave out --by".into()));
+                        return Err(usage(
+                            "--format html is the whole report: leave out --by".into(),
+                        ));
                     }
                 };
                 emit(out, args.output.as_ref(), &text)?;
@@ -283,9 +297,17 @@ pub(super) fn cost_command(
                 .with_currency(currency_arg(&args.currency)?);
             let costs = function_costs(&run.snapshot, &price)?;
             match args.format {
-                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&costs).unwrap_or_default())?,
-                CostFormat::Markdown => write!(out, "{}", crate::cost::function_cost::costs_markdown(&costs, &price, args.top))?,
-                CostFormat::Text => write!(out, "{}", crate::cost::function_cost::costs_text(&costs, &price, args.top))?,
+                CostFormat::Json => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&costs).unwrap_or_default())?
+                }
+                CostFormat::Markdown => write!(
+                    out,
+                    "{}",
+                    crate::cost::function_costs_markdown(&costs, &price, args.top)
+                )?,
+                CostFormat::Text => {
+                    write!(out, "{}", crate::cost::function_costs_text(&costs, &price, args.top))?
+                }
             }
             Ok(0)
         }
@@ -293,7 +315,9 @@ pub(super) fn cost_command(
             let monitor = open_monitor(dir, true)?;
             let imports = monitor.imports()?;
             match format {
-                CostFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&imports).unwrap_or_default())?,
+                CostFormat::Json => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&imports).unwrap_or_default())?
+                }
                 CostFormat::Text | CostFormat::Markdown => {
                     for i in &imports {
                         writeln!(
@@ -360,7 +384,12 @@ fn breakdown_text(b: &crate::cost::Breakdown) -> String {
     use std::fmt::Write as _;
     let mut s = format!("{} cost by {}, {}\n", b.metric, b.dimensions.join(", "), b.period);
     for r in &b.rows {
-        let _ = writeln!(s, "{:>18}  {}", format!("{} {}", r.cost.round_cents(), r.cost.currency), r.keys.join("  "));
+        let _ = writeln!(
+            s,
+            "{:>18}  {}",
+            format!("{} {}", r.cost.round_cents(), r.cost.currency),
+            r.keys.join("  ")
+        );
     }
     for (c, a) in &b.total.by_currency {
         let _ = writeln!(s, "{:>18}  total", format!("{} {c}", a.round_dp(2)));
@@ -370,10 +399,23 @@ fn breakdown_text(b: &crate::cost::Breakdown) -> String {
 
 fn breakdown_markdown(b: &crate::cost::Breakdown) -> String {
     use std::fmt::Write as _;
-    let mut s = format!("| {} | {} cost | rows |\n|{}---:|---:|\n", b.dimensions.join(" | "), b.metric, "---|".repeat(b.dimensions.len()));
+    let mut s = format!(
+        "| {} | {} cost | rows |\n|{}---:|---:|\n",
+        b.dimensions.join(" | "),
+        b.metric,
+        "---|".repeat(b.dimensions.len())
+    );
     for r in &b.rows {
-        let keys: Vec<String> = r.keys.iter().map(|k| crate::report::markdown::md_text(k)).collect();
-        let _ = writeln!(s, "| {} | {} {} | {} |", keys.join(" | "), r.cost.round_cents(), r.cost.currency, r.rows);
+        let keys: Vec<String> =
+            r.keys.iter().map(|k| crate::report::markdown::md_text(k)).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} {} | {} |",
+            keys.join(" | "),
+            r.cost.round_cents(),
+            r.cost.currency,
+            r.rows
+        );
     }
     s
 }

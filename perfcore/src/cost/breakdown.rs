@@ -1,6 +1,5 @@
 //! Totals and breakdowns over any period, by any dimension, exact to the last digit.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -299,22 +298,25 @@ impl Breakdown {
     }
 }
 
-/// The stored aggregates and tracked resources of a period, with their dimensions.
+/// The stored aggregates and tracked resources of a period, with their dimensions, for one
+/// cost figure.
 pub(crate) struct Data {
     pub(crate) rows: Vec<DailyRow>,
     pub(crate) dims: DimsTable,
-    /// Tracked resources as pseudo-aggregates: their day and dimensions.
-    pub(crate) tracked: Vec<(Day, [String; N_DIMS], Money)>,
+    pub(crate) metric: CostMetric,
 }
 
 impl Data {
+    /// Tracked resources join as aggregates of their own: one row on the day they were
+    /// tracked, their cost in every figure.
     pub(crate) fn new(
-        rows: Vec<DailyRow>,
-        dims: DimsTable,
+        mut rows: Vec<DailyRow>,
+        mut dims: DimsTable,
         resources: &[Resource],
         period: Period,
+        metric: CostMetric,
     ) -> Result<Data, CostError> {
-        let mut tracked = Vec::new();
+        let mut next = dims.keys().max().map_or(0, |m| m + 1);
         for r in resources {
             let day = Day::of_unix_seconds(r.tracked_at_unix);
             if !period.contains(day) {
@@ -332,30 +334,31 @@ impl Data {
             if !r.tags.is_empty() {
                 d[Dim::Tags as usize] = serde_json::to_string(&r.tags).unwrap_or_default();
             }
-            tracked.push((day, d, r.cost()?));
+            dims.insert(next, d);
+            rows.push(DailyRow {
+                day,
+                billing_period_start: day.month_start(),
+                dims: next,
+                amount: r.cost()?.amount,
+                rows: 1,
+            });
+            next += 1;
         }
-        Ok(Data { rows, dims, tracked })
+        Ok(Data { rows, dims, metric })
     }
-}
-
-struct KeyCache {
-    tags: FxMap<u32, Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 fn dim_value(
     d: &Dimension,
-    day: Day,
-    period_start: Day,
     dims: &[String; N_DIMS],
     tags: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> String {
     let s = |dim: Dim| -> &str { &dims[dim as usize] };
     let or_none = |v: &str| if v.is_empty() { "(none)".to_owned() } else { v.to_owned() };
     match d {
-        Dimension::Day => day.to_string(),
-        Dimension::Week => day.week_start().to_string(),
-        Dimension::Month => day.to_string()[..7].to_owned(),
-        Dimension::BillingPeriod => period_start.to_string(),
+        Dimension::Day | Dimension::Week | Dimension::Month | Dimension::BillingPeriod => {
+            String::new()
+        }
         Dimension::ResourceType => {
             let sub = s(Dim::ServiceSubcategory);
             ResourceType::from_service_category(
@@ -397,14 +400,18 @@ fn dim_value(
     }
 }
 
-fn metric_of(r: &DailyRow, metric: CostMetric) -> Decimal {
-    match metric {
-        CostMetric::Billed => r.billed,
-        CostMetric::Effective => r.effective,
-        CostMetric::List => r.list,
-        CostMetric::Contracted => r.contracted,
+fn time_key(d: &Dimension, r: &DailyRow) -> Option<i32> {
+    match d {
+        Dimension::Day => Some(r.day.0),
+        Dimension::Week => Some(r.day.week_start().0),
+        Dimension::Month => Some(r.day.month_start().0),
+        Dimension::BillingPeriod => Some(r.billing_period_start.0),
+        _ => None,
     }
 }
+
+/// Up to this many time dimensions in one breakdown.
+const MAX_TIME_DIMS: usize = 4;
 
 /// Groups `data` by `dims`.
 pub(crate) fn breakdown(
@@ -413,54 +420,65 @@ pub(crate) fn breakdown(
     dims: &[Dimension],
     metric: CostMetric,
 ) -> Result<Breakdown, CostError> {
-    let mut cache = KeyCache { tags: FxMap::default() };
+    if metric != data.metric {
+        return Err(CostError::Invalid {
+            what: "cost metric",
+            message: format!("the data read holds {} cost, not {metric}", data.metric),
+        });
+    }
+    let time_dims: Vec<usize> =
+        (0..dims.len()).filter(|&i| time_key(&dims[i], &DailyRow::default()).is_some()).collect();
+    if time_dims.len() > MAX_TIME_DIMS {
+        return Err(CostError::Invalid {
+            what: "dimensions",
+            message: format!("at most {MAX_TIME_DIMS} time dimensions"),
+        });
+    }
     let needs_tags = dims.iter().any(|d| matches!(d, Dimension::Tag(_)));
-    let mut groups: BTreeMap<(Vec<String>, Currency), (Decimal, u64)> = BTreeMap::new();
+    // The non-time part of each dims id's keys, interned, with its currency.
+    let mut static_of: FxMap<u32, Option<(u32, Currency)>> = FxMap::default();
+    let mut static_ids: FxMap<Vec<String>, u32> = FxMap::default();
+    let mut static_keys: Vec<Vec<String>> = Vec::new();
+    let mut groups: FxMap<([i32; MAX_TIME_DIMS], u32, Currency), (Decimal, u64)> = FxMap::default();
     let mut total = MoneySum::default();
-    // Rows sharing a dims id and day share their keys: compute them once per (day, dims).
-    let mut keys_of: FxMap<(i32, i32, u32), Vec<String>> = FxMap::default();
     let empty: [String; N_DIMS] = Default::default();
     for r in data.rows.iter().filter(|r| period.contains(r.day)) {
-        let d = data.dims.get(&r.dims).unwrap_or(&empty);
-        let Some(currency) = Currency::parse(&d[Dim::Currency as usize]) else { continue };
-        let keys =
-            keys_of.entry((r.day.0, r.billing_period_start.0, r.dims)).or_insert_with(|| {
-                let tags = if needs_tags {
-                    cache
-                        .tags
-                        .entry(r.dims)
-                        .or_insert_with(|| serde_json::from_str(&d[Dim::Tags as usize]).ok())
-                        .as_ref()
-                } else {
-                    None
-                };
-                dims.iter().map(|x| dim_value(x, r.day, r.billing_period_start, d, tags)).collect()
-            });
-        let amount = metric_of(r, metric);
-        let slot = groups.entry((keys.clone(), currency)).or_default();
-        slot.0 = slot.0.checked_add(amount).ok_or(CostError::Overflow)?;
-        slot.1 += r.rows;
-        total.add(Money::new(amount, currency));
-    }
-    for (day, d, money) in &data.tracked {
-        if !period.contains(*day) {
-            continue;
+        let entry = *static_of.entry(r.dims).or_insert_with(|| {
+            let d = data.dims.get(&r.dims).unwrap_or(&empty);
+            let currency = Currency::parse(&d[Dim::Currency as usize])?;
+            let tags =
+                if needs_tags { serde_json::from_str(&d[Dim::Tags as usize]).ok() } else { None };
+            let keys: Vec<String> = dims.iter().map(|x| dim_value(x, d, tags.as_ref())).collect();
+            let next = static_keys.len() as u32;
+            let id = *static_ids.entry(keys.clone()).or_insert(next);
+            if id == next {
+                static_keys.push(keys);
+            }
+            Some((id, currency))
+        });
+        let Some((sid, currency)) = entry else { continue };
+        let mut t = [0i32; MAX_TIME_DIMS];
+        for (slot, &i) in t.iter_mut().zip(&time_dims) {
+            *slot = time_key(&dims[i], r).unwrap_or(0);
         }
-        let tags: Option<serde_json::Map<String, serde_json::Value>> =
-            if needs_tags { serde_json::from_str(&d[Dim::Tags as usize]).ok() } else { None };
-        let keys: Vec<String> =
-            dims.iter().map(|x| dim_value(x, *day, day.month_start(), d, tags.as_ref())).collect();
-        let slot = groups.entry((keys, money.currency)).or_default();
-        slot.0 = slot.0.checked_add(money.amount).ok_or(CostError::Overflow)?;
-        slot.1 += 1;
-        total.add(*money);
+        let slot = groups.entry((t, sid, currency)).or_default();
+        slot.0 = slot.0.checked_add(r.amount).ok_or(CostError::Overflow)?;
+        slot.1 += r.rows;
+        total.add(Money::new(r.amount, currency));
     }
     let mut rows: Vec<BreakdownRow> = groups
         .into_iter()
-        .map(|((keys, currency), (amount, n))| BreakdownRow {
-            keys,
-            cost: Money::new(amount, currency),
-            rows: n,
+        .map(|((t, sid, currency), (amount, n))| {
+            let mut keys = static_keys[sid as usize].clone();
+            for (k, &i) in time_dims.iter().enumerate() {
+                let day = Day(t[k]);
+                keys[i] = if dims[i] == Dimension::Month {
+                    day.to_string()[..7].to_owned()
+                } else {
+                    day.to_string()
+                };
+            }
+            BreakdownRow { keys, cost: Money::new(amount, currency), rows: n }
         })
         .collect();
     let by_time = matches!(

@@ -180,8 +180,18 @@ pub fn function_costs(snapshot: &Snapshot, price: &Price) -> Result<Vec<Function
     Ok(out)
 }
 
-/// The function costs as a text table.
-pub(crate) fn costs_text(costs: &[FunctionCost], price: &Price, top: usize) -> String {
+/// The function costs as a text table (the `top` most costly).
+///
+/// # Examples
+/// ```
+/// use perfcore::cost::{Price, function_costs, function_costs_text};
+/// use perfcore::{FunctionStats, Snapshot};
+/// let snap = Snapshot::from_functions(vec![FunctionStats::from_durations("f", vec![1_000_000u64; 10])], 0, 1_000_000_000);
+/// let price = Price::per_vcpu_hour("0.048".parse().unwrap());
+/// let text = function_costs_text(&function_costs(&snap, &price).unwrap(), &price, 10);
+/// assert!(text.contains("per 1M calls") && text.contains(" f\n"), "{text}");
+/// ```
+pub fn function_costs_text(costs: &[FunctionCost], price: &Price, top: usize) -> String {
     use std::fmt::Write;
     let mut s = format!(
         "Cost of each function at {} {c} per vCPU-hour{} (self time):\n{:>14}  {:>16}  {:>14}  {:>10}  function\n",
@@ -214,14 +224,28 @@ pub(crate) fn costs_text(costs: &[FunctionCost], price: &Price, top: usize) -> S
     s
 }
 
-/// The function costs as a Markdown table.
-pub(crate) fn costs_markdown(costs: &[FunctionCost], price: &Price, top: usize) -> String {
+/// The function costs as a Markdown table (the `top` most costly).
+///
+/// # Examples
+/// ```
+/// use perfcore::cost::{Price, function_costs, function_costs_markdown};
+/// use perfcore::{FunctionStats, Snapshot};
+/// let snap = Snapshot::from_functions(vec![FunctionStats::from_durations("f", vec![1_000_000u64; 10])], 0, 1_000_000_000);
+/// let price = Price::per_vcpu_hour("0.048".parse().unwrap());
+/// let md = function_costs_markdown(&function_costs(&snap, &price).unwrap(), &price, 10);
+/// assert!(md.contains("| `f` | 10 |"), "{md}");
+/// ```
+pub fn function_costs_markdown(costs: &[FunctionCost], price: &Price, top: usize) -> String {
     use std::fmt::Write;
     let mut s = format!(
         "### Cost of each function\n\nAt {} {} per vCPU-hour of self time{}.\n\n| function | calls | per call | per 1M calls | per month | in this profile |\n|---|---:|---:|---:|---:|---:|\n",
         price.vcpu_hour.normalize(),
         price.currency,
-        if price.gib_hour.is_zero() { String::new() } else { format!(" and {} per GiB-hour allocated", price.gib_hour.normalize()) },
+        if price.gib_hour.is_zero() {
+            String::new()
+        } else {
+            format!(" and {} per GiB-hour allocated", price.gib_hour.normalize())
+        },
     );
     for c in costs.iter().take(top) {
         let _ = writeln!(

@@ -26,7 +26,7 @@ mod aggregate;
 mod breakdown;
 mod error;
 pub mod focus;
-pub(crate) mod function_cost;
+mod function_cost;
 mod model;
 mod money;
 mod opportunity;
@@ -39,7 +39,9 @@ use std::path::{Path, PathBuf};
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use error::CostError;
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
-pub use function_cost::{FunctionCost, Price, function_costs};
+pub use function_cost::{
+    FunctionCost, Price, function_costs, function_costs_markdown, function_costs_text,
+};
 pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
 pub use money::{Currency, ExchangeRates, Money, MoneySum};
 pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
@@ -145,7 +147,9 @@ impl CostMonitor {
         let parsed = focus::read_file(path.as_ref(), options)?;
         let t1 = t.elapsed();
         let r = self.store.import(parsed, options.mode, &[])?.0;
-        if std::env::var_os("PERFCORE_COST_TIMING").is_some() { eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1); }
+        if std::env::var_os("PERFCORE_COST_TIMING").is_some() {
+            eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1);
+        }
         Ok(r)
     }
 
@@ -165,7 +169,9 @@ impl CostMonitor {
             let parsed = focus::read_file(p.as_ref(), options)?;
             let t1 = t.elapsed();
             let (summary, id) = self.store.import(parsed, options.mode, &batch)?;
-            if std::env::var_os("PERFCORE_COST_TIMING").is_some() { eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1); }
+            if std::env::var_os("PERFCORE_COST_TIMING").is_some() {
+                eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1);
+            }
             batch.extend(id);
             out.push(summary);
         }
@@ -187,10 +193,14 @@ impl CostMonitor {
         Ok(range.map(|(from, to)| Period { from, to }))
     }
 
-    pub(crate) fn data(&self, period: Period) -> Result<breakdown::Data, CostError> {
-        let rows = self.store.daily(period.from, period.to)?;
+    pub(crate) fn data(
+        &self,
+        period: Period,
+        metric: CostMetric,
+    ) -> Result<breakdown::Data, CostError> {
+        let rows = self.store.daily(period.from, period.to, metric)?;
         let dims = self.store.dims()?;
-        breakdown::Data::new(rows, dims, &self.store.resources()?, period)
+        breakdown::Data::new(rows, dims, &self.store.resources()?, period, metric)
     }
 
     /// The total cost of `period`, in one currency.
@@ -205,7 +215,7 @@ impl CostMonitor {
         dimensions: &[Dimension],
         metric: CostMetric,
     ) -> Result<Breakdown, CostError> {
-        breakdown::breakdown(&self.data(period)?, period, dimensions, metric)
+        breakdown::breakdown(&self.data(period, metric)?, period, dimensions, metric)
     }
 
     /// The period a [`ReportPeriod`] stands for: the latest day, ISO week or calendar month

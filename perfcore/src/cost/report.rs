@@ -111,8 +111,8 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
         ReportPeriod::Range(p) => p.to_string(),
     };
     let days = monitor.resolve_period(period)?;
-    let data = monitor.data(days)?;
     let metric = CostMetric::Billed;
+    let data = monitor.data(days, metric)?;
     let rates = monitor.rates();
     let dims = [
         Dimension::ResourceType,
@@ -160,7 +160,7 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     let estimated_savings =
         if savings.is_empty() { Money::zero(total_cost.currency) } else { savings.total(rates)? };
     let mut notes = Vec::new();
-    let effective = breakdown(&data, days, &[], CostMetric::Effective)?.total;
+    let effective = monitor.breakdown(days, &[], CostMetric::Effective)?.total;
     if let (Ok(b), Ok(e)) = (whole.total.total(rates), effective.total(rates))
         && !b.amount.is_zero()
     {

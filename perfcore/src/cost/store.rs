@@ -52,11 +52,11 @@ CREATE TABLE dims (
     currency TEXT NOT NULL, tags TEXT NOT NULL, extra TEXT NOT NULL
 );
 CREATE TABLE daily (
-    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
-    day TEXT NOT NULL,
-    billing_period_start TEXT NOT NULL,
-    billing_period_end TEXT NOT NULL,
+    day INTEGER NOT NULL,
     dims_id INTEGER NOT NULL REFERENCES dims(id),
+    billing_period_start INTEGER NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    billing_period_end INTEGER NOT NULL,
     rows INTEGER NOT NULL,
     billed_cost TEXT NOT NULL,
     effective_cost TEXT NOT NULL,
@@ -67,13 +67,18 @@ CREATE TABLE daily (
     effective_nulls INTEGER NOT NULL,
     list_nulls INTEGER NOT NULL,
     contracted_nulls INTEGER NOT NULL,
-    PRIMARY KEY (import_id, day, billing_period_start, dims_id)
+    PRIMARY KEY (day, dims_id, billing_period_start, import_id)
 ) WITHOUT ROWID;
-CREATE INDEX daily_by_day ON daily(day);
+CREATE TABLE periods (
+    provider TEXT NOT NULL, billing_account_id TEXT NOT NULL, billing_period_start INTEGER NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    PRIMARY KEY (provider, billing_account_id, billing_period_start, import_id)
+) WITHOUT ROWID;
 CREATE TABLE resources (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE decisions (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, json TEXT NOT NULL);
 CREATE VIEW daily_costs AS
-SELECT d.day, d.billing_period_start, d.billing_period_end, m.provider, m.billing_account_id,
+SELECT date(d.day * 86400, 'unixepoch') AS day, date(d.billing_period_start * 86400, 'unixepoch') AS billing_period_start,
+       date(d.billing_period_end * 86400, 'unixepoch') AS billing_period_end, m.provider, m.billing_account_id,
        m.sub_account_id, m.resource_id, m.resource_name, m.resource_type, m.service_name,
        m.service_category, m.service_subcategory, m.region_id, m.charge_category,
        m.charge_frequency, m.pricing_unit, m.consumed_unit, m.commitment_discount_id,
@@ -87,16 +92,13 @@ SELECT d.day, d.billing_period_start, d.billing_period_end, m.provider, m.billin
 FROM daily d JOIN dims m ON m.id = d.dims_id JOIN imports i ON i.id = d.import_id;
 "];
 
-/// One aggregate read back: a day, a billing period, its dimensions and sums.
-#[derive(Clone, Debug)]
+/// One aggregate read back: a day, a billing period, its dimensions and one cost figure.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct DailyRow {
     pub(crate) day: Day,
     pub(crate) billing_period_start: Day,
     pub(crate) dims: u32,
-    pub(crate) billed: Decimal,
-    pub(crate) effective: Decimal,
-    pub(crate) list: Decimal,
-    pub(crate) contracted: Decimal,
+    pub(crate) amount: Decimal,
     pub(crate) rows: u64,
 }
 
@@ -160,6 +162,8 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("set synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(err("enable foreign keys"))?;
+        // 64 MiB of page cache: a large import's B-tree stays in memory until it commits.
+        conn.pragma_update(None, "cache_size", -65_536).map_err(err("set the cache size"))?;
         let mut store = Store { conn, path: shown };
         store.migrate()?;
         Ok(store)
@@ -258,14 +262,14 @@ impl Store {
         {
             let mut find = tx
                 .prepare(
-                    "SELECT DISTINCT i.id, i.path FROM daily d JOIN dims m ON m.id = d.dims_id JOIN imports i ON i.id = d.import_id \
-                     WHERE m.provider = ?1 AND m.billing_account_id = ?2 AND d.billing_period_start = ?3",
+                    "SELECT i.id, i.path FROM periods p JOIN imports i ON i.id = p.import_id \
+                     WHERE p.provider = ?1 AND p.billing_account_id = ?2 AND p.billing_period_start = ?3",
                 )
                 .map_err(e("look for overlapping billing periods"))?;
             for (provider, account, start) in periods.keys() {
                 let period = Day(*start).to_string();
                 let rows: Vec<(i64, String)> = find
-                    .query_map(params![provider, account, period], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_map(params![provider, account, start], |r| Ok((r.get(0)?, r.get(1)?)))
                     .map_err(e("look for overlapping billing periods"))?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(e("look for overlapping billing periods"))?
@@ -296,7 +300,7 @@ impl Store {
                             params![
                                 provider,
                                 account,
-                                period,
+                                start,
                                 serde_json::to_string(batch).unwrap_or_default()
                             ],
                             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
@@ -315,9 +319,15 @@ impl Store {
                         params![
                             provider,
                             account,
-                            period,
+                            start,
                             serde_json::to_string(batch).unwrap_or_default()
                         ],
+                    )
+                    .map_err(e("delete the replaced periods"))?;
+                    tx.execute(
+                        "DELETE FROM periods WHERE provider = ?1 AND billing_account_id = ?2 AND billing_period_start = ?3 \
+                         AND import_id NOT IN (SELECT value FROM json_each(?4))",
+                        params![provider, account, start, serde_json::to_string(batch).unwrap_or_default()],
                     )
                     .map_err(e("delete the replaced periods"))?;
                     for (_, p) in rows {
@@ -355,6 +365,15 @@ impl Store {
         )
         .map_err(e("record the import"))?;
         let import_id = tx.last_insert_rowid();
+        {
+            let mut add = tx
+                .prepare("INSERT OR IGNORE INTO periods (provider, billing_account_id, billing_period_start, import_id) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(e("record the billing periods"))?;
+            for (provider, account, start) in periods.keys() {
+                add.execute(params![provider, account, start, import_id])
+                    .map_err(e("record the billing periods"))?;
+            }
+        }
         // Dimension tuples: reuse the ids of those stored, add the new ones.
         let mut known: FxMap<Vec<String>, i64> = FxMap::default();
         {
@@ -400,44 +419,43 @@ impl Store {
         {
             let mut keys: Vec<_> = agg.aggs.iter().collect();
             keys.sort_unstable_by_key(|(k, _)| {
-                (k.day, k.billing_period_start, dim_ids[k.dims as usize])
+                (k.day, dim_ids[k.dims as usize], k.billing_period_start)
             });
             let mut insert = tx
                 .prepare(
-                    "INSERT INTO daily (import_id, day, billing_period_start, billing_period_end, dims_id, rows, billed_cost, \
+                    "INSERT INTO daily (day, dims_id, billing_period_start, import_id, billing_period_end, rows, billed_cost, \
                      effective_cost, list_cost, contracted_cost, pricing_quantity, consumed_quantity, effective_nulls, list_nulls, \
                      contracted_nulls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )
                 .map_err(e("write the aggregates"))?;
-            let mut day_text = (i32::MIN, String::new());
-            let mut period_text = (i32::MIN, String::new(), i32::MIN, String::new());
+            let mut text: [String; 6] = Default::default();
             for (k, a) in keys {
-                if day_text.0 != k.day {
-                    day_text = (k.day, Day(k.day).to_string());
-                }
-                if period_text.0 != k.billing_period_start || period_text.2 != k.billing_period_end
-                {
-                    period_text = (
-                        k.billing_period_start,
-                        Day(k.billing_period_start).to_string(),
-                        k.billing_period_end,
-                        Day(k.billing_period_end).to_string(),
-                    );
+                use std::fmt::Write as _;
+                for (buf, v) in text.iter_mut().zip([
+                    a.billed,
+                    a.effective,
+                    a.list,
+                    a.contracted,
+                    a.pricing_quantity,
+                    a.consumed_quantity,
+                ]) {
+                    buf.clear();
+                    let _ = write!(buf, "{v}");
                 }
                 insert
                     .execute(params![
-                        import_id,
-                        day_text.1,
-                        period_text.1,
-                        period_text.3,
+                        k.day,
                         dim_ids[k.dims as usize],
+                        k.billing_period_start,
+                        import_id,
+                        k.billing_period_end,
                         a.rows as i64,
-                        a.billed.to_string(),
-                        a.effective.to_string(),
-                        a.list.to_string(),
-                        a.contracted.to_string(),
-                        a.pricing_quantity.to_string(),
-                        a.consumed_quantity.to_string(),
+                        text[0],
+                        text[1],
+                        text[2],
+                        text[3],
+                        text[4],
+                        text[5],
                         a.effective_nulls as i64,
                         a.list_nulls as i64,
                         a.contracted_nulls as i64,
@@ -468,40 +486,41 @@ impl Store {
         Ok(out)
     }
 
-    /// The aggregates of the days `from..=to`.
-    pub(crate) fn daily(&self, from: Day, to: Day) -> Result<Vec<DailyRow>, CostError> {
+    /// The aggregates of the days `from..=to`, with one cost figure.
+    pub(crate) fn daily(
+        &self,
+        from: Day,
+        to: Day,
+        metric: super::CostMetric,
+    ) -> Result<Vec<DailyRow>, CostError> {
+        let column = match metric {
+            super::CostMetric::Billed => "billed_cost",
+            super::CostMetric::Effective => "effective_cost",
+            super::CostMetric::List => "list_cost",
+            super::CostMetric::Contracted => "contracted_cost",
+        };
         let mut q = self
             .conn
-            .prepare_cached(
-                "SELECT day, billing_period_start, dims_id, billed_cost, effective_cost, list_cost, contracted_cost, rows \
-                 FROM daily WHERE day >= ?1 AND day <= ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT day, billing_period_start, dims_id, {column}, rows FROM daily WHERE day >= ?1 AND day <= ?2"
+            ))
             .map_err(self.err("read the aggregates"))?;
-        let mut rows = q
-            .query(params![from.to_string(), to.to_string()])
-            .map_err(self.err("read the aggregates"))?;
+        let mut rows = q.query(params![from.0, to.0]).map_err(self.err("read the aggregates"))?;
         let mut out = Vec::new();
-        let mut last_day = (String::new(), Day(0));
         while let Some(r) = rows.next().map_err(self.err("read the aggregates"))? {
-            let day: String = r.get(0).map_err(self.err("read the aggregates"))?;
-            if day != last_day.0 {
-                let parsed = Day::parse(&day).unwrap_or(Day(0));
-                last_day = (day, parsed);
-            }
-            let text = |i: usize| -> Result<Decimal, CostError> {
-                let s: String = r.get(i).map_err(self.err("read the aggregates"))?;
-                Ok(decimal(&s))
+            let get = |i: usize| -> Result<i64, CostError> {
+                r.get::<_, i64>(i).map_err(self.err("read the aggregates"))
             };
-            let period: String = r.get(1).map_err(self.err("read the aggregates"))?;
+            let amount = match r.get_ref(3).map_err(self.err("read the aggregates"))? {
+                rusqlite::types::ValueRef::Text(t) => super::parse_decimal(t).unwrap_or_default(),
+                _ => Decimal::ZERO,
+            };
             out.push(DailyRow {
-                day: last_day.1,
-                billing_period_start: Day::parse(&period).unwrap_or(Day(0)),
-                dims: r.get::<_, i64>(2).map_err(self.err("read the aggregates"))? as u32,
-                billed: text(3)?,
-                effective: text(4)?,
-                list: text(5)?,
-                contracted: text(6)?,
-                rows: r.get::<_, i64>(7).map_err(self.err("read the aggregates"))? as u64,
+                day: Day(get(0)? as i32),
+                billing_period_start: Day(get(1)? as i32),
+                dims: get(2)? as u32,
+                amount,
+                rows: get(4)? as u64,
             });
         }
         Ok(out)
@@ -509,11 +528,11 @@ impl Store {
 
     /// The first and last day with imported data.
     pub(crate) fn day_range(&self) -> Result<Option<(Day, Day)>, CostError> {
-        let (a, b): (Option<String>, Option<String>) = self
+        let (a, b): (Option<i64>, Option<i64>) = self
             .conn
             .query_row("SELECT min(day), max(day) FROM daily", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(self.err("read the day range"))?;
-        Ok(a.zip(b).and_then(|(a, b)| Some((Day::parse(&a)?, Day::parse(&b)?))))
+        Ok(a.zip(b).map(|(a, b)| (Day(a as i32), Day(b as i32))))
     }
 
     /// Every import, oldest first.

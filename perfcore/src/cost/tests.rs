@@ -400,3 +400,38 @@ mod properties {
         }
     }
 }
+
+const SAMPLE_PARQUET: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/focus/focus_sample.parquet");
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_reads_the_same_as_csv() {
+    let mut p = CostMonitor::new().unwrap();
+    let s = p.import(SAMPLE_PARQUET, &ImportOptions::default().strict(true)).unwrap();
+    assert_eq!((s.format.as_str(), s.rows_imported), ("parquet", 1000));
+    assert_eq!(s.nulls.get("ContractedCost"), Some(&7), "{:?}", s.nulls);
+    let mut c = CostMonitor::new().unwrap();
+    c.import(SAMPLE, &ImportOptions::default()).unwrap();
+    for dims in [
+        vec![Dimension::Day, Dimension::Service],
+        vec![Dimension::Resource, Dimension::Tag("org".into())],
+        vec![Dimension::ChargeFrequency],
+    ] {
+        for metric in [CostMetric::Billed, CostMetric::Effective, CostMetric::List] {
+            assert_eq!(
+                p.breakdown(all(), &dims, metric).unwrap().rows,
+                c.breakdown(all(), &dims, metric).unwrap().rows,
+                "{dims:?} {metric}"
+            );
+        }
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_says_so() {
+    let err =
+        CostMonitor::new().unwrap().import(SAMPLE_PARQUET, &ImportOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("`parquet` feature"), "{err}");
+}

@@ -16,7 +16,7 @@ use std::fmt;
 /// assert_eq!(day.next().to_string(), "2024-10-01");
 /// assert_eq!(day.month_start().to_string(), "2024-09-01");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(pub i32);
 
 impl Day {
