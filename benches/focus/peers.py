@@ -526,6 +526,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     if args.file is not None:
+        if not args.file.is_file():
+            print(f"{args.file}: no such file", file=sys.stderr)
+            return 2
         data = args.file
         rows = count_rows(data)
     else:
