@@ -93,6 +93,10 @@ impl Interner {
     pub(crate) fn get(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.strings.len()
+    }
 }
 
 /// The dimensions of an aggregate, in the store's column order.
@@ -199,6 +203,25 @@ impl Agg {
             contracted_nulls: self.contracted_nulls + u64::from(v.contracted.is_none()),
         };
         *self = next;
+        Some(())
+    }
+}
+
+impl Agg {
+    /// Adds another aggregate (merging the work of two threads), or `None` on overflow.
+    pub(crate) fn merge(&mut self, o: &Agg) -> Option<()> {
+        *self = Agg {
+            billed: self.billed.checked_add(o.billed)?,
+            effective: self.effective.checked_add(o.effective)?,
+            list: self.list.checked_add(o.list)?,
+            contracted: self.contracted.checked_add(o.contracted)?,
+            pricing_quantity: self.pricing_quantity.checked_add(o.pricing_quantity)?,
+            consumed_quantity: self.consumed_quantity.checked_add(o.consumed_quantity)?,
+            rows: self.rows + o.rows,
+            effective_nulls: self.effective_nulls + o.effective_nulls,
+            list_nulls: self.list_nulls + o.list_nulls,
+            contracted_nulls: self.contracted_nulls + o.contracted_nulls,
+        };
         Some(())
     }
 }

@@ -161,7 +161,9 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL").map_err(err("switch to WAL"))?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(err("enable foreign keys"))?;
+        // Foreign keys stay declared (for readers and tools) but unenforced: every aggregate
+        // is written with ids this transaction just made, and the checks cost a third of an
+        // import.
         // 64 MiB of page cache: a large import's B-tree stays in memory until it commits.
         conn.pragma_update(None, "cache_size", -65_536).map_err(err("set the cache size"))?;
         let mut store = Store { conn, path: shown };
@@ -402,16 +404,19 @@ impl Store {
                 .map_err(e("add dimensions"))?;
             for (i, slot) in dim_ids.iter_mut().enumerate() {
                 let strings = agg.dim_strings(i as u32);
-                let key: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
-                *slot = match known.get(&key) {
-                    Some(&id) => id,
+                let found = if known.is_empty() {
+                    None
+                } else {
+                    known.get(&strings.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).copied()
+                };
+                // The tuples of one import are distinct already: only stored ones need a lookup.
+                *slot = match found {
+                    Some(id) => id,
                     None => {
                         insert
                             .execute(rusqlite::params_from_iter(strings.iter()))
                             .map_err(e("add dimensions"))?;
-                        let id = tx.last_insert_rowid();
-                        known.insert(key, id);
-                        id
+                        tx.last_insert_rowid()
                     }
                 };
             }

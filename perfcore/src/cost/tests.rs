@@ -156,6 +156,26 @@ fn strict_mode_stops_at_the_first_bad_row_and_writes_nothing() {
 }
 
 #[test]
+fn line_numbers_hold_across_blocks_and_threads() {
+    let dir = temp_dir("lines");
+    let (header, mut lines) = sample_lines();
+    // A quoted newline early on shifts every later line by one.
+    lines[3] = lines[3].replacen("\"Usage\"", "\"Us\nage\"", 1);
+    for i in [500, 900, 998] {
+        lines[i] = lines[i].replacen(",\"USD\",", ",\"??\",", 1);
+    }
+    let p = write(&dir, "lines.csv", format!("{header}\n{}\n", lines.join("\n")));
+    let mut m = CostMonitor::new().unwrap();
+    let s = m.import(&p, &ImportOptions::default()).unwrap();
+    let at: Vec<u64> = s.skipped.iter().map(|r| r.line).collect();
+    // Row i is on line i + 2, one more after the quoted newline.
+    assert_eq!(at, [503, 903, 1001]);
+    assert_eq!(s.skipped[0].column, "BillingCurrency");
+    let err = m.import(&p, &ImportOptions::default().strict(true)).unwrap_err();
+    assert!(err.to_string().contains(":503: column BillingCurrency"), "{err}");
+}
+
+#[test]
 fn malformed_files_get_errors_that_say_where() {
     let dir = temp_dir("malformed");
     let (header, lines) = sample_lines();

@@ -330,6 +330,7 @@ fn is_null(bytes: &[u8]) -> bool {
 }
 
 /// Where each column is, found once from the header.
+#[derive(Clone)]
 pub(crate) struct ColumnMap {
     values: [Option<usize>; N_VALUES],
     dims: [Option<usize>; N_DIMS - 1],
@@ -459,6 +460,69 @@ impl Folder {
             first_day: None,
             last_day: None,
         }
+    }
+
+    /// Adds the rows another folder (another thread's share of the file) folded.
+    pub(crate) fn merge(&mut self, other: Folder) -> Result<(), CostError> {
+        let overflow = || CostError::Overflow;
+        let mut map = Vec::with_capacity(other.agg.strings.len());
+        for id in 0..other.agg.strings.len() as u32 {
+            map.push(
+                self.agg
+                    .strings
+                    .intern(other.agg.strings.get(id).as_bytes())
+                    .ok_or_else(overflow)?,
+            );
+        }
+        let dims_map: Vec<u32> =
+            other.agg.dims.iter().map(|d| self.agg.dims_id(&d.map(|x| map[x as usize]))).collect();
+        for (k, a) in &other.agg.aggs {
+            let key = AggKey { dims: dims_map[k.dims as usize], ..*k };
+            self.agg.aggs.entry(key).or_default().merge(a).ok_or_else(overflow)?;
+        }
+        for (&(dim, raw), &canon) in &other.canon {
+            self.canon.insert((dim, map[raw as usize]), map[canon as usize]);
+        }
+        for (&(dim, raw), &n) in &other.normalised {
+            *self.normalised.entry((dim, map[raw as usize])).or_default() += n;
+        }
+        for (a, b) in self.nulls.iter_mut().zip(other.nulls) {
+            *a += b;
+        }
+        self.null_resource_ids += other.null_resource_ids;
+        self.tags_not_json += other.tags_not_json;
+        for (mine, theirs) in self.extras.iter_mut().zip(other.extras) {
+            mine.non_null += theirs.non_null;
+            mine.more |= theirs.more;
+            for (v, (rows, billed)) in theirs.values {
+                if let Some(slot) = mine.values.get_mut(&v) {
+                    slot.0 += rows;
+                    slot.1 = slot.1.saturating_add(billed);
+                } else if mine.values.len() < MAX_EXTRA_VALUES {
+                    mine.values.insert(v, (rows, billed));
+                } else {
+                    mine.more = true;
+                }
+            }
+        }
+        self.rows_read += other.rows_read;
+        self.rows_imported += other.rows_imported;
+        self.skipped.extend(other.skipped);
+        self.skipped.sort_by_key(|r| r.line);
+        self.skipped.truncate(MAX_LISTED_SKIPS);
+        self.rows_skipped += other.rows_skipped;
+        self.skipped_billed.merge(&other.skipped_billed);
+        self.skipped_unreadable += other.skipped_unreadable;
+        self.billed.merge(&other.billed);
+        self.first_day = match (self.first_day, other.first_day) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_day = match (self.last_day, other.last_day) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(())
     }
 
     /// Folds one row. `field(i)` is column `i`'s bytes (`None` past the row's end).
