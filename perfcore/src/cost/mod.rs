@@ -143,14 +143,8 @@ impl CostMonitor {
         path: impl AsRef<Path>,
         options: &ImportOptions,
     ) -> Result<ImportSummary, CostError> {
-        let t = std::time::Instant::now();
         let parsed = focus::read_file(path.as_ref(), options)?;
-        let t1 = t.elapsed();
-        let r = self.store.import(parsed, options.mode, &[])?.0;
-        if std::env::var_os("PERFCORE_COST_TIMING").is_some() {
-            eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1);
-        }
-        Ok(r)
+        Ok(self.store.import(parsed, options.mode, &[])?.0)
     }
 
     /// Imports several files as one delivery (the parts of one month's export, say): later
@@ -165,13 +159,8 @@ impl CostMonitor {
         let mut out = Vec::new();
         let mut batch = Vec::new();
         for p in paths {
-            let t = std::time::Instant::now();
             let parsed = focus::read_file(p.as_ref(), options)?;
-            let t1 = t.elapsed();
             let (summary, id) = self.store.import(parsed, options.mode, &batch)?;
-            if std::env::var_os("PERFCORE_COST_TIMING").is_some() {
-                eprintln!("parse {t1:?} store {:?}", t.elapsed() - t1);
-            }
             batch.extend(id);
             out.push(summary);
         }
