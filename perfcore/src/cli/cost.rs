@@ -153,6 +153,13 @@ fn day_arg(what: &str, text: &str) -> Result<Day, InputError> {
         .ok_or_else(|| usage(format!("--{what} `{text}` is not a date like 2024-09-30")))
 }
 
+/// The price the `--vcpu-hour`, `--gib-hour` and `--currency` options give.
+pub(super) fn price_args(vcpu_hour: &str, gib_hour: &str, currency: &str) -> Result<Price, InputError> {
+    Ok(Price::per_vcpu_hour(decimal_arg("vcpu-hour", vcpu_hour)?)
+        .with_gib_hour(decimal_arg("gib-hour", gib_hour)?)
+        .with_currency(currency_arg(currency)?))
+}
+
 fn open_monitor(dir: Option<PathBuf>, must_exist: bool) -> Result<CostMonitor, InputError> {
     let dir = store_of(dir, None)?.dir().to_path_buf();
     let file = crate::cost::store_file(&dir);
@@ -292,9 +299,7 @@ pub(super) fn cost_command(
             let store = store_of(dir, None)?;
             let run = Input::load(&args.input, &store)?;
             run.warn(err);
-            let price = Price::per_vcpu_hour(decimal_arg("vcpu-hour", &args.vcpu_hour)?)
-                .with_gib_hour(decimal_arg("gib-hour", &args.gib_hour)?)
-                .with_currency(currency_arg(&args.currency)?);
+            let price = price_args(&args.vcpu_hour, &args.gib_hour, &args.currency)?;
             let costs = function_costs(&run.snapshot, &price)?;
             match args.format {
                 CostFormat::Json => {

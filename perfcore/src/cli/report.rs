@@ -71,6 +71,15 @@ pub(super) struct ReportArgs {
     /// the Pushgateway, `promtool check metrics`) instead of OpenMetrics.
     #[arg(long)]
     classic_prometheus: bool,
+    /// Add what each function costs at this price of a vCPU-hour (Markdown and HTML).
+    #[arg(long, value_name = "PRICE")]
+    vcpu_hour: Option<String>,
+    /// With --vcpu-hour: the price of a GiB-hour of allocated memory.
+    #[arg(long, value_name = "PRICE", requires = "vcpu_hour")]
+    gib_hour: Option<String>,
+    /// With --vcpu-hour: the prices' currency.
+    #[arg(long, default_value = "USD", requires = "vcpu_hour")]
+    currency: String,
 }
 
 /// Writes `bytes` to `dest`: files atomically, so a reader never sees half a report.
@@ -137,8 +146,15 @@ pub(super) fn report_command(
     let nothing_asked = all.iter().all(|d| d.is_none());
     let markdown = if nothing_asked { Some(Dest::Stdout) } else { args.markdown.clone() };
 
+    let price = match &args.vcpu_hour {
+        None => None,
+        Some(v) => Some(super::cost::price_args(v, args.gib_hour.as_deref().unwrap_or("0"), &args.currency)?),
+    };
     if let Some(dest) = &markdown {
         let mut options = report::MarkdownOptions::default().title(title.clone()).top(args.top);
+        if let Some(p) = price {
+            options = options.function_costs(p);
+        }
         if let Some((_, cmp)) = &comparison {
             options = options.comparison(cmp.clone());
         }
@@ -161,6 +177,9 @@ pub(super) fn report_command(
     }
     if let Some(dest) = &args.html {
         let mut options = report::HtmlOptions::default().title(title.clone());
+        if let Some(p) = price {
+            options = options.function_costs(p);
+        }
         if let Some((name, cmp)) = &comparison {
             options = options.comparison(cmp.clone()).baseline_name(name.clone());
         }

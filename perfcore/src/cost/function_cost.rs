@@ -266,7 +266,11 @@ pub fn function_costs_markdown(costs: &[FunctionCost], price: &Price, top: usize
 }
 
 /// Money with 6 significant decimals at most: function costs are small.
-pub(crate) fn fmt_money(m: &Money) -> String {
+pub(crate) fn function_cost_money(m: &Money) -> String {
+    fmt_money(m)
+}
+
+fn fmt_money(m: &Money) -> String {
     let a = m.amount;
     let shown = if a.abs() >= Decimal::ONE { a.round_dp(2) } else { a.round_sf(3).unwrap_or(a) };
     format!("{} {}", shown.normalize(), m.currency)

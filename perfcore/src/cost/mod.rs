@@ -49,6 +49,7 @@ pub use report::{CostReport, ReportPeriod, TopResource};
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
 
+pub(crate) use function_cost::function_cost_money;
 pub(crate) use money::{decimal_from_f64, parse_decimal};
 
 /// The file of the cost store inside a `.perfcore/` directory.

@@ -25,6 +25,8 @@ pub struct MarkdownOptions {
     comparison: Option<Comparison>,
     hotspots: HotspotOptions,
     recommendations: RecommendationOptions,
+    #[cfg(feature = "cost")]
+    price: Option<crate::cost::Price>,
 }
 
 impl Default for MarkdownOptions {
@@ -35,6 +37,8 @@ impl Default for MarkdownOptions {
             comparison: None,
             hotspots: HotspotOptions::default(),
             recommendations: RecommendationOptions::default(),
+            #[cfg(feature = "cost")]
+            price: None,
         }
     }
 }
@@ -93,6 +97,24 @@ impl MarkdownOptions {
     #[must_use]
     pub fn comparison(mut self, comparison: Comparison) -> Self {
         self.comparison = Some(comparison);
+        self
+    }
+
+    /// Adds what each function costs at `price` ([`crate::cost::function_costs`]), as its own
+    /// section.
+    ///
+    /// # Examples
+    /// ```
+    /// # use perfcore::{FunctionStats, Snapshot};
+    /// let snap = Snapshot::from_functions(vec![FunctionStats::from_durations("f", [10; 40])], 0, 1);
+    /// let price = perfcore::cost::Price::per_vcpu_hour("0.048".parse().unwrap());
+    /// let md = perfcore::report::to_markdown(&snap, &perfcore::report::MarkdownOptions::default().function_costs(price));
+    /// assert!(md.contains("### Cost of each function"));
+    /// ```
+    #[cfg(feature = "cost")]
+    #[must_use]
+    pub fn function_costs(mut self, price: crate::cost::Price) -> Self {
+        self.price = Some(price);
         self
     }
 
@@ -262,6 +284,13 @@ pub fn to_markdown(snap: &Snapshot, options: &MarkdownOptions) -> String {
         out.push('\n');
     }
 
+    #[cfg(feature = "cost")]
+    if let Some(price) = &options.price
+        && let Ok(costs) = crate::cost::function_costs(snap, price)
+    {
+        out.push_str(&crate::cost::function_costs_markdown(&costs, price, options.top));
+        out.push('\n');
+    }
     if let Some(cmp) = &options.comparison {
         out.push_str(&cmp.to_markdown());
     }

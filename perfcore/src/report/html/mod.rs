@@ -81,6 +81,8 @@ pub struct HtmlOptions {
     title: Option<String>,
     comparison: Option<Comparison>,
     baseline_name: Option<String>,
+    #[cfg(feature = "cost")]
+    price: Option<crate::cost::Price>,
 }
 
 impl HtmlOptions {
@@ -129,6 +131,58 @@ impl HtmlOptions {
         self.baseline_name = Some(name.into());
         self
     }
+
+    /// Adds a table of what each function costs at `price` ([`crate::cost::function_costs`]).
+    ///
+    /// # Examples
+    /// ```
+    /// # use perfcore::report::html::*;
+    /// let price = perfcore::cost::Price::per_vcpu_hour("0.048".parse().unwrap());
+    /// let page = to_html(&perfcore::Snapshot::default(), &HtmlOptions::default().function_costs(price));
+    /// assert!(page.contains("id=\"costs\""));
+    /// ```
+    #[cfg(feature = "cost")]
+    #[must_use]
+    pub fn function_costs(mut self, price: crate::cost::Price) -> Self {
+        self.price = Some(price);
+        self
+    }
+}
+
+/// The section of function costs: the 30 most costly, per call, per million calls, per month.
+#[cfg(feature = "cost")]
+fn costs_section(out: &mut String, snap: &Snapshot, price: &crate::cost::Price) {
+    use std::fmt::Write as _;
+    let fmt = crate::cost::function_cost_money;
+    let _ = write!(
+        out,
+        "<section id=\"costs\"><h2>Cost of each function</h2><p class=\"note\">At {} {} per vCPU-hour of self time{}.</p>",
+        price.vcpu_hour.normalize(),
+        price.currency,
+        if price.gib_hour.is_zero() { String::new() } else { format!(" and {} per GiB-hour allocated", price.gib_hour.normalize()) },
+    );
+    match crate::cost::function_costs(snap, price) {
+        Err(e) => {
+            let _ = write!(out, "<p>{}</p>", escaped(&e.to_string()));
+        }
+        Ok(costs) => {
+            out.push_str("<table><thead><tr><th>function</th><th class=\"num\">calls</th><th class=\"num\">per call</th><th class=\"num\">per 1M calls</th><th class=\"num\">per month</th><th class=\"num\">in this profile</th></tr></thead><tbody>");
+            for c in costs.iter().take(30) {
+                let _ = write!(
+                    out,
+                    "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    escaped(&c.name),
+                    c.calls,
+                    escaped(&fmt(&c.cost_per_call)),
+                    escaped(&fmt(&c.cost_per_million_calls)),
+                    escaped(&c.monthly_cost.as_ref().map_or_else(|| "-".to_owned(), fmt)),
+                    escaped(&fmt(&c.total_cost)),
+                );
+            }
+            out.push_str("</tbody></table>");
+        }
+    }
+    out.push_str("</section>\n");
 }
 
 /// The report of `snap` as one self-contained HTML page.
@@ -164,6 +218,10 @@ pub fn to_html(snap: &Snapshot, options: &HtmlOptions) -> String {
     out.push_str("<main>\n");
     summary_section(&mut out, snap, options);
     findings_section(&mut out, snap);
+    #[cfg(feature = "cost")]
+    if let Some(price) = &options.price {
+        costs_section(&mut out, snap, price);
+    }
     if options.comparison.is_some() {
         comparison_section(&mut out, options);
     }
