@@ -1493,8 +1493,9 @@ impl CostMonitor {
     /// `"week"`, `"month"`, `"billing_period"`, `"type"`, `"provider"`, `"region"`,
     /// `"service"`, `"service_category"`, `"account"`, `"sub_account"`, `"charge_category"`,
     /// `"charge_frequency"`, `"resource"`, `"currency"`, `"commitment"`, `"tag:KEY"`,
-    /// `"column:NAME"`). One dict per group, most costly first (by time when the first
-    /// dimension is a time): each dimension's name → the group's value, `"keys"` (the values
+    /// `"column:NAME"`; `by=None` is `"service"`). One dict per group, most costly first (by
+    /// time when the first dimension is a time): each dimension's canonical name (`"type"` for
+    /// `"resource_type"`, `"tag:KEY"`) → the group's value, `"keys"` (the values
     /// in order), `"cost"` (Decimal), `"currency"` and `"rows"` (billing rows or tracked
     /// resources in it). The costs add up to `total(...)` exactly.
     #[pyo3(signature = (by = None, period = "monthly", metric = "billed", *, from_ = None, to = None))]
@@ -1533,19 +1534,21 @@ impl CostMonitor {
         Ok(CostReport { inner })
     }
 
-    /// The forecast of the next `days` days. Not built yet (issue 12): the dict says so
-    /// (`{"forecast": None, "days": days, "currency": ..., "note": ...}`) rather than guess.
+    /// The forecast of the next `days` days. Not built yet (issue 12): rather than guess, the
+    /// dict says so: `{"forecast": None, "days": days, "note": ...}`.
     #[pyo3(signature = (days = 30))]
     fn get_cost_forecast<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyDict>> {
         if days == 0 {
             return Err(PyValueError::new_err("days: must be at least 1"));
         }
-        let report = py.detach(|| self.lock().report(ReportPeriod::Monthly)).map_err(to_py_err)?;
         let d = PyDict::new(py);
         d.set_item("forecast", py.None())?;
         d.set_item("days", days)?;
-        d.set_item("currency", report.total_cost.currency.as_str())?;
-        d.set_item("note", report.forecast_note)?;
+        d.set_item(
+            "note",
+            "perfcore does not forecast costs yet: generate_cost_report and total give actual \
+             costs only",
+        )?;
         Ok(d)
     }
 

@@ -1215,8 +1215,9 @@ class OptimizationResult:
     def keys(self) -> list[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
 
-# A breakdown row: each dimension's name -> the group's value (str), plus
-# "keys" (list[str]), "cost" (Decimal), "currency" (str) and "rows" (int).
+# A breakdown row: each dimension's canonical name ("service", "type", "tag:team", ...) -> the
+# group's value (str), plus "keys" (the values in order, list[str]), "cost" (Decimal),
+# "currency" (str) and "rows" (int: billing rows or tracked resources in the group).
 _BreakdownRow = dict[str, Any]
 
 @final
