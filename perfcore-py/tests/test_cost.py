@@ -87,6 +87,8 @@ def test_seed_003_example_runs_as_written() -> None:
     assert res.cost == Decimal("69.12") and res.usage_hours == Decimal("720")
     assert res.metadata == {"utilization": 0.65}
     assert [u["cpu"] for u in res.utilization] == [0.65]
+    assert res.to_dict()["resource_type"] == "compute" and res["provider"] == CloudProvider.AWS
+    assert result.to_dict()["opportunity"]["type"] == "commitment"
 
 
 def test_types_and_providers() -> None:
@@ -188,6 +190,9 @@ def test_focus_sample_totals_match_an_independent_computation() -> None:
         assert breakdown_map(m, by) == expected[by], by
     assert set(expected["provider"]) == {"AWS", "Azure", "Oracle"}
     assert "FOCUS" in summary.describe() and "1000 rows read" in summary.describe()
+    d = summary.to_dict()
+    assert d["billed"] == {"USD": total} and d["skipped"] == [] and set(d) == set(summary.keys())
+    assert '"rows_imported": 1000' in summary.to_json()
     (record,) = m.imports()
     assert record["rows_imported"] == 1000 and record["digest"] == summary.digest
 
@@ -289,7 +294,7 @@ def test_import_errors(tmp_path: pathlib.Path) -> None:
         m.import_focus(not_focus)
     assert caught.value.path == str(not_focus)
     with pytest.raises(ValueError, match="mode"):
-        m.import_focus(FOCUS_SAMPLE, mode="merge")
+        m.import_focus(FOCUS_SAMPLE, mode="merge")  # type: ignore[arg-type]
     # The same billing periods from another file: refused, then replaced.
     copy = tmp_path / "copy.csv"
     rows = FOCUS_SAMPLE.read_text(encoding="utf-8")
@@ -352,9 +357,10 @@ def test_function_costs_of_a_real_snapshot() -> None:
     (c,) = [c for c in costs if c.name == "spin"]
     stats = snap["spin"]
     assert c.calls == stats.count and c["calls"] == c.calls and c.self_ns == stats.self_ns
-    # Self time in hours × 0.048 (to the 28 digits of both decimals: the division does not end).
+    # Self time in hours × 0.048. The divisions do not end, and rust_decimal keeps 28 decimal
+    # places (not 28 significant digits): a per-call cost of 3e-9 keeps 20 digits.
     def close(a: Decimal, b: Decimal) -> bool:
-        return abs(a - b) <= abs(b) * Decimal("1e-20")
+        return abs(a - b) <= max(abs(b) * Decimal("1e-15"), Decimal("1e-27"))
 
     assert close(c.cpu_cost, Decimal(stats.self_ns) * Decimal("0.048") / Decimal(3_600_000_000_000))
     assert c.total_cost == c.cpu_cost and c.memory_cost == 0 and c.currency == "USD"
