@@ -55,7 +55,7 @@ fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Decimal> {
         }
         return Decimal::from_str_exact(&format!("{x}"))
             .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
-            .map_err(|_| PyValueError::new_err(format!("{what}: {x} does not fit a decimal")));
+            .map_err(|_| PyValueError::new_err(format!("{what}: {x:e} does not fit a decimal")));
     }
     if let Ok(s) = value.cast::<PyString>() {
         return decimal_from_text(&s.to_cow()?, what);
@@ -67,9 +67,10 @@ fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Decimal> {
         }
         return decimal_from_text(&value.str()?.to_cow()?, what);
     }
-    if let Ok(i) = value.extract::<i128>() {
-        return Decimal::try_from_i128_with_scale(i, 0)
-            .map_err(|_| PyValueError::new_err(format!("{what}: {i} does not fit a decimal")));
+    if value.is_instance_of::<pyo3::types::PyInt>() {
+        let too_big = || PyValueError::new_err(format!("{what}: {value} does not fit a decimal"));
+        let i = value.extract::<i128>().map_err(|_| too_big())?;
+        return Decimal::try_from_i128_with_scale(i, 0).map_err(|_| too_big());
     }
     Err(PyTypeError::new_err(format!(
         "{what}: expected an int, float, decimal.Decimal or str, not {}",

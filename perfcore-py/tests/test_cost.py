@@ -4,6 +4,7 @@ checked against an independent computation, persistence, reports and function co
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import pathlib
 import textwrap
@@ -128,6 +129,12 @@ def test_amounts_are_exact_and_arguments_checked() -> None:
         m.track_resource("d", "compute", "aws", True)
     with pytest.raises(ValueError, match="finite"):
         m.track_resource("d", "compute", "aws", float("nan"))
+    with pytest.raises(ValueError, match="does not fit"):
+        m.track_resource("d", "compute", "aws", 10**40)
+    with pytest.raises(TypeError, match="decimal.Decimal"):
+        m.track_resource("d", "compute", "aws", [1])  # type: ignore[arg-type]
+    m.track_resource("e", "compute", "aws", Decimal("1E+1"), "1e-2")
+    assert next(r for r in m.resources() if r.resource_id == "e").cost == Decimal("0.1")
     with pytest.raises(ValueError, match="both"):
         m.total(from_="2024-09-01")
     forecast = m.get_cost_forecast(7)
@@ -307,12 +314,22 @@ def test_import_errors(tmp_path: pathlib.Path) -> None:
     assert replaced.previous_billed["USD"] > 0
 
 
-def test_keep_columns_and_several_files(tmp_path: pathlib.Path) -> None:
+def test_keep_columns_gzip_and_several_files(tmp_path: pathlib.Path) -> None:
     m = CostMonitor()
     (s,) = m.import_focus_files([FOCUS_SAMPLE], keep_columns=["Id"])
     assert s.outcome == "imported"
     rows = m.get_cost_breakdown("column:Id", "all")
     assert len(rows) > 1 and sum((r["cost"] for r in rows), Decimal(0)) == m.total("all")
+    # The sample in two parts of one delivery, gzipped: the same totals.
+    lines = FOCUS_SAMPLE.read_bytes().splitlines(keepends=True)
+    parts = [tmp_path / "part-1.csv.gz", tmp_path / "part-2.csv.gz"]
+    for part, body in zip(parts, (lines[1:400], lines[400:])):
+        part.write_bytes(gzip.compress(lines[0] + b"".join(body)))
+    two = CostMonitor()
+    summaries = two.import_focus_files(parts)
+    assert [x.format for x in summaries] == ["csv.gz", "csv.gz"]
+    assert sum(x.rows_imported for x in summaries) == 1000
+    assert two.total("all") == m.total("all")
 
 
 def test_store_persists_across_monitors(tmp_path: pathlib.Path) -> None:
