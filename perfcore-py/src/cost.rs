@@ -1419,7 +1419,8 @@ impl CostMonitor {
         Ok(list.into_iter().map(|inner| TrackedResource { inner }).collect())
     }
 
-    /// Imports a FOCUS billing export (CSV or gzip CSV; FOCUS 1.0 and later) in one
+    /// Imports a FOCUS billing export (CSV, gzip CSV or Parquet, told apart by their first
+    /// bytes; FOCUS 1.0 and later) in one
     /// transaction. The same bytes imported again add nothing (`outcome` is
     /// `"already_imported"`). A file covering a (provider, billing account, billing period)
     /// imported before from another file raises CostError unless `mode` is `"replace"` (a new

@@ -454,7 +454,8 @@ fn cost_to_py(py: Python<'_>, e: &perfcore::cost::CostError) -> PyErr {
         | E::MissingColumns { path, .. }
         | E::PeriodAlreadyImported { path, .. }
         | E::Store { path, .. }
-        | E::NewerStore { path, .. } => at(path),
+        | E::NewerStore { path, .. }
+        | E::Parquet { path, .. } => at(path),
         _ => Vec::new(),
     };
     with_attrs(py, Ok(&py.get_type::<CostError>()), with_reasons(e), attrs)

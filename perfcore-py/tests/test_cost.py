@@ -211,6 +211,16 @@ def test_focus_sample_totals_match_an_independent_computation() -> None:
         assert breakdown_map(m, by) == expected[by], by
 
 
+def test_parquet_sample_imports_as_the_csv_does() -> None:
+    parquet = FOCUS_SAMPLE.with_suffix(".parquet")
+    m = CostMonitor()
+    summary = m.import_focus(parquet)
+    assert summary.format == "parquet" and summary.rows_imported == 1000
+    expected = expected_totals(focus_rows())
+    for by in ("provider", "service", "day"):
+        assert breakdown_map(m, by) == expected[by], by
+
+
 def test_report_of_an_import(tmp_path: pathlib.Path) -> None:
     m = CostMonitor()
     m.import_focus(FOCUS_SAMPLE)
@@ -297,6 +307,11 @@ def test_import_errors(tmp_path: pathlib.Path) -> None:
         m.import_focus(tmp_path / "missing.csv")
     not_focus = tmp_path / "x.csv"
     not_focus.write_text("a,b\n1,2\n")
+    fake_parquet = tmp_path / "x.parquet"
+    fake_parquet.write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    with pytest.raises(CostError) as caught_parquet:
+        m.import_focus(fake_parquet)
+    assert caught_parquet.value.path == str(fake_parquet)
     with pytest.raises(CostError, match="not a FOCUS file") as caught:
         m.import_focus(not_focus)
     assert caught.value.path == str(not_focus)

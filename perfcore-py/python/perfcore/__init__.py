@@ -46,8 +46,8 @@ the functions of the same names (``performance_summary`` for the summary) take a
     for strategy in opt["optimization_strategies"]:
         print(f"{strategy['strategy']}: {strategy['potential_improvement']}")
 
-Costs (seed 003's ``CostMonitor``): track resources, import FOCUS billing exports (CSV or gzip
-CSV from AWS, Azure, Google Cloud...), and read totals, breakdowns and reports; money is
+Costs (seed 003's ``CostMonitor``): track resources, import FOCUS billing exports (CSV, gzip CSV or
+Parquet, from AWS, Azure, Google Cloud...), and read totals, breakdowns and reports; money is
 ``decimal.Decimal``, exact::
 
     monitor = perfcore.CostMonitor(".perfcore")   # CostMonitor() keeps it in memory
