@@ -17,6 +17,10 @@
 //! - `BudgetError(PerfcoreError, ValueError)`: a budgets file that is not valid (`path`,
 //!   `line`, `column`, `key`); `BenchmarkImportError(PerfcoreError, ValueError)`: criterion or
 //!   pytest-benchmark results that cannot be imported (`path`, `line`, `column`, `field`).
+//! - `CostError(PerfcoreError)`: the cost monitor (`perfcore.CostMonitor`) could not import,
+//!   store or total costs: a file that is not FOCUS, a bad row in strict mode (`line`,
+//!   `column`, `value`, `reason`), a billing period imported before, currencies added without
+//!   exchange rates, a store it cannot use; `path` names the file (None when not known).
 //! - I/O: the `OSError` subclass its errno selects (`FileNotFoundError`, `PermissionError`,
 //!   ...), with `errno`, `strerror` and `filename` set.
 //! - Bad arguments stay `ValueError` (and `TypeError`, raised where arguments are read).
@@ -115,6 +119,19 @@ where (None when not known).",
     cell: PyOnceLock::new(),
 };
 
+pyo3::create_exception!(
+    perfcore._perfcore,
+    CostError,
+    PerfcoreError,
+    "The cost monitor could not import, store or total costs: a file that is not FOCUS, a bad \
+     row in strict mode, a billing period imported before, currencies added without exchange \
+     rates, a cost store it cannot use. `path`, `line`, `column`, `value` and `reason` say \
+     where and why, when known (None otherwise)."
+);
+
+/// The attributes every `CostError` has (None by default).
+const COST_ATTRS: [&str; 5] = ["path", "line", "column", "value", "reason"];
+
 /// The attributes `BudgetError` and `BenchmarkImportError` instances have (None by default).
 const FILE_ATTRS: [&str; 5] = ["path", "line", "column", "key", "field"];
 
@@ -202,6 +219,13 @@ pub(crate) enum CoreError {
     Baseline(perfcore::baseline::BaselineError),
     Budget(perfcore::budget::BudgetError),
     Import(perfcore::import::ImportError),
+    Cost(perfcore::cost::CostError),
+}
+
+impl From<perfcore::cost::CostError> for CoreError {
+    fn from(e: perfcore::cost::CostError) -> Self {
+        Self::Cost(e)
+    }
 }
 
 impl From<perfcore::budget::BudgetError> for CoreError {
@@ -246,6 +270,7 @@ pub(crate) fn to_py_err(e: impl Into<CoreError>) -> PyErr {
         CoreError::Baseline(e) => baseline_to_py(py, e),
         CoreError::Budget(e) => budget_to_py(py, &e),
         CoreError::Import(e) => import_to_py(py, &e),
+        CoreError::Cost(e) => cost_to_py(py, &e),
         CoreError::Snapshot(e) => match &e {
             perfcore::SnapshotError::Io { path, source, .. } => os_error(py, &e, path, source),
             _ => snapshot_err(py, with_reasons(&e)),
@@ -406,6 +431,36 @@ fn import_to_py(py: Python<'_>, e: &perfcore::import::ImportError) -> PyErr {
     with_attrs(py, IMPORT_ERROR.get(py), with_reasons(e), attrs)
 }
 
+/// A `CostError` as `CostError`, the OSError of a file that cannot be read or written, or
+/// the ValueError of an argument out of range.
+fn cost_to_py(py: Python<'_>, e: &perfcore::cost::CostError) -> PyErr {
+    use perfcore::cost::CostError as E;
+    let at = |path: &std::path::Path| vec![("path", path_obj(py, Some(path)))];
+    let attrs = match e {
+        E::Read { path, source } | E::Write { path, source } => {
+            return os_error(py, e, path, source);
+        }
+        // Stored data that no longer reads is the store's fault, not the argument's.
+        E::Invalid { what, .. } if what.starts_with("stored ") => Vec::new(),
+        E::Invalid { .. } => return PyValueError::new_err(e.to_string()),
+        E::Row { path, line, column, value, reason } => vec![
+            ("path", path_obj(py, Some(path))),
+            ("line", obj(py, *line)),
+            ("column", obj(py, column.clone())),
+            ("value", obj(py, value.clone())),
+            ("reason", obj(py, reason.clone())),
+        ],
+        E::Format { path, .. }
+        | E::MissingColumns { path, .. }
+        | E::PeriodAlreadyImported { path, .. }
+        | E::Store { path, .. }
+        | E::NewerStore { path, .. }
+        | E::Parquet { path, .. } => at(path),
+        _ => Vec::new(),
+    };
+    with_attrs(py, Ok(&py.get_type::<CostError>()), with_reasons(e), attrs)
+}
+
 /// `e`'s message followed by its sources' (the core keeps the JSON parser's message, say,
 /// in `source()`; a Python message is all most users read).
 fn with_reasons(e: &dyn std::error::Error) -> String {
@@ -458,6 +513,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         let ty = kind.get(py)?;
         m.add(ty.name()?, ty)?;
     }
+    let cost = py.get_type::<CostError>();
+    for attr in COST_ATTRS {
+        cost.setattr(attr, py.None())?;
+    }
+    m.add("CostError", cost)?;
     for class in [&BUDGET_ERROR, &IMPORT_ERROR] {
         let ty = class.get(py)?;
         for attr in FILE_ATTRS {

@@ -15,6 +15,7 @@ mod analysis;
 mod baseline;
 mod budget;
 mod cli;
+mod cost;
 mod decorate;
 mod error;
 mod fastcall;
@@ -78,6 +79,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     analysis::register(m)?;
     baseline::register(m)?;
     budget::register(m)?;
+    cost::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;

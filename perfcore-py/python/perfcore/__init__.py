@@ -46,13 +46,28 @@ the functions of the same names (``performance_summary`` for the summary) take a
     for strategy in opt["optimization_strategies"]:
         print(f"{strategy['strategy']}: {strategy['potential_improvement']}")
 
+Costs (seed 003's ``CostMonitor``): track resources, import FOCUS billing exports (CSV, gzip CSV or
+Parquet, from AWS, Azure, Google Cloud...), and read totals, breakdowns and reports; money is
+``decimal.Decimal``, exact::
+
+    monitor = perfcore.CostMonitor(".perfcore")   # CostMonitor() keeps it in memory
+    monitor.import_focus("focus-2024-09.csv")
+    for row in monitor.get_cost_breakdown(["provider", "service"], "monthly"):
+        print(row["provider"], row["service"], row["cost"])
+    report = monitor.generate_cost_report("monthly")
+    print(f"Total cost: ${report.total_cost:.2f}")
+
+``perfcore.function_costs(snapshot, vcpu_hour=0.048)`` prices each profiled function's self
+time.
+
 ``python -m perfcore run [--include PKG] script.py`` profiles every function of a program's own
 code without decorating it (see ``perfcore._run``).
 
 Errors: perfcore's own derive from ``PerfcoreError`` (``SnapshotError`` for snapshot data that
 is not a snapshot, also a ``ValueError``; ``BaselineError`` and its subclasses for baselines and
-the store); I/O errors are the matching ``OSError`` (``FileNotFoundError``, ...; a store's are
-``BaselineIOError``, an ``OSError`` too); bad arguments raise ``ValueError`` or ``TypeError``.
+the store; ``CostError`` for billing files and the cost store); I/O errors are the matching
+``OSError`` (``FileNotFoundError``, ...; a store's are ``BaselineIOError``, an ``OSError`` too);
+bad arguments raise ``ValueError`` or ``TypeError``.
 """
 
 import os as _os
@@ -77,12 +92,17 @@ from ._perfcore import (
     BudgetViolation,
     CallNode,
     ChangePoint,
+    CloudProvider,
     Comparison,
+    CostError,
+    CostMonitor,
+    CostReport,
     Environment,
     EnvironmentMismatchError,
     Evidence,
     FunctionChangePoints,
     FunctionComparison,
+    FunctionCost,
     FunctionOptimization,
     FunctionStats,
     FunctionSummary,
@@ -91,7 +111,10 @@ from ._perfcore import (
     HotspotOptions,
     Impact,
     ImportedRun,
+    ImportSummary,
     MetricChange,
+    Opportunity,
+    OptimizationResult,
     OptimizationStrategy,
     PerfcoreError,
     PerformanceProfiler,
@@ -102,18 +125,21 @@ from ._perfcore import (
     ProfiledGenerator,
     ProfileResult,
     Recommendation,
+    ResourceType,
     Run,
     RunSummary,
     SavedRun,
     Snapshot,
     SnapshotError,
     TopFunction,
+    TrackedResource,
     __version__,
     change_points,
     check_budgets,
     clock_source,
     compare,
     default_profiler,
+    function_costs,
     generate_recommendations,
     history_change_points,
     identify_hotspots,
@@ -168,13 +194,18 @@ __all__ = [
     "Budgets",
     "CallNode",
     "ChangePoint",
+    "CloudProvider",
     "Comparison",
+    "CostError",
+    "CostMonitor",
+    "CostReport",
     "DEFAULT_RETENTION",
     "Environment",
     "EnvironmentMismatchError",
     "Evidence",
     "FunctionChangePoints",
     "FunctionComparison",
+    "FunctionCost",
     "FunctionOptimization",
     "FunctionStats",
     "FunctionSummary",
@@ -182,8 +213,11 @@ __all__ = [
     "Hotspot",
     "HotspotOptions",
     "Impact",
+    "ImportSummary",
     "ImportedRun",
     "MetricChange",
+    "Opportunity",
+    "OptimizationResult",
     "OptimizationStrategy",
     "PerfcoreError",
     "PerformanceProfiler",
@@ -194,6 +228,7 @@ __all__ = [
     "ProfiledFunction",
     "ProfiledGenerator",
     "Recommendation",
+    "ResourceType",
     "Run",
     "RunSummary",
     "SCHEMA_VERSION",
@@ -201,6 +236,7 @@ __all__ = [
     "Snapshot",
     "SnapshotError",
     "TopFunction",
+    "TrackedResource",
     "__version__",
     "change_points",
     "check_budgets",
@@ -209,6 +245,7 @@ __all__ = [
     "compare_with_baseline",
     "default_profiler",
     "detect_regressions",
+    "function_costs",
     "generate_recommendations",
     "history_change_points",
     "identify_hotspots",

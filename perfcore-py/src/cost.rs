@@ -1,0 +1,1616 @@
+//! The cost monitor for Python (issue 11): `perfcore.CostMonitor`, `ResourceType`,
+//! `CloudProvider`, `CostReport`, `Opportunity`, `OptimizationResult`, `ImportSummary`,
+//! `FunctionCost` and `perfcore.function_costs`.
+//!
+//! Money crosses as `decimal.Decimal`, never as a float: amounts come from the core's exact
+//! decimals, and arguments are read exactly (an `int`, a `decimal.Decimal`, a `str`, or a
+//! `float` through its shortest repr, so `0.096` is 0.096). Result objects are read as
+//! attributes or, as seed 003 reads them, as `obj["key"]`; `to_dict()` gives every field.
+//! Days are `"YYYY-MM-DD"` strings (UTC).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
+
+use perfcore::cost::focus::SkippedRow;
+use perfcore::cost::{
+    self, AppliedOptimization, Breakdown, BreakdownRow, CostMetric, Currency, Day, Dimension,
+    ExchangeRates, ImportMode, ImportOptions, ImportOutcome, Money, MoneySum, OpportunityOptions,
+    Period, Price, ReportPeriod, Resource, UtilizationSample,
+};
+use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use rust_decimal::Decimal;
+
+use crate::error::to_py_err;
+use crate::regress::to_data;
+use crate::stats::Snapshot;
+
+// ---------------------------------------------------------------------------------------
+// Conversions.
+
+/// A decimal from its text: exact, or scientific (`1E-20`), or an error naming `what`.
+fn decimal_from_text(text: &str, what: &str) -> PyResult<Decimal> {
+    let t = text.trim();
+    Decimal::from_str_exact(t)
+        .or_else(|_| Decimal::from_scientific(t))
+        .map_err(|_| PyValueError::new_err(format!("{what}: {t:?} is not a decimal number")))
+}
+
+/// An amount argument: `int`, `decimal.Decimal`, `str`, or `float` through its shortest
+/// repr (as the core's `decimal_from_f64` reads floats). Not `bool`, NaN or infinity.
+fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Decimal> {
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!("{what}: expected a number, not bool")));
+    }
+    if let Ok(i) = value.extract::<i64>() {
+        return Ok(Decimal::from(i));
+    }
+    if let Ok(f) = value.cast::<pyo3::types::PyFloat>() {
+        let x = f.value();
+        if !x.is_finite() {
+            return Err(PyValueError::new_err(format!("{what}: {x} is not a finite number")));
+        }
+        return Decimal::from_str_exact(&format!("{x}"))
+            .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
+            .map_err(|_| PyValueError::new_err(format!("{what}: {x:e} does not fit a decimal")));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return decimal_from_text(&s.to_cow()?, what);
+    }
+    let decimal_type = value.py().import("decimal")?.getattr("Decimal")?;
+    if value.is_instance(&decimal_type)? {
+        if !value.call_method0("is_finite")?.extract::<bool>()? {
+            return Err(PyValueError::new_err(format!("{what}: {value} is not a finite number")));
+        }
+        return decimal_from_text(&value.str()?.to_cow()?, what);
+    }
+    if value.is_instance_of::<pyo3::types::PyInt>() {
+        let too_big = || PyValueError::new_err(format!("{what}: {value} does not fit a decimal"));
+        let i = value.extract::<i128>().map_err(|_| too_big())?;
+        return Decimal::try_from_i128_with_scale(i, 0).map_err(|_| too_big());
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what}: expected an int, float, decimal.Decimal or str, not {}",
+        value.get_type().name()?
+    )))
+}
+
+fn opt_decimal_arg(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Decimal>> {
+    value.filter(|v| !v.is_none()).map(|v| decimal_arg(v, what)).transpose()
+}
+
+fn currency_arg(code: &str) -> PyResult<Currency> {
+    Currency::parse(code).ok_or_else(|| {
+        PyValueError::new_err(format!("currency: {code:?} is not a three-letter ISO 4217 code"))
+    })
+}
+
+fn money_sum<'py>(py: Python<'py>, sum: &MoneySum) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (c, a) in &sum.by_currency {
+        d.set_item(c.as_str(), a)?;
+    }
+    Ok(d)
+}
+
+/// A day argument: `"YYYY-MM-DD"` or a `datetime.date` (or `datetime`, its date).
+fn day_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Day> {
+    if let Ok(s) = value.cast::<PyString>() {
+        let text = s.to_cow()?;
+        return Day::parse(&text).ok_or_else(|| {
+            PyValueError::new_err(format!("{what}: {text:?} is not a day (YYYY-MM-DD)"))
+        });
+    }
+    let parts = (|| -> PyResult<(i32, u32, u32)> {
+        Ok((
+            value.getattr("year")?.extract()?,
+            value.getattr("month")?.extract()?,
+            value.getattr("day")?.extract()?,
+        ))
+    })();
+    let (y, m, d) = parts.map_err(|_| {
+        PyTypeError::new_err(format!("{what}: expected a str (YYYY-MM-DD) or a datetime.date"))
+    })?;
+    Day::from_ymd(y, m, d)
+        .ok_or_else(|| PyValueError::new_err(format!("{what}: {y}-{m}-{d} is not a day")))
+}
+
+/// `period` (`daily`, `weekly`, `monthly`, `all`), or the days `from_..=to` when given.
+fn report_period(
+    period: &str,
+    from: Option<&Bound<'_, PyAny>>,
+    to: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ReportPeriod> {
+    let from = from.filter(|v| !v.is_none());
+    let to = to.filter(|v| !v.is_none());
+    match (from, to) {
+        (Some(f), Some(t)) => {
+            let p = Period::new(day_arg(f, "from_")?, day_arg(t, "to")?).map_err(to_py_err)?;
+            Ok(ReportPeriod::Range(p))
+        }
+        (None, None) => period.parse().map_err(to_py_err),
+        _ => Err(PyValueError::new_err("give both from_ and to (or neither)")),
+    }
+}
+
+fn metric_arg(metric: &str) -> PyResult<CostMetric> {
+    metric.parse().map_err(to_py_err)
+}
+
+/// `by`: one dimension name or a sequence of them.
+fn dimensions_arg(by: &Bound<'_, PyAny>) -> PyResult<Vec<Dimension>> {
+    let names: Vec<String> = if let Ok(s) = by.cast::<PyString>() {
+        vec![s.to_cow()?.into_owned()]
+    } else {
+        by.extract().map_err(|_| {
+            PyTypeError::new_err("by: expected a dimension name or a list of dimension names")
+        })?
+    };
+    names.iter().map(|n| Dimension::from_str(n).map_err(to_py_err)).collect()
+}
+
+/// A plain Python value as JSON (through `json.dumps`: what it cannot write is a TypeError).
+fn json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let text: String = value.py().import("json")?.call_method1("dumps", (value,))?.extract()?;
+    serde_json::from_str(&text).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// One breakdown row: `{dimension: key, ..., "keys": [...], "cost", "currency", "rows"}`.
+fn row_dict<'py>(
+    py: Python<'py>,
+    dimensions: &[String],
+    row: &BreakdownRow,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, key) in dimensions.iter().zip(&row.keys) {
+        d.set_item(name, key)?;
+    }
+    d.set_item("keys", &row.keys)?;
+    d.set_item("cost", row.cost.amount)?;
+    d.set_item("currency", row.cost.currency.as_str())?;
+    d.set_item("rows", row.rows)?;
+    Ok(d)
+}
+
+fn breakdown_dict<'py>(py: Python<'py>, b: &Breakdown) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("dimensions", &b.dimensions)?;
+    d.set_item("start", b.period.from.to_string())?;
+    d.set_item("end", b.period.to.to_string())?;
+    d.set_item("metric", b.metric.to_string())?;
+    let rows = PyList::empty(py);
+    for r in &b.rows {
+        rows.append(row_dict(py, &b.dimensions, r)?)?;
+    }
+    d.set_item("rows", rows)?;
+    d.set_item("total", money_sum(py, &b.total)?)?;
+    Ok(d)
+}
+
+/// `obj[key]` through the attribute of the same name, for the names in `fields`.
+fn field_item<'py>(
+    slf: &Bound<'py, PyAny>,
+    fields: &[&str],
+    key: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    if fields.contains(&key) { slf.getattr(key) } else { Err(PyKeyError::new_err(key.to_owned())) }
+}
+
+/// `value` with the result objects in it (alone or in a list) as their dicts.
+fn plain(value: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
+    let is_result = |v: &Bound<'_, PyAny>| {
+        v.is_instance_of::<Opportunity>()
+            || v.is_instance_of::<OptimizationResult>()
+            || v.is_instance_of::<ResourceType>()
+            || v.is_instance_of::<CloudProvider>()
+    };
+    if let Ok(list) = value.cast::<PyList>() {
+        let out = PyList::empty(value.py());
+        for v in list.iter() {
+            out.append(plain(v)?)?;
+        }
+        return Ok(out.into_any());
+    }
+    if value.is_instance_of::<ResourceType>() || value.is_instance_of::<CloudProvider>() {
+        return value.str().map(Bound::into_any);
+    }
+    if is_result(&value) {
+        return value.call_method0("to_dict");
+    }
+    Ok(value)
+}
+
+/// `{name: obj.name}` for the names in `fields` (result objects in them as dicts, types and
+/// providers as their names).
+fn fields_dict<'py>(slf: &Bound<'py, PyAny>, fields: &[&str]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(slf.py());
+    for f in fields {
+        d.set_item(*f, plain(slf.getattr(*f)?)?)?;
+    }
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------
+// Resource types and providers.
+
+/// The kind of a resource: `ResourceType.COMPUTE`, `STORAGE`, `NETWORK`, `DATABASE`,
+/// `CONTAINER`, `SERVERLESS`, or another by name (`ResourceType.other("gpu")`,
+/// `ResourceType("gpu")`; `ResourceType("Networking")` is `NETWORK`, as FOCUS names it).
+#[pyclass(module = "perfcore._perfcore", frozen, eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ResourceType {
+    inner: cost::ResourceType,
+}
+
+#[pymethods]
+impl ResourceType {
+    #[new]
+    fn new(name: &str) -> Self {
+        Self { inner: cost::ResourceType::parse(name) }
+    }
+    /// Virtual machines, instances.
+    #[classattr]
+    #[pyo3(name = "COMPUTE")]
+    fn compute() -> Self {
+        Self { inner: cost::ResourceType::Compute }
+    }
+    /// Object, block and file storage.
+    #[classattr]
+    #[pyo3(name = "STORAGE")]
+    fn storage() -> Self {
+        Self { inner: cost::ResourceType::Storage }
+    }
+    /// Load balancers, data transfer, DNS, CDNs.
+    #[classattr]
+    #[pyo3(name = "NETWORK")]
+    fn network() -> Self {
+        Self { inner: cost::ResourceType::Network }
+    }
+    /// Managed databases.
+    #[classattr]
+    #[pyo3(name = "DATABASE")]
+    fn database() -> Self {
+        Self { inner: cost::ResourceType::Database }
+    }
+    /// Container platforms.
+    #[classattr]
+    #[pyo3(name = "CONTAINER")]
+    fn container() -> Self {
+        Self { inner: cost::ResourceType::Container }
+    }
+    /// Functions.
+    #[classattr]
+    #[pyo3(name = "SERVERLESS")]
+    fn serverless() -> Self {
+        Self { inner: cost::ResourceType::Serverless }
+    }
+    /// A type of another name, kept as given (even a known one's: `other("compute")` is not
+    /// `COMPUTE`; `ResourceType(name)` parses).
+    #[staticmethod]
+    fn other(name: &str) -> Self {
+        Self { inner: cost::ResourceType::Other(name.to_owned()) }
+    }
+    /// `"COMPUTE"`, ..., or `"OTHER"`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        match self.inner {
+            cost::ResourceType::Compute => "COMPUTE",
+            cost::ResourceType::Storage => "STORAGE",
+            cost::ResourceType::Network => "NETWORK",
+            cost::ResourceType::Database => "DATABASE",
+            cost::ResourceType::Container => "CONTAINER",
+            cost::ResourceType::Serverless => "SERVERLESS",
+            _ => "OTHER",
+        }
+    }
+    /// `"compute"`, ..., or the other type's name (what reports and breakdowns show).
+    #[getter]
+    fn value(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self) -> String {
+        match &self.inner {
+            cost::ResourceType::Other(n) => format!("ResourceType.other({n:?})"),
+            _ => format!("ResourceType.{}", self.name()),
+        }
+    }
+}
+
+/// Who bills for a resource: `CloudProvider.AWS`, `AZURE`, `GCP`, `ON_PREMISE`, or another
+/// by name (`CloudProvider.other("Oracle")`; `CloudProvider("Amazon Web Services")` is `AWS`).
+#[pyclass(module = "perfcore._perfcore", frozen, eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CloudProvider {
+    inner: cost::CloudProvider,
+}
+
+#[pymethods]
+impl CloudProvider {
+    #[new]
+    fn new(name: &str) -> Self {
+        Self { inner: cost::CloudProvider::parse(name) }
+    }
+    /// Amazon Web Services.
+    #[classattr]
+    #[pyo3(name = "AWS")]
+    fn aws() -> Self {
+        Self { inner: cost::CloudProvider::Aws }
+    }
+    /// Microsoft Azure.
+    #[classattr]
+    #[pyo3(name = "AZURE")]
+    fn azure() -> Self {
+        Self { inner: cost::CloudProvider::Azure }
+    }
+    /// Google Cloud.
+    #[classattr]
+    #[pyo3(name = "GCP")]
+    fn gcp() -> Self {
+        Self { inner: cost::CloudProvider::Gcp }
+    }
+    /// Your own machines.
+    #[classattr]
+    #[pyo3(name = "ON_PREMISE")]
+    fn on_premise() -> Self {
+        Self { inner: cost::CloudProvider::OnPremise }
+    }
+    /// A provider of another name, kept as given.
+    #[staticmethod]
+    fn other(name: &str) -> Self {
+        Self { inner: cost::CloudProvider::Other(name.to_owned()) }
+    }
+    /// `"AWS"`, `"AZURE"`, `"GCP"`, `"ON_PREMISE"` or `"OTHER"`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        match self.inner {
+            cost::CloudProvider::Aws => "AWS",
+            cost::CloudProvider::Azure => "AZURE",
+            cost::CloudProvider::Gcp => "GCP",
+            cost::CloudProvider::OnPremise => "ON_PREMISE",
+            _ => "OTHER",
+        }
+    }
+    /// `"AWS"`, `"Azure"`, `"GCP"`, `"on-premise"` or the other provider's name (what
+    /// reports and breakdowns show).
+    #[getter]
+    fn value(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(&self) -> String {
+        match &self.inner {
+            cost::CloudProvider::Other(n) => format!("CloudProvider.other({n:?})"),
+            _ => format!("CloudProvider.{}", self.name()),
+        }
+    }
+}
+
+fn resource_type_arg(v: &Bound<'_, PyAny>) -> PyResult<cost::ResourceType> {
+    if let Ok(t) = v.cast::<ResourceType>() {
+        return Ok(t.get().inner.clone());
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(cost::ResourceType::parse(&s.to_cow()?));
+    }
+    Err(PyTypeError::new_err("resource_type: expected a ResourceType or a str"))
+}
+
+fn provider_arg(v: &Bound<'_, PyAny>) -> PyResult<cost::CloudProvider> {
+    if let Ok(t) = v.cast::<CloudProvider>() {
+        return Ok(t.get().inner.clone());
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(cost::CloudProvider::parse(&s.to_cow()?));
+    }
+    Err(PyTypeError::new_err("provider: expected a CloudProvider or a str"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Result objects.
+
+/// A tracked resource, as `CostMonitor.resources()` lists it.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct TrackedResource {
+    inner: Resource,
+}
+
+const RESOURCE_FIELDS: &[&str] = &[
+    "resource_id",
+    "resource_type",
+    "provider",
+    "region",
+    "service",
+    "account",
+    "tags",
+    "usage_hours",
+    "cost_per_hour",
+    "charges",
+    "currency",
+    "cost",
+    "utilization",
+    "metadata",
+    "tracked_at_unix",
+];
+
+#[pymethods]
+impl TrackedResource {
+    /// Its id.
+    #[getter]
+    fn resource_id(&self) -> &str {
+        &self.inner.id
+    }
+    /// Its type.
+    #[getter]
+    fn resource_type(&self) -> ResourceType {
+        ResourceType { inner: self.inner.resource_type.clone() }
+    }
+    /// Who bills for it.
+    #[getter]
+    fn provider(&self) -> CloudProvider {
+        CloudProvider { inner: self.inner.provider.clone() }
+    }
+    /// Its region, if given.
+    #[getter]
+    fn region(&self) -> Option<&str> {
+        self.inner.region.as_deref()
+    }
+    /// Its service, if given.
+    #[getter]
+    fn service(&self) -> Option<&str> {
+        self.inner.service.as_deref()
+    }
+    /// Its account, if given.
+    #[getter]
+    fn account(&self) -> Option<&str> {
+        self.inner.account.as_deref()
+    }
+    /// Its tags.
+    #[getter]
+    fn tags(&self) -> BTreeMap<String, String> {
+        self.inner.tags.clone()
+    }
+    /// Hours it ran.
+    #[getter]
+    fn usage_hours(&self) -> Decimal {
+        self.inner.usage_hours
+    }
+    /// What an hour costs, if given.
+    #[getter]
+    fn cost_per_hour(&self) -> Option<Decimal> {
+        self.inner.cost_per_hour
+    }
+    /// The total charged, if given instead of a rate.
+    #[getter]
+    fn charges(&self) -> Option<Decimal> {
+        self.inner.charges
+    }
+    /// The currency code.
+    #[getter]
+    fn currency(&self) -> &str {
+        self.inner.currency.as_str()
+    }
+    /// What it cost: `charges`, else `usage_hours × cost_per_hour`.
+    #[getter]
+    fn cost(&self) -> PyResult<Decimal> {
+        self.inner.cost().map(|m| m.amount).map_err(to_py_err)
+    }
+    /// Its utilisation readings (`at_unix`, `cpu`, `memory`, `network_bytes_per_sec`).
+    #[getter]
+    fn utilization<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_data(py, &self.inner.utilization)
+    }
+    /// The metadata given to `track_resource`.
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_data(py, &self.inner.metadata)
+    }
+    /// When it was tracked, seconds since the epoch (its cost counts on that UTC day).
+    #[getter]
+    fn tracked_at_unix(&self) -> i64 {
+        self.inner.tracked_at_unix
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), RESOURCE_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        RESOURCE_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        RESOURCE_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), RESOURCE_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "TrackedResource({:?}, {}, {}, cost={})",
+            self.inner.id,
+            self.inner.resource_type,
+            self.inner.provider,
+            self.inner.cost().map_or_else(|e| e.to_string(), |m| m.to_string())
+        )
+    }
+}
+
+/// A way to spend less, found by a rule, with its evidence. `opp["type"]`,
+/// `opp["recommendation"]` and `opp["potential_savings"]` work as the attributes do (seed 003).
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct Opportunity {
+    inner: cost::Opportunity,
+}
+
+const OPPORTUNITY_FIELDS: &[&str] = &[
+    "type",
+    "resource_id",
+    "recommendation",
+    "evidence",
+    "potential_savings",
+    "current_monthly_cost",
+    "currency",
+    "confidence",
+    "rule",
+];
+
+#[pymethods]
+impl Opportunity {
+    /// The kind of opportunity (`"commitment"` so far).
+    #[getter(r#type)]
+    fn kind(&self) -> &str {
+        &self.inner.kind
+    }
+    /// The resource it is about.
+    #[getter]
+    fn resource_id(&self) -> &str {
+        &self.inner.resource_id
+    }
+    /// What to do.
+    #[getter]
+    fn recommendation(&self) -> &str {
+        &self.inner.recommendation
+    }
+    /// The figures the rule read.
+    #[getter]
+    fn evidence(&self) -> &str {
+        &self.inner.evidence
+    }
+    /// Savings per 730-hour month.
+    #[getter]
+    fn potential_savings(&self) -> Decimal {
+        self.inner.potential_savings.amount
+    }
+    /// The monthly cost now.
+    #[getter]
+    fn current_monthly_cost(&self) -> Decimal {
+        self.inner.current_monthly_cost.amount
+    }
+    /// The currency of both.
+    #[getter]
+    fn currency(&self) -> &str {
+        self.inner.potential_savings.currency.as_str()
+    }
+    /// `"high"`, `"medium"` or `"low"` (low when the saving rests on an assumed rate).
+    #[getter]
+    fn confidence(&self) -> &str {
+        &self.inner.confidence
+    }
+    /// The rule that found it.
+    #[getter]
+    fn rule(&self) -> &str {
+        &self.inner.rule
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), OPPORTUNITY_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        OPPORTUNITY_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        OPPORTUNITY_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), OPPORTUNITY_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Opportunity(type={:?}, resource_id={:?}, potential_savings={})",
+            self.inner.kind, self.inner.resource_id, self.inner.potential_savings
+        )
+    }
+}
+
+/// A decision recorded by `CostMonitor.apply_cost_optimization`: `result["message"]` says
+/// what perfcore did (it records; it cannot change cloud resources) and what is left to do.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct OptimizationResult {
+    inner: AppliedOptimization,
+}
+
+const RESULT_FIELDS: &[&str] =
+    &["message", "applied_at", "projected_monthly_cost", "currency", "opportunity"];
+
+#[pymethods]
+impl OptimizationResult {
+    /// What perfcore did and what is left to do.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    /// When, UTC (`YYYY-MM-DDTHH:MM:SSZ`).
+    #[getter]
+    fn applied_at(&self) -> &str {
+        &self.inner.applied_at
+    }
+    /// The monthly cost projected after the change.
+    #[getter]
+    fn projected_monthly_cost(&self) -> Decimal {
+        self.inner.projected_monthly_cost.amount
+    }
+    /// Its currency.
+    #[getter]
+    fn currency(&self) -> &str {
+        self.inner.projected_monthly_cost.currency.as_str()
+    }
+    /// The opportunity acted on.
+    #[getter]
+    fn opportunity(&self) -> Opportunity {
+        Opportunity { inner: self.inner.opportunity.clone() }
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), RESULT_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        RESULT_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        RESULT_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), RESULT_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "OptimizationResult(resource_id={:?}, projected_monthly_cost={}, applied_at={:?})",
+            self.inner.opportunity.resource_id,
+            self.inner.projected_monthly_cost,
+            self.inner.applied_at
+        )
+    }
+}
+
+/// Seed 003's cost report, every figure computed from the data: `total_cost` and
+/// `estimated_savings` are `decimal.Decimal` (so `f"{report.total_cost:.2f}"` rounds exactly).
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct CostReport {
+    inner: cost::CostReport,
+}
+
+const REPORT_FIELDS: &[&str] = &[
+    "period",
+    "start",
+    "end",
+    "metric",
+    "total_cost",
+    "currency",
+    "totals_by_currency",
+    "estimated_savings",
+    "optimization_opportunities",
+    "forecast",
+    "forecast_note",
+    "breakdowns",
+    "daily",
+    "top_resources",
+    "notes",
+];
+
+#[pymethods]
+impl CostReport {
+    /// The period asked for: `"daily"`, `"weekly"`, `"monthly"`, `"all"` or
+    /// `"YYYY-MM-DD..YYYY-MM-DD"`.
+    #[getter]
+    fn period(&self) -> &str {
+        &self.inner.period_name
+    }
+    /// The first day covered.
+    #[getter]
+    fn start(&self) -> String {
+        self.inner.period.from.to_string()
+    }
+    /// The last day covered (included).
+    #[getter]
+    fn end(&self) -> String {
+        self.inner.period.to.to_string()
+    }
+    /// The FOCUS cost used (`"billed"`).
+    #[getter]
+    fn metric(&self) -> String {
+        self.inner.metric.to_string()
+    }
+    /// The total (converted with the monitor's exchange rates if there are several currencies).
+    #[getter]
+    fn total_cost(&self) -> Decimal {
+        self.inner.total_cost.amount
+    }
+    /// The currency of `total_cost`.
+    #[getter]
+    fn currency(&self) -> &str {
+        self.inner.total_cost.currency.as_str()
+    }
+    /// The total of each currency, before conversion.
+    #[getter]
+    fn totals_by_currency<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        money_sum(py, &self.inner.totals_by_currency)
+    }
+    /// The savings per month of the opportunities found.
+    #[getter]
+    fn estimated_savings(&self) -> Decimal {
+        self.inner.estimated_savings.amount
+    }
+    /// What the optimisation rules found.
+    #[getter]
+    fn optimization_opportunities(&self) -> Vec<Opportunity> {
+        self.inner
+            .optimization_opportunities
+            .iter()
+            .map(|o| Opportunity { inner: o.clone() })
+            .collect()
+    }
+    /// The forecast: None until forecasting is built (issue 12); `forecast_note` says so.
+    #[getter]
+    fn forecast(&self) -> Option<Decimal> {
+        self.inner.forecast.map(|m| m.amount)
+    }
+    /// Why there is no forecast.
+    #[getter]
+    fn forecast_note(&self) -> &str {
+        &self.inner.forecast_note
+    }
+    /// Breakdowns by type, provider, region, service, account and charge category: dicts
+    /// with `dimensions`, `start`, `end`, `metric`, `rows` (as `get_cost_breakdown` returns
+    /// them) and `total` (per currency).
+    #[getter]
+    fn breakdowns<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner.breakdowns.iter().map(|b| breakdown_dict(py, b)).collect()
+    }
+    /// The cost of each day: `{"day", "keys", "cost", "currency", "rows"}`.
+    #[getter]
+    fn daily<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let dims = ["day".to_owned()];
+        self.inner.daily.iter().map(|r| row_dict(py, &dims, r)).collect()
+    }
+    /// The most costly resources (up to 20): `{"resource_id", "service", "provider",
+    /// "region", "cost", "currency", "share"}`.
+    #[getter]
+    fn top_resources<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner
+            .top_resources
+            .iter()
+            .map(|r| {
+                let d = PyDict::new(py);
+                d.set_item("resource_id", &r.resource_id)?;
+                d.set_item("service", &r.service)?;
+                d.set_item("provider", &r.provider)?;
+                d.set_item("region", &r.region)?;
+                d.set_item("cost", r.cost.amount)?;
+                d.set_item("currency", r.cost.currency.as_str())?;
+                d.set_item("share", r.share)?;
+                Ok(d)
+            })
+            .collect()
+    }
+    /// Remarks on the data (effective cost far from billed, credits, several currencies).
+    #[getter]
+    fn notes(&self) -> Vec<String> {
+        self.inner.notes.clone()
+    }
+    /// The report as plain text, for a terminal.
+    fn to_text(&self) -> String {
+        self.inner.to_text()
+    }
+    /// The report as Markdown.
+    fn to_markdown(&self) -> String {
+        self.inner.to_markdown()
+    }
+    /// The report as JSON (money as exact decimal strings).
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+    /// The report as a self-contained HTML page (no script, no network).
+    fn to_html(&self) -> String {
+        self.inner.to_html()
+    }
+    /// Writes the HTML page to `path` (atomically).
+    fn write_html(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.inner.write_html(&path)).map_err(to_py_err)
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_text()
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), REPORT_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        REPORT_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        REPORT_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), REPORT_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "CostReport(period={:?}, {}, total_cost={}, estimated_savings={})",
+            self.inner.period_name,
+            self.inner.period,
+            self.inner.total_cost,
+            self.inner.estimated_savings
+        )
+    }
+}
+
+/// What an import did: rows read, imported and skipped (each skipped row with its line,
+/// column, value, reason and cost), the billed cost imported, and the outcome.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct ImportSummary {
+    inner: cost::ImportSummary,
+}
+
+const SUMMARY_FIELDS: &[&str] = &[
+    "path",
+    "digest",
+    "bytes",
+    "format",
+    "focus_version",
+    "columns",
+    "case_insensitive_columns",
+    "rows_read",
+    "rows_imported",
+    "rows_skipped",
+    "skipped",
+    "skipped_billed",
+    "skipped_unreadable_cost",
+    "billed",
+    "first_day",
+    "last_day",
+    "aggregates",
+    "nulls",
+    "normalised",
+    "tags_not_json",
+    "extra_columns",
+    "outcome",
+    "previous",
+    "previous_billed",
+];
+
+fn skipped_dict<'py>(py: Python<'py>, r: &SkippedRow) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("line", r.line)?;
+    d.set_item("column", &r.column)?;
+    d.set_item("value", &r.value)?;
+    d.set_item("reason", &r.reason)?;
+    d.set_item("billed_cost", r.billed_cost.map(|m| m.amount))?;
+    d.set_item("currency", r.billed_cost.map(|m| m.currency.as_str().to_owned()))?;
+    Ok(d)
+}
+
+#[pymethods]
+impl ImportSummary {
+    /// The file.
+    #[getter]
+    fn path(&self) -> String {
+        self.inner.path.to_string_lossy().into_owned()
+    }
+    /// SHA-256 of its bytes as stored, hex.
+    #[getter]
+    fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+    /// Its size in bytes.
+    #[getter]
+    fn bytes(&self) -> u64 {
+        self.inner.bytes
+    }
+    /// `"csv"`, `"csv.gz"` or `"parquet"`.
+    #[getter]
+    fn format(&self) -> &str {
+        &self.inner.format
+    }
+    /// The FOCUS version its columns suggest.
+    #[getter]
+    fn focus_version(&self) -> &str {
+        &self.inner.focus_version
+    }
+    /// Its columns, as named in the file.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.inner.columns.clone()
+    }
+    /// Columns found only by a case-insensitive match: (FOCUS name, name in the file).
+    #[getter]
+    fn case_insensitive_columns(&self) -> Vec<(String, String)> {
+        self.inner.case_insensitive_columns.clone()
+    }
+    /// Data rows read.
+    #[getter]
+    fn rows_read(&self) -> u64 {
+        self.inner.rows_read
+    }
+    /// Rows imported.
+    #[getter]
+    fn rows_imported(&self) -> u64 {
+        self.inner.rows_imported
+    }
+    /// Rows skipped (lenient mode).
+    #[getter]
+    fn rows_skipped(&self) -> u64 {
+        self.inner.rows_skipped
+    }
+    /// The skipped rows (up to 10,000): `{"line", "column", "value", "reason",
+    /// "billed_cost" (Decimal or None), "currency"}`; the header is line 1.
+    #[getter]
+    fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner.skipped.iter().map(|r| skipped_dict(py, r)).collect()
+    }
+    /// The BilledCost the skipped rows carried, per currency, where it could be read.
+    #[getter]
+    fn skipped_billed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        money_sum(py, &self.inner.skipped_billed)
+    }
+    /// Skipped rows whose BilledCost could not be read.
+    #[getter]
+    fn skipped_unreadable_cost(&self) -> u64 {
+        self.inner.skipped_unreadable_cost
+    }
+    /// The BilledCost imported, per currency (`{"USD": Decimal(...)}`).
+    #[getter]
+    fn billed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        money_sum(py, &self.inner.billed)
+    }
+    /// The first charge day.
+    #[getter]
+    fn first_day(&self) -> Option<&str> {
+        self.inner.first_day.as_deref()
+    }
+    /// The last charge day.
+    #[getter]
+    fn last_day(&self) -> Option<&str> {
+        self.inner.last_day.as_deref()
+    }
+    /// Aggregates (day × billing period × dimensions) written.
+    #[getter]
+    fn aggregates(&self) -> u64 {
+        self.inner.aggregates
+    }
+    /// Null values per aggregated column, where any.
+    #[getter]
+    fn nulls(&self) -> BTreeMap<String, u64> {
+        self.inner.nulls.clone()
+    }
+    /// Enumerated values normalised across case: `{"column", "from", "to", "rows"}`.
+    #[getter]
+    fn normalised<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_data(py, &self.inner.normalised)
+    }
+    /// Rows whose Tags were not a JSON object.
+    #[getter]
+    fn tags_not_json(&self) -> u64 {
+        self.inner.tags_not_json
+    }
+    /// Columns not aggregated: `{"name", "spec", "non_null_rows", "values", "more_values"}`
+    /// (each value `{"value", "rows", "billed_cost"}`, the cost a decimal string).
+    #[getter]
+    fn extra_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_data(py, &self.inner.extra_columns)
+    }
+    /// `"imported"`, `"already_imported"` (the same bytes were imported before: nothing was
+    /// written) or `"replaced"` (it replaced billing periods imported before).
+    #[getter]
+    fn outcome(&self) -> &'static str {
+        match self.inner.outcome {
+            ImportOutcome::AlreadyImported { .. } => "already_imported",
+            ImportOutcome::Replaced { .. } => "replaced",
+            _ => "imported",
+        }
+    }
+    /// The file(s) imported before: the one of the same bytes (`already_imported`), the ones
+    /// replaced (`replaced`); empty otherwise.
+    #[getter]
+    fn previous(&self) -> Vec<String> {
+        match &self.inner.outcome {
+            ImportOutcome::AlreadyImported { path, .. } => vec![path.clone()],
+            ImportOutcome::Replaced { previous, .. } => previous.clone(),
+            _ => Vec::new(),
+        }
+    }
+    /// The BilledCost the replaced files had for those periods, per currency (`replaced`
+    /// only; empty otherwise).
+    #[getter]
+    fn previous_billed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        match &self.inner.outcome {
+            ImportOutcome::Replaced { previous_billed, .. } => money_sum(py, previous_billed),
+            _ => Ok(PyDict::new(py)),
+        }
+    }
+    /// A short human account of the import.
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    /// The summary as the core's JSON (money as decimal strings).
+    fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.inner).unwrap_or_default()
+    }
+    fn __str__(&self) -> String {
+        self.inner.describe()
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), SUMMARY_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        SUMMARY_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        SUMMARY_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), SUMMARY_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ImportSummary(path={:?}, outcome={:?}, rows_imported={}, rows_skipped={})",
+            self.path(),
+            self.outcome(),
+            self.inner.rows_imported,
+            self.inner.rows_skipped
+        )
+    }
+}
+
+/// One profiled function's cost: its self time priced at a vCPU-hour (and its memory at a
+/// GiB-hour, an upper bound, where allocations were tracked).
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct FunctionCost {
+    inner: cost::FunctionCost,
+}
+
+const FUNCTION_COST_FIELDS: &[&str] = &[
+    "name",
+    "calls",
+    "self_ns",
+    "cpu_cost",
+    "memory_gib_hours",
+    "memory_cost",
+    "total_cost",
+    "cost_per_call",
+    "cost_per_million_calls",
+    "calls_per_sec",
+    "monthly_cost",
+    "currency",
+];
+
+#[pymethods]
+impl FunctionCost {
+    /// The function.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    /// Calls in the snapshot.
+    #[getter]
+    fn calls(&self) -> u64 {
+        self.inner.calls
+    }
+    /// Its self time, nanoseconds.
+    #[getter]
+    fn self_ns(&self) -> u64 {
+        self.inner.self_ns
+    }
+    /// Its self time's price.
+    #[getter]
+    fn cpu_cost(&self) -> Decimal {
+        self.inner.cpu_cost.amount
+    }
+    /// Its memory's GiB-hours (an upper bound), where allocations were tracked.
+    #[getter]
+    fn memory_gib_hours(&self) -> Option<f64> {
+        self.inner.memory_gib_hours
+    }
+    /// Their price.
+    #[getter]
+    fn memory_cost(&self) -> Decimal {
+        self.inner.memory_cost.amount
+    }
+    /// CPU and memory, in the snapshot.
+    #[getter]
+    fn total_cost(&self) -> Decimal {
+        self.inner.total_cost.amount
+    }
+    /// Per call.
+    #[getter]
+    fn cost_per_call(&self) -> Decimal {
+        self.inner.cost_per_call.amount
+    }
+    /// Per million calls.
+    #[getter]
+    fn cost_per_million_calls(&self) -> Decimal {
+        self.inner.cost_per_million_calls.amount
+    }
+    /// Observed calls per second over the snapshot's window (None without a window).
+    #[getter]
+    fn calls_per_sec(&self) -> Option<f64> {
+        self.inner.calls_per_sec
+    }
+    /// Per 730-hour month at the observed call rate (None without a window).
+    #[getter]
+    fn monthly_cost(&self) -> Option<Decimal> {
+        self.inner.monthly_cost.map(|m| m.amount)
+    }
+    /// The currency of every amount.
+    #[getter]
+    fn currency(&self) -> &str {
+        self.inner.total_cost.currency.as_str()
+    }
+    /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
+    fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        field_item(slf.as_any(), FUNCTION_COST_FIELDS, key)
+    }
+    fn __contains__(&self, key: &str) -> bool {
+        FUNCTION_COST_FIELDS.contains(&key)
+    }
+    /// The field names (so `dict(obj)` works).
+    fn keys(&self) -> Vec<&'static str> {
+        FUNCTION_COST_FIELDS.to_vec()
+    }
+    /// Every field as a dict (money as `decimal.Decimal`).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        fields_dict(slf.as_any(), FUNCTION_COST_FIELDS)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "FunctionCost({:?}, calls={}, total_cost={}, cost_per_million_calls={})",
+            self.inner.name,
+            self.inner.calls,
+            self.inner.total_cost,
+            self.inner.cost_per_million_calls
+        )
+    }
+}
+
+/// The cost of every function of `snapshot`, most costly first: self time as vCPU-hours at
+/// `vcpu_hour` (plus memory at `gib_hour` per GiB-hour, where allocations were tracked).
+#[pyfunction]
+#[pyo3(signature = (snapshot, vcpu_hour, gib_hour = None, currency = "USD"))]
+fn function_costs(
+    py: Python<'_>,
+    snapshot: PyRef<'_, Snapshot>,
+    vcpu_hour: &Bound<'_, PyAny>,
+    gib_hour: Option<&Bound<'_, PyAny>>,
+    currency: &str,
+) -> PyResult<Vec<FunctionCost>> {
+    let price = Price::per_vcpu_hour(decimal_arg(vcpu_hour, "vcpu_hour")?)
+        .with_gib_hour(opt_decimal_arg(gib_hour, "gib_hour")?.unwrap_or_default())
+        .with_currency(currency_arg(currency)?);
+    let snap = snapshot.inner();
+    let costs = py.detach(|| cost::function_costs(snap, &price)).map_err(to_py_err)?;
+    Ok(costs.into_iter().map(|inner| FunctionCost { inner }).collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// The monitor.
+
+/// Tracks resources, imports FOCUS billing exports and answers what things cost (seed 003's
+/// `CostMonitor`). `CostMonitor()` keeps everything in memory; `CostMonitor(dir)` keeps it in
+/// `dir/cost.sqlite` (created if missing; usually the `.perfcore` directory), which several
+/// processes share safely.
+#[pyclass(module = "perfcore._perfcore", frozen)]
+pub struct CostMonitor {
+    inner: Mutex<cost::CostMonitor>,
+}
+
+impl CostMonitor {
+    fn lock(&self) -> MutexGuard<'_, cost::CostMonitor> {
+        // A panic in the core while locked leaves the store consistent (SQLite transactions).
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn period(&self, report: ReportPeriod) -> PyResult<Period> {
+        self.lock().resolve_period(report).map_err(to_py_err)
+    }
+}
+
+fn import_options(
+    strict: bool,
+    mode: &str,
+    keep_columns: Option<Vec<String>>,
+) -> PyResult<ImportOptions> {
+    let mode = match mode.trim().to_ascii_lowercase().as_str() {
+        "refuse" => ImportMode::Refuse,
+        "replace" => ImportMode::Replace,
+        "append" => ImportMode::Append,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "mode: {other:?} (known: \"refuse\", \"replace\", \"append\")"
+            )));
+        }
+    };
+    let mut o = ImportOptions::default().strict(strict).mode(mode);
+    for k in keep_columns.unwrap_or_default() {
+        o = o.keep_column(k);
+    }
+    Ok(o)
+}
+
+#[pymethods]
+impl CostMonitor {
+    #[new]
+    #[pyo3(signature = (dir = None, *, commitment_discount = None, always_on_share = None))]
+    fn new(
+        py: Python<'_>,
+        dir: Option<PathBuf>,
+        commitment_discount: Option<&Bound<'_, PyAny>>,
+        always_on_share: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut options = OpportunityOptions::default();
+        if let Some(rate) = opt_decimal_arg(commitment_discount, "commitment_discount")? {
+            if rate < Decimal::ZERO || rate >= Decimal::ONE {
+                return Err(PyValueError::new_err(format!(
+                    "commitment_discount: {rate} is not a fraction in 0..1"
+                )));
+            }
+            options = options.with_commitment_discount(rate);
+        }
+        if let Some(share) = opt_decimal_arg(always_on_share, "always_on_share")? {
+            if share <= Decimal::ZERO || share > Decimal::ONE {
+                return Err(PyValueError::new_err(format!(
+                    "always_on_share: {share} is not a fraction in (0, 1]"
+                )));
+            }
+            options.always_on_share = share;
+        }
+        let mut monitor = py
+            .detach(|| match &dir {
+                Some(d) => cost::CostMonitor::open(d),
+                None => cost::CostMonitor::new(),
+            })
+            .map_err(to_py_err)?;
+        monitor.set_opportunity_options(options);
+        Ok(Self { inner: Mutex::new(monitor) })
+    }
+
+    /// The database file (`":memory:"` for an in-memory monitor).
+    #[getter]
+    fn store_path(&self) -> String {
+        self.lock().store_path().to_string_lossy().into_owned()
+    }
+
+    /// Converts other currencies into `target` in totals and reports: `rates` maps a
+    /// currency code to the units of `target` one unit of it buys. None: no conversion (a
+    /// total over several currencies raises CostError).
+    #[pyo3(signature = (rates, target = "USD"))]
+    fn set_exchange_rates(&self, rates: Option<&Bound<'_, PyDict>>, target: &str) -> PyResult<()> {
+        let converted = match rates {
+            None => None,
+            Some(d) => {
+                let mut r = ExchangeRates::new(currency_arg(target)?);
+                for (k, v) in d.iter() {
+                    let code: String = k.extract()?;
+                    r = r.with_rate(currency_arg(&code)?, decimal_arg(&v, "exchange rate")?);
+                }
+                Some(r)
+            }
+        };
+        self.lock().set_exchange_rates(converted);
+        Ok(())
+    }
+
+    /// Tracks (or updates, by id) a resource; its cost is `charges` if given, else
+    /// `usage_hours × cost_per_hour`, and counts on today's UTC day in dated reports.
+    ///
+    /// Amounts may be `int`, `float` (read through its shortest repr: `0.096` is exactly
+    /// 0.096), `decimal.Decimal` or `str`. `metadata` is kept as JSON; its `utilization` (or
+    /// `cpu`), `memory` (fractions in 0..1) and `network_bytes_per_sec` make a utilisation
+    /// reading taken now.
+    #[pyo3(signature = (
+        resource_id, resource_type, provider, usage_hours, cost_per_hour = None, metadata = None,
+        *, region = None, service = None, tags = None, currency = "USD", charges = None,
+        account = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn track_resource(
+        &self,
+        py: Python<'_>,
+        resource_id: &str,
+        resource_type: &Bound<'_, PyAny>,
+        provider: &Bound<'_, PyAny>,
+        usage_hours: &Bound<'_, PyAny>,
+        cost_per_hour: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyDict>>,
+        region: Option<String>,
+        service: Option<String>,
+        tags: Option<BTreeMap<String, String>>,
+        currency: &str,
+        charges: Option<&Bound<'_, PyAny>>,
+        account: Option<String>,
+    ) -> PyResult<()> {
+        let mut r =
+            Resource::new(resource_id, resource_type_arg(resource_type)?, provider_arg(provider)?)
+                .usage_hours(decimal_arg(usage_hours, "usage_hours")?)
+                .currency(currency_arg(currency)?);
+        if let Some(rate) = opt_decimal_arg(cost_per_hour, "cost_per_hour")? {
+            r = r.cost_per_hour(rate);
+        }
+        if let Some(c) = opt_decimal_arg(charges, "charges")? {
+            r = r.charges(c);
+        }
+        if let Some(region) = region {
+            r = r.region(region);
+        }
+        if let Some(service) = service {
+            r = r.service(service);
+        }
+        r.account = account;
+        for (k, v) in tags.unwrap_or_default() {
+            r = r.tag(k, v);
+        }
+        if let Some(meta) = metadata {
+            let fraction = |key: &str| -> PyResult<Option<f64>> {
+                match meta.get_item(key)? {
+                    Some(v) if !v.is_none() => v.extract::<f64>().map(Some).map_err(|_| {
+                        PyTypeError::new_err(format!("metadata[{key:?}]: expected a number"))
+                    }),
+                    _ => Ok(None),
+                }
+            };
+            let cpu = match fraction("utilization")? {
+                Some(c) => Some(c),
+                None => fraction("cpu")?,
+            };
+            let sample = UtilizationSample {
+                at_unix: r.tracked_at_unix,
+                cpu,
+                memory: fraction("memory")?,
+                network_bytes_per_sec: fraction("network_bytes_per_sec")?,
+            };
+            if sample.cpu.is_some()
+                || sample.memory.is_some()
+                || sample.network_bytes_per_sec.is_some()
+            {
+                r = r.utilization(sample);
+            }
+            for (k, v) in meta.iter() {
+                let key: String =
+                    k.extract().map_err(|_| PyTypeError::new_err("metadata: keys must be str"))?;
+                r.metadata.insert(key, json_value(&v)?);
+            }
+        }
+        py.detach(|| self.lock().track_resource(r)).map_err(to_py_err)
+    }
+
+    /// Stops tracking a resource; whether it was tracked.
+    fn untrack_resource(&self, py: Python<'_>, resource_id: &str) -> PyResult<bool> {
+        py.detach(|| self.lock().untrack_resource(resource_id)).map_err(to_py_err)
+    }
+
+    /// The tracked resources, by id.
+    fn resources(&self, py: Python<'_>) -> PyResult<Vec<TrackedResource>> {
+        let list = py.detach(|| self.lock().resources()).map_err(to_py_err)?;
+        Ok(list.into_iter().map(|inner| TrackedResource { inner }).collect())
+    }
+
+    /// Imports a FOCUS billing export (CSV, gzip CSV or Parquet, told apart by their first
+    /// bytes; FOCUS 1.0 and later) in one
+    /// transaction. The same bytes imported again add nothing (`outcome` is
+    /// `"already_imported"`). A file covering a (provider, billing account, billing period)
+    /// imported before from another file raises CostError unless `mode` is `"replace"` (a new
+    /// delivery of that period) or `"append"` (another part of it). Lenient by default: bad
+    /// rows are skipped and listed in `skipped`; `strict=True` raises CostError (with `line`,
+    /// `column` and `value`) at the first and imports nothing. `keep_columns` makes other
+    /// columns breakdown dimensions (`"column:NAME"`).
+    #[pyo3(signature = (path, *, strict = false, mode = "refuse", keep_columns = None))]
+    fn import_focus(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        strict: bool,
+        mode: &str,
+        keep_columns: Option<Vec<String>>,
+    ) -> PyResult<ImportSummary> {
+        let options = import_options(strict, mode, keep_columns)?;
+        let inner = py.detach(|| self.lock().import(&path, &options)).map_err(to_py_err)?;
+        Ok(ImportSummary { inner })
+    }
+
+    /// Imports several files as one delivery (the parts of one month's export): later files
+    /// may add to the billing periods earlier ones brought. One transaction per file; the
+    /// first error stops the batch (the files before it stay imported).
+    #[pyo3(signature = (paths, *, strict = false, mode = "refuse", keep_columns = None))]
+    fn import_focus_files(
+        &self,
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        strict: bool,
+        mode: &str,
+        keep_columns: Option<Vec<String>>,
+    ) -> PyResult<Vec<ImportSummary>> {
+        let options = import_options(strict, mode, keep_columns)?;
+        let list = py.detach(|| self.lock().import_all(&paths, &options)).map_err(to_py_err)?;
+        Ok(list.into_iter().map(|inner| ImportSummary { inner }).collect())
+    }
+
+    /// The imports so far, oldest first: dicts with `id`, `path`, `digest`, `format`,
+    /// `focus_version`, `rows_read`, `rows_imported`, `rows_skipped`, `imported_at`.
+    fn imports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let list = py.detach(|| self.lock().imports()).map_err(to_py_err)?;
+        to_data(py, &list)
+    }
+
+    /// The first and last day that has a cost (imported or tracked), or None.
+    fn data_range(&self, py: Python<'_>) -> PyResult<Option<(String, String)>> {
+        let range = py.detach(|| self.lock().data_range()).map_err(to_py_err)?;
+        Ok(range.map(|p| (p.from.to_string(), p.to.to_string())))
+    }
+
+    /// The total cost of a period (`"daily"`, `"weekly"`, `"monthly"`: the latest day, ISO
+    /// week or calendar month with data; `"all"`; or the days `from_..=to`), in its one
+    /// currency (several currencies need `set_exchange_rates`). `metric`: `"billed"`,
+    /// `"effective"`, `"list"` or `"contracted"`.
+    #[pyo3(signature = (period = "monthly", metric = "billed", *, from_ = None, to = None))]
+    fn total(
+        &self,
+        py: Python<'_>,
+        period: &str,
+        metric: &str,
+        from_: Option<&Bound<'_, PyAny>>,
+        to: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Decimal> {
+        let days = self.period(report_period(period, from_, to)?)?;
+        let metric = metric_arg(metric)?;
+        let total: Money = py.detach(|| self.lock().total(days, metric)).map_err(to_py_err)?;
+        Ok(total.amount)
+    }
+
+    /// Costs of a period grouped by `by`: a dimension name or a list of them (`"day"`,
+    /// `"week"`, `"month"`, `"billing_period"`, `"type"`, `"provider"`, `"region"`,
+    /// `"service"`, `"service_category"`, `"account"`, `"sub_account"`, `"charge_category"`,
+    /// `"charge_frequency"`, `"resource"`, `"currency"`, `"commitment"`, `"tag:KEY"`,
+    /// `"column:NAME"`; `by=None` is `"service"`). One dict per group, most costly first (by
+    /// time when the first dimension is a time): each dimension's canonical name (`"type"` for
+    /// `"resource_type"`, `"tag:KEY"`) → the group's value, `"keys"` (the values
+    /// in order), `"cost"` (Decimal), `"currency"` and `"rows"` (billing rows or tracked
+    /// resources in it). The costs add up to `total(...)` exactly.
+    #[pyo3(signature = (by = None, period = "monthly", metric = "billed", *, from_ = None, to = None))]
+    fn get_cost_breakdown<'py>(
+        &self,
+        py: Python<'py>,
+        by: Option<&Bound<'py, PyAny>>,
+        period: &str,
+        metric: &str,
+        from_: Option<&Bound<'py, PyAny>>,
+        to: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let dims = match by {
+            Some(b) if !b.is_none() => dimensions_arg(b)?,
+            _ => vec![Dimension::Service],
+        };
+        let days = self.period(report_period(period, from_, to)?)?;
+        let metric = metric_arg(metric)?;
+        let b = py.detach(|| self.lock().breakdown(days, &dims, metric)).map_err(to_py_err)?;
+        b.rows.iter().map(|r| row_dict(py, &b.dimensions, r)).collect()
+    }
+
+    /// Seed 003's cost report of a period (`"daily"`, `"weekly"`, `"monthly"`, `"all"`, or
+    /// the days `from_..=to`): totals, breakdowns, the daily series, the top resources and the
+    /// optimisation opportunities.
+    #[pyo3(signature = (period = "monthly", *, from_ = None, to = None))]
+    fn generate_cost_report(
+        &self,
+        py: Python<'_>,
+        period: &str,
+        from_: Option<&Bound<'_, PyAny>>,
+        to: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CostReport> {
+        let p = report_period(period, from_, to)?;
+        let inner = py.detach(|| self.lock().report(p)).map_err(to_py_err)?;
+        Ok(CostReport { inner })
+    }
+
+    /// The forecast of the next `days` days. Not built yet (issue 12): rather than guess, the
+    /// dict says so: `{"forecast": None, "days": days, "note": ...}`.
+    #[pyo3(signature = (days = 30))]
+    fn get_cost_forecast<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyDict>> {
+        if days == 0 {
+            return Err(PyValueError::new_err("days: must be at least 1"));
+        }
+        let d = PyDict::new(py);
+        d.set_item("forecast", py.None())?;
+        d.set_item("days", days)?;
+        d.set_item(
+            "note",
+            "perfcore does not forecast costs yet: generate_cost_report and total give actual \
+             costs only",
+        )?;
+        Ok(d)
+    }
+
+    /// The optimisation opportunities the rules find in the tracked resources.
+    fn identify_optimization_opportunities(&self, py: Python<'_>) -> PyResult<Vec<Opportunity>> {
+        let list = py.detach(|| self.lock().opportunities()).map_err(to_py_err)?;
+        Ok(list.into_iter().map(|inner| Opportunity { inner }).collect())
+    }
+
+    /// Records the decision to act on `opportunity` (an `Opportunity`, or its dict: the
+    /// current opportunity of the same `type` and `resource_id` is used) in the store's audit
+    /// trail. perfcore cannot buy a commitment or resize a cloud resource: the message says
+    /// what to do; the projected cost is what later reports compare with.
+    fn apply_cost_optimization(
+        &self,
+        py: Python<'_>,
+        opportunity: &Bound<'_, PyAny>,
+    ) -> PyResult<OptimizationResult> {
+        let opp = if let Ok(o) = opportunity.cast::<Opportunity>() {
+            o.get().inner.clone()
+        } else if let Ok(d) = opportunity.cast::<PyDict>() {
+            let get = |k: &str| -> PyResult<String> {
+                d.get_item(k)?.ok_or_else(|| PyKeyError::new_err(k.to_owned()))?.extract::<String>()
+            };
+            let (kind, id) = (get("type")?, get("resource_id")?);
+            let current = py.detach(|| self.lock().opportunities()).map_err(to_py_err)?;
+            current.into_iter().find(|o| o.kind == kind && o.resource_id == id).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "no current {kind:?} opportunity for resource {id:?} (identify_optimization_opportunities lists them)"
+                ))
+            })?
+        } else {
+            return Err(PyTypeError::new_err("opportunity: expected an Opportunity or its dict"));
+        };
+        let inner = py.detach(|| self.lock().apply_optimization(&opp)).map_err(to_py_err)?;
+        Ok(OptimizationResult { inner })
+    }
+
+    /// The decisions recorded so far, oldest first.
+    fn applied_optimizations(&self, py: Python<'_>) -> PyResult<Vec<OptimizationResult>> {
+        let list = py.detach(|| self.lock().applied_optimizations()).map_err(to_py_err)?;
+        Ok(list.into_iter().map(|inner| OptimizationResult { inner }).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CostMonitor({:?})", self.store_path())
+    }
+}
+
+/// Adds the classes and functions to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ResourceType>()?;
+    m.add_class::<CloudProvider>()?;
+    m.add_class::<CostMonitor>()?;
+    m.add_class::<CostReport>()?;
+    m.add_class::<Opportunity>()?;
+    m.add_class::<OptimizationResult>()?;
+    m.add_class::<ImportSummary>()?;
+    m.add_class::<TrackedResource>()?;
+    m.add_class::<FunctionCost>()?;
+    m.add_function(wrap_pyfunction!(function_costs, m)?)?;
+    Ok(())
+}
