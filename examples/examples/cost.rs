@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use perfcore::PerformanceProfiler;
 use perfcore::cost::{
-    CloudProvider, CostMetric, CostMonitor, Dimension, ImportOptions, Period, Price, ReportPeriod, Resource,
-    ResourceType, function_costs, function_costs_text,
+    CloudProvider, CostMetric, CostMonitor, Dimension, ImportOptions, Period, Price, ReportPeriod,
+    Resource, ResourceType, function_costs, function_costs_text,
 };
 
 /// A small workload to price: parsing and summing invoice lines.
@@ -58,7 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let summary = billing.import(&focus, &ImportOptions::default())?;
     print!("\n{}", summary.describe());
     let month = billing.resolve_period(ReportPeriod::Monthly)?;
-    let by_service = billing.breakdown(month, &[Dimension::Provider, Dimension::Service], CostMetric::Billed)?;
+    let by_service =
+        billing.breakdown(month, &[Dimension::Provider, Dimension::Service], CostMetric::Billed)?;
     println!("\nTop services, {month}:");
     for row in by_service.rows.iter().take(5) {
         println!("  {:>10}  {}", format!("{:.2}", row.cost.amount), row.keys.join(" / "));
@@ -71,7 +72,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // What each function costs, at $0.048 per vCPU-hour.
     let profiler = PerformanceProfiler::new();
-    let text: String = (0..2_000).map(|i| format!("line {i},{}.{:02}\n", i % 97, i % 100)).collect();
+    let text: String =
+        (0..2_000).map(|i| format!("line {i},{}.{:02}\n", i % 97, i % 100)).collect();
     for _ in 0..200 {
         let values = parse_lines(&profiler, &text);
         std::hint::black_box(total(&profiler, &values));

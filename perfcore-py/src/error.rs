@@ -440,8 +440,6 @@ fn cost_to_py(py: Python<'_>, e: &perfcore::cost::CostError) -> PyErr {
         E::Read { path, source } | E::Write { path, source } => {
             return os_error(py, e, path, source);
         }
-        // Stored data that no longer reads is the store's fault, not the argument's.
-        E::Invalid { what, .. } if what.starts_with("stored ") => Vec::new(),
         E::Invalid { .. } => return PyValueError::new_err(e.to_string()),
         E::Row { path, line, column, value, reason } => vec![
             ("path", path_obj(py, Some(path))),
@@ -455,6 +453,7 @@ fn cost_to_py(py: Python<'_>, e: &perfcore::cost::CostError) -> PyErr {
         | E::PeriodAlreadyImported { path, .. }
         | E::Store { path, .. }
         | E::NewerStore { path, .. }
+        | E::CorruptStore { path, .. }
         | E::Parquet { path, .. } => at(path),
         _ => Vec::new(),
     };

@@ -277,11 +277,6 @@ def test_lenient_import_reports_the_bad_row(tmp_path: pathlib.Path) -> None:
     assert m.total("all") == rest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="perfcore::cost reads line numbers from the csv crate's Position::line, one short "
-    "with CRLF line endings (BurntSushi/rust-csv#395); Python's csv module writes CRLF",
-)
 def test_lenient_import_line_numbers_with_crlf(tmp_path: pathlib.Path) -> None:
     path, line, _ = bad_copy(tmp_path, 5, "BilledCost", "12,5", terminator="\r\n")
     (skip,) = CostMonitor().import_focus(path).skipped

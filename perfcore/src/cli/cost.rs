@@ -154,7 +154,11 @@ fn day_arg(what: &str, text: &str) -> Result<Day, InputError> {
 }
 
 /// The price the `--vcpu-hour`, `--gib-hour` and `--currency` options give.
-pub(super) fn price_args(vcpu_hour: &str, gib_hour: &str, currency: &str) -> Result<Price, InputError> {
+pub(super) fn price_args(
+    vcpu_hour: &str,
+    gib_hour: &str,
+    currency: &str,
+) -> Result<Price, InputError> {
     Ok(Price::per_vcpu_hour(decimal_arg("vcpu-hour", vcpu_hour)?)
         .with_gib_hour(decimal_arg("gib-hour", gib_hour)?)
         .with_currency(currency_arg(currency)?))

@@ -148,7 +148,11 @@ pub(super) fn report_command(
 
     let price = match &args.vcpu_hour {
         None => None,
-        Some(v) => Some(super::cost::price_args(v, args.gib_hour.as_deref().unwrap_or("0"), &args.currency)?),
+        Some(v) => Some(super::cost::price_args(
+            v,
+            args.gib_hour.as_deref().unwrap_or("0"),
+            &args.currency,
+        )?),
     };
     if let Some(dest) = &markdown {
         let mut options = report::MarkdownOptions::default().title(title.clone()).top(args.top);

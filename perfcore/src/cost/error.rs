@@ -103,6 +103,14 @@ pub enum CostError {
         /// What was wrong.
         message: String,
     },
+    /// Something stored cannot be read back (written by hand, or damaged).
+    #[error("cost store {path}: {message}")]
+    CorruptStore {
+        /// The database file.
+        path: PathBuf,
+        /// What cannot be read.
+        message: String,
+    },
     /// The store refused an operation.
     #[error("cost store {path}: {action}")]
     Store {

@@ -50,7 +50,8 @@ pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
 
 pub(crate) use function_cost::function_cost_money;
-pub(crate) use money::{decimal_from_f64, parse_decimal};
+pub use money::decimal_from_f64;
+pub(crate) use money::parse_decimal;
 
 /// The file of the cost store inside a `.perfcore/` directory.
 pub const STORE_FILE: &str = "cost.sqlite";
@@ -175,7 +176,7 @@ impl CostMonitor {
 
     /// The first and last day that has a cost (imported or tracked).
     pub fn data_range(&self) -> Result<Option<Period>, CostError> {
-        let mut range = self.store.day_range()?.map(|(a, b)| (a, b));
+        let mut range = self.store.day_range()?;
         for r in self.store.resources()? {
             let d = Day::of_unix_seconds(r.tracked_at_unix);
             range = Some(range.map_or((d, d), |(a, b)| (a.min(d), b.max(d))));

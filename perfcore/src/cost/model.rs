@@ -317,6 +317,13 @@ impl Resource {
         self
     }
 
+    /// Sets the account it is billed to.
+    #[must_use]
+    pub fn account(mut self, account: impl Into<String>) -> Resource {
+        self.account = Some(account.into());
+        self
+    }
+
     /// Adds a tag.
     #[must_use]
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Resource {

@@ -297,7 +297,13 @@ pub(crate) fn parse_decimal(text: &[u8]) -> Option<Decimal> {
 
 /// A decimal from an `f64` through its shortest round-trip text, so `0.096` is exactly
 /// `0.096` (not the binary value's 0.0960000000000000019984…). `None` for NaN or infinity.
-pub(crate) fn decimal_from_f64(value: f64) -> Option<Decimal> {
+///
+/// # Examples
+/// ```
+/// let d = perfcore::cost::decimal_from_f64(0.096).unwrap() * perfcore::cost::decimal_from_f64(720.0).unwrap();
+/// assert_eq!(d.normalize().to_string(), "69.12");
+/// ```
+pub fn decimal_from_f64(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }

@@ -50,6 +50,13 @@ impl Default for OpportunityOptions {
 }
 
 impl OpportunityOptions {
+    /// The share of a 730-hour month a compute resource must run to count as always on.
+    #[must_use]
+    pub fn with_always_on_share(mut self, share: Decimal) -> OpportunityOptions {
+        self.always_on_share = share;
+        self
+    }
+
     /// Uses your commitment discount rate (a fraction in 0..1) instead of the assumption.
     #[must_use]
     pub fn with_commitment_discount(mut self, rate: Decimal) -> OpportunityOptions {

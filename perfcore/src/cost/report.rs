@@ -524,9 +524,9 @@ impl CostReport {
             }
             s.push_str("</ul></section>");
         }
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<p class=\"sub\">Forecast: {}</p></main></body></html>\n",
+            "<p class=\"sub\">Forecast: {}</p></main></body></html>",
             escaped(&self.forecast.map_or_else(|| self.forecast_note.clone(), |f| cents(&f)))
         );
         s

@@ -640,9 +640,9 @@ impl Store {
             .map_err(self.err("read the decisions"))?;
         rows.into_iter()
             .map(|(id, json)| {
-                serde_json::from_str(&json).map_err(|e| CostError::Invalid {
-                    what: "stored decision",
-                    message: format!("{}: decision {id} cannot be read: {e}", self.path.display()),
+                serde_json::from_str(&json).map_err(|e| CostError::CorruptStore {
+                    path: self.path.clone(),
+                    message: format!("decision {id} cannot be read: {e}"),
                 })
             })
             .collect()

@@ -96,7 +96,7 @@ fn a_new_delivery_of_a_period_is_refused_unless_it_replaces_it() {
         panic!("{:?}", s.outcome)
     };
     assert_eq!(previous_billed.total(None).unwrap().amount, dec("20.52022672899"));
-    let first: Decimal = dec(&lines[0].split(',').nth(1).unwrap().to_string());
+    let first: Decimal = dec(lines[0].split(',').nth(1).unwrap());
     assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899") - first);
 }
 
@@ -173,6 +173,10 @@ fn line_numbers_hold_across_blocks_and_threads() {
     assert_eq!(s.skipped[0].column, "BillingCurrency");
     let err = m.import(&p, &ImportOptions::default().strict(true)).unwrap_err();
     assert!(err.to_string().contains(":503: column BillingCurrency"), "{err}");
+    // The same with CRLF line ends (the csv crate's own line count drifts there).
+    let p = write(&dir, "crlf.csv", format!("{header}\r\n{}\r\n", lines.join("\r\n")));
+    let s = CostMonitor::new().unwrap().import(&p, &ImportOptions::default()).unwrap();
+    assert_eq!(s.skipped.iter().map(|r| r.line).collect::<Vec<_>>(), [503, 903, 1001]);
 }
 
 #[test]

@@ -32,7 +32,7 @@ impl Day {
     /// Parses `YYYY-MM-DD` (a datetime is accepted too: its UTC day).
     #[must_use]
     pub fn parse(text: &str) -> Option<Day> {
-        parse_datetime(text.as_bytes()).map(|s| Day::of_unix_seconds(s))
+        parse_datetime(text.as_bytes()).map(Day::of_unix_seconds)
     }
 
     /// The UTC day an instant (seconds since the epoch) falls on.

@@ -539,10 +539,10 @@ impl Folder {
             }
             Err(e) => {
                 let billed = self.cols.values[Value::BilledCost as usize]
-                    .and_then(|i| field(i))
+                    .and_then(&field)
                     .and_then(parse_decimal);
                 let currency = self.cols.dims[Dim::Currency as usize]
-                    .and_then(|i| field(i))
+                    .and_then(&field)
                     .and_then(|b| Currency::from_bytes(b.trim_ascii()));
                 if self.strict {
                     return Err(CostError::Row {

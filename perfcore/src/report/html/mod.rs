@@ -159,7 +159,11 @@ fn costs_section(out: &mut String, snap: &Snapshot, price: &crate::cost::Price) 
         "<section id=\"costs\"><h2>Cost of each function</h2><p class=\"note\">At {} {} per vCPU-hour of self time{}.</p>",
         price.vcpu_hour.normalize(),
         price.currency,
-        if price.gib_hour.is_zero() { String::new() } else { format!(" and {} per GiB-hour allocated", price.gib_hour.normalize()) },
+        if price.gib_hour.is_zero() {
+            String::new()
+        } else {
+            format!(" and {} per GiB-hour allocated", price.gib_hour.normalize())
+        },
     );
     match crate::cost::function_costs(snap, price) {
         Err(e) => {
