@@ -98,8 +98,7 @@ fn fold_block(
     block: &[u8],
     first_line: u64,
 ) -> Result<(), CostError> {
-    let mut reader =
-        ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(block);
+    let mut reader = reader(block);
     let mut record = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -113,8 +112,22 @@ fn fold_block(
             continue;
         }
         let rec = &record;
-        folder.row(line, |i| rec.get(i))?;
+        let last = rec.len().saturating_sub(1);
+        folder.row(line, |i| {
+            rec.get(i).map(|f| if i == last { f.strip_suffix(b"\r").unwrap_or(f) } else { f })
+        })?;
     }
+}
+
+/// A CSV reader whose records end at `\n` only: with the csv crate's default (CR, LF or
+/// CRLF) its byte offsets and line numbers drift after CRLF line ends. The `\r` a CRLF leaves
+/// at the end of the last field is removed by the caller.
+fn csv_reader(bytes: &[u8]) -> ::csv::Reader<&[u8]> {
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_reader(bytes)
 }
 
 fn fold(path: &Path, options: &ImportOptions, mut input: impl Read) -> Result<Folder, CostError> {
@@ -126,8 +139,7 @@ fn fold(path: &Path, options: &ImportOptions, mut input: impl Read) -> Result<Fo
         ended = fill(&mut input, &mut buf, want, path)?;
     }
     let (header, data_start, data_line) = {
-        let mut reader =
-            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&buf[..]);
+        let mut reader = reader(&buf[..]);
         let mut record = ::csv::ByteRecord::new();
         if !reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e, 1))? {
             return Err(CostError::Format {
