@@ -98,7 +98,7 @@ fn fold_block(
     block: &[u8],
     first_line: u64,
 ) -> Result<(), CostError> {
-    let mut reader = reader(block);
+    let mut reader = csv_reader(block);
     let mut record = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -139,7 +139,7 @@ fn fold(path: &Path, options: &ImportOptions, mut input: impl Read) -> Result<Fo
         ended = fill(&mut input, &mut buf, want, path)?;
     }
     let (header, data_start, data_line) = {
-        let mut reader = reader(&buf[..]);
+        let mut reader = csv_reader(&buf[..]);
         let mut record = ::csv::ByteRecord::new();
         if !reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e, 1))? {
             return Err(CostError::Format {
