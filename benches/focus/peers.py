@@ -146,6 +146,261 @@ PEER_FUNCTIONS: dict[str, Callable[[str], tuple[str, Result]]] = {
 }
 
 
+# --------------------------------------------------------------------------
+# Task "full": what `perfcore cost import` computes and persists
+# --------------------------------------------------------------------------
+
+# The group keys besides the day: BillingPeriodStart, the 18 dimension columns
+# perfcore keeps and BillingPeriodEnd (which perfcore stores with each group).
+FULL_KEYS = (
+    "BillingPeriodStart",
+    "ProviderName",
+    "BillingAccountId",
+    "SubAccountId",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ChargeCategory",
+    "ChargeFrequency",
+    "PricingUnit",
+    "ConsumedUnit",
+    "CommitmentDiscountId",
+    "CommitmentDiscountType",
+    "CommitmentDiscountStatus",
+    "BillingCurrency",
+    "Tags",
+    "BillingPeriodEnd",
+)
+FULL_METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "PricingQuantity", "ConsumedQuantity")
+# Both the word NULL and an empty field (quoted or not) are null, in every peer.
+NULL_WORDS = ["NULL", ""]
+
+
+def full_pandas(path: str, out: str) -> str:
+    """pandas: read 27 columns, day from the timestamp, groupby(dropna=False), sums and size, to_parquet."""
+    import pandas as pd  # noqa: PLC0415
+
+    dtype = {k: "str" for k in FULL_KEYS} | {"ChargePeriodStart": "str"} | {m: "float64" for m in FULL_METRICS}
+    df = pd.read_csv(path, usecols=list(dtype), dtype=dtype, na_values=NULL_WORDS, keep_default_na=False)
+    df["day"] = pd.to_datetime(df["ChargePeriodStart"], format="%Y-%m-%d %H:%M:%S", utc=True).dt.floor("D")
+    agg = df.groupby(["day", *FULL_KEYS], dropna=False, sort=False).agg(
+        **{m: (m, "sum") for m in FULL_METRICS}, rows=("BilledCost", "size")
+    )
+    agg.reset_index().to_parquet(out, index=False)
+    return pd.__version__
+
+
+def full_polars(path: str, out: str) -> str:
+    """polars: scan_csv, day from the timestamp, group_by (nulls are a group), sums and len, write_parquet."""
+    import polars as pl  # noqa: PLC0415
+
+    schema = {k: pl.String for k in FULL_KEYS} | {"ChargePeriodStart": pl.String} | {m: pl.Float64 for m in FULL_METRICS}
+    frame = (
+        pl.scan_csv(path, null_values=NULL_WORDS, schema_overrides=schema)
+        .group_by(
+            pl.col("ChargePeriodStart").str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC").dt.date().alias("day"),
+            *FULL_KEYS,
+        )
+        .agg(*[pl.col(m).sum() for m in FULL_METRICS], pl.len().alias("rows"))
+        .collect()
+    )
+    frame.write_parquet(out)
+    return pl.__version__
+
+
+def full_duckdb(path: str, out: str) -> str:
+    """DuckDB: CREATE TABLE agg AS SELECT ... FROM read_csv(...) GROUP BY ALL, into a fresh .duckdb file."""
+    import duckdb  # noqa: PLC0415
+
+    quoted = path.replace("'", "''")
+    types = {k: "VARCHAR" for k in FULL_KEYS} | {"ChargePeriodStart": "TIMESTAMP"} | {m: "DOUBLE" for m in FULL_METRICS}
+    types_sql = ", ".join(f"'{k}': '{v}'" for k, v in types.items())
+    keys = ", ".join(f'"{k}"' for k in FULL_KEYS)
+    sums = ", ".join(f'sum("{m}") AS "{m}"' for m in FULL_METRICS)
+    con = duckdb.connect(out)
+    con.execute(
+        f"""
+        CREATE TABLE agg AS
+        SELECT CAST(ChargePeriodStart AS DATE) AS day, {keys}, {sums}, count(*) AS rows
+        FROM read_csv('{quoted}', header = true, nullstr = ['NULL', ''],
+                      timestampformat = '%Y-%m-%d %H:%M:%S', types = {{{types_sql}}})
+        GROUP BY ALL
+        """
+    )
+    con.close()
+    return duckdb.__version__
+
+
+FULL_FUNCTIONS: dict[str, Callable[[str, str], str]] = {
+    "pandas": full_pandas,
+    "polars": full_polars,
+    "duckdb": full_duckdb,
+}
+FULL_SUFFIX = {"pandas": ".parquet", "polars": ".parquet", "duckdb": ".duckdb"}
+
+# perfcore's `daily_costs` view columns, in FULL_KEYS order.
+PERFCORE_KEY_COLUMNS = (
+    "billing_period_start",
+    "provider",
+    "billing_account_id",
+    "sub_account_id",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "service_name",
+    "service_category",
+    "region_id",
+    "charge_category",
+    "charge_frequency",
+    "pricing_unit",
+    "consumed_unit",
+    "commitment_discount_id",
+    "commitment_discount_type",
+    "commitment_discount_status",
+    "currency",
+    "tags",
+    "billing_period_end",
+)
+PERFCORE_METRIC_COLUMNS = (
+    "billed_cost",
+    "effective_cost",
+    "list_cost",
+    "contracted_cost",
+    "pricing_quantity",
+    "consumed_quantity",
+)
+
+
+def check_full(spec: dict) -> dict:
+    """Untimed check of the "full" outputs, run in the venv's python with DuckDB.
+
+    ``spec``: {"csv": path, "outputs": {tool: path}, "perfcore_sqlite": path or None,
+    "normalised": perfcore's import-summary "normalised" list}.  Reads every
+    output back, counts its groups, rows and column totals, compares every
+    group's sums with DuckDB's (null-safe join on all 21 keys), and compares
+    perfcore's stored groups with DuckDB's groups re-aggregated the way perfcore
+    keys them (NULL and '' one value, dates for the billing period, the
+    case normalisations its summary lists).
+    """
+    import sqlite3  # noqa: PLC0415
+
+    import duckdb  # noqa: PLC0415
+
+    con = duckdb.connect()
+    keys = ["day", *FULL_KEYS]
+    qk = [f'"{k}"' for k in keys]
+    sel = ", ".join(["CAST(day AS DATE) AS day", *[f'"{k}"' for k in FULL_KEYS]])
+    sel += ", " + ", ".join(f'coalesce("{m}", 0)::DOUBLE AS "{m}"' for m in FULL_METRICS) + ", rows::BIGINT AS rows"
+    report: dict = {"tools": {}}
+    for tool, path in spec["outputs"].items():
+        src = f"read_parquet('{path}')"
+        if path.endswith(".duckdb"):
+            con.execute(f"ATTACH '{path}' AS db_{tool} (READ_ONLY)")
+            src = f"db_{tool}.agg"
+        con.execute(f"CREATE TABLE t_{tool} AS SELECT {sel} FROM {src}")
+        totals = con.execute(
+            "SELECT count(*), sum(rows), " + ", ".join(f'sum("{m}")' for m in FULL_METRICS) + f" FROM t_{tool}"
+        ).fetchone()
+        null_groups = con.execute(
+            f"SELECT count(*) FROM t_{tool} WHERE " + " OR ".join(f"{q} IS NULL" for q in qk)
+        ).fetchone()[0]
+        report["tools"][tool] = {
+            "groups": totals[0],
+            "rows": int(totals[1] or 0),
+            "totals": dict(zip(FULL_METRICS, totals[2:])),
+            "groups_with_a_null_key": null_groups,
+        }
+    base = "duckdb" if "duckdb" in spec["outputs"] else next(iter(spec["outputs"]), None)
+    on = " AND ".join(f"a.{q} IS NOT DISTINCT FROM b.{q}" for q in qk)
+    bad = " OR ".join(
+        f'abs(a."{m}" - b."{m}") > greatest({REL_TOL} * greatest(abs(a."{m}"), abs(b."{m}")), {ABS_TOL})'
+        for m in [*FULL_METRICS, "rows"]
+    )
+    for tool in spec["outputs"]:
+        if tool == base:
+            continue
+        only_a, only_b, differ = con.execute(
+            f"""SELECT count(*) FILTER (WHERE b.rows IS NULL), count(*) FILTER (WHERE a.rows IS NULL),
+                       count(*) FILTER (WHERE a.rows IS NOT NULL AND b.rows IS NOT NULL AND ({bad}))
+                FROM t_{base} a FULL OUTER JOIN t_{tool} b ON {on}"""
+        ).fetchone()
+        report["tools"][tool]["vs_" + base] = {"only_in_" + base: only_a, "only_in_" + tool: only_b, "sums_differ": differ}
+
+    # The CSV grouped the way perfcore keys its aggregates, straight from the file.
+    quoted = spec["csv"].replace("'", "''")
+    con.execute(
+        f"""CREATE VIEW raw AS SELECT * FROM read_csv('{quoted}', header = true, all_varchar = true,
+            nullstr = ['NULL', ''])"""
+    )
+    norm: dict[str, dict[str, str]] = {}
+    for n in spec.get("normalised") or []:
+        norm.setdefault(n["column"], {})[n["from"]] = n["to"]
+
+    def pc_key(k: str) -> str:
+        if k in ("BillingPeriodStart", "BillingPeriodEnd"):
+            return f'CAST(CAST("{k}" AS TIMESTAMP) AS DATE)::VARCHAR AS "{k}"'
+        expr = f"coalesce(\"{k}\", '')"
+        if k in norm:
+            cases = " ".join(f"WHEN '{f}' THEN '{t}'" for f, t in norm[k].items())
+            expr = f"CASE {expr} {cases} ELSE {expr} END"
+        return f'{expr} AS "{k}"'
+
+    pc_sel = ", ".join(["CAST(CAST(ChargePeriodStart AS TIMESTAMP) AS DATE)::VARCHAR AS day", *map(pc_key, FULL_KEYS)])
+    pc_sums = ", ".join(f'coalesce(sum(CAST("{m}" AS DOUBLE)), 0) AS "{m}"' for m in FULL_METRICS)
+    con.execute(f"CREATE TABLE pc_norm AS SELECT {pc_sel}, {pc_sums}, count(*) AS rows FROM raw GROUP BY ALL")
+    report["groups_raw_csv"] = con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT CAST(CAST(ChargePeriodStart AS TIMESTAMP) AS DATE), "
+        + ", ".join(f'"{k}"' for k in FULL_KEYS)
+        + " FROM raw)"
+    ).fetchone()[0]
+    report["groups_null_is_empty"] = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT CAST(CAST(ChargePeriodStart AS TIMESTAMP) AS DATE), "
+        + ", ".join(f"coalesce(\"{k}\", '')" for k in FULL_KEYS)
+        + " FROM raw)"
+    ).fetchone()[0]
+    report["groups_perfcore_keying"] = con.execute("SELECT count(*) FROM pc_norm").fetchone()[0]
+
+    if spec.get("perfcore_sqlite"):
+        db = sqlite3.connect(f"file:{spec['perfcore_sqlite']}?mode=ro", uri=True)
+        cols = ["day", *PERFCORE_KEY_COLUMNS, *PERFCORE_METRIC_COLUMNS, "rows", "service_subcategory", "extra"]
+        rows = db.execute(f"SELECT {', '.join(cols)} FROM daily_costs").fetchall()
+        db.close()
+        con.execute(
+            "CREATE TABLE pc (day VARCHAR, "
+            + ", ".join(f'"{k}" VARCHAR' for k in FULL_KEYS)
+            + ", "
+            + ", ".join(f'"{m}" DOUBLE' for m in FULL_METRICS)
+            + ", rows BIGINT, service_subcategory VARCHAR, extra VARCHAR)"
+        )
+        if rows:
+            import pandas as pd  # noqa: PLC0415
+
+            frame = pd.DataFrame(rows, columns=["day", *FULL_KEYS, *FULL_METRICS, "rows", "service_subcategory", "extra"])
+            con.register("pc_frame", frame)
+            con.execute("INSERT INTO pc SELECT * FROM pc_frame")
+        totals = con.execute(
+            "SELECT count(*), sum(rows), " + ", ".join(f'sum("{m}")' for m in FULL_METRICS) + " FROM pc"
+        ).fetchone()
+        nonempty = con.execute("SELECT count(*) FROM pc WHERE service_subcategory <> '' OR extra <> ''").fetchone()[0]
+        on2 = " AND ".join(f"a.{q} = b.{q}" for q in qk)
+        only_a, only_b, differ = con.execute(
+            f"""SELECT count(*) FILTER (WHERE b.rows IS NULL), count(*) FILTER (WHERE a.rows IS NULL),
+                       count(*) FILTER (WHERE a.rows IS NOT NULL AND b.rows IS NOT NULL AND ({bad}))
+                FROM pc_norm a FULL OUTER JOIN pc b ON {on2}"""
+        ).fetchone()
+        report["perfcore_store"] = {
+            "groups": totals[0],
+            "rows": int(totals[1] or 0),
+            "totals": dict(zip(FULL_METRICS, totals[2:])),
+            "groups_with_subcategory_or_extra": nonempty,
+            "vs_csv_perfcore_keying": {"only_in_csv": only_a, "only_in_perfcore": only_b, "sums_differ": differ},
+        }
+    return report
+
+
 def write_result(path: Path, version: str, result: Result) -> None:
     """Write a peer's result as TSV: a ``# version`` line, then day, service, sum."""
     with open(path, "w", encoding="utf-8") as f:
@@ -254,12 +509,15 @@ def measure(argv: Sequence[str], stdout_path: Path | None = None) -> Measurement
 
 @dataclass
 class ToolRun:
-    """All runs of one tool, its version and its result."""
+    """All runs of one tool (or one part of perfcore's pair), its version and its result."""
 
     name: str
     version: str = ""
     runs: list[Measurement] = field(default_factory=list)
     result: Result = field(default_factory=dict)
+    part: bool = False  # one step of a tool's whole job: shown, but not a ratio baseline
+    load_before: str = ""  # /proc/loadavg just before the tool's first run
+    output: str = ""  # task "full": the file the last run wrote
 
     @property
     def best_wall(self) -> float:
@@ -272,33 +530,40 @@ class ToolRun:
         return max(m.peak_rss_kib for m in self.runs) * 1024 / 1e6
 
 
+def loadavg() -> str:
+    """The first three fields of /proc/loadavg (1, 5 and 15 minutes)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def python_peer_available(python: Path, name: str) -> bool:
     """Whether ``python`` can import the peer's library."""
     module = {"pandas": "pandas", "polars": "polars", "duckdb": "duckdb"}[name]
     return subprocess.run([str(python), "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
-def run_python_peer(python: Path, name: str, data: Path, runs: int, work: Path) -> ToolRun:
-    """Run one Python peer ``runs`` times, each as a fresh ``python peers.py --peer`` process."""
+def run_python_peer(python: Path, name: str, data: Path, runs: int, work: Path, task: str) -> ToolRun:
+    """Run one Python peer ``runs`` times, each as a fresh ``python peers.py --peer`` process.
+
+    For task "full" each run writes its output afresh (the file is removed first).
+    """
     tool = ToolRun(name=name)
-    result_file = work / f"{name}.tsv"
+    result_file = work / f"{task}-{name}.tsv"
+    argv = [str(python), str(Path(__file__).resolve()), "--peer", name, "--task", task, "--file", str(data)]
+    argv += ["--result", str(result_file)]
+    out = work / f"full-{name}{FULL_SUFFIX[name]}"
+    if task == "full":
+        argv += ["--out", str(out)]
     for _ in range(runs):
         result_file.unlink(missing_ok=True)
-        tool.runs.append(
-            measure(
-                [
-                    str(python),
-                    str(Path(__file__).resolve()),
-                    "--peer",
-                    name,
-                    "--file",
-                    str(data),
-                    "--result",
-                    str(result_file),
-                ]
-            )
-        )
+        for stale in (out, out.with_name(out.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        tool.runs.append(measure(argv))
     tool.version, tool.result = read_result(result_file)
+    if task == "full":
+        tool.output = str(out)
     return tool
 
 
@@ -312,25 +577,81 @@ def perfcore_status(binary: Path) -> str | None:
     return None
 
 
-def run_perfcore(binary: Path, data: Path, runs: int, work: Path) -> ToolRun:
-    """Run ``cost import`` + ``cost report`` ``runs`` times, each pair in a fresh store."""
-    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
-    tool = ToolRun(name="perfcore", version=version.removeprefix("perfcore ").strip())
+def perfcore_version(binary: Path) -> str:
+    """``perfcore --version`` without the name."""
+    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+    return out.removeprefix("perfcore ").strip()
+
+
+def perfcore_import_argv(binary: Path, store: Path, data: Path) -> list[str]:
+    """The measured import: ``perfcore --dir STORE cost import FILE --format json``."""
+    return [str(binary), "--dir", str(store), "cost", "import", str(data), "--format", "json"]
+
+
+def perfcore_report_argv(binary: Path, store: Path) -> list[str]:
+    """The measured report: ``perfcore --dir STORE cost report --by day,service --period all --format json``."""
+    return [str(binary), "--dir", str(store), "cost", "report", "--by", "day,service", "--period", "all", "--format", "json"]
+
+
+def read_import_summaries(path: Path) -> list[dict]:
+    """The import summaries ``cost import --format json`` printed (a list, one per file)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return doc if isinstance(doc, list) else [doc]
+
+
+def run_perfcore_day_service(binary: Path, data: Path, runs: int, work: Path) -> tuple[list[ToolRun], dict]:
+    """Run ``cost import`` then ``cost report`` ``runs`` times, each pair in a fresh store.
+
+    Returns three rows -- the pair (wall = sum of the two processes, peak RSS =
+    the larger), the import alone and the report alone -- and facts for the
+    checks (the report's row counts and the import's aggregate count).
+    """
+    version = perfcore_version(binary)
+    pair = ToolRun(name="perfcore (import + report)", version=version)
+    imp = ToolRun(name="perfcore import alone", version=version, part=True)
+    rep = ToolRun(name="perfcore report alone", version=version, part=True)
     report_file = work / "perfcore-report.json"
-    for i in range(runs):
-        store = work / f"perfcore-store-{i}"
+    summary_file = work / "perfcore-import.json"
+    store = work / "perfcore-store"
+    for _ in range(runs):
         shutil.rmtree(store, ignore_errors=True)
-        imported = measure([str(binary), "--dir", str(store), "cost", "import", str(data)])
-        reported = measure(
-            [str(binary), "--dir", str(store), "cost", "report", "--by", "day,service", "--format", "json"],
-            stdout_path=report_file,
-        )
-        tool.runs.append(
+        imported = measure(perfcore_import_argv(binary, store, data), stdout_path=summary_file)
+        reported = measure(perfcore_report_argv(binary, store), stdout_path=report_file)
+        imp.runs.append(imported)
+        rep.runs.append(reported)
+        pair.runs.append(
             Measurement(imported.wall_s + reported.wall_s, max(imported.peak_rss_kib, reported.peak_rss_kib))
         )
         shutil.rmtree(store, ignore_errors=True)
-    tool.result = parse_perfcore_report(report_file.read_text(encoding="utf-8"))
-    return tool
+    text = report_file.read_text(encoding="utf-8")
+    pair.result = parse_perfcore_report(text)
+    doc = json.loads(text)
+    facts = {
+        "report_rows": sum(int(r.get("rows", 0)) for r in doc["rows"]),
+        "report_currencies": sorted({str(r.get("currency")) for r in doc["rows"]}),
+        "aggregates": sum(int(s.get("aggregates", 0)) for s in read_import_summaries(summary_file)),
+    }
+    return [pair, imp, rep], facts
+
+
+def run_perfcore_full(binary: Path, data: Path, runs: int, work: Path) -> tuple[ToolRun, dict]:
+    """Run ``cost import --format json`` ``runs`` times, each in a fresh store; keep the last store for the check."""
+    tool = ToolRun(name="perfcore import", version=perfcore_version(binary))
+    summary_file = work / "perfcore-full-import.json"
+    store = work / "perfcore-full-store"
+    for _ in range(runs):
+        shutil.rmtree(store, ignore_errors=True)
+        tool.runs.append(measure(perfcore_import_argv(binary, store, data), stdout_path=summary_file))
+    summaries = read_import_summaries(summary_file)
+    tool.output = str(store / "cost.sqlite")
+    facts = {
+        "aggregates": sum(int(s.get("aggregates", 0)) for s in summaries),
+        "rows_imported": sum(int(s.get("rows_imported", 0)) for s in summaries),
+        "rows_skipped": sum(int(s.get("rows_skipped", 0)) for s in summaries),
+        "normalised": [n for s in summaries for n in s.get("normalised", [])],
+        "nulls": [s.get("nulls", {}) for s in summaries],
+    }
+    return tool, facts
 
 
 # --------------------------------------------------------------------------
@@ -406,6 +727,25 @@ def reference_sums(path: Path) -> Result:
     return {k: float(v) for k, v in sums.items()}
 
 
+def reference_full_groups(path: Path) -> tuple[int, int]:
+    """Exact (stdlib csv) group count for task "full": (peers' keying, perfcore's keying minus case normalisation).
+
+    The first treats NULL and empty as one null value, like the peers; the second
+    is the same here (the stdlib csv module cannot tell a quoted "" from an empty
+    field), so both are returned for the smoke test's cross-check of the peers.
+    """
+    import csv  # noqa: PLC0415
+
+    groups: set[tuple] = set()
+    with open(path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            key = (row["ChargePeriodStart"][:10],) + tuple(
+                None if row[k] in ("NULL", "") else row[k] for k in FULL_KEYS
+            )
+            groups.add(key)
+    return len(groups), len(groups)
+
+
 # --------------------------------------------------------------------------
 # Checking and reporting
 # --------------------------------------------------------------------------
@@ -434,8 +774,13 @@ def disagreements(tools: Sequence[tuple[str, Result]]) -> list[str]:
 
 
 def markdown_table(tools: Sequence[ToolRun], rows: int, size_bytes: int) -> str:
-    """The results as a Markdown table, fastest first."""
-    fastest = min(t.best_wall for t in tools)
+    """The results as a Markdown table, fastest first; "ratio vs fastest" is against the fastest whole tool.
+
+    Rows marked ``part`` (perfcore's import alone, report alone) are one step of
+    a whole tool's job; they get a ratio too but are never the baseline.
+    """
+    whole = [t for t in tools if not t.part] or list(tools)
+    fastest = min(t.best_wall for t in whole)
     mb = size_bytes / 1e6
     lines = [
         f"{rows:,} rows, {mb:,.1f} MB (`{size_bytes:,}` bytes), best of {len(tools[0].runs)} runs each",
@@ -445,8 +790,17 @@ def markdown_table(tools: Sequence[ToolRun], rows: int, size_bytes: int) -> str:
     ]
     for t in sorted(tools, key=lambda t: t.best_wall):
         w = t.best_wall
-        cells = [t.name, t.version, f"{w:.3f}", f"{t.peak_rss_mb:,.0f}", f"{rows / w:,.0f}", f"{mb / w:,.1f}"]
+        name = f"({t.name})" if t.part else t.name
+        cells = [name, t.version, f"{w:.3f}", f"{t.peak_rss_mb:,.0f}", f"{rows / w:,.0f}", f"{mb / w:,.1f}"]
         lines.append("| " + " | ".join([*cells, f"{w / fastest:.2f}x"]) + " |")
+    lines.append("")
+    lines.append("Runs (s): " + "; ".join(f"{t.name} " + " / ".join(f"{m.wall_s:.3f}" for m in t.runs) for t in tools))
+    lines.append("")
+    lines.append(
+        "Load average (/proc/loadavg 1/5/15 min) before each tool: "
+        + "; ".join(f"{t.name} {t.load_before}" for t in tools if t.load_before)
+        + f"; after all: {loadavg()}"
+    )
     return "\n".join(lines)
 
 
@@ -470,6 +824,8 @@ def machine_line() -> str:
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
+
+TASKS = ("day-service", "full")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -495,26 +851,192 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--tools", default="pandas,polars,duckdb,perfcore", help="comma-separated subset of tools to run")
     p.add_argument(
+        "--task",
+        default=",".join(TASKS),
+        help="comma-separated tasks: day-service (sum of BilledCost by day and service), "
+        "full (everything perfcore's import aggregates, written to disk); default both",
+    )
+    p.add_argument(
         "--smoke",
         action="store_true",
-        help=f"{SMOKE_ROWS} rows, 1 run, only the tools available, plus an exact stdlib check",
+        help=f"{SMOKE_ROWS} rows, 1 run, only the tools available, plus exact stdlib checks",
     )
-    p.add_argument("--markdown-out", type=Path, help="also write the table (and machine line) to this file")
-    # Internal: run one peer in this process (used by the measured subprocesses).
+    p.add_argument("--markdown-out", type=Path, help="also write the tables (and machine line) to this file")
+    # Internal: run one peer in this process (used by the measured subprocesses),
+    # or check the "full" outputs (an untimed subprocess in the venv's python).
     p.add_argument("--peer", choices=sorted(PEER_FUNCTIONS), help=argparse.SUPPRESS)
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--check-full", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
+def run_tools(
+    task: str, wanted: Sequence[str], args: argparse.Namespace, python: Path, data: Path, work: Path
+) -> tuple[list[ToolRun], list[str], dict] | int:
+    """Run every wanted tool for one task, one after another; an int is an exit code."""
+    tools: list[ToolRun] = []
+    skipped: list[str] = []
+    facts: dict = {}
+    for name in wanted:
+        if name in PYTHON_PEERS:
+            if not python_peer_available(python, name):
+                if args.smoke:
+                    skipped.append(f"{name} skipped: not importable by {python}")
+                    continue
+                print(f"{name} is not importable by {python}", file=sys.stderr)
+                return 2
+            load = loadavg()
+            print(f"[{task}] loadavg {load}; running {name} x{args.runs} ...", file=sys.stderr)
+            tool = run_python_peer(python, name, data, args.runs, work, task)
+            tool.load_before = load
+            tools.append(tool)
+        elif name == "perfcore":
+            if args.perfcore is None:
+                skipped.append("perfcore skipped: no --perfcore given")
+                continue
+            why = perfcore_status(args.perfcore)
+            if why:
+                skipped.append(why)
+                continue
+            load = loadavg()
+            print(f"[{task}] loadavg {load}; running perfcore x{args.runs} ...", file=sys.stderr)
+            if task == "day-service":
+                rows_, facts["perfcore"] = run_perfcore_day_service(args.perfcore, data, args.runs, work)
+                rows_[0].load_before = load
+                tools.extend(rows_)
+            else:
+                tool, facts["perfcore"] = run_perfcore_full(args.perfcore, data, args.runs, work)
+                tool.load_before = load
+                tools.append(tool)
+        else:
+            print(f"unknown tool {name!r}", file=sys.stderr)
+            return 2
+    return tools, skipped, facts
+
+
+def day_service_notes(tools: list[ToolRun], facts: dict, data: Path, rows: int, smoke: bool) -> tuple[list[str], list[str]]:
+    """The day-service checks: every tool's sums against the first's (and exact sums in smoke)."""
+    checked: list[tuple[str, Result]] = [(t.name, t.result) for t in tools if not t.part]
+    if smoke:
+        checked.insert(0, ("exact stdlib Decimal sums", reference_sums(data)))
+    problems = disagreements(checked)
+    groups = len(checked[0][1]) if checked else 0
+    notes = [
+        f"{groups} (day, service) groups; "
+        + ("all tools agree" if not problems else f"{len(problems)} DISAGREEMENTS")
+        + f" within {REL_TOL:g} relative (float64 sums; perfcore's decimal strings read as float) among: "
+        + ", ".join(n for n, _ in checked)
+    ]
+    pc = facts.get("perfcore")
+    if pc:
+        ok = pc["report_rows"] == rows
+        notes.append(
+            f"perfcore report: its groups' `rows` add up to {pc['report_rows']:,} "
+            f"({'=' if ok else '!='} the file's {rows:,} rows); currencies {', '.join(pc['report_currencies'])}; "
+            f"the import stored {pc['aggregates']:,} aggregates"
+        )
+        if not ok:
+            problems.append(f"perfcore report rows {pc['report_rows']} != file rows {rows}")
+    return notes, problems
+
+
+def full_notes(tools: list[ToolRun], facts: dict, data: Path, python: Path, work: Path, smoke: bool) -> tuple[list[str], list[str]]:
+    """The "full" checks: group counts, rows and totals of every output, per-group agreement."""
+    pc = facts.get("perfcore")
+    spec = {
+        "csv": str(data),
+        "outputs": {t.name: t.output for t in tools if t.name in PYTHON_PEERS},
+        "perfcore_sqlite": next((t.output for t in tools if t.name.startswith("perfcore")), None),
+        "normalised": pc["normalised"] if pc else [],
+    }
+    spec_file = work / "check-full.json"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    if not python_peer_available(python, "duckdb"):
+        return ["full: no check (DuckDB not importable)"], []
+    proc = subprocess.run(
+        [str(python), str(Path(__file__).resolve()), "--check-full", str(spec_file)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        return [], [f"check-full failed: {proc.stderr[-2000:]}"]
+    rep = json.loads(proc.stdout)
+    problems: list[str] = []
+    notes: list[str] = []
+    rows = count_rows(data)
+    notes.append(
+        f"Group counts straight from the CSV (DuckDB, untimed): {rep['groups_raw_csv']:,} with NULL and empty as null "
+        f"(the peers' keying); {rep['groups_null_is_empty']:,} with NULL and '' as one value ''; "
+        f"{rep['groups_perfcore_keying']:,} keyed as perfcore keys (NULL = '', billing period as dates, and the "
+        f"normalisations its import summary lists: "
+        + (", ".join(f"{n['column']} {n['from']!r}->{n['to']!r} ({n['rows']} rows)" for n in spec["normalised"]) or "none")
+        + ")"
+    )
+    lines = ["| output | groups | rows | sum BilledCost | sum EffectiveCost | groups with a null key | per-group vs DuckDB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for name, r in rep["tools"].items():
+        vs = next((v for k, v in r.items() if k.startswith("vs_")), None)
+        vs_text = ", ".join(f"{k} {v}" for k, v in vs.items()) if vs else "(reference)"
+        lines.append(
+            f"| {name} | {r['groups']:,} | {r['rows']:,} | {r['totals']['BilledCost']:.6f} | "
+            f"{r['totals']['EffectiveCost']:.6f} | {r['groups_with_a_null_key']:,} | {vs_text} |"
+        )
+        if r["groups"] != rep["groups_raw_csv"]:
+            problems.append(f"{name}: {r['groups']} groups, the CSV has {rep['groups_raw_csv']}")
+        if r["rows"] != rows:
+            problems.append(f"{name}: rows add up to {r['rows']}, the file has {rows}")
+        if vs and any(vs.values()):
+            problems.append(f"{name} vs DuckDB: {vs}")
+    ps = rep.get("perfcore_store")
+    if ps:
+        v = ps["vs_csv_perfcore_keying"]
+        lines.append(
+            f"| perfcore (cost.sqlite `daily_costs`) | {ps['groups']:,} | {ps['rows']:,} | {ps['totals']['BilledCost']:.6f} | "
+            f"{ps['totals']['EffectiveCost']:.6f} | n/a (NULL stored as '') | vs the CSV keyed as perfcore keys: "
+            + ", ".join(f"{k} {x}" for k, x in v.items())
+            + " |"
+        )
+        if pc and pc["aggregates"] != ps["groups"]:
+            problems.append(f"perfcore summary says {pc['aggregates']} aggregates, its store has {ps['groups']}")
+        if ps["rows"] != rows:
+            problems.append(f"perfcore: rows add up to {ps['rows']}, the file has {rows}")
+        if any(v.values()):
+            problems.append(f"perfcore vs the CSV keyed its way: {v}")
+        if ps["groups_with_subcategory_or_extra"]:
+            notes.append(f"perfcore: {ps['groups_with_subcategory_or_extra']} groups have a ServiceSubcategory or extra value")
+    if pc:
+        notes.append(
+            f"perfcore import summary: aggregates {pc['aggregates']:,}, rows imported {pc['rows_imported']:,}, "
+            f"skipped {pc['rows_skipped']:,}"
+        )
+    if smoke:
+        exact, _ = reference_full_groups(data)
+        notes.append(f"stdlib csv check: {exact:,} groups (NULL and empty as null)")
+        if exact != rep["groups_raw_csv"]:
+            problems.append(f"stdlib csv finds {exact} groups, DuckDB {rep['groups_raw_csv']}")
+    return [*notes, "", *lines], problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: make or find the data, run the tools, check them, print the table."""
+    """Entry point: make or find the data, run the tools per task, check them, print the tables."""
     args = parse_args(argv)
     if args.peer:
-        version, result = PEER_FUNCTIONS[args.peer](str(args.file))
-        write_result(args.result, version, result)
+        if args.task == "full":
+            version = FULL_FUNCTIONS[args.peer](str(args.file), str(args.out))
+            write_result(args.result, version, {})
+        else:
+            version, result = PEER_FUNCTIONS[args.peer](str(args.file))
+            write_result(args.result, version, result)
+        return 0
+    if args.check_full:
+        print(json.dumps(check_full(json.loads(args.check_full.read_text(encoding="utf-8"))), default=float))
         return 0
 
     wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    tasks = [t.strip() for t in args.task.split(",") if t.strip()]
+    for task in tasks:
+        if task not in TASKS:
+            print(f"unknown task {task!r} (known: {', '.join(TASKS)})", file=sys.stderr)
+            return 2
     python: Path = args.python
     if args.smoke:
         args.rows, args.runs = SMOKE_ROWS, 1
@@ -537,69 +1059,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = data.stat().st_size
     warm_cache(data)
 
-    tools: list[ToolRun] = []
-    skipped: list[str] = []
-    imports: dict[str, float] = {}  # process start + import only: the fixed cost inside each wall time
+    sections: list[str] = []
+    all_problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="focus-peers-") as tmp:
         work = Path(tmp)
-        for name in wanted:
-            if name in PYTHON_PEERS:
-                if not python_peer_available(python, name):
-                    if args.smoke:
-                        skipped.append(f"{name} skipped: not importable by {python}")
-                        continue
-                    print(f"{name} is not importable by {python}", file=sys.stderr)
-                    return 2
-                print(f"running {name} x{args.runs} ...", file=sys.stderr)
-                tools.append(run_python_peer(python, name, data, args.runs, work))
-                imports[name] = measure([str(python), "-c", f"import {name}"]).wall_s
-            elif name == "perfcore":
-                if args.perfcore is None:
-                    skipped.append("perfcore skipped: no --perfcore given")
+        for task in tasks:
+            ran = run_tools(task, wanted, args, python, data, work)
+            if isinstance(ran, int):
+                return ran
+            tools, skipped, facts = ran
+            for line in skipped:
+                print(line, file=sys.stderr)
+            if not tools:
+                print(f"[{task}] no tool available to run", file=sys.stderr)
+                if args.smoke:
                     continue
-                why = perfcore_status(args.perfcore)
-                if why:
-                    skipped.append(why)
-                    continue
-                print(f"running perfcore x{args.runs} ...", file=sys.stderr)
-                tools.append(run_perfcore(args.perfcore, data, args.runs, work))
-                imports[name] = measure([str(args.perfcore), "--version"]).wall_s
-            else:
-                print(f"unknown tool {name!r}", file=sys.stderr)
                 return 2
+            if task == "day-service":
+                notes, problems = day_service_notes(tools, facts, data, rows, args.smoke)
+            else:
+                notes, problems = full_notes(tools, facts, data, python, work, args.smoke)
+            all_problems += [f"[{task}] {p}" for p in problems]
+            sections += [f"### task {task}", "", markdown_table(tools, rows, size), "", *notes, ""]
+            if problems:
+                sections.append(f"{len(problems)} PROBLEMS (see stderr)")
+                sections.append("")
 
-    for line in skipped:
-        print(line, file=sys.stderr)
-    for t in tools:
-        print(f"{t.name}: runs {', '.join(f'{m.wall_s:.3f}' for m in t.runs)} s", file=sys.stderr)
-    if not tools:
-        print("no tool available to run", file=sys.stderr)
-        return 0 if args.smoke else 2
-
-    checked: list[tuple[str, Result]] = [(t.name, t.result) for t in tools]
-    if args.smoke:
-        checked.insert(0, ("exact stdlib Decimal sums", reference_sums(data)))
-    problems = disagreements(checked)
-    groups = len(tools[0].result)
-
-    text = "\n".join(
-        [
-            markdown_table(tools, rows, size),
-            "",
-            f"file: `{data}`; {groups} (day, service) groups; "
-            + ("all tools agree" if not problems else f"{len(problems)} DISAGREEMENTS")
-            + f" within {REL_TOL:g} relative (float64 sums)",
-            "start-up alone (process start + import, or `perfcore --version`), inside the wall times: "
-            + ", ".join(f"{k} {v:.3f} s" for k, v in imports.items()),
-            machine_line(),
-        ]
-    )
+    text = "\n".join([*sections, f"file: `{data}`", machine_line()])
     print(text)
     if args.markdown_out:
         args.markdown_out.write_text(text + "\n", encoding="utf-8")
-    if problems:
-        for line in problems[:20]:
-            print("disagreement:", line, file=sys.stderr)
+    if all_problems:
+        for line in all_problems[:40]:
+            print("problem:", line, file=sys.stderr)
         return 1
     return 0
 
