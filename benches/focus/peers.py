@@ -1,36 +1,56 @@
 #!/usr/bin/env python3
 """FOCUS import benchmark: perfcore against pandas, polars and DuckDB on one CSV.
 
-Every tool answers the same question -- the sum of BilledCost grouped by
-(UTC day of ChargePeriodStart, ServiceName) -- over the same FOCUS 1.0 CSV
-made by ``focus_gen.py``.  Each tool runs as a whole separate process
-(interpreter start and library import included, as a user would pay them),
-one after another, never two at once, best of ``--runs`` (default 3) on a
-warm page cache (one untimed ``cat FILE > /dev/null`` first).  Wall time is
+Two tasks (``--task``, default both), over the same FOCUS 1.0 CSV made by
+``focus_gen.py``:
+
+* ``day-service`` -- the sum of BilledCost grouped by (UTC day of
+  ChargePeriodStart, ServiceName), returned to the caller.  perfcore's answer
+  is ``cost import`` then ``cost report --by day,service --period all
+  --format json``; its row is the sum of the two processes' wall times (peak
+  RSS the larger), and the import alone and the report alone are shown as
+  separate, parenthesised rows.
+* ``full`` -- what ``perfcore cost import`` computes and persists: per (UTC
+  day of ChargePeriodStart, the 20 columns of ``FULL_KEYS``: BillingPeriodStart,
+  18 dimension columns and BillingPeriodEnd) the sums of the six
+  ``FULL_METRICS`` and the row count, written to disk: DuckDB ``CREATE TABLE
+  agg AS SELECT ... GROUP BY ALL`` into a fresh .duckdb file, polars
+  ``scan_csv ... group_by ... agg ... collect()`` then ``write_parquet``,
+  pandas ``groupby(dropna=False)`` then ``to_parquet``.  The word NULL and
+  empty fields (quoted or not) are null in every peer, and nulls form a group.
+  perfcore's row is ``cost import --format json`` alone.  After the runs an
+  untimed check (DuckDB, in the venv) reads every output back and compares
+  group counts, row counts and every group's sums; it also reads perfcore's
+  ``cost.sqlite`` (view ``daily_costs``) and compares it group by group with
+  the CSV keyed the way perfcore keys (NULL and '' one value, the billing
+  period as dates, the case normalisations the import summary lists).
+
+Each tool runs as a whole separate process (interpreter start and library
+import included, as a user would pay them), one after another, never two at
+once, best of ``--runs`` (default 3) on a warm page cache (one untimed ``cat
+FILE > /dev/null`` first); every perfcore run uses a fresh ``--dir`` (removed
+before each run) and every peer run writes its output afresh.  Wall time is
 measured around the process; peak RSS comes from ``/usr/bin/time -f %M`` when
 it exists, else from ``getrusage(RUSAGE_CHILDREN)`` in a small wrapper process
-that runs only the measured command.
+that runs only the measured command.  ``/proc/loadavg`` is printed before
+each tool (the box may be shared).
 
-The peers (their exact calls are in the ``peer_*`` functions):
+The peers (their exact calls are in the ``peer_*`` and ``full_*`` functions):
 
-* pandas -- ``read_csv(usecols=..., dtype=..., na_values=['NULL'])``, the day
+* pandas -- ``read_csv(usecols=..., dtype=..., na_values=[...])``, the day
   from ``to_datetime(..., format=..., utc=True).dt.floor('D')``, then
-  ``groupby([day, ServiceName])['BilledCost'].sum()``.
-* polars -- ``scan_csv(..., null_values=['NULL'])``, the day from
+  ``groupby``.
+* polars -- ``scan_csv(..., null_values=[...])``, the day from
   ``str.to_datetime(..., time_zone='UTC').dt.date()``, then
-  ``group_by(...).agg(pl.col('BilledCost').sum()).collect()``.
-* DuckDB -- ``SELECT CAST(ChargePeriodStart AS DATE), ServiceName,
-  sum(BilledCost) FROM read_csv(..., nullstr='NULL', types={...}) GROUP BY ALL``
-  with the three columns' types given explicitly (TIMESTAMP, VARCHAR, DOUBLE).
-* perfcore -- ``perfcore --dir TMP cost import FILE`` then ``perfcore --dir TMP
-  cost report --by day,service --format json``; its wall time is the sum of
-  the two processes', its peak RSS the larger of the two.  Skipped, with a
-  message, when the binary is missing or ``perfcore cost --help`` fails.
+  ``group_by(...).agg(...).collect()``.
+* DuckDB -- ``read_csv(..., nullstr=..., types={...})`` with the used columns'
+  types given explicitly, ``CAST(ChargePeriodStart AS DATE)``, ``GROUP BY ALL``.
 
 All peers sum in float64, so their results can differ in the last bits with
 summation order; they must agree within 1e-6 relative (plus 1e-9 absolute, for
-groups whose sum is near zero: the data is quantised at 1e-11).  The script
-fails (exit 1) when they do not.
+groups whose sum is near zero: the data is quantised at 1e-11).  perfcore sums
+decimals exactly; its figures are read as float for the comparison.  The
+script fails (exit 1) when anything disagrees.
 
 The data file defaults to ``target/bench-data/focus_<rows>.csv`` (under the
 git-ignored target/), regenerated only when it is missing or its
@@ -42,7 +62,8 @@ Examples::
 
     bash benches/focus/setup-venv.sh
     python3 benches/focus/peers.py --rows 300000 --perfcore target/release/perfcore
-    python3 benches/focus/peers.py --smoke
+    python3 benches/focus/peers.py --rows 300000 --task full --perfcore target/release/perfcore
+    python3 benches/focus/peers.py --smoke --perfcore target/release/perfcore
 """
 
 from __future__ import annotations
@@ -425,13 +446,19 @@ def read_result(path: Path) -> tuple[str, Result]:
 def parse_perfcore_report(text: str) -> Result:
     """Parse ``perfcore cost report --by day,service --format json``.
 
-    Assumed shape (adapt here when the command settles)::
+    The shape (perfcore 0.1.0)::
 
-        {"rows": [{"day": "2024-09-01", "service": "AWS Lambda",
-                   "billed_cost": "12.34567890123"}, ...]}
+        {"dimensions": ["day", "service"], "metric": "billed",
+         "period": {"from": "2024-09-01", "to": "2024-09-30"},
+         "rows": [{"day": "2024-09-01", "service": "AWS Lambda",
+                   "billed_cost": "12.34567890123", "currency": "USD",
+                   "rows": 5}, ...],
+         "total": {"USD": "..."}}
 
-    ``billed_cost`` may be a string or a number; ``day`` may carry a time
-    part, of which only the date is kept.
+    ``billed_cost`` is a decimal string (a number is accepted too); ``day``
+    may carry a time part, of which only the date is kept.  Rows of several
+    currencies for one (day, service) are added (the benchmark data is all USD;
+    the checks list the currencies seen).
     """
     doc = json.loads(text)
     out: Result = {}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 ///     line: 7,
 ///     column: "BilledCost".into(),
 ///     value: "12,5".into(),
-///     reason: "not a decimal number".into(),
+///     reason: "is not a decimal number".into(),
 /// };
 /// assert_eq!(e.to_string(), "bill.csv:7: column BilledCost: \"12,5\" is not a decimal number");
 /// ```
