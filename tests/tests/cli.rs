@@ -291,3 +291,138 @@ fn report_refuses_what_it_cannot_do_by_name() {
     assert_eq!(unwritable.code, 2);
     assert!(unwritable.stderr.contains("/no/such/dir/r.html"), "{}", unwritable.stderr);
 }
+
+fn focus_sample() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/focus/focus_sample.csv")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn cost_import_report_and_breakdowns() {
+    let dir = scratch("cost");
+    let sample = focus_sample();
+    // A report before any import says what to do.
+    let none = perfcore(&dir, &["cost", "report"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("perfcore cost import"), "{}", none.stderr);
+    let first = perfcore(&dir, &["cost", "import", &sample]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("1000 imported") && first.stdout.contains("20.52022672899 USD"),
+        "{}",
+        first.stdout
+    );
+    let again = perfcore(&dir, &["cost", "import", &sample]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("already imported"), "{}", again.stdout);
+    let report = perfcore(&dir, &["cost", "report", "--period", "monthly"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(report.stdout.contains("Total cost: 20.52 USD"), "{}", report.stdout);
+    assert!(report.stdout.contains("Amazon Elastic Compute Cloud"), "{}", report.stdout);
+    // A breakdown as JSON: rows per (day, service) that add up to the total, exactly.
+    let json = perfcore(
+        &dir,
+        &["cost", "report", "--month", "2024-09", "--by", "day,service", "--format", "json"],
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["day"].as_str().unwrap().starts_with("2024-09-")));
+    assert_eq!(doc["total"]["USD"], "20.52022672899");
+    let md = perfcore(
+        &dir,
+        &["cost", "report", "--by", "provider,tag:environment", "--format", "markdown"],
+    );
+    assert!(
+        md.stdout.starts_with("| provider | tag:environment | billed cost | rows |"),
+        "{}",
+        md.stdout
+    );
+    let html = dir.join("costs.html");
+    let page =
+        perfcore(&dir, &["cost", "report", "--format", "html", "-o", html.to_str().unwrap()]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    assert!(std::fs::read_to_string(&html).unwrap().contains("20.52 USD"));
+    let imports = perfcore(&dir, &["cost", "imports"]);
+    assert!(
+        imports.stdout.contains("focus_sample.csv") && imports.stdout.contains("1000 rows"),
+        "{}",
+        imports.stdout
+    );
+    // Bad usage names the option.
+    let bad = perfcore(&dir, &["cost", "report", "--by", "colour"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("\"colour\""), "{}", bad.stderr);
+    let bad = perfcore(&dir, &["cost", "report", "--month", "2024-13"]);
+    assert!(bad.code == 2 && bad.stderr.contains("--month"), "{}", bad.stderr);
+}
+
+#[test]
+fn cost_import_errors_name_the_line_and_column() {
+    let dir = scratch("cost-errors");
+    let text = std::fs::read_to_string(focus_sample()).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad_line = lines[3].replacen("\"USD\"", "\"dollars\"", 1);
+    lines[3] = &bad_line;
+    let path = dir.join("bad.csv");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let strict = perfcore(&dir, &["cost", "import", "--strict", path.to_str().unwrap()]);
+    assert_eq!(strict.code, 2);
+    assert!(
+        strict.stderr.contains("bad.csv:4: column BillingCurrency: \"dollars\""),
+        "{}",
+        strict.stderr
+    );
+    let lenient = perfcore(&dir, &["cost", "import", path.to_str().unwrap()]);
+    assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+    assert!(
+        lenient.stdout.contains("skipped 1 rows")
+            && lenient.stdout.contains("line 4: column BillingCurrency"),
+        "{}",
+        lenient.stdout
+    );
+    assert!(lenient.stderr.contains("1 rows skipped"), "{}", lenient.stderr);
+    // The sample covers the same account and month: refused, then replaced.
+    let sample = focus_sample();
+    let refused = perfcore(&dir, &["cost", "import", &sample]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("--replace"), "{}", refused.stderr);
+    let replaced = perfcore(&dir, &["cost", "import", "--replace", &sample]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    assert!(replaced.stdout.contains("replaced the same billing periods"), "{}", replaced.stdout);
+    let missing = dir.join("missing.csv");
+    std::fs::write(&missing, "BilledCost,ChargePeriodStart\n1,2024-09-01\n").unwrap();
+    let m = perfcore(&dir, &["cost", "import", missing.to_str().unwrap()]);
+    assert!(
+        m.code == 2 && m.stderr.contains("missing the mandatory columns BillingAccountId"),
+        "{}",
+        m.stderr
+    );
+}
+
+#[test]
+fn cost_functions_prices_a_snapshot() {
+    let dir = scratch("cost-functions");
+    let snap = run_file(&dir, "run.json", 2_000_000);
+    let out = perfcore(&dir, &["cost", "functions", &snap, "--vcpu-hour", "0.048"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("app::parse") && out.stdout.contains("per 1M calls"),
+        "{}",
+        out.stdout
+    );
+    let json =
+        perfcore(&dir, &["cost", "functions", &snap, "--vcpu-hour", "0.048", "--format", "json"]);
+    let costs: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    // app::parse: 500 calls of ~2 ms of self time at $0.048 per vCPU-hour.
+    let parse = costs.as_array().unwrap().iter().find(|c| c["name"] == "app::parse").unwrap();
+    let per_call: f64 = parse["cost_per_call"]["amount"].as_str().unwrap().parse().unwrap();
+    assert!((per_call - 0.048 * 0.002_001 / 3600.0).abs() < 1e-10, "{per_call}");
+    let md = perfcore(&dir, &["report", &snap, "--markdown", "--vcpu-hour", "0.048"]);
+    assert!(md.stdout.contains("### Cost of each function"), "{}", md.stdout);
+    let bad = perfcore(&dir, &["cost", "functions", &snap, "--vcpu-hour=-1"]);
+    assert!(bad.code == 2 && bad.stderr.contains("--vcpu-hour `-1` is negative"), "{}", bad.stderr);
+}
