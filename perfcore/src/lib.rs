@@ -148,6 +148,14 @@
 //! assert!(folded.starts_with("parse "));
 //! ```
 //!
+//! ## Costs
+//! `perfcore::cost` (feature `cost`) is the other half: a `CostMonitor` of the resources an
+//! application tracks and of the clouds' FOCUS billing exports (CSV, gzip CSV, Parquet with
+//! `parquet`), kept in an SQLite store beside the baselines. It gives exact totals and
+//! breakdowns in any currency, cost reports (text, Markdown, JSON, HTML), and what each
+//! profiled function costs at a vCPU-hour price (`cost::function_costs`). The `perfcore cost`
+//! commands do the same from the shell.
+//!
 //! ## Overhead
 //! A scope costs two clock reads (the TSC where it is invariant) and a few thread-local
 //! counter updates; one relaxed atomic load when disabled at run time
@@ -181,7 +189,13 @@
 //!   V2 serializer.
 //! - `prometheus`: `report::to_prometheus_text`, through the Prometheus project's
 //!   `prometheus-client`.
-//! - `cli`: the `perfcore` command, with every feature above.
+//! - `cost`: `perfcore::cost`, through `rust_decimal` (exact money), `csv`, `memchr`,
+//!   `flate2`, `sha2` (the digest that keeps a file from being imported twice) and `rusqlite`
+//!   with SQLite compiled in (its C source: about a minute to build the first time).
+//! - `parquet`: FOCUS Parquet exports, through arrow-rs's `parquet` (Snappy and gzip codecs,
+//!   pure Rust; about two minutes more to build).
+//! - `cli`: the `perfcore` command, with every feature above but `parquet` (add it for
+//!   Parquet imports: `cargo install perfcore --features cli,parquet`).
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]

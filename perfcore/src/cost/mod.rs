@@ -21,6 +21,45 @@
 //! day, billing period and set of dimensions (provider, account, resource, service, region,
 //! charge category, tags…), so memory and the store grow with the resources, not the rows.
 //! Money is exact ([`Money`], a decimal with its currency); currencies never mix silently.
+//!
+//! # What real exports hold, and what perfcore makes of it
+//! - **Nulls**: an empty field or the word `NULL` (any case) is a null, in every column.
+//! - **Mandatory columns**: the 21 FOCUS makes mandatory ([`focus::MANDATORY_COLUMNS`]) must
+//!   be in the header, or the file is refused naming those missing (FOCUS 1.3's
+//!   `ServiceProviderName` and `HostProviderName` stand for `ProviderName` and
+//!   `PublisherName`). A column found only in another case is read, and the summary says so.
+//! - **Required values**: a row needs a BilledCost, a BillingCurrency (three letters), and
+//!   charge and billing periods whose end is after their start; anything else is a bad row,
+//!   reported with its line, column and value. Other costs may be null even where FOCUS says
+//!   they should not be (the sample's ContractedCost): they count as zero in sums, and each
+//!   aggregate keeps how many of its rows were null.
+//! - **Granularity**: a row lands on the UTC day its charge period starts, whole: hourly rows
+//!   add up into their day, daily rows land on theirs, a monthly fee stays on its first day.
+//! - **Case variants** of the enumerated columns (ChargeCategory, ChargeFrequency,
+//!   CommitmentDiscountStatus) are normalised (`Usage-based` → `Usage-Based`) and counted.
+//! - **Negative costs** (credits, refunds) are summed as they are.
+//! - **No ResourceId**: the cost is kept, shown as `(no resource) <ServiceName>`.
+//! - **Tags** are kept as written (JSON text; keys that differ by a space stay apart); a
+//!   `Dimension::Tag` breakdown reads them. Tags that are not a JSON object are counted.
+//! - **Other columns** (`x_…`, a provider's own, FOCUS columns perfcore does not aggregate) are
+//!   listed in the import summary with their values and cost, up to
+//!   [`focus::MAX_EXTRA_VALUES`] each; [`ImportOptions::keep_column`] makes one a dimension.
+//! - **Line ends** LF or CRLF, a UTF-8 byte-order mark, quoted fields spanning lines, a
+//!   truncated last line (a bad row naming the first missing column): all handled, and line
+//!   numbers stay those of the file.
+//! - **Duplicates**: the same bytes twice are found by SHA-256 and add nothing; another file for
+//!   a (provider, billing account, billing period) already imported is refused
+//!   ([`CostError::PeriodAlreadyImported`]) unless it replaces it ([`ImportMode::Replace`]) or
+//!   is another part of it ([`ImportMode::Append`]).
+//!
+//! # The store
+//! [`CostMonitor::open`] keeps everything in `DIR/cost.sqlite` (SQLite, WAL mode): the
+//! imports, one row per aggregate (`daily`, money as exact decimal text), their dimensions
+//! (`dims`), the tracked resources and the decisions taken on opportunities. An import is one
+//! transaction; other processes read the state before it or after it. The schema version is
+//! SQLite's `user_version` ([`STORE_SCHEMA_VERSION`]): older stores are migrated, newer ones
+//! refused ([`CostError::NewerStore`]). The view `daily_costs` joins it all with REAL amounts
+//! for `sqlite3` and DuckDB (`ATTACH '.perfcore/cost.sqlite' (TYPE sqlite)`).
 
 mod aggregate;
 mod breakdown;
@@ -59,7 +98,7 @@ pub const STORE_FILE: &str = "cost.sqlite";
 /// Tracks resources, imports billing data and answers what things cost.
 ///
 /// [`CostMonitor::new`] keeps everything in memory; [`CostMonitor::open`] keeps it in
-/// `DIR/cost.sqlite` (see [`store`](self#the-store)), shared safely by several processes.
+/// `DIR/cost.sqlite` (see [the store](self#the-store)), shared safely by several processes.
 pub struct CostMonitor {
     store: store::Store,
     rates: Option<ExchangeRates>,
