@@ -1198,6 +1198,20 @@ impl FunctionCost {
     }
 }
 
+/// The price `vcpu_hour`, `gib_hour` and `currency` arguments give (for the reports' cost
+/// sections), or `None` without a `vcpu_hour`.
+pub(crate) fn price_arg(
+    vcpu_hour: Option<&Bound<'_, PyAny>>,
+    gib_hour: Option<&Bound<'_, PyAny>>,
+    currency: &str,
+) -> PyResult<Option<Price>> {
+    let Some(v) = vcpu_hour else { return Ok(None) };
+    let price = Price::per_vcpu_hour(decimal_arg(v, "vcpu_hour")?)
+        .with_gib_hour(opt_decimal_arg(gib_hour, "gib_hour")?.unwrap_or_default())
+        .with_currency(currency_arg(currency)?);
+    Ok(Some(price))
+}
+
 /// The cost of every function of `snapshot`, most costly first: self time as vCPU-hours at
 /// `vcpu_hour` (plus memory at `gib_hour` per GiB-hour, where allocations were tracked).
 #[pyfunction]

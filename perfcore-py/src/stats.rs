@@ -457,22 +457,30 @@ impl Snapshot {
     }
 
     /// The Markdown report: summary, the functions with the most self time, hotspots,
-    /// recommendations, and `comparison` (a `Comparison` from `perfcore.compare`) when given.
-    #[pyo3(signature = (*, title = None, top = 20, comparison = None))]
+    /// recommendations, `comparison` (a `Comparison` from `perfcore.compare`) when given, and
+    /// what each function costs when `vcpu_hour` (a price) is given.
+    #[pyo3(signature = (*, title = None, top = 20, comparison = None, vcpu_hour = None, gib_hour = None, currency = "USD"))]
+    #[allow(clippy::too_many_arguments)]
     fn to_markdown(
         &self,
         title: Option<String>,
         top: usize,
         comparison: Option<PyRef<'_, crate::regress::Comparison>>,
-    ) -> String {
+        vcpu_hour: Option<&Bound<'_, PyAny>>,
+        gib_hour: Option<&Bound<'_, PyAny>>,
+        currency: &str,
+    ) -> PyResult<String> {
         let mut options = perfcore::report::MarkdownOptions::default().top(top);
+        if let Some(price) = crate::cost::price_arg(vcpu_hour, gib_hour, currency)? {
+            options = options.function_costs(price);
+        }
         if let Some(t) = title {
             options = options.title(t);
         }
         if let Some(c) = comparison {
             options = options.comparison(c.inner().clone());
         }
-        perfcore::report::to_markdown(&self.inner, &options)
+        Ok(perfcore::report::to_markdown(&self.inner, &options))
     }
 
     /// The versioned JSON report document (schema "perfcore-report"): summary, every
@@ -492,16 +500,23 @@ impl Snapshot {
 
     /// The self-contained HTML report (one file, works offline): summary, hotspots,
     /// recommendations, the comparison when given, a flamegraph, the function table and
-    /// each function's latency histogram.
-    #[pyo3(signature = (*, title = None, comparison = None, baseline_name = None))]
+    /// each function's latency histogram; what each function costs when `vcpu_hour` is given.
+    #[pyo3(signature = (*, title = None, comparison = None, baseline_name = None, vcpu_hour = None, gib_hour = None, currency = "USD"))]
+    #[allow(clippy::too_many_arguments)]
     fn to_html(
         &self,
         py: Python<'_>,
         title: Option<String>,
         comparison: Option<PyRef<'_, crate::regress::Comparison>>,
         baseline_name: Option<String>,
-    ) -> String {
+        vcpu_hour: Option<&Bound<'_, PyAny>>,
+        gib_hour: Option<&Bound<'_, PyAny>>,
+        currency: &str,
+    ) -> PyResult<String> {
         let mut options = perfcore::report::HtmlOptions::default();
+        if let Some(price) = crate::cost::price_arg(vcpu_hour, gib_hour, currency)? {
+            options = options.function_costs(price);
+        }
         if let Some(t) = title {
             options = options.title(t);
         }
@@ -512,7 +527,7 @@ impl Snapshot {
             options = options.baseline_name(b);
         }
         let inner = &self.inner;
-        py.detach(|| perfcore::report::to_html(inner, &options))
+        Ok(py.detach(|| perfcore::report::to_html(inner, &options)))
     }
 
     /// Folded stacks weighted by self time in ns (flamegraph.pl, inferno, speedscope).

@@ -399,3 +399,18 @@ def test_function_costs_of_a_real_snapshot() -> None:
     assert {x.currency for x in eur} == {"EUR"}
     with pytest.raises(ValueError, match="negative"):
         perfcore.function_costs(snap, -1)
+
+
+def test_reports_of_a_snapshot_carry_function_costs() -> None:
+    profiler = perfcore.PerformanceProfiler()
+    for _ in range(50):
+        with profiler.scope("checkout.total"):
+            sum(range(2000))
+    snap = profiler.snapshot()
+    md = snap.to_markdown(vcpu_hour=Decimal("0.048"))
+    assert "### Cost of each function" in md and "`checkout.total`" in md
+    assert "### Cost of each function" not in snap.to_markdown()
+    page = snap.to_html(vcpu_hour=0.048, gib_hour="0.006")
+    assert 'id="costs"' in page and "checkout.total" in page
+    with pytest.raises(ValueError):
+        snap.to_markdown(vcpu_hour=-1)

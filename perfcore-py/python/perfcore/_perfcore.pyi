@@ -427,7 +427,14 @@ class Snapshot:
     def read_json(path: str | PathLike[str]) -> Snapshot: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_markdown(
-        self, *, title: str | None = None, top: int = 20, comparison: Comparison | None = None
+        self,
+        *,
+        title: str | None = None,
+        top: int = 20,
+        comparison: Comparison | None = None,
+        vcpu_hour: _Amount | None = None,
+        gib_hour: _Amount | None = None,
+        currency: str = "USD",
     ) -> str: ...
     def to_report_json(
         self, *, comparison: Comparison | None = None, baseline_name: str | None = None
@@ -438,6 +445,9 @@ class Snapshot:
         title: str | None = None,
         comparison: Comparison | None = None,
         baseline_name: str | None = None,
+        vcpu_hour: _Amount | None = None,
+        gib_hour: _Amount | None = None,
+        currency: str = "USD",
     ) -> str: ...
     def to_folded(self) -> str: ...
     def to_speedscope(self) -> str: ...
