@@ -459,3 +459,30 @@ fn parquet_without_the_feature_says_so() {
         CostMonitor::new().unwrap().import(SAMPLE_PARQUET, &ImportOptions::default()).unwrap_err();
     assert!(err.to_string().contains("`parquet` feature"), "{err}");
 }
+
+#[test]
+fn the_html_report_escapes_what_the_bill_says() {
+    let mut m = CostMonitor::new().unwrap();
+    m.track_resource(
+        Resource::new(
+            "<script>alert(1)</script>",
+            ResourceType::Compute,
+            CloudProvider::Other("Acme & Co".into()),
+        )
+        .service("\"quoted\" <svc>")
+        .usage_hours(dec("10"))
+        .cost_per_hour(dec("1.5")),
+    )
+    .unwrap();
+    let page = m.report(ReportPeriod::Monthly).unwrap().to_html();
+    assert!(!page.contains("<script>"), "an unescaped name");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && page.contains("Acme &amp; Co")
+    );
+    for id in
+        ["id=\"total\"", "id=\"daily\"", "id=\"breakdowns\"", "id=\"top\"", "id=\"opportunities\""]
+    {
+        assert!(page.contains(id), "{id}");
+    }
+    assert!(page.contains("15.00 USD"));
+}
