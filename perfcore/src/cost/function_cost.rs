@@ -79,6 +79,20 @@ impl Price {
         })
     }
 
+    /// "At 0.048 USD per vCPU-hour of self time (and 0.006 per GiB-hour allocated)".
+    pub(crate) fn describe(&self) -> String {
+        let memory = if self.gib_hour.is_zero() {
+            String::new()
+        } else {
+            format!(" and {} per GiB-hour allocated", self.gib_hour.normalize())
+        };
+        format!(
+            "At {} {} per vCPU-hour of self time{memory}",
+            self.vcpu_hour.normalize(),
+            self.currency
+        )
+    }
+
     fn validate(&self) -> Result<(), CostError> {
         for (what, v) in [("vCPU-hour price", self.vcpu_hour), ("GiB-hour price", self.gib_hour)] {
             if v.is_sign_negative() && !v.is_zero() {
@@ -238,14 +252,8 @@ pub fn function_costs_text(costs: &[FunctionCost], price: &Price, top: usize) ->
 pub fn function_costs_markdown(costs: &[FunctionCost], price: &Price, top: usize) -> String {
     use std::fmt::Write;
     let mut s = format!(
-        "### Cost of each function\n\nAt {} {} per vCPU-hour of self time{}.\n\n| function | calls | per call | per 1M calls | per month | in this profile |\n|---|---:|---:|---:|---:|---:|\n",
-        price.vcpu_hour.normalize(),
-        price.currency,
-        if price.gib_hour.is_zero() {
-            String::new()
-        } else {
-            format!(" and {} per GiB-hour allocated", price.gib_hour.normalize())
-        },
+        "### Cost of each function\n\n{}.\n\n| function | calls | per call | per 1M calls | per month | in this profile |\n|---|---:|---:|---:|---:|---:|\n",
+        price.describe()
     );
     for c in costs.iter().take(top) {
         let _ = writeln!(

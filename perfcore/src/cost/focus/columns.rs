@@ -34,8 +34,8 @@ pub const MANDATORY_COLUMNS: [&str; 21] = [
 pub(crate) const ALIASES: [(&str, &str); 2] =
     [("ProviderName", "ServiceProviderName"), ("PublisherName", "HostProviderName")];
 
-/// The conditional and recommended columns of FOCUS 1.0, then those 1.1 and 1.2 added.
-const OTHER_SPEC_COLUMNS: [&str; 36] = [
+/// The conditional and recommended columns of FOCUS 1.0.
+const OTHER_SPEC_COLUMNS: [&str; 22] = [
     "AvailabilityZone",
     "ChargeFrequency",
     "CommitmentDiscountCategory",
@@ -58,22 +58,6 @@ const OTHER_SPEC_COLUMNS: [&str; 36] = [
     "SubAccountId",
     "SubAccountName",
     "Tags",
-    // 1.1
-    "CapacityReservationId",
-    "CapacityReservationStatus",
-    "CommitmentDiscountQuantity",
-    "CommitmentDiscountUnit",
-    "ServiceSubcategory",
-    "SkuMeter",
-    "SkuPriceDetails",
-    // 1.2
-    "BillingAccountType",
-    "InvoiceId",
-    "PricingCurrency",
-    "PricingCurrencyContractedUnitPrice",
-    "PricingCurrencyEffectiveCost",
-    "PricingCurrencyListUnitPrice",
-    "SubAccountType",
 ];
 
 const ADDED_IN_1_1: [&str; 7] = [
@@ -100,6 +84,8 @@ const ADDED_IN_1_2: [&str; 7] = [
 pub(crate) fn is_spec_column(name: &str) -> bool {
     MANDATORY_COLUMNS.contains(&name)
         || OTHER_SPEC_COLUMNS.contains(&name)
+        || ADDED_IN_1_1.contains(&name)
+        || ADDED_IN_1_2.contains(&name)
         || ALIASES.iter().any(|(_, a)| *a == name)
 }
 

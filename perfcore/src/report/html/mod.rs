@@ -156,14 +156,8 @@ fn costs_section(out: &mut String, snap: &Snapshot, price: &crate::cost::Price) 
     let fmt = crate::cost::function_cost_money;
     let _ = write!(
         out,
-        "<section id=\"costs\"><h2>Cost of each function</h2><p class=\"note\">At {} {} per vCPU-hour of self time{}.</p>",
-        price.vcpu_hour.normalize(),
-        price.currency,
-        if price.gib_hour.is_zero() {
-            String::new()
-        } else {
-            format!(" and {} per GiB-hour allocated", price.gib_hour.normalize())
-        },
+        "<section id=\"costs\"><h2>Cost of each function</h2><p class=\"note\">{}.</p>",
+        escaped(&price.describe())
     );
     match crate::cost::function_costs(snap, price) {
         Err(e) => {
