@@ -486,3 +486,24 @@ fn the_html_report_escapes_what_the_bill_says() {
     }
     assert!(page.contains("15.00 USD"));
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_map_tags_and_unreadable_extra_columns() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/focus/focus_sample_map_tags.parquet");
+    let mut p = CostMonitor::new().unwrap();
+    let s = p.import(path, &ImportOptions::default().strict(true)).unwrap();
+    assert_eq!(s.unread_columns.len(), 1, "{:?}", s.unread_columns);
+    assert_eq!(s.unread_columns[0].0, "x_Labels");
+    assert!(s.describe().contains("x_Labels"), "{}", s.describe());
+    let mut c = CostMonitor::new().unwrap();
+    c.import(SAMPLE, &ImportOptions::default()).unwrap();
+    for key in ["org", "environment", "application"] {
+        let dims = [Dimension::Tag(key.into())];
+        assert_eq!(
+            p.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows,
+            c.breakdown(all(), &dims, CostMetric::Billed).unwrap().rows,
+            "tag:{key}"
+        );
+    }
+}

@@ -191,6 +191,11 @@ pub(crate) fn parse_datetime(text: &[u8]) -> Option<i64> {
         return None;
     }
     secs += i64::from(hour * 3600 + minute * 60 + second);
+    // BigQuery's CSV (GCP's FOCUS view) writes `2024-09-01 00:00:00 UTC`.
+    let rest = rest
+        .strip_suffix(b" UTC")
+        .or_else(|| rest.strip_suffix(b"UTC"))
+        .map_or(rest, |r| if r.is_empty() { b"Z" } else { r });
     match rest {
         [] | [b'Z' | b'z'] => Some(secs),
         [sign @ (b'+' | b'-'), tail @ ..] => {
@@ -233,6 +238,8 @@ mod tests {
             ("2024-09-01T02:00:00+0200", base),
             ("2024-08-31T22:00:00-02:00", base),
             ("2024-08-31 24:00:00", base),
+            ("2024-09-01 00:00:00 UTC", base),
+            ("2024-09-01 02:00:00+02 UTC", base),
             (" 2024-09-01 00:00 ", base),
         ] {
             assert_eq!(parse_datetime(text.as_bytes()), Some(expect), "{text}");

@@ -1,4 +1,6 @@
-"""Writes focus_sample.parquet from focus_sample.csv, as a FOCUS Parquet export holds it.
+"""Writes focus_sample.parquet from focus_sample.csv, as a FOCUS Parquet export holds it, and
+focus_sample_map_tags.parquet: the same with Tags as a map<string, string> (as AWS writes
+them in Parquet) and an extra list column perfcore does not read (x_Labels).
 
 Typed as cloud exports type them: the four cost columns decimal128(38, 11) (exact, the CSV's
 digits), the four date columns timestamp[us, UTC], other numbers float64, everything else
@@ -12,6 +14,7 @@ tests do not.
 import csv
 import datetime as dt
 import decimal
+import json
 import pathlib
 
 import pyarrow as pa
@@ -44,6 +47,13 @@ def main() -> None:
         else:
             columns[name] = pa.array([None if null(v) else v for v in values], type=pa.string())
     pq.write_table(pa.table(columns), HERE / "focus_sample.parquet", compression="snappy")
+    tags = [None if null(r["Tags"]) else json.loads(r["Tags"]) for r in rows]
+    columns["Tags"] = pa.array(
+        [None if t is None else [(k, str(v)) for k, v in t.items()] for t in tags],
+        type=pa.map_(pa.string(), pa.string()),
+    )
+    columns["x_Labels"] = pa.array([[r["ServiceName"], r["RegionId"]] for r in rows], type=pa.list_(pa.string()))
+    pq.write_table(pa.table(columns), HERE / "focus_sample_map_tags.parquet", compression="snappy")
 
 
 if __name__ == "__main__":

@@ -209,6 +209,10 @@ pub struct ImportSummary {
     pub tags_not_json: u64,
     /// Columns not aggregated.
     pub extra_columns: Vec<ExtraColumn>,
+    /// Columns of a type perfcore cannot read as text (a Parquet list, say) that it does not
+    /// need: (name, type). Their values are not listed.
+    #[serde(default)]
+    pub unread_columns: Vec<(String, String)>,
     /// What happened in the store.
     pub outcome: ImportOutcome,
 }
@@ -422,6 +426,7 @@ pub(crate) struct Folder {
     tags_not_json: u64,
     extras: Vec<ExtraTally>,
     kept_buf: String,
+    unread: Vec<(String, String)>,
     rows_read: u64,
     rows_imported: u64,
     skipped: Vec<SkippedRow>,
@@ -449,6 +454,7 @@ impl Folder {
             tags_not_json: 0,
             extras,
             kept_buf: String::new(),
+            unread: Vec::new(),
             cols,
             rows_read: 0,
             rows_imported: 0,
@@ -459,6 +465,20 @@ impl Folder {
             billed: MoneySum::default(),
             first_day: None,
             last_day: None,
+        }
+    }
+
+    /// Whether column `i` is aggregated or kept (so it must be read).
+    pub(crate) fn uses_column(&self, i: usize) -> bool {
+        self.cols.values.contains(&Some(i))
+            || self.cols.dims.contains(&Some(i))
+            || self.cols.kept.iter().any(|(k, _)| *k == i)
+    }
+
+    /// Notes a column whose values cannot be read (and are not needed).
+    pub(crate) fn unread_column(&mut self, name: &str, kind: &str) {
+        if !self.unread.iter().any(|(n, _)| n == name) {
+            self.unread.push((name.to_owned(), kind.to_owned()));
         }
     }
 
@@ -869,6 +889,7 @@ impl Folder {
             normalised,
             tags_not_json: self.tags_not_json,
             extra_columns,
+            unread_columns: self.unread.clone(),
             outcome: ImportOutcome::Imported,
         }
     }

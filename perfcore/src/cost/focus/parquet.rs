@@ -168,7 +168,55 @@ fn to_text(path: &Path, name: &str, array: &ArrayRef) -> Result<TextColumn, Cost
                 }
             }
         }
-        // Tags as a map or a struct would need JSON; FOCUS writes them as JSON text.
+        // Tags as a map (AWS writes them so in Parquet) or a struct: a JSON object of strings.
+        DataType::Map(_, _) => {
+            let map = array.as_map();
+            let keys = to_text(path, name, map.keys())?;
+            let values = to_text(path, name, map.values())?;
+            let offsets = map.value_offsets();
+            for i in 0..n {
+                if array.is_null(i) {
+                    col.push(|_| {});
+                    continue;
+                }
+                let mut obj = serde_json::Map::new();
+                for e in offsets[i] as usize..offsets[i + 1] as usize {
+                    let k = String::from_utf8_lossy(keys.get(e)).into_owned();
+                    let v = values.get(e);
+                    let v = if v.is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::String(String::from_utf8_lossy(v).into_owned())
+                    };
+                    obj.insert(k, v);
+                }
+                let text = serde_json::Value::Object(obj).to_string();
+                col.push(|b| b.extend_from_slice(text.as_bytes()));
+            }
+        }
+        DataType::Struct(fields) => {
+            let st = array.as_struct();
+            let parts: Vec<TextColumn> =
+                st.columns().iter().map(|c| to_text(path, name, c)).collect::<Result<_, _>>()?;
+            for i in 0..n {
+                if array.is_null(i) {
+                    col.push(|_| {});
+                    continue;
+                }
+                let mut obj = serde_json::Map::new();
+                for (f, part) in fields.iter().zip(&parts) {
+                    let v = part.get(i);
+                    if !v.is_empty() {
+                        obj.insert(
+                            f.name().clone(),
+                            serde_json::Value::String(String::from_utf8_lossy(v).into_owned()),
+                        );
+                    }
+                }
+                let text = serde_json::Value::Object(obj).to_string();
+                col.push(|b| b.extend_from_slice(text.as_bytes()));
+            }
+        }
         other => return Err(unsupported(path, name, other)),
     }
     Ok(col)
@@ -219,12 +267,20 @@ pub(super) fn read(path: &Path, options: &ImportOptions) -> Result<ParsedFile, C
     for batch in reader {
         let batch =
             batch.map_err(|e| CostError::Parquet { path: path.into(), message: e.to_string() })?;
-        let columns: Vec<TextColumn> = batch
-            .columns()
-            .iter()
-            .zip(&header)
-            .map(|(a, name)| to_text(path, name, a))
-            .collect::<Result<_, _>>()?;
+        let mut columns = Vec::with_capacity(header.len());
+        for (i, (a, name)) in batch.columns().iter().zip(&header).enumerate() {
+            match to_text(path, name, a) {
+                Ok(c) => columns.push(c),
+                // A column perfcore neither aggregates nor keeps may have any type: it is
+                // listed as unread instead of failing the file.
+                Err(e) if !folder.uses_column(i) => {
+                    folder.unread_column(name, &a.data_type().to_string());
+                    let _ = e;
+                    columns.push(TextColumn { bytes: Vec::new(), spans: vec![(0, 0); a.len()] });
+                }
+                Err(e) => return Err(e),
+            }
+        }
         for row in 0..batch.num_rows() {
             row_number += 1;
             folder.row(row_number + 1, |i| columns.get(i).map(|c| c.get(row)))?;
