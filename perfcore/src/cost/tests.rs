@@ -490,7 +490,8 @@ fn the_html_report_escapes_what_the_bill_says() {
 #[cfg(feature = "parquet")]
 #[test]
 fn parquet_map_tags_and_unreadable_extra_columns() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/focus/focus_sample_map_tags.parquet");
+    let path =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/focus/focus_sample_map_tags.parquet");
     let mut p = CostMonitor::new().unwrap();
     let s = p.import(path, &ImportOptions::default().strict(true)).unwrap();
     assert_eq!(s.unread_columns.len(), 1, "{:?}", s.unread_columns);
@@ -506,4 +507,102 @@ fn parquet_map_tags_and_unreadable_extra_columns() {
             "tag:{key}"
         );
     }
+}
+
+/// A FOCUS 1.2 export as AWS Data Exports writes it: every column of 1.2 plus AWS's own
+/// `x_` columns, unused ones empty, costs in scientific notation, milliseconds and `Z`.
+#[test]
+fn an_aws_focus_1_2_export() {
+    const HEADER: &str = "AvailabilityZone,BilledCost,BillingAccountId,BillingAccountName,BillingAccountType,BillingCurrency,\
+BillingPeriodEnd,BillingPeriodStart,CapacityReservationId,CapacityReservationStatus,ChargeCategory,ChargeClass,\
+ChargeDescription,ChargeFrequency,ChargePeriodEnd,ChargePeriodStart,CommitmentDiscountCategory,CommitmentDiscountId,\
+CommitmentDiscountName,CommitmentDiscountQuantity,CommitmentDiscountStatus,CommitmentDiscountType,CommitmentDiscountUnit,\
+ConsumedQuantity,ConsumedUnit,ContractedCost,ContractedUnitPrice,EffectiveCost,InvoiceId,InvoiceIssuerName,ListCost,\
+ListUnitPrice,PricingCategory,PricingCurrency,PricingCurrencyContractedUnitPrice,PricingCurrencyEffectiveCost,\
+PricingCurrencyListUnitPrice,PricingQuantity,PricingUnit,ProviderName,PublisherName,RegionId,RegionName,ResourceId,\
+ResourceName,ResourceType,ServiceCategory,ServiceName,ServiceSubcategory,SkuId,SkuMeter,SkuPriceDetails,SkuPriceId,\
+SubAccountId,SubAccountName,SubAccountType,Tags,x_Discounts,x_Operation,x_ServiceCode";
+    let columns: Vec<&str> = HEADER.split(',').collect();
+    let line = |values: &[(&str, &str)]| -> String {
+        columns
+            .iter()
+            .map(|c| values.iter().find(|(n, _)| n == c).map_or("", |(_, v)| *v))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let common = [
+        ("BillingAccountId", "123456789012"),
+        ("BillingCurrency", "USD"),
+        ("BillingPeriodStart", "2026-09-01T00:00:00.000Z"),
+        ("BillingPeriodEnd", "2026-10-01T00:00:00.000Z"),
+        ("ProviderName", "AWS"),
+        ("PublisherName", "AWS"),
+        ("InvoiceIssuerName", "\"Amazon Web Services, Inc.\""),
+    ];
+    let usage = line(
+        &[
+            &common[..],
+            &[
+                ("BilledCost", "6.123E-7"),
+                ("EffectiveCost", "6.123E-7"),
+                ("ListCost", "6.123E-7"),
+                ("ContractedCost", "6.123E-7"),
+                ("ChargeCategory", "Usage"),
+                ("ChargePeriodStart", "2026-09-01T00:00:00.000Z"),
+                ("ChargePeriodEnd", "2026-09-01T01:00:00.000Z"),
+                ("ResourceId", "arn:aws:logs:ap-east-1:123456789012:log-group:/aws/lambda/api"),
+                ("ServiceCategory", "Management and Governance"),
+                ("ServiceName", "AmazonCloudWatch"),
+                ("Tags", "\"{\"\"team\"\":\"\"api\"\"}\""),
+                ("x_Operation", "PutLogEvents"),
+                ("x_ServiceCode", "AmazonCloudWatch"),
+            ],
+        ]
+        .concat(),
+    );
+    let tax = line(
+        &[
+            &common[..],
+            &[
+                ("BilledCost", "1.25"),
+                ("EffectiveCost", "1.25"),
+                ("ListCost", "1.25"),
+                ("ContractedCost", "1.25"),
+                ("ChargeCategory", "Tax"),
+                ("ChargePeriodStart", "2026-09-01T00:00:00.000Z"),
+                ("ChargePeriodEnd", "2026-10-01T00:00:00.000Z"),
+                ("RegionId", "\"\""),
+                ("ServiceCategory", "Other"),
+                ("ServiceName", "Tax"),
+                ("Tags", "{}"),
+            ],
+        ]
+        .concat(),
+    );
+    let dir = temp_dir("aws12");
+    let p = write(&dir, "focus-00001.csv", format!("{HEADER}\n{usage}\n{tax}\n"));
+    let mut m = CostMonitor::new().unwrap();
+    let s = m.import(&p, &ImportOptions::default().strict(true)).unwrap();
+    assert_eq!((s.focus_version.as_str(), s.rows_imported), ("1.2", 2), "{}", s.describe());
+    assert_eq!(s.billed.total(None).unwrap().amount, dec("1.2500006123"));
+    let extras: Vec<&str> =
+        s.extra_columns.iter().filter(|c| !c.spec).map(|c| c.name.as_str()).collect();
+    assert_eq!(extras, ["x_Discounts", "x_Operation", "x_ServiceCode"]);
+    let op = s.extra_columns.iter().find(|c| c.name == "x_Operation").unwrap();
+    assert_eq!((op.values[0].value.as_str(), op.values[0].rows), ("PutLogEvents", 1));
+    let by = m
+        .breakdown(
+            all(),
+            &[Dimension::ChargeCategory, Dimension::Tag("team".into())],
+            CostMetric::Billed,
+        )
+        .unwrap();
+    let keys: Vec<Vec<String>> = by.rows.iter().map(|r| r.keys.clone()).collect();
+    assert_eq!(
+        keys,
+        [
+            vec!["Tax".to_owned(), "(untagged)".to_owned()],
+            vec!["Usage".to_owned(), "api".to_owned()]
+        ]
+    );
 }
