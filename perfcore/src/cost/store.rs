@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
@@ -126,6 +127,43 @@ pub struct ImportRecord {
     pub rows_skipped: u64,
     /// When, UTC.
     pub imported_at: String,
+}
+
+/// Rows per INSERT statement: one statement for many rows halves the cost of a row.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts `rows` rows of `width` values into `table`, `ROWS_PER_INSERT` per statement;
+/// `bind(row, out)` pushes a row's values.
+fn insert_chunked<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    columns: &str,
+    width: usize,
+    rows: usize,
+    mut bind: impl FnMut(usize, &mut Vec<ToSqlOutput<'a>>),
+) -> Result<(), rusqlite::Error> {
+    let sql = |n: usize| {
+        let row = format!("({})", vec!["?"; width].join(","));
+        format!("INSERT INTO {table} ({columns}) VALUES {}", vec![row; n].join(","))
+    };
+    let full = sql(ROWS_PER_INSERT);
+    let mut values = Vec::with_capacity(ROWS_PER_INSERT * width);
+    let mut start = 0;
+    while start < rows {
+        let n = ROWS_PER_INSERT.min(rows - start);
+        values.clear();
+        for row in start..start + n {
+            bind(row, &mut values);
+        }
+        let mut stmt = if n == ROWS_PER_INSERT {
+            tx.prepare_cached(&full)?
+        } else {
+            tx.prepare_cached(&sql(n))?
+        };
+        stmt.execute(rusqlite::params_from_iter(values.iter()))?;
+        start += n;
+    }
+    Ok(())
 }
 
 pub(crate) struct Store {
@@ -392,82 +430,64 @@ impl Store {
                 known.insert(v, id);
             }
         }
+        // Dimension tuples: reuse the ids of those stored; new ones get the next ids.
+        let mut next_id: i64 = tx
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM dims", [], |r| r.get(0))
+            .map_err(e("read the dimensions"))?;
         let mut dim_ids = vec![0i64; agg.dims.len()];
-        {
-            let placeholders: Vec<String> = (1..=N_DIMS).map(|i| format!("?{i}")).collect();
-            let mut insert = tx
-                .prepare(&format!(
-                    "INSERT INTO dims ({}) VALUES ({})",
-                    DIM_COLUMNS.join(", "),
-                    placeholders.join(", ")
-                ))
-                .map_err(e("add dimensions"))?;
-            for (i, slot) in dim_ids.iter_mut().enumerate() {
+        let mut new_dims: Vec<u32> = Vec::new();
+        for (i, slot) in dim_ids.iter_mut().enumerate() {
+            // The tuples of one import are distinct already: only stored ones need a lookup.
+            let found = if known.is_empty() {
+                None
+            } else {
                 let strings = agg.dim_strings(i as u32);
-                let found = if known.is_empty() {
-                    None
-                } else {
-                    known.get(&strings.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).copied()
-                };
-                // The tuples of one import are distinct already: only stored ones need a lookup.
-                *slot = match found {
-                    Some(id) => id,
-                    None => {
-                        insert
-                            .execute(rusqlite::params_from_iter(strings.iter()))
-                            .map_err(e("add dimensions"))?;
-                        tx.last_insert_rowid()
-                    }
-                };
-            }
-        }
-        {
-            let mut keys: Vec<_> = agg.aggs.iter().collect();
-            keys.sort_unstable_by_key(|(k, _)| {
-                (k.day, dim_ids[k.dims as usize], k.billing_period_start)
+                known.get(&strings.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).copied()
+            };
+            *slot = found.unwrap_or_else(|| {
+                new_dims.push(i as u32);
+                next_id += 1;
+                next_id - 1
             });
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO daily (day, dims_id, billing_period_start, import_id, billing_period_end, rows, billed_cost, \
-                     effective_cost, list_cost, contracted_cost, pricing_quantity, consumed_quantity, effective_nulls, list_nulls, \
-                     contracted_nulls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                )
-                .map_err(e("write the aggregates"))?;
-            let mut text: [String; 6] = Default::default();
-            for (k, a) in keys {
-                use std::fmt::Write as _;
-                for (buf, v) in text.iter_mut().zip([
-                    a.billed,
-                    a.effective,
-                    a.list,
-                    a.contracted,
-                    a.pricing_quantity,
-                    a.consumed_quantity,
-                ]) {
-                    buf.clear();
-                    let _ = write!(buf, "{v}");
-                }
-                insert
-                    .execute(params![
-                        k.day,
-                        dim_ids[k.dims as usize],
-                        k.billing_period_start,
-                        import_id,
-                        k.billing_period_end,
-                        a.rows as i64,
-                        text[0],
-                        text[1],
-                        text[2],
-                        text[3],
-                        text[4],
-                        text[5],
-                        a.effective_nulls as i64,
-                        a.list_nulls as i64,
-                        a.contracted_nulls as i64,
-                    ])
-                    .map_err(e("write the aggregates"))?;
-            }
         }
+        let dims_columns = format!("id, {}", DIM_COLUMNS.join(", "));
+        insert_chunked(&tx, "dims", &dims_columns, N_DIMS + 1, new_dims.len(), |row, out| {
+            let i = new_dims[row];
+            out.push(ToSqlOutput::Owned(SqlValue::Integer(dim_ids[i as usize])));
+            for s in agg.dim_strings(i) {
+                out.push(ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())));
+            }
+        })
+        .map_err(e("add dimensions"))?;
+        let mut keys: Vec<_> = agg.aggs.iter().collect();
+        keys.sort_unstable_by_key(|(k, _)| {
+            (k.day, dim_ids[k.dims as usize], k.billing_period_start)
+        });
+        insert_chunked(
+            &tx,
+            "daily",
+            "day, dims_id, billing_period_start, import_id, billing_period_end, rows, billed_cost, effective_cost, \
+             list_cost, contracted_cost, pricing_quantity, consumed_quantity, effective_nulls, list_nulls, contracted_nulls",
+            15,
+            keys.len(),
+            |row, out| {
+                let (k, a) = keys[row];
+                let int = |v: i64| ToSqlOutput::Owned(SqlValue::Integer(v));
+                out.extend([
+                    int(i64::from(k.day)),
+                    int(dim_ids[k.dims as usize]),
+                    int(i64::from(k.billing_period_start)),
+                    int(import_id),
+                    int(i64::from(k.billing_period_end)),
+                    int(a.rows as i64),
+                ]);
+                for v in [a.billed, a.effective, a.list, a.contracted, a.pricing_quantity, a.consumed_quantity] {
+                    out.push(ToSqlOutput::Owned(SqlValue::Text(v.to_string())));
+                }
+                out.extend([int(a.effective_nulls as i64), int(a.list_nulls as i64), int(a.contracted_nulls as i64)]);
+            },
+        )
+        .map_err(e("write the aggregates"))?;
         tx.commit().map_err(e("commit the import"))?;
         Ok((summary, Some(import_id)))
     }

@@ -469,6 +469,7 @@ impl Folder {
     }
 
     /// Whether column `i` is aggregated or kept (so it must be read).
+    #[cfg(feature = "parquet")]
     pub(crate) fn uses_column(&self, i: usize) -> bool {
         self.cols.values.contains(&Some(i))
             || self.cols.dims.contains(&Some(i))
@@ -476,6 +477,7 @@ impl Folder {
     }
 
     /// Notes a column whose values cannot be read (and are not needed).
+    #[cfg(feature = "parquet")]
     pub(crate) fn unread_column(&mut self, name: &str, kind: &str) {
         if !self.unread.iter().any(|(n, _)| n == name) {
             self.unread.push((name.to_owned(), kind.to_owned()));
