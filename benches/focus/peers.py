@@ -610,6 +610,15 @@ def perfcore_version(binary: Path) -> str:
     return out.removeprefix("perfcore ").strip()
 
 
+def file_sha256(path: Path) -> str:
+    """The file's sha256 (the perfcore binary's, to notice a rebuild during the runs)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def perfcore_import_argv(binary: Path, store: Path, data: Path) -> list[str]:
     """The measured import: ``perfcore --dir STORE cost import FILE --format json``."""
     return [str(binary), "--dir", str(store), "cost", "import", str(data), "--format", "json"]
@@ -634,6 +643,7 @@ def run_perfcore_day_service(binary: Path, data: Path, runs: int, work: Path) ->
     checks (the report's row counts and the import's aggregate count).
     """
     version = perfcore_version(binary)
+    sha_before = file_sha256(binary)
     pair = ToolRun(name="perfcore (import + report)", version=version)
     imp = ToolRun(name="perfcore import alone", version=version, part=True)
     rep = ToolRun(name="perfcore report alone", version=version, part=True)
@@ -657,6 +667,7 @@ def run_perfcore_day_service(binary: Path, data: Path, runs: int, work: Path) ->
         "report_rows": sum(int(r.get("rows", 0)) for r in doc["rows"]),
         "report_currencies": sorted({str(r.get("currency")) for r in doc["rows"]}),
         "aggregates": sum(int(s.get("aggregates", 0)) for s in read_import_summaries(summary_file)),
+        "sha256": (sha_before, file_sha256(binary)),
     }
     return [pair, imp, rep], facts
 
@@ -664,6 +675,7 @@ def run_perfcore_day_service(binary: Path, data: Path, runs: int, work: Path) ->
 def run_perfcore_full(binary: Path, data: Path, runs: int, work: Path) -> tuple[ToolRun, dict]:
     """Run ``cost import --format json`` ``runs`` times, each in a fresh store; keep the last store for the check."""
     tool = ToolRun(name="perfcore import", version=perfcore_version(binary))
+    sha_before = file_sha256(binary)
     summary_file = work / "perfcore-full-import.json"
     store = work / "perfcore-full-store"
     for _ in range(runs):
@@ -677,6 +689,7 @@ def run_perfcore_full(binary: Path, data: Path, runs: int, work: Path) -> tuple[
         "rows_skipped": sum(int(s.get("rows_skipped", 0)) for s in summaries),
         "normalised": [n for s in summaries for n in s.get("normalised", [])],
         "nulls": [s.get("nulls", {}) for s in summaries],
+        "sha256": (sha_before, file_sha256(binary)),
     }
     return tool, facts
 
@@ -942,6 +955,17 @@ def run_tools(
     return tools, skipped, facts
 
 
+def binary_note(binary: Path | None, facts: dict) -> tuple[list[str], list[str]]:
+    """A line naming the perfcore binary and its sha256; a problem when it changed during the runs."""
+    pc = facts.get("perfcore")
+    if not pc or "sha256" not in pc:
+        return [], []
+    before, after = pc["sha256"]
+    if before == after:
+        return [f"perfcore binary: `{binary}`, sha256 {before[:16]}, unchanged during its runs"], []
+    return [], [f"the perfcore binary {binary} changed during the runs ({before[:16]} -> {after[:16]}): rerun"]
+
+
 def day_service_notes(tools: list[ToolRun], facts: dict, data: Path, rows: int, smoke: bool) -> tuple[list[str], list[str]]:
     """The day-service checks: every tool's sums against the first's (and exact sums in smoke)."""
     checked: list[tuple[str, Result]] = [(t.name, t.result) for t in tools if not t.part]
@@ -1106,6 +1130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 notes, problems = day_service_notes(tools, facts, data, rows, args.smoke)
             else:
                 notes, problems = full_notes(tools, facts, data, python, work, args.smoke)
+            more_notes, more_problems = binary_note(args.perfcore, facts)
+            notes += more_notes
+            problems += more_problems
             all_problems += [f"[{task}] {p}" for p in problems]
             sections += [f"### task {task}", "", markdown_table(tools, rows, size), "", *notes, ""]
             if problems:
