@@ -1209,6 +1209,13 @@ pub(crate) fn price_arg(
     let price = Price::per_vcpu_hour(decimal_arg(v, "vcpu_hour")?)
         .with_gib_hour(opt_decimal_arg(gib_hour, "gib_hour")?.unwrap_or_default())
         .with_currency(currency_arg(currency)?);
+    for (what, p) in [("vcpu_hour", price.vcpu_hour), ("gib_hour", price.gib_hour)] {
+        if p.is_sign_negative() && !p.is_zero() {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "{what}: {p} is negative"
+            )));
+        }
+    }
     Ok(Some(price))
 }
 

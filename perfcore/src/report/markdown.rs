@@ -285,10 +285,19 @@ pub fn to_markdown(snap: &Snapshot, options: &MarkdownOptions) -> String {
     }
 
     #[cfg(feature = "cost")]
-    if let Some(price) = &options.price
-        && let Ok(costs) = crate::cost::function_costs(snap, price)
-    {
-        out.push_str(&crate::cost::function_costs_markdown(&costs, price, options.top));
+    if let Some(price) = &options.price {
+        match crate::cost::function_costs(snap, price) {
+            Ok(costs) => {
+                out.push_str(&crate::cost::function_costs_markdown(&costs, price, options.top))
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    "### Cost of each function\n\nNot computed: {}.",
+                    md_text(&e.to_string())
+                );
+            }
+        }
         out.push('\n');
     }
     if let Some(cmp) = &options.comparison {
