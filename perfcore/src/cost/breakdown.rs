@@ -400,6 +400,27 @@ fn dim_value(
     }
 }
 
+/// The stored columns a dimension reads.
+pub(crate) fn columns_of(d: &Dimension) -> &'static [Dim] {
+    match d {
+        Dimension::Day | Dimension::Week | Dimension::Month | Dimension::BillingPeriod => &[],
+        Dimension::ResourceType => &[Dim::ServiceCategory, Dim::ServiceSubcategory],
+        Dimension::Provider => &[Dim::Provider],
+        Dimension::Region => &[Dim::RegionId],
+        Dimension::Service => &[Dim::ServiceName],
+        Dimension::ServiceCategory => &[Dim::ServiceCategory],
+        Dimension::Account => &[Dim::BillingAccountId],
+        Dimension::SubAccount => &[Dim::SubAccountId],
+        Dimension::ChargeCategory => &[Dim::ChargeCategory],
+        Dimension::ChargeFrequency => &[Dim::ChargeFrequency],
+        Dimension::Resource => &[Dim::ResourceId, Dim::ServiceName],
+        Dimension::Currency => &[Dim::Currency],
+        Dimension::Commitment => &[Dim::CommitmentDiscountType],
+        Dimension::Tag(_) => &[Dim::Tags],
+        Dimension::Column(_) => &[Dim::Extra],
+    }
+}
+
 fn time_key(d: &Dimension, r: &DailyRow) -> Option<i32> {
     match d {
         Dimension::Day => Some(r.day.0),

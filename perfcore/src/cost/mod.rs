@@ -223,13 +223,17 @@ impl CostMonitor {
         Ok(range.map(|(from, to)| Period { from, to }))
     }
 
+    /// The aggregates of `period` with the dimension columns `dimensions` read.
     pub(crate) fn data(
         &self,
         period: Period,
         metric: CostMetric,
+        dimensions: &[Dimension],
     ) -> Result<breakdown::Data, CostError> {
         let rows = self.store.daily(period.from, period.to, metric)?;
-        let dims = self.store.dims()?;
+        let needed: Vec<aggregate::Dim> =
+            dimensions.iter().flat_map(|d| breakdown::columns_of(d).iter().copied()).collect();
+        let dims = self.store.dims(&needed)?;
         breakdown::Data::new(rows, dims, &self.store.resources()?, period, metric)
     }
 
@@ -245,7 +249,7 @@ impl CostMonitor {
         dimensions: &[Dimension],
         metric: CostMetric,
     ) -> Result<Breakdown, CostError> {
-        breakdown::breakdown(&self.data(period, metric)?, period, dimensions, metric)
+        breakdown::breakdown(&self.data(period, metric, dimensions)?, period, dimensions, metric)
     }
 
     /// The period a [`ReportPeriod`] stands for: the latest day, ISO week or calendar month

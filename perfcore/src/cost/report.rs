@@ -112,7 +112,16 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     };
     let days = monitor.resolve_period(period)?;
     let metric = CostMetric::Billed;
-    let data = monitor.data(days, metric)?;
+    let all_dims = [
+        Dimension::ResourceType,
+        Dimension::Provider,
+        Dimension::Region,
+        Dimension::Service,
+        Dimension::Account,
+        Dimension::ChargeCategory,
+        Dimension::Resource,
+    ];
+    let data = monitor.data(days, metric, &all_dims)?;
     let rates = monitor.rates();
     let dims = [
         Dimension::ResourceType,

@@ -493,18 +493,25 @@ impl Store {
     }
 
     /// The dimensions table.
-    pub(crate) fn dims(&self) -> Result<DimsTable, CostError> {
+    pub(crate) fn dims(&self, needed: &[Dim]) -> Result<DimsTable, CostError> {
+        // Only the columns a breakdown reads (and the currency, which every one reads): the
+        // others stay empty strings, which cost no allocation.
+        let mut cols: Vec<usize> = needed.iter().map(|d| *d as usize).collect();
+        cols.push(Dim::Currency as usize);
+        cols.sort_unstable();
+        cols.dedup();
+        let names: Vec<&str> = cols.iter().map(|&c| DIM_COLUMNS[c]).collect();
         let mut out = DimsTable::default();
         let mut q = self
             .conn
-            .prepare_cached(&format!("SELECT id, {} FROM dims", DIM_COLUMNS.join(", ")))
+            .prepare_cached(&format!("SELECT id, {} FROM dims", names.join(", ")))
             .map_err(self.err("read the dimensions"))?;
         let mut rows = q.query([]).map_err(self.err("read the dimensions"))?;
         while let Some(r) = rows.next().map_err(self.err("read the dimensions"))? {
             let id: i64 = r.get(0).map_err(self.err("read the dimensions"))?;
             let mut v: [String; N_DIMS] = Default::default();
-            for (i, slot) in v.iter_mut().enumerate() {
-                *slot = r.get(i + 1).map_err(self.err("read the dimensions"))?;
+            for (k, &c) in cols.iter().enumerate() {
+                v[c] = r.get(k + 1).map_err(self.err("read the dimensions"))?;
             }
             out.insert(id as u32, v);
         }
