@@ -606,3 +606,52 @@ SubAccountId,SubAccountName,SubAccountType,Tags,x_Discounts,x_Operation,x_Servic
         ]
     );
 }
+
+/// Two writers import at once into one store, while a reader keeps reading: both imports
+/// land whole, and the reader only ever sees a state before, between or after them.
+#[test]
+fn concurrent_imports_and_reads_see_whole_states() {
+    let dir = temp_dir("concurrent");
+    let (header, lines) = sample_lines();
+    let a = write(&dir, "a.csv", format!("{header}\n{}\n", lines[..500].join("\n")));
+    let b = write(&dir, "b.csv", format!("{header}\n{}\n", lines[500..].join("\n")));
+    CostMonitor::open(&dir).unwrap();
+    let total_of = |p: &Path| {
+        let mut m = CostMonitor::new().unwrap();
+        m.import(p, &ImportOptions::default()).unwrap();
+        m.total(all(), CostMetric::Billed).unwrap().amount
+    };
+    let (ta, tb) = (total_of(&a), total_of(&b));
+    let allowed = [Decimal::ZERO, ta, tb, ta + tb];
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let m = CostMonitor::open(&dir).unwrap();
+            let mut seen = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = m.total(all(), CostMetric::Billed).unwrap().amount;
+                assert!(allowed.contains(&t), "a torn state: {t}");
+                seen += 1;
+            }
+            seen
+        });
+        let writers: Vec<_> = [&a, &b]
+            .into_iter()
+            .map(|p| {
+                let dir = &dir;
+                s.spawn(move || {
+                    let mut m = CostMonitor::open(dir).unwrap();
+                    m.import(p, &ImportOptions::default().mode(ImportMode::Append)).unwrap()
+                })
+            })
+            .collect();
+        for w in writers {
+            assert_eq!(w.join().unwrap().outcome, ImportOutcome::Imported);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+    });
+    let m = CostMonitor::open(&dir).unwrap();
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
+    assert_eq!(m.imports().unwrap().len(), 2);
+}
