@@ -655,3 +655,24 @@ fn concurrent_imports_and_reads_see_whole_states() {
     assert_eq!(m.total(all(), CostMetric::Billed).unwrap().amount, dec("20.52022672899"));
     assert_eq!(m.imports().unwrap().len(), 2);
 }
+
+/// The view users query with sqlite3 or DuckDB gives the same sums, as REAL.
+#[test]
+fn the_daily_costs_view_answers_plain_sql() {
+    let dir = temp_dir("view");
+    let mut m = CostMonitor::open(&dir).unwrap();
+    m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    let conn = rusqlite::Connection::open(dir.join(STORE_FILE)).unwrap();
+    let (rows, total, days): (i64, f64, i64) = conn
+        .query_row(
+            "SELECT sum(rows), sum(billed_cost), count(DISTINCT day) FROM daily_costs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, days), (1000, 30));
+    assert!((total - 20.52022672899).abs() < 1e-9, "{total}");
+    let first: String =
+        conn.query_row("SELECT min(day) FROM daily_costs", [], |r| r.get(0)).unwrap();
+    assert_eq!(first, "2024-09-01");
+}
