@@ -64,7 +64,9 @@ impl Price {
         }
         let hourly = match (resource.cost_per_hour, resource.charges) {
             (Some(rate), _) => rate,
-            (None, Some(c)) if !resource.usage_hours.is_zero() => c / resource.usage_hours,
+            (None, Some(c)) if !resource.usage_hours.is_zero() => {
+                c.checked_div(resource.usage_hours).ok_or(CostError::Overflow)?
+            }
             _ => {
                 return Err(CostError::Invalid {
                     what: "resource",
@@ -73,7 +75,7 @@ impl Price {
             }
         };
         Ok(Price {
-            vcpu_hour: hourly / Decimal::from(vcpus),
+            vcpu_hour: hourly.checked_div(Decimal::from(vcpus)).ok_or(CostError::Overflow)?,
             gib_hour: Decimal::ZERO,
             currency: resource.currency,
         })
@@ -155,7 +157,8 @@ pub fn function_costs(snapshot: &Snapshot, price: &Price) -> Result<Vec<Function
     let money = |a: Decimal| Money::new(a.normalize(), price.currency);
     let mut out = Vec::with_capacity(snapshot.functions.len());
     for f in &snapshot.functions {
-        let cpu = Decimal::from(f.self_ns) * price.vcpu_hour / hour;
+        let ovf = || CostError::Overflow;
+        let cpu = Decimal::from(f.self_ns).checked_mul(price.vcpu_hour).ok_or_else(ovf)? / hour;
         let gib_hours = f.allocations.as_ref().filter(|_| f.count > 0).map(|a| {
             let mean_ns = f.total_ns as f64 / f.count as f64;
             a.self_allocated_bytes as f64 / (1u64 << 30) as f64 * mean_ns / NS_PER_HOUR as f64
@@ -163,17 +166,27 @@ pub fn function_costs(snapshot: &Snapshot, price: &Price) -> Result<Vec<Function
         let memory = match (&f.allocations, f.count) {
             (Some(a), n) if n > 0 && !price.gib_hour.is_zero() => {
                 // bytes × mean ns, in GiB-hours, exactly: bytes × total_ns / count / 2^30 / NS_PER_HOUR.
-                let byte_ns = Decimal::from(a.self_allocated_bytes) * Decimal::from(f.total_ns)
+                let byte_ns = Decimal::from(a.self_allocated_bytes)
+                    .checked_mul(Decimal::from(f.total_ns))
+                    .ok_or_else(ovf)?
                     / Decimal::from(n);
-                byte_ns / gib / hour * price.gib_hour
+                (byte_ns / gib / hour).checked_mul(price.gib_hour).ok_or_else(ovf)?
             }
             _ => Decimal::ZERO,
         };
-        let total = cpu + memory;
+        let total = cpu.checked_add(memory).ok_or_else(ovf)?;
         let per_call = if f.count == 0 { Decimal::ZERO } else { total / Decimal::from(f.count) };
         let rate = (window_ns > 0).then(|| f.count as f64 / (window_ns as f64 / 1e9));
         let monthly = rate
-            .map(|r| money(per_call * dec(r) * Decimal::from(u64::from(HOURS_PER_MONTH) * 3600)));
+            .map(|r| {
+                let month = Decimal::from(u64::from(HOURS_PER_MONTH) * 3600);
+                per_call
+                    .checked_mul(dec(r))
+                    .and_then(|v| v.checked_mul(month))
+                    .map(money)
+                    .ok_or_else(ovf)
+            })
+            .transpose()?;
         out.push(FunctionCost {
             name: f.name.clone(),
             calls: f.count,
@@ -183,7 +196,9 @@ pub fn function_costs(snapshot: &Snapshot, price: &Price) -> Result<Vec<Function
             memory_cost: money(memory),
             total_cost: money(total),
             cost_per_call: money(per_call),
-            cost_per_million_calls: money(per_call * Decimal::from(1_000_000u32)),
+            cost_per_million_calls: money(
+                per_call.checked_mul(Decimal::from(1_000_000u32)).ok_or_else(ovf)?,
+            ),
             calls_per_sec: rate,
             monthly_cost: monthly,
         });

@@ -106,7 +106,8 @@ pub(crate) fn find(
     options: &OpportunityOptions,
 ) -> Result<Vec<Opportunity>, CostError> {
     let month = Decimal::from(HOURS_PER_MONTH);
-    let threshold = month * options.always_on_share;
+    let ovf = || CostError::Overflow;
+    let threshold = month.checked_mul(options.always_on_share).ok_or_else(ovf)?;
     let mut out = Vec::new();
     for r in resources {
         if r.resource_type != ResourceType::Compute
@@ -120,9 +121,17 @@ pub(crate) fn find(
         if hourly <= Decimal::ZERO {
             continue;
         }
-        let monthly = (hourly * month).round_dp(6).normalize();
-        let savings = (monthly * options.commitment_discount).round_dp(6).normalize();
-        let rate = (options.commitment_discount * Decimal::ONE_HUNDRED).normalize();
+        let monthly = hourly.checked_mul(month).ok_or_else(ovf)?.round_dp(6).normalize();
+        let savings = monthly
+            .checked_mul(options.commitment_discount)
+            .ok_or_else(ovf)?
+            .round_dp(6)
+            .normalize();
+        let rate = options
+            .commitment_discount
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or_else(ovf)?
+            .normalize();
         let (basis, confidence) = if options.commitment_discount_assumed {
             (
                 format!(
@@ -146,7 +155,7 @@ pub(crate) fn find(
             evidence: format!(
                 "usage {} h ≥ {}% of {} h; on-demand rate {} {}/h; monthly cost {} {}{}",
                 r.usage_hours.normalize(),
-                (options.always_on_share * Decimal::ONE_HUNDRED).normalize(),
+                options.always_on_share.saturating_mul(Decimal::ONE_HUNDRED).normalize(),
                 HOURS_PER_MONTH,
                 hourly.normalize(),
                 cost.currency,

@@ -146,7 +146,7 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     )?;
     let share = |m: &Money| -> f64 {
         let t = whole.total.by_currency.get(&m.currency).copied().unwrap_or_default();
-        if t.is_zero() { 0.0 } else { (m.amount / t).try_into().unwrap_or(0.0) }
+        m.amount.checked_div(t).and_then(|v| v.try_into().ok()).unwrap_or(0.0)
     };
     let top_resources = by_resource
         .rows
@@ -173,7 +173,12 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     if let (Ok(b), Ok(e)) = (whole.total.total(rates), effective.total(rates))
         && !b.amount.is_zero()
     {
-        let diff: f64 = ((e.amount - b.amount) / b.amount).abs().try_into().unwrap_or(0.0);
+        let diff: f64 = e
+            .amount
+            .checked_sub(b.amount)
+            .and_then(|d| d.checked_div(b.amount))
+            .and_then(|v| v.abs().try_into().ok())
+            .unwrap_or(0.0);
         if diff > 0.10 {
             notes.push(format!(
                 "EffectiveCost ({}) differs from BilledCost ({}) by {:.0}%: commitments amortised, or a provider rounding one of them; `--cost effective` reports the other",
@@ -191,8 +196,11 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
             list.join(", ")
         ));
     }
-    let credits: Decimal =
-        breakdowns[5].rows.iter().filter(|r| r.keys[0] == "Credit").map(|r| r.cost.amount).sum();
+    let credits: Decimal = breakdowns[5]
+        .rows
+        .iter()
+        .filter(|r| r.keys[0] == "Credit")
+        .fold(Decimal::ZERO, |a, r| a.saturating_add(r.cost.amount));
     if !credits.is_zero() {
         notes.push(format!("credits of {} are included in the totals", credits.normalize()));
     }
@@ -267,7 +275,8 @@ impl CostReport {
                 let _ = writeln!(s, "  {:>16}  {}", cents(&r.cost), r.keys.join(" / "));
             }
             if b.rows.len() > 10 {
-                let rest: Decimal = b.rows[10..].iter().map(|r| r.cost.amount).sum();
+                let rest: Decimal =
+                    b.rows[10..].iter().fold(Decimal::ZERO, |a, r| a.saturating_add(r.cost.amount));
                 let _ = writeln!(
                     s,
                     "  {:>16}  ({} more)",
@@ -479,7 +488,12 @@ impl CostReport {
                 let frac: f64 = if max.is_zero() {
                     0.0
                 } else {
-                    (r.cost.amount.abs() / max).try_into().unwrap_or(0.0)
+                    r.cost
+                        .amount
+                        .abs()
+                        .checked_div(max)
+                        .and_then(|v| v.try_into().ok())
+                        .unwrap_or(0.0)
                 };
                 let _ = write!(
                     s,

@@ -13,8 +13,11 @@ fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
+/// A fresh directory of its own (tests and proptest cases run in parallel).
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("perfcore-cost-{tag}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("perfcore-cost-{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -675,4 +678,28 @@ fn the_daily_costs_view_answers_plain_sql() {
     let first: String =
         conn.query_row("SELECT min(day) FROM daily_costs", [], |r| r.get(0)).unwrap();
     assert_eq!(first, "2024-09-01");
+}
+
+/// Prices and amounts at the edge of 28 digits are an error, never a panic.
+#[test]
+fn overflowing_figures_are_errors() {
+    let f = perfcore_stats(u64::MAX / 4);
+    let huge = Price::per_vcpu_hour(Decimal::MAX);
+    assert!(matches!(function_costs(&f, &huge), Err(CostError::Overflow)));
+    let mut m = CostMonitor::new().unwrap();
+    m.track_resource(
+        Resource::new("big", ResourceType::Compute, CloudProvider::Aws)
+            .usage_hours(dec("720"))
+            .cost_per_hour(Decimal::MAX / dec("10")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(m.report(ReportPeriod::Monthly).is_err());
+}
+
+fn perfcore_stats(self_ns: u64) -> crate::Snapshot {
+    crate::Snapshot::from_functions(
+        vec![crate::FunctionStats::from_durations("f", [self_ns])],
+        0,
+        1_000_000_000,
+    )
 }
