@@ -181,7 +181,7 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
             .unwrap_or(0.0);
         if diff > 0.10 {
             notes.push(format!(
-                "EffectiveCost ({}) differs from BilledCost ({}) by {:.0}%: commitments amortised, or a provider rounding one of them; `--cost effective` reports the other",
+                "EffectiveCost ({}) differs from BilledCost ({}) by {:.0}%: commitments amortised, or a provider rounding one of them (`perfcore cost report --by service --cost effective` breaks the other down)",
                 e.round_cents(),
                 b.round_cents(),
                 diff * 100.0
