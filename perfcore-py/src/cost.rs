@@ -40,7 +40,7 @@ fn decimal_from_text(text: &str, what: &str) -> PyResult<Decimal> {
 }
 
 /// An amount argument: `int`, `decimal.Decimal`, `str`, or `float` through its shortest
-/// repr (as the core's `decimal_from_f64` reads floats). Not `bool`, NaN or infinity.
+/// repr (the core's `decimal_from_f64`). Not `bool`, NaN or infinity.
 fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Decimal> {
     if value.is_instance_of::<pyo3::types::PyBool>() {
         return Err(PyTypeError::new_err(format!("{what}: expected a number, not bool")));
@@ -53,9 +53,8 @@ fn decimal_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Decimal> {
         if !x.is_finite() {
             return Err(PyValueError::new_err(format!("{what}: {x} is not a finite number")));
         }
-        return Decimal::from_str_exact(&format!("{x}"))
-            .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
-            .map_err(|_| PyValueError::new_err(format!("{what}: {x:e} does not fit a decimal")));
+        return cost::decimal_from_f64(x)
+            .ok_or_else(|| PyValueError::new_err(format!("{what}: {x:e} does not fit a decimal")));
     }
     if let Ok(s) = value.cast::<PyString>() {
         return decimal_from_text(&s.to_cow()?, what);
