@@ -70,7 +70,9 @@ mod model;
 mod money;
 mod opportunity;
 mod report;
+mod series;
 mod store;
+pub mod synthetic;
 mod time;
 
 use std::path::{Path, PathBuf};
@@ -85,6 +87,7 @@ pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
 pub use money::{Currency, ExchangeRates, Money, MoneySum};
 pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
 pub use report::{CostReport, ReportPeriod, TopResource};
+pub use series::DailySeries;
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
 
