@@ -62,6 +62,7 @@
 //! for `sqlite3` and DuckDB (`ATTACH '.perfcore/cost.sqlite' (TYPE sqlite)`).
 
 mod aggregate;
+mod anomaly;
 mod breakdown;
 mod error;
 pub mod focus;
@@ -77,6 +78,7 @@ mod time;
 
 use std::path::{Path, PathBuf};
 
+pub use anomaly::{Anomaly, AnomalyDirection, AnomalyDriver, AnomalyOptions};
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use error::CostError;
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};

@@ -740,3 +740,79 @@ fn daily_series_tell_gaps_from_zero_spend() {
     assert!(m.daily_series(all(), &[Dimension::Day], CostMetric::Billed).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// 90 days of three services (web with three instances), a weekly cycle and noise.
+fn services_csv(spike: Option<(i32, &str, &str)>) -> String {
+    use super::synthetic::{SyntheticRow, focus_csv};
+    let d0 = Day::parse("2024-06-01").unwrap();
+    let mut seed = 7u64;
+    let mut noise = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 40) as f64 / (1u64 << 24) as f64 - 0.5
+    };
+    let mut rows = Vec::new();
+    for i in 0..90 {
+        let day = Day(d0.0 + i);
+        let weekend = (day.0 + 3).rem_euclid(7) >= 5;
+        for (service, resource, base) in [
+            ("web", "web-1", 40.0),
+            ("web", "web-2", 40.0),
+            ("web", "web-3", 20.0),
+            ("db", "db-1", 70.0),
+            ("queue", "q-1", 5.0),
+        ] {
+            let mut cost = base * if weekend { 0.7 } else { 1.0 } * (1.0 + 0.04 * noise());
+            if spike.is_some_and(|(d, s, r)| d == i && s == service && r == resource) {
+                cost += 60.0;
+            }
+            let cost = decimal_from_f64(cost).unwrap().round_dp(4);
+            rows.push(SyntheticRow::new(day, service, resource, cost));
+        }
+    }
+    focus_csv(&rows)
+}
+
+#[test]
+fn a_known_spike_is_found_with_the_resource_that_drove_it() {
+    let dir = temp_dir("anomaly");
+    let path = write(&dir, "bill.csv", services_csv(Some((75, "web", "web-2"))));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    let found = m.anomalies(Some(&Dimension::Service), all(), &AnomalyOptions::default()).unwrap();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let a = &found[0];
+    assert_eq!(a.day.to_string(), "2024-08-15");
+    assert_eq!((a.dimension.as_str(), a.key.as_str()), ("service", "web"));
+    assert_eq!(a.direction, AnomalyDirection::Increase);
+    assert!(a.impact.amount > dec("45") && a.impact.amount < dec("75"), "{a:?}");
+    assert!(a.spreads.unwrap() > 4.0);
+    assert!(a.actual.amount > a.upper.amount);
+    assert_eq!(a.drivers[0].resource, "web-2");
+    assert!(a.drivers[0].impact.amount > dec("45"));
+    // Per resource, the same day and that resource only.
+    let per_resource =
+        m.anomalies(Some(&Dimension::Resource), all(), &AnomalyOptions::default()).unwrap();
+    assert_eq!(per_resource.len(), 1);
+    assert_eq!((per_resource[0].key.as_str(), per_resource[0].day), ("web-2", a.day));
+    // A period that leaves the day out finds nothing.
+    let july = Period::month(2024, 7).unwrap();
+    assert!(
+        m.anomalies(Some(&Dimension::Service), july, &AnomalyOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_plain_weekly_cycle_of_services_raises_no_anomaly() {
+    let dir = temp_dir("anomaly-none");
+    let path = write(&dir, "bill.csv", services_csv(None));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    for by in [None, Some(&Dimension::Service), Some(&Dimension::Resource)] {
+        let found = m.anomalies(by, all(), &AnomalyOptions::default()).unwrap();
+        assert!(found.is_empty(), "{by:?}: {found:#?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
