@@ -65,11 +65,13 @@ mod aggregate;
 mod breakdown;
 mod error;
 pub mod focus;
+mod forecast;
 mod function_cost;
 mod model;
 mod money;
 mod opportunity;
 mod report;
+pub mod scenarios;
 mod store;
 mod time;
 
@@ -77,6 +79,10 @@ use std::path::{Path, PathBuf};
 
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use error::CostError;
+pub use forecast::{
+    Backtest, BacktestScore, ForecastMethod, ForecastOptions, ForecastSum, MIN_HISTORY_DAYS,
+    SeriesForecast, SeriesValue, forecast_series,
+};
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use function_cost::{
     FunctionCost, Price, function_costs, function_costs_markdown, function_costs_text,
