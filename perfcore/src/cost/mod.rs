@@ -72,7 +72,9 @@ mod money;
 mod opportunity;
 mod report;
 pub mod scenarios;
+mod series;
 mod store;
+pub mod synthetic;
 mod time;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +93,7 @@ pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
 pub use money::{Currency, ExchangeRates, Money, MoneySum};
 pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
 pub use report::{CostReport, ReportPeriod, TopResource};
+pub use series::DailySeries;
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
 

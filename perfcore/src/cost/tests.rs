@@ -703,3 +703,40 @@ fn perfcore_stats(self_ns: u64) -> crate::Snapshot {
         1_000_000_000,
     )
 }
+
+#[test]
+fn daily_series_tell_gaps_from_zero_spend() {
+    use super::synthetic::{SyntheticRow, focus_csv};
+    let d0 = Day::parse("2024-09-01").unwrap();
+    let mut rows = Vec::new();
+    for i in 0..10 {
+        if i == 4 {
+            continue; // no data at all that day: a gap
+        }
+        rows.push(SyntheticRow::new(Day(d0.0 + i), "web", "i-1", dec("2")));
+        if i % 2 == 0 {
+            rows.push(SyntheticRow::new(Day(d0.0 + i), "db", "db-1", dec("5")));
+        }
+    }
+    let dir = temp_dir("series");
+    let path = write(&dir, "bill.csv", focus_csv(&rows));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    let series = m.daily_series(all(), &[Dimension::Service], CostMetric::Billed).unwrap();
+    assert_eq!(series.len(), 2);
+    let db = &series[0];
+    assert_eq!(db.keys, ["db"]);
+    assert_eq!(db.start, d0);
+    assert_eq!(db.values.len(), 10);
+    assert_eq!(db.values[0], Some(dec("5")));
+    assert_eq!(db.values[1], Some(Decimal::ZERO), "a day with data but none for db is a zero");
+    assert_eq!(db.values[4], None, "a day without data is a gap");
+    let web = &series[1];
+    assert_eq!(web.sum(all()).unwrap().to_string(), "18 USD");
+    let total = m.daily_series(all(), &[], CostMetric::Billed).unwrap();
+    assert_eq!(total.len(), 1);
+    assert_eq!(total[0].name(), "total");
+    assert_eq!(total[0].values[2], Some(dec("7")));
+    assert!(m.daily_series(all(), &[Dimension::Day], CostMetric::Billed).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
