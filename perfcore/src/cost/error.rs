@@ -95,6 +95,15 @@ pub enum CostError {
         /// The file imported before.
         previous: String,
     },
+    /// A series has too few days with data to forecast (or to judge) without guessing: give it
+    /// more history, or wait for more days of billing data.
+    #[error("insufficient history: {days} days with data, a forecast needs at least {needed}")]
+    InsufficientHistory {
+        /// Days with data.
+        days: usize,
+        /// Days needed.
+        needed: usize,
+    },
     /// A value given to the API was out of range.
     #[error("invalid {what}: {message}")]
     Invalid {

@@ -66,11 +66,13 @@ mod anomaly;
 mod breakdown;
 mod error;
 pub mod focus;
+mod forecast;
 mod function_cost;
 mod model;
 mod money;
 mod opportunity;
 mod report;
+pub mod scenarios;
 mod series;
 mod store;
 pub mod synthetic;
@@ -81,6 +83,10 @@ use std::path::{Path, PathBuf};
 pub use anomaly::{Anomaly, AnomalyDirection, AnomalyDriver, AnomalyOptions};
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use error::CostError;
+pub use forecast::{
+    Backtest, BacktestScore, ForecastMethod, ForecastOptions, ForecastSum, MIN_HISTORY_DAYS,
+    SeriesForecast, SeriesValue, forecast_series,
+};
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use function_cost::{
     FunctionCost, Price, function_costs, function_costs_markdown, function_costs_text,

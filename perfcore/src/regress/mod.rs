@@ -108,8 +108,10 @@ pub use changepoint::{
     ChangePoint, ChangePointOptions, FunctionChangePoints, change_points, history_change_points,
 };
 
+#[cfg(any(feature = "testing", feature = "cost"))]
+pub(crate) use special::erfc as special_erfc;
 #[cfg(feature = "testing")]
-pub(crate) use special::{erfc as special_erfc, student_two_sided as special_student_two_sided};
+pub(crate) use special::student_two_sided as special_student_two_sided;
 
 use crate::error::ProfileError;
 use crate::stats::{FunctionStats, FunctionSummary, RunSummary, Snapshot, check_fraction};
