@@ -1090,7 +1090,11 @@ mod tests {
             let y = spec.generate(start(), 11);
             let f = forecast_series(&y, &ForecastOptions::default()).unwrap();
             let bt = f.backtest.as_ref().unwrap();
-            assert!(matches!(f.method, ForecastMethod::DampedHoltWinters { .. }), "{name}: {}", f.reason);
+            assert!(
+                matches!(f.method, ForecastMethod::DampedHoltWinters { .. }),
+                "{name}: {}",
+                f.reason
+            );
             assert!(bt.mase.unwrap() < bt.seasonal_naive.mase.unwrap(), "{name}: {bt:?}");
             assert!((0.6..=0.97).contains(&bt.coverage), "{name}: {bt:?}");
         }
@@ -1125,9 +1129,14 @@ mod tests {
         );
         assert!(b.outliers >= 1);
         assert!(b.sigma < 1.3 * a.sigma, "{} vs {}", b.sigma, a.sigma);
-        assert!((a.sum(7).unwrap().expected - b.sum(7).unwrap().expected).abs() < 0.03 * a.sum(7).unwrap().expected);
+        assert!(
+            (a.sum(7).unwrap().expected - b.sum(7).unwrap().expected).abs()
+                < 0.03 * a.sum(7).unwrap().expected
+        );
         // Without the clipping, the one spike would inflate σ several times.
-        let plain = forecast_series(&spiked, &ForecastOptions::default().outlier_mads(f64::INFINITY)).unwrap();
+        let plain =
+            forecast_series(&spiked, &ForecastOptions::default().outlier_mads(f64::INFINITY))
+                .unwrap();
         assert!(plain.sigma > 2.0 * a.sigma, "{} vs {}", plain.sigma, a.sigma);
     }
 
@@ -1139,10 +1148,14 @@ mod tests {
         assert!((s.expected - f.mean.iter().sum::<f64>()).abs() < 1e-6);
         // At least as wide as independent days' (the innovations enter later days with
         // positive weights), and narrower than if every error were the same.
-        let independent: f64 = f.lower.iter().zip(&f.upper).map(|(l, u)| ((u - l) / 2.0).powi(2)).sum::<f64>().sqrt();
+        let independent: f64 =
+            f.lower.iter().zip(&f.upper).map(|(l, u)| ((u - l) / 2.0).powi(2)).sum::<f64>().sqrt();
         let identical: f64 = f.lower.iter().zip(&f.upper).map(|(l, u)| (u - l) / 2.0).sum();
         let half = (s.upper - s.lower) / 2.0;
-        assert!(half >= independent * 0.999 && half <= identical * 1.001, "{half} {independent} {identical}");
+        assert!(
+            half >= independent * 0.999 && half <= identical * 1.001,
+            "{half} {independent} {identical}"
+        );
         let zero = f.sum(0).unwrap();
         assert_eq!((zero.expected, zero.lower, zero.upper), (0.0, 0.0, 0.0));
     }

@@ -64,6 +64,7 @@
 mod aggregate;
 mod anomaly;
 mod breakdown;
+mod budget;
 mod error;
 pub mod focus;
 mod forecast;
@@ -82,12 +83,16 @@ use std::path::{Path, PathBuf};
 
 pub use anomaly::{Anomaly, AnomalyDirection, AnomalyDriver, AnomalyOptions};
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
+pub use budget::{
+    Budget, BudgetAlert, BudgetAlertCallback, BudgetPeriod, BudgetScope, BudgetStatus,
+    BudgetThreshold, PeriodForecast, ThresholdBasis,
+};
 pub use error::CostError;
+pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use forecast::{
     Backtest, BacktestScore, ForecastMethod, ForecastOptions, ForecastSum, MIN_HISTORY_DAYS,
     SeriesForecast, SeriesValue, forecast_series,
 };
-pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use function_cost::{
     FunctionCost, Price, function_costs, function_costs_markdown, function_costs_text,
 };
@@ -114,6 +119,7 @@ pub struct CostMonitor {
     store: store::Store,
     rates: Option<ExchangeRates>,
     opportunity_options: OpportunityOptions,
+    alert_callbacks: Vec<BudgetAlertCallback>,
 }
 
 impl std::fmt::Debug for CostMonitor {
@@ -129,6 +135,7 @@ impl CostMonitor {
             store: store::Store::open(None)?,
             rates: None,
             opportunity_options: OpportunityOptions::default(),
+            alert_callbacks: Vec::new(),
         })
     }
 
@@ -140,6 +147,7 @@ impl CostMonitor {
             store: store::Store::open(Some(&path))?,
             rates: None,
             opportunity_options: OpportunityOptions::default(),
+            alert_callbacks: Vec::new(),
         })
     }
 

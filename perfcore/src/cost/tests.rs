@@ -816,3 +816,207 @@ fn a_plain_weekly_cycle_of_services_raises_no_anomaly() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn import_rows(m: &mut CostMonitor, rows: &[super::synthetic::SyntheticRow], tag: &str) {
+    let dir = temp_dir(tag);
+    let path = write(&dir, "bill.csv", super::synthetic::focus_csv(rows));
+    m.import(&path, &ImportOptions { mode: ImportMode::Append, ..ImportOptions::default() })
+        .unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn usd(s: &str) -> Money {
+    Money::new(dec(s), Currency::USD)
+}
+
+#[test]
+fn budgets_alert_once_per_threshold_and_period_in_their_scope() {
+    use super::synthetic::SyntheticRow;
+    use std::sync::{Arc, Mutex};
+    let dir = temp_dir("budget");
+    let d0 = Day::parse("2024-09-01").unwrap();
+    let day_rows = |i: i32| {
+        let mut web = SyntheticRow::new(Day(d0.0 + i), "web", "web-1", dec("10"));
+        web.tags = r#"{"team":"web"}"#.into();
+        let db = SyntheticRow::new(Day(d0.0 + i), "db", "db-1", dec("30"));
+        vec![web, db]
+    };
+    let fired = Arc::new(Mutex::new(Vec::<BudgetAlert>::new()));
+    {
+        let mut m = CostMonitor::open(&dir).unwrap();
+        // web spends 10 a day: 300 in September. db's 30 a day is out of scope.
+        m.add_budget(
+            Budget::new("web", usd("250"), BudgetPeriod::Monthly)
+                .scope(Dimension::Tag("team".into()), "web")
+                .threshold("50:actual".parse().unwrap())
+                .threshold("100:actual".parse().unwrap())
+                .threshold("100:forecast".parse().unwrap()),
+        )
+        .unwrap();
+        let sink = Arc::clone(&fired);
+        m.on_budget_alert(move |a| sink.lock().unwrap().push(a.clone()));
+        for i in 0..10 {
+            import_rows(&mut m, &day_rows(i), "budget-day");
+            m.check_budgets().unwrap();
+        }
+        // Ten days in: 100 spent (40%), nothing actual yet; too little history to forecast.
+        let status = m.check_budgets().unwrap();
+        assert_eq!(status[0].actual, usd("100"));
+        assert!(status[0].forecast.is_none());
+        assert!(status[0].forecast_note.as_deref().unwrap().contains("insufficient history"));
+        assert!(fired.lock().unwrap().is_empty());
+        for i in 10..20 {
+            import_rows(&mut m, &day_rows(i), "budget-day");
+            m.check_budgets().unwrap();
+        }
+    }
+    // Day 13 crossed 50% actual (130 ≥ 125); from day 14 the forecast says 300 ≥ 250.
+    let names: Vec<String> =
+        fired.lock().unwrap().iter().map(|a| a.threshold.to_string()).collect();
+    assert_eq!(names, ["50% actual", "100% forecast"], "{:#?}", fired.lock().unwrap());
+    {
+        let alerts = fired.lock().unwrap();
+        assert_eq!(alerts[0].as_of.to_string(), "2024-09-13");
+        assert_eq!(alerts[0].actual, usd("130"));
+        let f = alerts[1].forecast.unwrap();
+        assert!((f.amount - dec("300")).abs() < dec("1"), "{f}");
+        assert!(alerts[1].message.contains("forecast spend"), "{}", alerts[1].message);
+    }
+    // Another process: the alerts fired are remembered, nothing fires again.
+    let mut m = CostMonitor::open(&dir).unwrap();
+    let again = Arc::new(Mutex::new(0));
+    let sink = Arc::clone(&again);
+    m.on_budget_alert(move |_| *sink.lock().unwrap() += 1);
+    assert!(m.check_budgets().unwrap()[0].new_alerts.is_empty());
+    assert_eq!(m.budget_alerts().unwrap().len(), 2);
+    // The rest of September: 100% actual fires on day 25 (250), once.
+    for i in 20..30 {
+        import_rows(&mut m, &day_rows(i), "budget-day");
+        m.check_budgets().unwrap();
+    }
+    assert_eq!(*again.lock().unwrap(), 1);
+    // October is a new period: 50% actual fires again when it is crossed.
+    for i in 30..44 {
+        import_rows(&mut m, &day_rows(i), "budget-day");
+        m.check_budgets().unwrap();
+    }
+    let all_alerts = m.budget_alerts().unwrap();
+    let october: Vec<_> =
+        all_alerts.iter().filter(|a| a.period.from.to_string() == "2024-10-01").collect();
+    assert!(october.iter().any(|a| a.threshold.to_string() == "50% actual"), "{october:#?}");
+    assert!(m.remove_budget("web").unwrap());
+    assert!(m.budget_alerts().unwrap().is_empty());
+    drop(m);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_budgets_are_refused_with_what_is_wrong() {
+    let mut m = CostMonitor::new().unwrap();
+    let err = m.add_budget(Budget::new("", usd("10"), BudgetPeriod::Monthly)).unwrap_err();
+    assert!(err.to_string().contains("name is empty"), "{err}");
+    let err = m.add_budget(Budget::new("x", usd("-1"), BudgetPeriod::Monthly)).unwrap_err();
+    assert!(err.to_string().contains("not above zero"), "{err}");
+    assert!("0:actual".parse::<BudgetThreshold>().is_err());
+    assert!("80:maybe".parse::<BudgetThreshold>().unwrap_err().to_string().contains("maybe"));
+    assert!("day=2024-01-01".parse::<BudgetScope>().is_err());
+    assert!("colour=red".parse::<BudgetScope>().is_err());
+    // A budget in euros over a bill in dollars is an error, not a silent comparison.
+    let dir = temp_dir("budget-eur");
+    let path = write(&dir, "bill.csv", services_csv(None));
+    m.import(&path, &ImportOptions::default()).unwrap();
+    m.add_budget(Budget::new("eur", Money::new(dec("10"), Currency::EUR), BudgetPeriod::Monthly))
+        .unwrap();
+    assert!(matches!(m.check_budgets(), Err(CostError::MixedCurrency { .. })));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_version_1_store_is_migrated_and_keeps_its_data() {
+    let dir = temp_dir("migrate");
+    {
+        let mut m = CostMonitor::open(&dir).unwrap();
+        m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    }
+    let before = CostMonitor::open(&dir).unwrap().total(all(), CostMetric::Billed).unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.join(STORE_FILE)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE budgets; DROP TABLE budget_alerts; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut m = CostMonitor::open(&dir).unwrap();
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap(), before);
+    m.add_budget(Budget::new("all", usd("100"), BudgetPeriod::Monthly)).unwrap();
+    assert_eq!(m.budgets().unwrap().len(), 1);
+    drop(m);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+mod budget_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        /// Checked day by day over two months, each threshold fires once in each period it
+        /// is crossed in, on the first day it is, and never in a period it is not.
+        #[test]
+        fn each_threshold_fires_once_per_crossing(spend in proptest::collection::vec(0u32..200, 45), budget in 500u32..3000) {
+            use super::super::synthetic::SyntheticRow;
+            let d0 = Day::parse("2024-09-10").unwrap();
+            let rows: Vec<SyntheticRow> = spend.iter().enumerate()
+                .map(|(i, &c)| SyntheticRow::new(Day(d0.0 + i as i32), "web", "w", Decimal::from(c)))
+                .collect();
+            let mut m = CostMonitor::new().unwrap();
+            import_rows(&mut m, &rows, "budget-prop");
+            m.add_budget(Budget::new("b", usd(&budget.to_string()), BudgetPeriod::Monthly)
+                .threshold("50:actual".parse().unwrap())
+                .threshold("90:actual".parse().unwrap())
+                .threshold("100:forecast".parse().unwrap())).unwrap();
+            let mut fired: Vec<BudgetAlert> = Vec::new();
+            for i in 0..spend.len() {
+                for s in m.check_budgets_at(Day(d0.0 + i as i32)).unwrap() {
+                    fired.extend(s.new_alerts);
+                }
+            }
+            for pct in [50u32, 90] {
+                // The first day, per month, the cumulative spend reaches pct% of the budget.
+                let mut expected = Vec::new();
+                let mut month = None;
+                let mut sum = 0u64;
+                let mut done = false;
+                for (i, &c) in spend.iter().enumerate() {
+                    let day = Day(d0.0 + i as i32);
+                    if month != Some(day.month_start()) {
+                        month = Some(day.month_start());
+                        sum = 0;
+                        done = false;
+                    }
+                    sum += u64::from(c);
+                    if !done && sum * 100 >= u64::from(budget) * u64::from(pct) {
+                        expected.push(day);
+                        done = true;
+                    }
+                }
+                let got: Vec<Day> = fired.iter()
+                    .filter(|a| a.threshold.percent == Decimal::from(pct))
+                    .map(|a| a.as_of)
+                    .collect();
+                prop_assert_eq!(got, expected);
+            }
+            let mut forecast_periods: Vec<Day> = fired.iter()
+                .filter(|a| a.threshold.basis == ThresholdBasis::Forecast)
+                .map(|a| a.period.from)
+                .collect();
+            let n = forecast_periods.len();
+            forecast_periods.dedup();
+            prop_assert_eq!(forecast_periods.len(), n);
+            for a in fired.iter().filter(|a| a.threshold.basis == ThresholdBasis::Forecast) {
+                prop_assert!(a.forecast.unwrap().amount >= Decimal::from(budget));
+            }
+        }
+    }
+}
