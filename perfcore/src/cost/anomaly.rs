@@ -340,8 +340,10 @@ pub(crate) fn detect(
     out
 }
 
+/// The amount without its currency, as [`Money::display`] shows it.
 fn cents(m: &Money) -> String {
-    format!("{:.2}", m.round_cents())
+    let shown = m.display();
+    shown.rsplit_once(' ').map_or(shown.clone(), |(a, _)| a.to_owned())
 }
 
 fn money(value: f64, currency: super::Currency) -> Money {
@@ -488,7 +490,9 @@ fn drivers(
         ));
     }
     out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.resource.cmp(&b.1.resource)));
-    out.into_iter().take(options.max_drivers).map(|(_, d)| d).collect()
+    // The drivers that matter: the largest, and those that moved at least a twentieth of it.
+    let floor = out.first().map_or(0.0, |d| d.0 / 20.0);
+    out.into_iter().take(options.max_drivers).filter(|d| d.0 >= floor).map(|(_, d)| d).collect()
 }
 
 #[cfg(test)]

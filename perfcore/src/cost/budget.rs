@@ -417,11 +417,12 @@ impl BudgetStatus {
     #[must_use]
     pub fn describe(&self) -> String {
         let forecast = match (&self.forecast, &self.forecast_note) {
+            (Some(f), _) if f.remaining_days == 0 => "; the period is over".to_owned(),
             (Some(f), _) => format!(
                 "; forecast {} (80% interval {}–{}, {})",
                 cents(&f.expected),
-                f.lower.round_cents(),
-                f.upper.round_cents(),
+                f.lower.display(),
+                f.upper.display(),
                 f.method
             ),
             (None, Some(note)) => format!("; no forecast: {note}"),
@@ -446,7 +447,7 @@ impl BudgetStatus {
 }
 
 fn cents(m: &Money) -> String {
-    format!("{:.2} {}", m.round_cents(), m.currency)
+    m.display()
 }
 
 /// Percent of `amount` that `spend` is.
@@ -577,10 +578,10 @@ impl CostMonitor {
                 };
                 let percent = percent_of(spend.amount, status.budget.amount.amount);
                 let interval = match (&status.forecast, t.basis) {
-                    (Some(f), ThresholdBasis::Forecast) => format!(
+                    (Some(f), ThresholdBasis::Forecast) if f.remaining_days > 0 => format!(
                         " (80% interval {}–{}, {})",
-                        f.lower.round_cents(),
-                        f.upper.round_cents(),
+                        f.lower.display(),
+                        f.upper.display(),
                         f.method
                     ),
                     _ => String::new(),
