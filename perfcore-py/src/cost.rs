@@ -24,6 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use rust_decimal::Decimal;
 
+use crate::cost_watch;
 use crate::error::to_py_err;
 use crate::regress::to_data;
 use crate::stats::Snapshot;
@@ -1247,6 +1248,8 @@ fn function_costs(
 #[pyclass(module = "perfcore._perfcore", frozen)]
 pub struct CostMonitor {
     inner: Mutex<cost::CostMonitor>,
+    /// The callables `on_budget_alert` registered, called by `check_budgets`.
+    alert_callbacks: Mutex<Vec<Py<PyAny>>>,
 }
 
 impl CostMonitor {
@@ -1316,7 +1319,7 @@ impl CostMonitor {
             })
             .map_err(to_py_err)?;
         monitor.set_opportunity_options(options);
-        Ok(Self { inner: Mutex::new(monitor) })
+        Ok(Self { inner: Mutex::new(monitor), alert_callbacks: Mutex::new(Vec::new()) })
     }
 
     /// The database file (`":memory:"` for an in-memory monitor).
@@ -1613,6 +1616,150 @@ impl CostMonitor {
     fn applied_optimizations(&self, py: Python<'_>) -> PyResult<Vec<OptimizationResult>> {
         let list = py.detach(|| self.lock().applied_optimizations()).map_err(to_py_err)?;
         Ok(list.into_iter().map(|inner| OptimizationResult { inner }).collect())
+    }
+
+    /// Days whose spend left its expected band, grouped `by` a dimension (`"service"`,
+    /// `"resource"`, `"account"`, `"tag:team"`…, or `"total"`), each with the resources that
+    /// drove it. `days`: judge the last N days of data (default: all of them), or give
+    /// `start` and `end`. Each anomaly is a dict: day, dimension, key, actual, expected, lower,
+    /// upper, impact (Decimal), currency, spreads (impact as a multiple of the usual spread;
+    /// None for a series with no noise), direction, drivers, description.
+    #[pyo3(signature = (by = "service", *, days = None, start = None, end = None, threshold = 4.0, min_impact = None, min_relative_change = 0.1, increases_only = false, metric = "billed"))]
+    #[allow(clippy::too_many_arguments)]
+    fn detect_cost_anomalies<'py>(
+        &self,
+        py: Python<'py>,
+        by: Option<&str>,
+        days: Option<u32>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        threshold: f64,
+        min_impact: Option<&Bound<'_, PyAny>>,
+        min_relative_change: f64,
+        increases_only: bool,
+        metric: &str,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let group = cost_watch::group_arg(by)?;
+        let min_impact = opt_decimal_arg(min_impact, "min_impact")?;
+        let options = cost_watch::anomaly_options(
+            threshold,
+            min_impact,
+            min_relative_change,
+            increases_only,
+            metric,
+        )?;
+        let range = match (start.filter(|v| !v.is_none()), end.filter(|v| !v.is_none())) {
+            (Some(s), Some(e)) => Some((day_arg(s, "start")?, day_arg(e, "end")?)),
+            (None, None) => None,
+            _ => return Err(PyValueError::new_err("give both start and end (or neither)")),
+        };
+        let found = py
+            .detach(|| {
+                let m = self.lock();
+                match cost_watch::anomaly_period(&m, days, range)? {
+                    Some(period) => m.anomalies(group.as_ref(), period, &options),
+                    None => Ok(Vec::new()),
+                }
+            })
+            .map_err(to_py_err)?;
+        found
+            .iter()
+            .map(|a| {
+                let d = cost_watch::to_py(py, a)?;
+                d.set_item("description", a.describe())?;
+                Ok(d)
+            })
+            .collect()
+    }
+
+    /// Saves a budget (replacing one of the same name): `amount` per `period` (`"weekly"`,
+    /// `"monthly"`, `"quarterly"`, `"yearly"`) over `scope` (a dict `{dimension: value}`, all
+    /// of which must hold, e.g. `{"service": "EC2", "tag:team": "web"}`; None: the whole
+    /// bill), alerting at `thresholds` (`["80:actual", "100:forecast"]`, the default, or
+    /// pairs `(80, "actual")`). Returns the budget as a dict.
+    #[pyo3(signature = (name, amount, *, period = "monthly", currency = "USD", scope = None, thresholds = None, metric = "billed"))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_budget<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        amount: &Bound<'_, PyAny>,
+        period: &str,
+        currency: &str,
+        scope: Option<&Bound<'_, PyAny>>,
+        thresholds: Option<&Bound<'_, PyAny>>,
+        metric: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let amount = Money::new(decimal_arg(amount, "amount")?, currency_arg(currency)?);
+        let budget = cost_watch::budget_arg(name, amount, period, scope, thresholds, metric)?;
+        py.detach(|| self.lock().add_budget(budget.clone())).map_err(to_py_err)?;
+        let d = cost_watch::to_py(py, &budget)?;
+        d.set_item("description", budget.describe())?;
+        Ok(d)
+    }
+
+    /// The budgets, by name, as dicts.
+    fn budgets<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let list = py.detach(|| self.lock().budgets()).map_err(to_py_err)?;
+        list.iter().map(|b| cost_watch::to_py(py, b)).collect()
+    }
+
+    /// Removes a budget and its alert history; whether it existed.
+    fn remove_budget(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+        py.detach(|| self.lock().remove_budget(name)).map_err(to_py_err)
+    }
+
+    /// Calls `callback(alert)` (alert: a dict with budget, period, as_of, threshold, amount,
+    /// actual, forecast, percent, message) for each alert `check_budgets` fires.
+    fn on_budget_alert(&self, callback: Py<PyAny>) -> PyResult<()> {
+        Python::attach(|py| {
+            if !callback.bind(py).is_callable() {
+                return Err(PyTypeError::new_err("callback: expected a callable"));
+            }
+            Ok(())
+        })?;
+        self.alert_callbacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(callback);
+        Ok(())
+    }
+
+    /// Checks every budget against the data so far (to its last day): each threshold crossed
+    /// for the first time in its period fires once (the callbacks are called with it, and the
+    /// store remembers it, across processes). Returns each budget's status as a dict: budget,
+    /// period, as_of, actual, percent, forecast (expected/lower/upper of the period's end, or
+    /// None with forecast_note saying why), crossed, new_alerts, description. An exception a
+    /// callback raises propagates after the alerts are recorded.
+    fn check_budgets<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let statuses = py.detach(|| self.lock().check_budgets()).map_err(to_py_err)?;
+        let callbacks: Vec<Py<PyAny>> = self
+            .alert_callbacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|c| c.clone_ref(py))
+            .collect();
+        let mut out = Vec::with_capacity(statuses.len());
+        for s in &statuses {
+            let d = cost_watch::to_py(py, s)?;
+            d.set_item("description", s.describe())?;
+            out.push(d);
+        }
+        for s in &statuses {
+            for a in &s.new_alerts {
+                for c in &callbacks {
+                    c.call1(py, (cost_watch::to_py(py, a)?,))?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every budget alert fired so far, oldest period first, as dicts.
+    fn budget_alerts<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let list = py.detach(|| self.lock().budget_alerts()).map_err(to_py_err)?;
+        list.iter().map(|a| cost_watch::to_py(py, a)).collect()
     }
 
     fn __repr__(&self) -> String {

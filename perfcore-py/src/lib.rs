@@ -16,6 +16,7 @@ mod baseline;
 mod budget;
 mod cli;
 mod cost;
+mod cost_watch;
 mod decorate;
 mod error;
 mod fastcall;

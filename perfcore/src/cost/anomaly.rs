@@ -265,12 +265,16 @@ pub(crate) fn band(
     if present < min_history.max(2) {
         return None;
     }
-    // The local level of day s: the median of the week ending on it (a whole weekly cycle).
+    // The local level of day s: the median of the week ending on it, complete (a part of a
+    // week would lean to the weekdays it holds).
     let mut week = Vec::with_capacity(7);
     let mut local = |s: usize| -> Option<f64> {
+        if s < 6 {
+            return None;
+        }
         week.clear();
-        week.extend(values[s.saturating_sub(6)..=s].iter().flatten().copied());
-        (week.len() >= 4).then(|| median(&mut week))
+        week.extend(values[s - 6..=s].iter().flatten().copied());
+        (week.len() == 7).then(|| median(&mut week))
     };
     // Each weekday's usual distance from the local level; lag 7, 14… is t's weekday.
     let mut by_weekday: [Vec<f64>; 7] = Default::default();
@@ -279,11 +283,13 @@ pub(crate) fn band(
             by_weekday[(t - s) % 7].push(y - m);
         }
     }
+    // A weekday never seen in a complete week: its usual level is unknown, so no band.
     let mut profile = [0.0; 7];
     for (p, devs) in profile.iter_mut().zip(&mut by_weekday) {
-        if !devs.is_empty() {
-            *p = median(devs);
+        if devs.is_empty() {
+            return None;
         }
+        *p = median(devs);
     }
     // The level: the last seven days with data, their weekday taken out.
     let mut recent: Vec<f64> = (from..t)
