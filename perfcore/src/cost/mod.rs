@@ -60,6 +60,7 @@
 //! SQLite's `user_version` ([`STORE_SCHEMA_VERSION`]): older stores are migrated, newer ones
 //! refused ([`CostError::NewerStore`]). The view `daily_costs` joins it all with REAL amounts
 //! for `sqlite3` and DuckDB (`ATTACH '.perfcore/cost.sqlite' (TYPE sqlite)`).
+#![doc = include_str!("opportunity/rules.md")]
 
 mod aggregate;
 mod breakdown;
@@ -83,7 +84,10 @@ pub use function_cost::{
 };
 pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
 pub use money::{Currency, ExchangeRates, Money, MoneySum};
-pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
+pub use opportunity::{
+    AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions, PriceEntry, PriceTable,
+    RealisedSaving,
+};
 pub use report::{CostReport, ReportPeriod, TopResource};
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
 pub use time::Day;
@@ -271,9 +275,12 @@ impl CostMonitor {
         report::build(self, period)
     }
 
-    /// The optimisation opportunities the rules find (see [`OpportunityOptions`]).
+    /// The optimisation opportunities the rules find in the tracked resources and the
+    /// imported billing data (see [the rules](self#optimisation-opportunities)
+    /// and [`OpportunityOptions`]), largest saving first; one resource's savings never add up to
+    /// more than its cost.
     pub fn opportunities(&self) -> Result<Vec<Opportunity>, CostError> {
-        opportunity::find(&self.store.resources()?, &self.opportunity_options)
+        opportunity::find(&self.store.resources()?, &self.store, &self.opportunity_options)
     }
 
     /// Records the decision to act on `opportunity` in the store's audit trail. perfcore
@@ -283,7 +290,24 @@ impl CostMonitor {
         &mut self,
         opportunity: &Opportunity,
     ) -> Result<AppliedOptimization, CostError> {
-        opportunity::apply(&mut self.store, opportunity)
+        let now = self.opportunity_options.now();
+        opportunity::apply(&mut self.store, opportunity, now)
+    }
+
+    /// Each applied decision's projected monthly cost against the realised one: for a tracked
+    /// resource its rate now (update it once the change is made), for an imported one its
+    /// daily cost on the days after the decision against the 14 days before, both scaled to
+    /// 730 hours, with the days of evidence.
+    ///
+    /// # Errors
+    /// [`CostError::Store`] when the store cannot be read.
+    pub fn savings(&self) -> Result<Vec<RealisedSaving>, CostError> {
+        opportunity::savings(
+            &self.store.decisions()?,
+            &self.store.resources()?,
+            &self.store,
+            self.opportunity_options.now(),
+        )
     }
 
     /// The decisions recorded so far, oldest first.
