@@ -279,6 +279,20 @@ impl CostMonitor {
     /// imported billing data (see [the rules](self#optimisation-opportunities)
     /// and [`OpportunityOptions`]), largest saving first; one resource's savings never add up to
     /// more than its cost.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{CloudProvider, CostMonitor, Resource, ResourceType};
+    /// let mut monitor = CostMonitor::new()?;
+    /// let mut vm = Resource::new("vm", ResourceType::Compute, CloudProvider::Aws)
+    ///     .usage_hours("100".parse()?)
+    ///     .cost_per_hour("0.1".parse()?);
+    /// vm.last_activity_unix = Some(0); // nothing since 1970
+    /// monitor.track_resource(vm)?;
+    /// let opp = &monitor.opportunities()?[0];
+    /// assert_eq!((opp.kind.as_str(), opp.potential_savings.to_string()), ("idle", "73 USD".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn opportunities(&self) -> Result<Vec<Opportunity>, CostError> {
         opportunity::find(&self.store.resources()?, &self.store, &self.opportunity_options)
     }
@@ -301,6 +315,25 @@ impl CostMonitor {
     ///
     /// # Errors
     /// [`CostError::Store`] when the store cannot be read.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{CloudProvider, CostMonitor, Resource, ResourceType};
+    /// let mut monitor = CostMonitor::new()?;
+    /// assert!(monitor.savings()?.is_empty()); // no decision yet
+    /// monitor.track_resource(
+    ///     Resource::new("vm", ResourceType::Compute, CloudProvider::Aws)
+    ///         .usage_hours("730".parse()?)
+    ///         .cost_per_hour("0.1".parse()?),
+    /// )?;
+    /// let opp = monitor.opportunities()?.remove(0);
+    /// monitor.apply_optimization(&opp)?;
+    /// let s = &monitor.savings()?[0];
+    /// // Nothing changed yet: 14.6 projected, nothing realised.
+    /// assert_eq!(s.projected_savings.to_string(), "14.6 USD");
+    /// assert_eq!(s.realised_savings.unwrap().amount.is_zero(), true);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn savings(&self) -> Result<Vec<RealisedSaving>, CostError> {
         opportunity::savings(
             &self.store.decisions()?,

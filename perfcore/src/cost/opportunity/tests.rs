@@ -1,12 +1,11 @@
 //! Tests of the rules: each fires, and just across its threshold does not; savings never
 //! exceed the cost they come from; a decision's realised savings.
 
-use std::path::PathBuf;
-
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::super::focus::MANDATORY_COLUMNS;
+use super::super::tests::temp_dir;
 use super::super::{
     CloudProvider, CostMonitor, Day, ImportOptions, Resource, ResourceType, UtilizationSample,
 };
@@ -244,15 +243,6 @@ fn options_out_of_range_are_refused() {
 }
 
 // ---- imported FOCUS data ----
-
-fn temp_dir(tag: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("perfcore-opp-{tag}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// One daily FOCUS row of a compute resource.
 struct Row<'a> {
