@@ -559,12 +559,15 @@ const OPPORTUNITY_FIELDS: &[&str] = &[
     "current_monthly_cost",
     "currency",
     "confidence",
+    "confidence_reason",
     "rule",
+    "source",
 ];
 
 #[pymethods]
 impl Opportunity {
-    /// The kind of opportunity (`"commitment"` so far).
+    /// The kind: `"underutilized"`, `"idle"`, `"oversized"`, `"low_utilization"`,
+    /// `"provider_disparity"` or `"commitment"`.
     #[getter(r#type)]
     fn kind(&self) -> &str {
         &self.inner.kind
@@ -604,10 +607,20 @@ impl Opportunity {
     fn confidence(&self) -> &str {
         &self.inner.confidence
     }
+    /// Why that confidence.
+    #[getter]
+    fn confidence_reason(&self) -> &str {
+        &self.inner.confidence_reason
+    }
     /// The rule that found it.
     #[getter]
     fn rule(&self) -> &str {
         &self.inner.rule
+    }
+    /// `"tracked"` (a tracked resource) or `"imported"` (billing data).
+    #[getter]
+    fn source(&self) -> &str {
+        &self.inner.source
     }
     /// `obj["name"]` is `obj.name`, for the names `keys()` lists.
     fn __getitem__<'py>(slf: &Bound<'py, Self>, key: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -711,6 +724,7 @@ const REPORT_FIELDS: &[&str] = &[
     "totals_by_currency",
     "estimated_savings",
     "optimization_opportunities",
+    "applied_optimizations",
     "forecast",
     "forecast_note",
     "breakdowns",
@@ -761,6 +775,11 @@ impl CostReport {
     #[getter]
     fn estimated_savings(&self) -> Decimal {
         self.inner.estimated_savings.amount
+    }
+    /// The decisions applied so far, projected against realised (as `CostMonitor.savings()`).
+    #[getter]
+    fn applied_optimizations<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner.applied_optimizations.iter().map(|a| realised_dict(py, a)).collect()
     }
     /// What the optimisation rules found.
     #[getter]
@@ -1354,11 +1373,12 @@ impl CostMonitor {
     /// Amounts may be `int`, `float` (read through its shortest repr: `0.096` is exactly
     /// 0.096), `decimal.Decimal` or `str`. `metadata` is kept as JSON; its `utilization` (or
     /// `cpu`), `memory` (fractions in 0..1) and `network_bytes_per_sec` make a utilisation
-    /// reading taken now.
+    /// reading taken now. `last_activity_unix` (seconds since the epoch) is when it last did
+    /// anything, for the idle rule.
     #[pyo3(signature = (
         resource_id, resource_type, provider, usage_hours, cost_per_hour = None, metadata = None,
         *, region = None, service = None, tags = None, currency = "USD", charges = None,
-        account = None
+        account = None, last_activity_unix = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn track_resource(
@@ -1376,6 +1396,7 @@ impl CostMonitor {
         currency: &str,
         charges: Option<&Bound<'_, PyAny>>,
         account: Option<String>,
+        last_activity_unix: Option<i64>,
     ) -> PyResult<()> {
         let mut r =
             Resource::new(resource_id, resource_type_arg(resource_type)?, provider_arg(provider)?)
@@ -1394,6 +1415,7 @@ impl CostMonitor {
             r = r.service(service);
         }
         r.account = account;
+        r.last_activity_unix = last_activity_unix;
         for (k, v) in tags.unwrap_or_default() {
             r = r.tag(k, v);
         }
@@ -1577,7 +1599,103 @@ impl CostMonitor {
         Ok(d)
     }
 
-    /// The optimisation opportunities the rules find in the tracked resources.
+    /// Changes the thresholds and assumptions of the optimisation rules; the options not
+    /// given keep their values. Fractions are in 0..=1; `prices` is a CSV file (header
+    /// `provider,region,sku,unit,price[,currency,size]`) or a list of dicts with those keys;
+    /// `now` (seconds since the epoch) fixes the end of the lookback windows.
+    #[pyo3(signature = (
+        *,
+        commitment_discount = None,
+        always_on_share = None,
+        underutilized_cpu = None,
+        downsize_saving = None,
+        idle_hours = None,
+        oversized_cpu = None,
+        oversized_memory = None,
+        sizing_percentile = None,
+        target_utilization = None,
+        lookback_days = None,
+        steady_days = None,
+        trusted_advisor = None,
+        prices = None,
+        now = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_opportunity_options(
+        &self,
+        commitment_discount: Option<&Bound<'_, PyAny>>,
+        always_on_share: Option<&Bound<'_, PyAny>>,
+        underutilized_cpu: Option<f64>,
+        downsize_saving: Option<&Bound<'_, PyAny>>,
+        idle_hours: Option<u32>,
+        oversized_cpu: Option<f64>,
+        oversized_memory: Option<f64>,
+        sizing_percentile: Option<f64>,
+        target_utilization: Option<f64>,
+        lookback_days: Option<u32>,
+        steady_days: Option<u32>,
+        trusted_advisor: Option<bool>,
+        prices: Option<&Bound<'_, PyAny>>,
+        now: Option<i64>,
+    ) -> PyResult<()> {
+        let mut o = self.lock().opportunity_options().clone();
+        if let Some(r) = opt_decimal_arg(commitment_discount, "commitment_discount")? {
+            o = o.with_commitment_discount(r);
+        }
+        if let Some(v) = opt_decimal_arg(always_on_share, "always_on_share")? {
+            o = o.with_always_on_share(v);
+        }
+        if let Some(v) = opt_decimal_arg(downsize_saving, "downsize_saving")? {
+            o = o.with_downsize_saving(v);
+        }
+        if let Some(v) = underutilized_cpu {
+            o = o.with_underutilized_cpu(v);
+        }
+        if let Some(v) = idle_hours {
+            o = o.with_idle_hours(v);
+        }
+        if let Some(v) = oversized_cpu {
+            o = o.with_oversized_cpu(v);
+        }
+        if let Some(v) = oversized_memory {
+            o = o.with_oversized_memory(v);
+        }
+        if let Some(v) = sizing_percentile {
+            o = o.with_sizing_percentile(v);
+        }
+        if let Some(v) = target_utilization {
+            o = o.with_target_utilization(v);
+        }
+        if let Some(v) = lookback_days {
+            o = o.with_lookback_days(v);
+        }
+        if let Some(v) = steady_days {
+            o = o.with_steady_days(v);
+        }
+        if let Some(v) = trusted_advisor {
+            o = o.with_trusted_advisor(v);
+        }
+        if let Some(p) = prices.filter(|p| !p.is_none()) {
+            o = o.with_price_table(price_table(p)?);
+        }
+        if let Some(v) = now {
+            o = o.with_now_unix(v);
+        }
+        o.validate().map_err(to_py_err)?;
+        self.lock().set_opportunity_options(o);
+        Ok(())
+    }
+
+    /// Each applied decision's projected monthly cost against the realised one, as dicts:
+    /// `before_monthly_cost`, `projected_monthly_cost`, `realised_monthly_cost` (None until
+    /// there is evidence), `projected_savings`, `realised_savings`, `evidence_days`, `basis`.
+    fn savings<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let list = py.detach(|| self.lock().savings()).map_err(to_py_err)?;
+        list.iter().map(|a| realised_dict(py, a)).collect()
+    }
+
+    /// The optimisation opportunities the rules find in the tracked resources and the
+    /// imported billing data, largest saving first.
     fn identify_optimization_opportunities(&self, py: Python<'_>) -> PyResult<Vec<Opportunity>> {
         let list = py.detach(|| self.lock().opportunities()).map_err(to_py_err)?;
         Ok(list.into_iter().map(|inner| Opportunity { inner }).collect())
@@ -1765,6 +1883,70 @@ impl CostMonitor {
     fn __repr__(&self) -> String {
         format!("CostMonitor({:?})", self.store_path())
     }
+}
+
+/// One realised saving as a dict (money as `decimal.Decimal`).
+fn realised_dict<'py>(py: Python<'py>, a: &cost::RealisedSaving) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("applied_at", &a.applied_at)?;
+    d.set_item("type", &a.kind)?;
+    d.set_item("resource_id", &a.resource_id)?;
+    d.set_item("currency", a.before_monthly_cost.currency.as_str())?;
+    d.set_item("before_monthly_cost", a.before_monthly_cost.amount)?;
+    d.set_item("projected_monthly_cost", a.projected_monthly_cost.amount)?;
+    d.set_item("realised_monthly_cost", a.realised_monthly_cost.map(|m| m.amount))?;
+    d.set_item("projected_savings", a.projected_savings.amount)?;
+    d.set_item("realised_savings", a.realised_savings.map(|m| m.amount))?;
+    d.set_item("evidence_days", a.evidence_days)?;
+    d.set_item("basis", &a.basis)?;
+    Ok(d)
+}
+
+/// A price table from a CSV file's path or a list of dicts.
+fn price_table(value: &Bound<'_, PyAny>) -> PyResult<cost::PriceTable> {
+    if let Ok(list) = value.cast::<pyo3::types::PyList>() {
+        let mut table = cost::PriceTable::new();
+        for item in list.iter() {
+            let d = item
+                .cast::<PyDict>()
+                .map_err(|_| PyTypeError::new_err("prices: expected a list of dicts"))?;
+            let text = |k: &str| -> PyResult<Option<String>> {
+                d.get_item(k)?.filter(|v| !v.is_none()).map(|v| v.extract::<String>()).transpose()
+            };
+            let need = |k: &str| -> PyResult<String> {
+                text(k)?
+                    .ok_or_else(|| PyKeyError::new_err(format!("prices: an entry has no {k:?}")))
+            };
+            let price = decimal_arg(
+                &d.get_item("price")?
+                    .ok_or_else(|| PyKeyError::new_err("prices: an entry has no \"price\""))?,
+                "price",
+            )?;
+            let mut e = cost::PriceEntry::new(
+                cost::CloudProvider::parse(&need("provider")?),
+                need("region")?,
+                need("sku")?,
+                price,
+            );
+            if let Some(u) = text("unit")? {
+                e = e.unit(u);
+            }
+            if let Some(c) = text("currency")? {
+                e = e.currency(currency_arg(&c)?);
+            }
+            if let Some(size) = opt_decimal_arg(d.get_item("size")?.as_ref(), "size")? {
+                e = e.size(size);
+            }
+            table.add(e).map_err(to_py_err)?;
+        }
+        return Ok(table);
+    }
+    let path: PathBuf = value.extract().map_err(|_| {
+        PyTypeError::new_err("prices: expected a CSV file's path or a list of dicts")
+    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| PyValueError::new_err(format!("prices: {}: {e}", path.display())))?;
+    cost::PriceTable::from_csv(&text).map_err(to_py_err)
 }
 
 /// Adds the classes and functions to the module.

@@ -414,3 +414,67 @@ def test_reports_of_a_snapshot_carry_function_costs() -> None:
     assert 'id="costs"' in page and "checkout.total" in page
     with pytest.raises(ValueError):
         snap.to_markdown(vcpu_hour=-1)
+
+
+NOW = 1_790_000_000
+
+
+def test_opportunity_rules_from_python() -> None:
+    m = CostMonitor()
+    m.set_opportunity_options(
+        now=NOW,
+        prices=[
+            {"provider": "aws", "region": "us-east-1", "sku": "m5.large", "price": "0.1"},
+            {"provider": "gcp", "region": "us-central1", "sku": "m5.large", "price": 0.08},
+        ],
+    )
+    # A reading is taken when it is tracked: far from NOW, so it is outside the lookback.
+    m.track_resource("vm", "compute", "aws", 100, "0.1", {"sku": "m5.large"}, region="us-east-1")
+    m.track_resource("old", "compute", "aws", 100, "0.1", last_activity_unix=NOW - 24 * 3600 - 1)
+    m.track_resource("busy", "compute", "aws", 100, "0.1", last_activity_unix=NOW - 24 * 3600)
+    opps = {(o.type, o.resource_id): o for o in m.identify_optimization_opportunities()}
+    assert set(opps) == {("provider_disparity", "vm"), ("idle", "old")}
+    move = opps[("provider_disparity", "vm")]
+    # (0.10 − 0.08) × 730 h.
+    assert move["potential_savings"] == Decimal("14.6") and move.source == "tracked"
+    assert move.confidence == "medium" and "migration" in move.confidence_reason
+    assert opps[("idle", "old")].potential_savings == Decimal("73")
+    for o in opps.values():
+        assert o.potential_savings <= o.current_monthly_cost
+
+
+def test_underutilised_now_and_the_options_checked() -> None:
+    m = CostMonitor()
+    m.track_resource("vm", "compute", "aws", 100, "0.1", {"utilization": 0.29, "memory": 0.9})
+    m.track_resource("ok", "compute", "aws", 100, "0.1", {"utilization": 0.30, "memory": 0.9})
+    (opp,) = m.identify_optimization_opportunities()
+    assert opp["type"] == "underutilized" and opp.resource_id == "vm"
+    assert opp.potential_savings == Decimal("36.5") and opp.confidence == "low"
+    m.set_opportunity_options(underutilized_cpu=0.2)
+    assert m.identify_optimization_opportunities() == []
+    with pytest.raises(ValueError, match="underutilised CPU threshold"):
+        m.set_opportunity_options(underutilized_cpu=1.5)
+    with pytest.raises(KeyError, match="sku"):
+        m.set_opportunity_options(prices=[{"provider": "aws", "region": "x", "price": 1}])
+
+
+def test_savings_compare_projected_with_realised() -> None:
+    m = CostMonitor()
+    m.set_opportunity_options(now=NOW, commitment_discount="0.3")
+    m.track_resource("vm", "compute", "aws", 730, "0.1")
+    (opp,) = m.identify_optimization_opportunities()
+    result = m.apply_cost_optimization(opp)
+    assert "cannot change cloud resources" in result["message"]
+    (before,) = m.savings()
+    assert before["projected_monthly_cost"] == Decimal("51.1")
+    assert before["realised_savings"] == Decimal("0")
+    # The commitment bought: the rate paid now.
+    m.track_resource("vm", "compute", "aws", 730, "0.07")
+    m.set_opportunity_options(now=NOW + 2 * 86_400)
+    (after,) = m.savings()
+    assert after["realised_monthly_cost"] == Decimal("51.1")
+    assert after["realised_savings"] == after["projected_savings"] == Decimal("21.9")
+    assert after["evidence_days"] == 2 and after["type"] == "commitment"
+    report = m.generate_cost_report("all")
+    assert "Applied optimisations: projected vs realised" in report.to_text()
+    assert report.applied_optimizations == [after]

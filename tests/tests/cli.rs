@@ -510,3 +510,36 @@ fn cost_anomalies_and_budgets() {
     assert_eq!(again.code, 2, "{}", again.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cost_opportunities_and_savings() {
+    let dir = scratch("cost-opportunities");
+    let sample = focus_sample();
+    assert_eq!(perfcore(&dir, &["cost", "import", &sample]).code, 0);
+    let json = perfcore(
+        &dir,
+        &["cost", "opportunities", "--format", "json", "--commitment-discount", "0.3"],
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    for o in list.as_array().unwrap() {
+        let n = |k: &str| o[k]["amount"].as_str().unwrap().parse::<f64>().unwrap();
+        assert!(n("potential_savings") <= n("current_monthly_cost"), "{o}");
+        assert!(["high", "medium", "low"].contains(&o["confidence"].as_str().unwrap()), "{o}");
+    }
+    let text =
+        perfcore(&dir, &["cost", "opportunities", "--trusted-advisor", "--percentile", "0.995"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(!text.stdout.is_empty());
+    let bad = perfcore(&dir, &["cost", "opportunities", "--underutilized-cpu", "1.5"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("underutilised CPU threshold"), "{}", bad.stderr);
+    let prices = dir.join("prices.csv");
+    std::fs::write(&prices, "provider,region,sku,price\naws,us-east-1,m5.large,cheap\n").unwrap();
+    let bad = perfcore(&dir, &["cost", "opportunities", "--prices", prices.to_str().unwrap()]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("line 2"), "{}", bad.stderr);
+    let savings = perfcore(&dir, &["cost", "savings"]);
+    assert_eq!(savings.code, 0, "{}", savings.stderr);
+    assert!(savings.stdout.contains("no decisions applied yet"), "{}", savings.stdout);
+}

@@ -24,6 +24,14 @@ pub(super) enum CostCommand {
     Report(CostReportArgs),
     /// What each function of a profile costs at a vCPU-hour (and GiB-hour) price.
     Functions(FunctionsArgs),
+    /// The optimisation opportunities in the tracked resources and imported data, with their
+    /// monthly savings, evidence and confidence.
+    Opportunities(OpportunitiesArgs),
+    /// The applied decisions: projected against realised monthly cost.
+    Savings {
+        #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+        format: CostFormat,
+    },
     /// The imports in the store.
     Imports {
         #[arg(long, value_enum, default_value_t = CostFormat::Text)]
@@ -186,6 +194,125 @@ pub(super) struct FunctionsArgs {
     top: usize,
     #[arg(long, value_enum, default_value_t = CostFormat::Text)]
     format: CostFormat,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct OpportunitiesArgs {
+    /// Your one-year commitment discount (a fraction, 0.28); default an assumed 0.20, said so.
+    #[arg(long, value_name = "R")]
+    commitment_discount: Option<String>,
+    /// Underutilised below this mean CPU utilisation (default 0.30).
+    #[arg(long, value_name = "F")]
+    underutilized_cpu: Option<f64>,
+    /// Idle after this many hours without activity (default 24).
+    #[arg(long, value_name = "H")]
+    idle_hours: Option<u32>,
+    /// Oversized when the CPU percentile is below this (default 0.40)…
+    #[arg(long, value_name = "F")]
+    oversized_cpu: Option<f64>,
+    /// …and the memory percentile below this (default 0.50).
+    #[arg(long, value_name = "F")]
+    oversized_memory: Option<f64>,
+    /// The percentile sizing reads (default 0.95; 0.995 sizes as AWS Compute Optimizer).
+    #[arg(long, value_name = "P")]
+    percentile: Option<f64>,
+    /// The days of readings the utilisation rules read (default 14).
+    #[arg(long, value_name = "DAYS")]
+    lookback_days: Option<u32>,
+    /// Also run Trusted Advisor's rule (CPU ≤ 10% and network ≤ 5 MB on 4 of 14 days).
+    #[arg(long)]
+    trusted_advisor: bool,
+    /// A price table, CSV with the header provider,region,sku,unit,price[,currency,size].
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+    format: CostFormat,
+}
+
+impl OpportunitiesArgs {
+    fn options(&self) -> Result<crate::cost::OpportunityOptions, InputError> {
+        let mut o = crate::cost::OpportunityOptions::default();
+        if let Some(r) = &self.commitment_discount {
+            o = o.with_commitment_discount(decimal_arg("commitment-discount", r)?);
+        }
+        if let Some(v) = self.underutilized_cpu {
+            o = o.with_underutilized_cpu(v);
+        }
+        if let Some(v) = self.idle_hours {
+            o = o.with_idle_hours(v);
+        }
+        if let Some(v) = self.oversized_cpu {
+            o = o.with_oversized_cpu(v);
+        }
+        if let Some(v) = self.oversized_memory {
+            o = o.with_oversized_memory(v);
+        }
+        if let Some(v) = self.percentile {
+            o = o.with_sizing_percentile(v);
+        }
+        if let Some(v) = self.lookback_days {
+            o = o.with_lookback_days(v);
+        }
+        if let Some(path) = &self.prices {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("--prices {}: {e}", path.display())))?;
+            let table = crate::cost::PriceTable::from_csv(&text)
+                .map_err(|e| usage(format!("--prices {}: {e}", path.display())))?;
+            o = o.with_price_table(table);
+        }
+        o = o.with_trusted_advisor(self.trusted_advisor);
+        o.validate().map_err(|e| usage(e.to_string()))?;
+        Ok(o)
+    }
+}
+
+fn opportunities_text(list: &[crate::cost::Opportunity], markdown: bool) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if list.is_empty() {
+        s.push_str("no rule found an opportunity in this data\n");
+        return s;
+    }
+    let mut total = crate::cost::MoneySum::default();
+    if markdown {
+        s.push_str("| type | resource | savings / month | of | confidence | recommendation |\n|---|---|---:|---:|---|---|\n");
+    }
+    for o in list {
+        total.add(o.potential_savings);
+        let (saves, of) = (o.potential_savings.round_cents(), o.current_monthly_cost.round_cents());
+        let cur = o.potential_savings.currency;
+        if markdown {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {saves} {cur} | {of} {cur} | {} | {} |",
+                o.kind,
+                o.resource_id.replace('|', "\\|"),
+                o.confidence,
+                o.recommendation.replace('|', "\\|")
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{saves:>12} {cur} a month (of {of})  {} on {}  [{} confidence: {}]\n    {}\n    evidence: {}\n    rule: {}",
+                o.kind,
+                o.resource_id,
+                o.confidence,
+                o.confidence_reason,
+                o.recommendation,
+                o.evidence,
+                o.rule
+            );
+        }
+    }
+    for (c, m) in &total.by_currency {
+        let _ = writeln!(
+            s,
+            "{}total: {} {c} a month, no dollar counted twice",
+            if markdown { "\n" } else { "" },
+            m.normalize().round_dp(2)
+        );
+    }
+    s
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -404,6 +531,53 @@ pub(super) fn cost_command(
                 )?,
                 CostFormat::Text => {
                     write!(out, "{}", crate::cost::function_costs_text(&costs, &price, args.top))?
+                }
+            }
+            Ok(0)
+        }
+        CostCommand::Opportunities(args) => {
+            let mut monitor = open_monitor(dir, false)?;
+            monitor.set_opportunity_options(args.options()?);
+            let list = monitor.opportunities()?;
+            match args.format {
+                CostFormat::Json => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&list).unwrap_or_default())?
+                }
+                f => write!(out, "{}", opportunities_text(&list, f == CostFormat::Markdown))?,
+            }
+            Ok(0)
+        }
+        CostCommand::Savings { format } => {
+            let monitor = open_monitor(dir, false)?;
+            let list = monitor.savings()?;
+            match format {
+                CostFormat::Json => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&list).unwrap_or_default())?
+                }
+                CostFormat::Text | CostFormat::Markdown => {
+                    if list.is_empty() {
+                        writeln!(out, "no decisions applied yet")?;
+                    }
+                    let opt = |m: Option<crate::cost::Money>| {
+                        m.map_or_else(
+                            || "not yet known".to_owned(),
+                            |m| format!("{} {}", m.round_cents(), m.currency),
+                        )
+                    };
+                    for a in &list {
+                        writeln!(
+                            out,
+                            "{}  {} ({}): {} a month before, projected {}, realised {} ({} days of evidence: {})",
+                            a.applied_at,
+                            a.resource_id,
+                            a.kind,
+                            opt(Some(a.before_monthly_cost)),
+                            opt(Some(a.projected_monthly_cost)),
+                            opt(a.realised_monthly_cost),
+                            a.evidence_days,
+                            a.basis
+                        )?;
+                    }
                 }
             }
             Ok(0)

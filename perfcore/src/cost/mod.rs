@@ -60,6 +60,7 @@
 //! SQLite's `user_version` ([`STORE_SCHEMA_VERSION`]): older stores are migrated, newer ones
 //! refused ([`CostError::NewerStore`]). The view `daily_costs` joins it all with REAL amounts
 //! for `sqlite3` and DuckDB (`ATTACH '.perfcore/cost.sqlite' (TYPE sqlite)`).
+#![doc = include_str!("opportunity/rules.md")]
 
 mod aggregate;
 mod anomaly;
@@ -98,7 +99,10 @@ pub use function_cost::{
 };
 pub use model::{CloudProvider, Resource, ResourceType, UtilizationSample};
 pub use money::{Currency, ExchangeRates, Money, MoneySum};
-pub use opportunity::{AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions};
+pub use opportunity::{
+    AppliedOptimization, HOURS_PER_MONTH, Opportunity, OpportunityOptions, PriceEntry, PriceTable,
+    RealisedSaving,
+};
 pub use report::{CostReport, ReportPeriod, TopResource};
 pub use series::DailySeries;
 pub use store::{ImportRecord, STORE_SCHEMA_VERSION};
@@ -290,9 +294,26 @@ impl CostMonitor {
         report::build(self, period)
     }
 
-    /// The optimisation opportunities the rules find (see [`OpportunityOptions`]).
+    /// The optimisation opportunities the rules find in the tracked resources and the
+    /// imported billing data (see [the rules](self#optimisation-opportunities)
+    /// and [`OpportunityOptions`]), largest saving first; one resource's savings never add up to
+    /// more than its cost.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{CloudProvider, CostMonitor, Resource, ResourceType};
+    /// let mut monitor = CostMonitor::new()?;
+    /// let mut vm = Resource::new("vm", ResourceType::Compute, CloudProvider::Aws)
+    ///     .usage_hours("100".parse()?)
+    ///     .cost_per_hour("0.1".parse()?);
+    /// vm.last_activity_unix = Some(0); // nothing since 1970
+    /// monitor.track_resource(vm)?;
+    /// let opp = &monitor.opportunities()?[0];
+    /// assert_eq!((opp.kind.as_str(), opp.potential_savings.to_string()), ("idle", "73 USD".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn opportunities(&self) -> Result<Vec<Opportunity>, CostError> {
-        opportunity::find(&self.store.resources()?, &self.opportunity_options)
+        opportunity::find(&self.store.resources()?, &self.store, &self.opportunity_options)
     }
 
     /// Records the decision to act on `opportunity` in the store's audit trail. perfcore
@@ -302,7 +323,43 @@ impl CostMonitor {
         &mut self,
         opportunity: &Opportunity,
     ) -> Result<AppliedOptimization, CostError> {
-        opportunity::apply(&mut self.store, opportunity)
+        let now = self.opportunity_options.now();
+        opportunity::apply(&mut self.store, opportunity, now)
+    }
+
+    /// Each applied decision's projected monthly cost against the realised one: for a tracked
+    /// resource its rate now (update it once the change is made), for an imported one its
+    /// daily cost on the days after the decision against the 14 days before, both scaled to
+    /// 730 hours, with the days of evidence.
+    ///
+    /// # Errors
+    /// [`CostError::Store`] when the store cannot be read.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{CloudProvider, CostMonitor, Resource, ResourceType};
+    /// let mut monitor = CostMonitor::new()?;
+    /// assert!(monitor.savings()?.is_empty()); // no decision yet
+    /// monitor.track_resource(
+    ///     Resource::new("vm", ResourceType::Compute, CloudProvider::Aws)
+    ///         .usage_hours("730".parse()?)
+    ///         .cost_per_hour("0.1".parse()?),
+    /// )?;
+    /// let opp = monitor.opportunities()?.remove(0);
+    /// monitor.apply_optimization(&opp)?;
+    /// let s = &monitor.savings()?[0];
+    /// // Nothing changed yet: 14.6 projected, nothing realised.
+    /// assert_eq!(s.projected_savings.to_string(), "14.6 USD");
+    /// assert_eq!(s.realised_savings.unwrap().amount.is_zero(), true);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn savings(&self) -> Result<Vec<RealisedSaving>, CostError> {
+        opportunity::savings(
+            &self.store.decisions()?,
+            &self.store.resources()?,
+            &self.store,
+            self.opportunity_options.now(),
+        )
     }
 
     /// The decisions recorded so far, oldest first.

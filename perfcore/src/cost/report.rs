@@ -85,6 +85,9 @@ pub struct CostReport {
     pub estimated_savings: Money,
     /// What the rules found.
     pub optimization_opportunities: Vec<Opportunity>,
+    /// The decisions applied so far: projected against realised monthly cost.
+    #[serde(default)]
+    pub applied_optimizations: Vec<super::RealisedSaving>,
     /// The forecast, when it can be made.
     pub forecast: Option<Money>,
     /// Why there is no forecast.
@@ -212,6 +215,7 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
         totals_by_currency: whole.total,
         estimated_savings,
         optimization_opportunities: opportunities,
+        applied_optimizations: monitor.savings()?,
         forecast: None,
         forecast_note: "forecasts are not built yet: this report holds actual costs only".into(),
         breakdowns,
@@ -219,6 +223,10 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
         top_resources,
         notes,
     })
+}
+
+fn opt_cents(m: Option<&Money>) -> String {
+    m.map_or_else(|| "not yet known".to_owned(), cents)
 }
 
 fn cents(m: &Money) -> String {
@@ -312,6 +320,25 @@ impl CostReport {
                 );
             }
         }
+        if !self.applied_optimizations.is_empty() {
+            let _ = writeln!(s, "\nApplied optimisations: projected vs realised (per month):");
+            for a in &self.applied_optimizations {
+                let _ = writeln!(
+                    s,
+                    "  {} {} ({}): {} → projected {}, realised {}; saving {} projected, {} realised; {} days of evidence: {}",
+                    a.applied_at,
+                    a.resource_id,
+                    a.kind,
+                    cents(&a.before_monthly_cost),
+                    cents(&a.projected_monthly_cost),
+                    opt_cents(a.realised_monthly_cost.as_ref()),
+                    cents(&a.projected_savings),
+                    opt_cents(a.realised_savings.as_ref()),
+                    a.evidence_days,
+                    a.basis
+                );
+            }
+        }
         for n in &self.notes {
             let _ = writeln!(s, "\nNote: {n}");
         }
@@ -378,6 +405,27 @@ impl CostReport {
                     cents(&o.potential_savings),
                     o.confidence,
                     md_text(&o.recommendation)
+                );
+            }
+            s.push('\n');
+        }
+        if !self.applied_optimizations.is_empty() {
+            let _ = writeln!(
+                s,
+                "### Applied optimisations: projected vs realised\n\n| applied | resource | type | before / month | projected | realised | days of evidence | basis |\n|---|---|---|---:|---:|---:|---:|---|"
+            );
+            for a in &self.applied_optimizations {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    a.applied_at,
+                    md_text(&a.resource_id),
+                    a.kind,
+                    cents(&a.before_monthly_cost),
+                    cents(&a.projected_monthly_cost),
+                    opt_cents(a.realised_monthly_cost.as_ref()),
+                    a.evidence_days,
+                    md_text(&a.basis)
                 );
             }
             s.push('\n');
@@ -538,12 +586,34 @@ impl CostReport {
                     escaped(&cents(&o.potential_savings)),
                     escaped(&o.confidence),
                     escaped(&o.recommendation),
-                    escaped(&o.evidence)
+                    escaped(&if o.confidence_reason.is_empty() {
+                        o.evidence.clone()
+                    } else {
+                        format!("{} (confidence: {})", o.evidence, o.confidence_reason)
+                    })
                 );
             }
             s.push_str("</tbody></table>");
         }
         s.push_str("</section>");
+        if !self.applied_optimizations.is_empty() {
+            s.push_str("<section id=\"applied\"><h2>Applied optimisations: projected vs realised</h2><table><thead><tr><th>applied</th><th>resource</th><th>type</th><th class=\"num\">before / month</th><th class=\"num\">projected</th><th class=\"num\">realised</th><th class=\"num\">days of evidence</th></tr></thead><tbody>");
+            for a in &self.applied_optimizations {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}<div class=\"evidence\">{}</div></td><td class=\"num\">{}</td></tr>",
+                    escaped(&a.applied_at),
+                    escaped(&a.resource_id),
+                    escaped(&a.kind),
+                    escaped(&cents(&a.before_monthly_cost)),
+                    escaped(&cents(&a.projected_monthly_cost)),
+                    escaped(&opt_cents(a.realised_monthly_cost.as_ref())),
+                    escaped(&a.basis),
+                    a.evidence_days
+                );
+            }
+            s.push_str("</tbody></table></section>");
+        }
         if !self.notes.is_empty() {
             s.push_str("<section id=\"notes\"><h2>Notes</h2><ul>");
             for n in &self.notes {

@@ -116,6 +116,16 @@ pub(crate) struct DailyRow {
     pub(crate) rows: u64,
 }
 
+/// One aggregate's cost and quantities, for the rates and usage the opportunity rules read.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UsageRow {
+    pub(crate) day: Day,
+    pub(crate) dims: u32,
+    pub(crate) cost: Decimal,
+    pub(crate) pricing_quantity: Decimal,
+    pub(crate) consumed_quantity: Decimal,
+}
+
 /// The dimensions of the aggregates, by id.
 pub(crate) type DimsTable = FxMap<u32, [String; N_DIMS]>;
 
@@ -572,6 +582,40 @@ impl Store {
                 dims: get(2)? as u32,
                 amount,
                 rows: get(4)? as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The aggregates of the days `from..=to` with their usage: effective cost (billed where
+    /// an effective cost was null), pricing and consumed quantities.
+    pub(crate) fn usage(&self, from: Day, to: Day) -> Result<Vec<UsageRow>, CostError> {
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT day, dims_id, billed_cost, effective_cost, effective_nulls, pricing_quantity, \
+                 consumed_quantity FROM daily WHERE day >= ?1 AND day <= ?2",
+            )
+            .map_err(self.err("read the usage"))?;
+        let mut rows = q.query(params![from.0, to.0]).map_err(self.err("read the usage"))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err("read the usage"))? {
+            let int = |i: usize| r.get::<_, i64>(i).map_err(self.err("read the usage"));
+            let dec = |i: usize| -> Result<Decimal, CostError> {
+                Ok(match r.get_ref(i).map_err(self.err("read the usage"))? {
+                    rusqlite::types::ValueRef::Text(t) => {
+                        super::parse_decimal(t).unwrap_or_default()
+                    }
+                    _ => Decimal::ZERO,
+                })
+            };
+            let cost = if int(4)? > 0 { dec(2)? } else { dec(3)? };
+            out.push(UsageRow {
+                day: Day(int(0)? as i32),
+                dims: int(1)? as u32,
+                cost,
+                pricing_quantity: dec(5)?,
+                consumed_quantity: dec(6)?,
             });
         }
         Ok(out)

@@ -14,7 +14,7 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// A fresh directory of its own (tests and proptest cases run in parallel).
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("perfcore-cost-{tag}-{}-{n}", std::process::id()));
