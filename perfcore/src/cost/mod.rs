@@ -81,11 +81,11 @@ use std::path::{Path, PathBuf};
 
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use error::CostError;
+pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use forecast::{
     Backtest, BacktestScore, ForecastMethod, ForecastOptions, ForecastSum, MIN_HISTORY_DAYS,
     SeriesForecast, SeriesValue, forecast_series,
 };
-pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use function_cost::{
     FunctionCost, Price, function_costs, function_costs_markdown, function_costs_text,
 };
