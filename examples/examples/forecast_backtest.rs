@@ -145,7 +145,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The time of one fit and backtest of a year of data.
-    let spec = &scenarios().into_iter().find(|(n, _)| *n == "combined").ok_or("no combined scenario")?.1;
+    let spec =
+        &scenarios().into_iter().find(|(n, _)| *n == "combined").ok_or("no combined scenario")?.1;
     let series: Vec<Vec<Option<f64>>> = (0..200).map(|s| spec.generate(start, s)).collect();
     let t = Instant::now();
     let mut sink = 0.0;

@@ -63,6 +63,7 @@
 
 mod aggregate;
 mod breakdown;
+mod cost_forecast;
 mod error;
 pub mod focus;
 mod forecast;
@@ -80,6 +81,10 @@ mod time;
 use std::path::{Path, PathBuf};
 
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
+pub use cost_forecast::{
+    CostForecast, ForecastPoint, ForecastRequest, InsufficientSeries, MoneyInterval, MonthEnd,
+    SeriesCostForecast,
+};
 pub use error::CostError;
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};
 pub use forecast::{
