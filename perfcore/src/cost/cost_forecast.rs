@@ -143,7 +143,7 @@ pub struct ForecastPoint {
 pub struct MonthEnd {
     /// The calendar month.
     pub month: Period,
-    /// Its actual cost to the last day with data.
+    /// Its actual cost to the last day with data (rounded as the forecasts are).
     pub actual: Money,
     /// Days of it the series covers to that day.
     pub actual_days: u32,
@@ -250,15 +250,21 @@ pub struct CostForecast {
     pub insufficient_history: Vec<InsufficientSeries>,
 }
 
-/// An amount from a float: cents from a dollar up, four significant digits below.
+/// An amount from a float, rounded by [`round_amount`].
 fn money(x: f64, currency: Currency) -> Result<Money, CostError> {
     let d = decimal_from_f64(x).ok_or(CostError::Overflow)?;
+    Ok(Money::new(round_amount(d), currency))
+}
+
+/// Cents from a dollar (or euro…) up, four significant digits below (a service costing
+/// $0.0042 a day is not forecast at $0.00).
+fn round_amount(d: Decimal) -> Decimal {
     let d = if d.abs() >= Decimal::ONE {
         d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
     } else {
         d.round_sf(4).unwrap_or(d).round_dp(8)
     };
-    Ok(Money::new(d.normalize(), currency))
+    d.normalize()
 }
 
 fn interval(s: ForecastSum, c: Currency) -> Result<MoneyInterval, CostError> {
@@ -369,7 +375,8 @@ fn forecast_one(
     }
     let total = interval(f.sum(days)?, c)?;
     let to_date = Period { from: month.from.max(s.start), to: as_of };
-    let actual = s.sum(to_date)?;
+    let exact = s.sum(to_date)?;
+    let actual = Money::new(round_amount(exact.amount), c);
     let rest = f.sum(remaining as usize)?;
     let add = |x: f64| -> Result<Money, CostError> {
         let m = money(x, c)?;
@@ -489,7 +496,7 @@ impl CostForecast {
                     m.remaining_days
                 );
             }
-            let _ = writeln!(s, "  method: {} ({})", f.method, f.reason);
+            let _ = writeln!(s, "  method: {}: {}", f.method, f.reason);
             let _ = writeln!(s, "  {}", backtest_text(f.backtest.as_ref()));
             if f.missing_days > 0 {
                 let _ = writeln!(
