@@ -63,8 +63,8 @@ const ALPHA_MIN: f64 = 0.005;
 const ALPHA_MAX: f64 = 0.95;
 /// Nelder-Mead's budgets of loss evaluations: the first fit, and a refit from a fit's
 /// parameters (with outliers clipped, or on a longer history); the first fit's start.
-const FIRST_EVALS: usize = 50;
-const REFIT_EVALS: usize = 30;
+const FIRST_EVALS: usize = 40;
+const REFIT_EVALS: usize = 24;
 const START: [f64; 4] = [0.2, 0.1, 0.1, 0.8];
 /// Outliers in a row on the same side that are taken for a level shift: the level moves to
 /// the last one's value.
