@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use perfcore::cost::scenarios::scenarios;
 use perfcore::cost::{
-    CostError, CostMetric, CostMonitor, Day, ForecastMethod, ForecastOptions, ImportOptions,
-    Period, forecast_series,
+    CostMetric, CostMonitor, Day, Dimension, ForecastMethod, ForecastOptions, ForecastRequest,
+    ImportOptions, Period, forecast_series,
 };
 
 const FOCUS_SAMPLE: &str =
@@ -102,42 +102,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     monitor.import(FOCUS_SAMPLE, &ImportOptions::default())?;
     let mut focus = String::new();
     let total = monitor.daily_series(Period::all(), &[], CostMetric::Billed)?;
-    let by_service = monitor.daily_series(
-        Period::all(),
-        &[perfcore::cost::Dimension::Service],
-        CostMetric::Billed,
-    )?;
-    let (mut insufficient, mut forecast) = (0, 0);
-    for s in total.iter().chain(&by_service) {
-        match forecast_series(&s.to_f64(), &options) {
-            Ok(f) => {
-                forecast += 1;
-                if s.keys.is_empty() {
-                    let bt = f.backtest.as_ref();
-                    focus += &format!(
-                        "| FOCUS sample, total ({} days, {}) | 1 | {} | {} | {} | {} | {} |\n",
-                        s.values.len(),
-                        s.currency,
-                        opt(bt.and_then(|b| b.holt_winters.mase)),
-                        opt(bt.and_then(|b| b.seasonal_naive.mase)),
-                        opt(bt.and_then(|b| b.mase)),
-                        bt.map_or("n/a".into(), |b| format!(
-                            "{:.1}% of {}",
-                            100.0 * b.coverage,
-                            b.points
-                        )),
-                        if matches!(f.method, ForecastMethod::SeasonalNaive) {
-                            "0/1"
-                        } else {
-                            "1/1"
-                        }
-                    );
-                }
-            }
-            Err(CostError::InsufficientHistory { .. }) => insufficient += 1,
-            Err(e) => return Err(e.into()),
-        }
+    for s in &total {
+        let f = forecast_series(&s.to_f64(), &options)?;
+        let bt = f.backtest.as_ref();
+        focus += &format!(
+            "| FOCUS sample, total ({} days, {}) | 1 | {} | {} | {} | {} | {} |\n",
+            s.values.len(),
+            s.currency,
+            opt(bt.and_then(|b| b.holt_winters.mase)),
+            opt(bt.and_then(|b| b.seasonal_naive.mase)),
+            opt(bt.and_then(|b| b.mase)),
+            bt.map_or("n/a".into(), |b| format!("{:.1}% of {}", 100.0 * b.coverage, b.points)),
+            if matches!(f.method, ForecastMethod::SeasonalNaive) { "0/1" } else { "1/1" }
+        );
     }
+    // Each service as `perfcore cost forecast --by service` sees it: its history starts on
+    // its first day with a cost.
+    let by_service = monitor.forecast(&ForecastRequest::new(30).by(Dimension::Service))?;
+    let (forecast, insufficient) = (by_service.series.len(), by_service.insufficient_history.len());
     table += &focus;
     let mut text = table.clone();
     text += &format!(
