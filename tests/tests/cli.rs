@@ -447,3 +447,87 @@ fn cost_functions_prices_a_snapshot() {
     let bad = perfcore(&dir, &["cost", "functions", &snap, "--vcpu-hour=-1"]);
     assert!(bad.code == 2 && bad.stderr.contains("--vcpu-hour `-1` is negative"), "{}", bad.stderr);
 }
+
+/// 60 days of two services from 2024-08-01, web with a spike on 2024-09-20.
+fn cost_history(dir: &Path) -> String {
+    use perfcore::cost::Day;
+    use perfcore::cost::synthetic::{SyntheticRow, focus_csv};
+    let d0 = Day::parse("2024-08-01").unwrap();
+    let mut rows = Vec::new();
+    for i in 0..60 {
+        let day = Day(d0.0 + i);
+        let weekend = (day.0 + 3).rem_euclid(7) >= 5;
+        let jitter = i64::from((i * 37) % 11) - 5; // -5..5 cents
+        let web = if i == 50 {
+            900
+        } else if weekend {
+            60
+        } else {
+            100
+        };
+        let cents = |c: i64| format!("{}.{:02}", c / 100, c % 100).parse().unwrap();
+        rows.push(SyntheticRow::new(day, "web", "web-1", cents(web * 100 + jitter)));
+        rows.push(SyntheticRow::new(day, "db", "db-1", cents(5_000 + jitter)));
+    }
+    let path = dir.join("history.csv");
+    std::fs::write(&path, focus_csv(&rows)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn cost_anomalies_and_budgets() {
+    let dir = scratch("cost-watch");
+    let none = perfcore(&dir, &["cost", "budget", "add", "all", "--amount", "4000"]);
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    let bad =
+        perfcore(&dir, &["cost", "budget", "add", "x", "--amount", "10", "--threshold", "lots"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("\"lots\""), "{}", bad.stderr);
+    let web = perfcore(
+        &dir,
+        &[
+            "cost",
+            "budget",
+            "add",
+            "web",
+            "--amount",
+            "2500",
+            "--scope",
+            "service=web",
+            "--threshold",
+            "90:actual",
+        ],
+    );
+    assert!(web.stdout.contains("for service=web; alerts at 90% actual"), "{}", web.stdout);
+    let history = cost_history(&dir);
+    // The import checks the budgets: September's web spend passes 90% of 2500 with the spike.
+    let import = perfcore(&dir, &["cost", "import", &history]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(import.stderr.contains("alert: budget web: spend so far"), "{}", import.stderr);
+    let list = perfcore(&dir, &["cost", "budget", "list", "--format", "json"]);
+    let budgets: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(budgets.as_array().unwrap().len(), 2);
+    // Checked again: nothing new fires, but --fail-on-alert sees the crossed threshold.
+    let check = perfcore(&dir, &["cost", "budget", "check", "--fail-on-alert"]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(!check.stdout.contains("ALERT"), "{}", check.stdout);
+    assert!(check.stdout.contains("web 2024-09-01..2024-09-30"), "{}", check.stdout);
+    let json = perfcore(&dir, &["cost", "budget", "check", "--format", "json"]);
+    let statuses: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(statuses[0]["budget"]["name"], "all");
+    assert!(statuses[0]["forecast"]["expected"]["amount"].is_string(), "{}", json.stdout);
+    let anomalies = perfcore(&dir, &["cost", "anomalies", "--by", "service", "--format", "json"]);
+    let found: serde_json::Value = serde_json::from_str(&anomalies.stdout).unwrap();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{}", anomalies.stdout);
+    assert_eq!(found[0]["day"], "2024-09-20");
+    assert_eq!(found[0]["key"], "web");
+    assert_eq!(found[0]["drivers"][0]["resource"], "web-1");
+    let text = perfcore(&dir, &["cost", "anomalies", "--by", "total", "--days", "5"]);
+    assert!(text.stdout.starts_with("0 anomalies"), "{}", text.stdout);
+    let removed = perfcore(&dir, &["cost", "budget", "remove", "web"]);
+    assert_eq!(removed.code, 0);
+    let again = perfcore(&dir, &["cost", "budget", "remove", "web"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -10,8 +10,9 @@ use rust_decimal::Decimal;
 use super::input::{Input, InputError};
 use super::store_of;
 use crate::cost::{
-    CostError, CostMetric, CostMonitor, Currency, Day, Dimension, ForecastOptions, ForecastRequest,
-    ImportMode, ImportOptions, ImportOutcome, Period, Price, ReportPeriod, function_costs,
+    AnomalyOptions, Budget, BudgetStatus, CostError, CostMetric, CostMonitor, Currency, Day,
+    Dimension, ForecastOptions, ForecastRequest, ImportMode, ImportOptions, ImportOutcome, Money,
+    Period, Price, ReportPeriod, function_costs,
 };
 
 #[derive(Subcommand, Debug)]
@@ -31,6 +32,86 @@ pub(super) enum CostCommand {
         #[arg(long, value_enum, default_value_t = CostFormat::Text)]
         format: CostFormat,
     },
+    /// Days whose spend left its expected band, per service (or resource, or the total),
+    /// with the resources that drove each.
+    Anomalies(AnomaliesArgs),
+    /// Budgets: an amount per period over a scope, with alerts on actual and forecast spend.
+    #[command(subcommand)]
+    Budget(BudgetCommand),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct AnomaliesArgs {
+    /// Group by: service, resource, account, region, provider, tag:KEY… or `total`.
+    #[arg(long, default_value = "service")]
+    by: String,
+    /// The last N days of data are judged (each against the weeks before it).
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Spreads from the expected value that make an anomaly.
+    #[arg(long, default_value_t = 4.0)]
+    threshold: f64,
+    /// The smallest difference worth reporting, in the bill's currency.
+    #[arg(long, default_value = "1")]
+    min_impact: String,
+    /// Report increases only (default: drops too).
+    #[arg(long)]
+    increases_only: bool,
+    /// The cost figure: billed, effective, list or contracted.
+    #[arg(long = "cost", default_value = "billed")]
+    metric: String,
+    #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+    format: CostFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum BudgetCommand {
+    /// Add (or replace, by name) a budget.
+    Add(BudgetAddArgs),
+    /// The budgets.
+    List {
+        #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+        format: CostFormat,
+    },
+    /// Check every budget against the data; thresholds crossed for the first time in their
+    /// period fire (printed, and remembered so that they fire once).
+    Check {
+        /// Exit 1 when any budget has a threshold crossed (fired now or before).
+        #[arg(long)]
+        fail_on_alert: bool,
+        #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+        format: CostFormat,
+    },
+    /// Remove a budget and its alert history.
+    Remove {
+        /// The budget's name.
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(super) struct BudgetAddArgs {
+    /// Its name.
+    name: String,
+    /// The amount per period.
+    #[arg(long)]
+    amount: String,
+    /// The amount's currency.
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    /// weekly, monthly, quarterly or yearly.
+    #[arg(long, default_value = "monthly")]
+    period: String,
+    /// DIMENSION=VALUE the rows must have (service=EC2, provider=AWS, account=…, tag:team=web),
+    /// repeatable: all must hold. None: the whole bill.
+    #[arg(long = "scope", value_name = "DIM=VALUE")]
+    scope: Vec<String>,
+    /// PERCENT[:actual|:forecast], repeatable (default 80:actual and 100:forecast).
+    #[arg(long = "threshold", value_name = "PCT[:BASIS]")]
+    thresholds: Vec<String>,
+    /// The cost figure: billed, effective, list or contracted.
+    #[arg(long = "cost", default_value = "billed")]
+    metric: String,
 }
 
 #[derive(Args, Debug)]
@@ -243,6 +324,13 @@ pub(super) fn cost_command(
                     writeln!(out, "store: {}", monitor.store_path().display())?;
                 }
             }
+            if !monitor.budgets()?.is_empty() {
+                for status in monitor.check_budgets()? {
+                    for alert in &status.new_alerts {
+                        writeln!(err, "alert: {}", alert.message)?;
+                    }
+                }
+            }
             for s in &summaries {
                 if s.rows_skipped > 0 {
                     writeln!(
@@ -395,6 +483,146 @@ pub(super) fn cost_command(
                 }
             }
             Ok(0)
+        }
+        CostCommand::Anomalies(args) => anomalies_command(&args, dir, out),
+        CostCommand::Budget(cmd) => budget_command(cmd, dir, out),
+    }
+}
+
+fn anomalies_command(
+    args: &AnomaliesArgs,
+    dir: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<i32, InputError> {
+    let monitor = open_monitor(dir, true)?;
+    let by: Option<Dimension> = if args.by == "total" { None } else { Some(args.by.parse()?) };
+    let options = AnomalyOptions::default()
+        .with_threshold(args.threshold)
+        .with_min_impact(decimal_arg("min-impact", &args.min_impact)?)
+        .increases_only(args.increases_only)
+        .with_metric(args.metric.parse()?);
+    let Some(range) = monitor.data_range()? else {
+        writeln!(out, "no billing data")?;
+        return Ok(0);
+    };
+    let from = Day(range.to.0 - i32::try_from(args.days.max(1)).unwrap_or(i32::MAX / 4) + 1);
+    let period = Period { from: from.max(range.from), to: range.to };
+    let found = monitor.anomalies(by.as_ref(), period, &options)?;
+    match args.format {
+        CostFormat::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&found).unwrap_or_default())?;
+        }
+        CostFormat::Text | CostFormat::Markdown => {
+            let md = args.format == CostFormat::Markdown;
+            writeln!(
+                out,
+                "{} anomal{} in {period} by {} ({} spreads, at least {} and {:.0}% of the expected value)",
+                found.len(),
+                if found.len() == 1 { "y" } else { "ies" },
+                args.by,
+                options.threshold,
+                options.min_impact,
+                options.min_relative_change * 100.0
+            )?;
+            for a in &found {
+                writeln!(out, "{}{}", if md { "- " } else { "" }, a.describe())?;
+                for d in &a.drivers {
+                    writeln!(
+                        out,
+                        "    {}{}: {} against {} expected",
+                        if md { "- " } else { "" },
+                        d.resource,
+                        d.actual.display(),
+                        d.expected.display()
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn budget_command(
+    cmd: BudgetCommand,
+    dir: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<i32, InputError> {
+    match cmd {
+        BudgetCommand::Add(args) => {
+            let mut monitor = open_monitor(dir, false)?;
+            let amount =
+                Money::new(decimal_arg("amount", &args.amount)?, currency_arg(&args.currency)?);
+            let mut budget =
+                Budget::new(&args.name, amount, args.period.parse()?).metric(args.metric.parse()?);
+            for s in &args.scope {
+                budget.scope.push(s.parse()?);
+            }
+            for t in &args.thresholds {
+                budget = budget.threshold(t.parse()?);
+            }
+            monitor.add_budget(budget.clone())?;
+            writeln!(out, "budget {}", budget.describe())?;
+            Ok(0)
+        }
+        BudgetCommand::List { format } => {
+            let monitor = open_monitor(dir, false)?;
+            let budgets = monitor.budgets()?;
+            match format {
+                CostFormat::Json => {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&budgets).unwrap_or_default()
+                    )?;
+                }
+                CostFormat::Text | CostFormat::Markdown => {
+                    for b in &budgets {
+                        writeln!(out, "{}", b.describe())?;
+                    }
+                    if budgets.is_empty() {
+                        writeln!(
+                            out,
+                            "no budgets: add one with `perfcore cost budget add NAME --amount A`"
+                        )?;
+                    }
+                }
+            }
+            Ok(0)
+        }
+        BudgetCommand::Check { fail_on_alert, format } => {
+            let mut monitor = open_monitor(dir, true)?;
+            let statuses: Vec<BudgetStatus> = monitor.check_budgets()?;
+            match format {
+                CostFormat::Json => {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string_pretty(&statuses).unwrap_or_default()
+                    )?;
+                }
+                CostFormat::Text | CostFormat::Markdown => {
+                    for s in &statuses {
+                        writeln!(out, "{}", s.describe())?;
+                        for a in &s.new_alerts {
+                            writeln!(out, "  ALERT {}", a.message)?;
+                        }
+                    }
+                    if statuses.is_empty() {
+                        writeln!(out, "no budgets")?;
+                    }
+                }
+            }
+            let crossed = statuses.iter().any(|s| !s.crossed.is_empty());
+            Ok(i32::from(fail_on_alert && crossed))
+        }
+        BudgetCommand::Remove { name } => {
+            let mut monitor = open_monitor(dir, true)?;
+            if monitor.remove_budget(&name)? {
+                writeln!(out, "removed budget {name}")?;
+                Ok(0)
+            } else {
+                Err(usage(format!("no budget named {name:?}")))
+            }
         }
     }
 }

@@ -71,7 +71,9 @@
 //! for `sqlite3` and DuckDB (`ATTACH '.perfcore/cost.sqlite' (TYPE sqlite)`).
 
 mod aggregate;
+mod anomaly;
 mod breakdown;
+mod budget;
 mod cost_forecast;
 mod error;
 pub mod focus;
@@ -89,7 +91,12 @@ mod time;
 
 use std::path::{Path, PathBuf};
 
+pub use anomaly::{Anomaly, AnomalyDirection, AnomalyDriver, AnomalyOptions};
 pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
+pub use budget::{
+    Budget, BudgetAlert, BudgetAlertCallback, BudgetPeriod, BudgetScope, BudgetStatus,
+    BudgetThreshold, PeriodForecast, ThresholdBasis,
+};
 pub use cost_forecast::{
     CostForecast, ForecastPoint, ForecastRequest, InsufficientSeries, MoneyInterval, MonthEnd,
     SeriesCostForecast,
@@ -126,6 +133,7 @@ pub struct CostMonitor {
     store: store::Store,
     rates: Option<ExchangeRates>,
     opportunity_options: OpportunityOptions,
+    alert_callbacks: Vec<BudgetAlertCallback>,
 }
 
 impl std::fmt::Debug for CostMonitor {
@@ -141,6 +149,7 @@ impl CostMonitor {
             store: store::Store::open(None)?,
             rates: None,
             opportunity_options: OpportunityOptions::default(),
+            alert_callbacks: Vec::new(),
         })
     }
 
@@ -152,6 +161,7 @@ impl CostMonitor {
             store: store::Store::open(Some(&path))?,
             rates: None,
             opportunity_options: OpportunityOptions::default(),
+            alert_callbacks: Vec::new(),
         })
     }
 

@@ -134,6 +134,34 @@ impl Money {
     pub fn round_cents(&self) -> Decimal {
         self.amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     }
+
+    /// The amount for people: two decimals, or, below one cent, enough significant digits
+    /// to see it (three), and the currency.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{Currency, Money};
+    /// let m = |s: &str| Money::new(s.parse().unwrap(), Currency::USD);
+    /// assert_eq!(m("1234.5").display(), "1234.50 USD");
+    /// assert_eq!(m("0.000123456").display(), "0.000123 USD");
+    /// assert_eq!(m("-0.004").display(), "-0.004 USD");
+    /// assert_eq!(m("0").display(), "0.00 USD");
+    /// ```
+    #[must_use]
+    pub fn display(&self) -> String {
+        let a = self.amount;
+        if a.is_zero() || a.abs() >= Decimal::new(1, 2) {
+            return format!("{:.2} {}", self.round_cents(), self.currency);
+        }
+        // Below a cent: three significant digits.
+        let mut dp = 2;
+        while dp < 28 && a.abs() < Decimal::new(1, dp) {
+            dp += 1;
+        }
+        let shown =
+            a.round_dp_with_strategy(dp + 2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        format!("{} {}", shown.normalize(), self.currency)
+    }
 }
 
 impl fmt::Display for Money {

@@ -24,10 +24,11 @@ use super::time::{Day, format_datetime};
 use super::{CostError, Currency, Money, MoneySum, Resource};
 
 /// The newest schema this build reads and writes.
-pub const STORE_SCHEMA_VERSION: i64 = 1;
+pub const STORE_SCHEMA_VERSION: i64 = 2;
 
 /// The migrations: entry `v` takes a store from version `v` to `v + 1`.
-const MIGRATIONS: [&str; 1] = [r"
+const MIGRATIONS: [&str; 2] = [
+    r"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE imports (
     id INTEGER PRIMARY KEY,
@@ -91,7 +92,19 @@ SELECT date(d.day * 86400, 'unixepoch') AS day, date(d.billing_period_start * 86
        CAST(d.consumed_quantity AS REAL) AS consumed_quantity,
        d.billed_cost AS billed_cost_exact, i.path AS import_path
 FROM daily d JOIN dims m ON m.id = d.dims_id JOIN imports i ON i.id = d.import_id;
-"];
+",
+    r"
+CREATE TABLE budgets (name TEXT PRIMARY KEY, json TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE budget_alerts (
+    budget TEXT NOT NULL,
+    period_start INTEGER NOT NULL,
+    threshold TEXT NOT NULL,
+    fired_at TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (budget, period_start, threshold)
+) WITHOUT ROWID;
+",
+];
 
 /// One aggregate read back: a day, a billing period, its dimensions and one cost figure.
 #[derive(Clone, Debug, Default)]
@@ -169,6 +182,12 @@ fn insert_chunked<'a>(
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn decimal(text: &str) -> Decimal {
@@ -673,6 +692,92 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Saves (or replaces, by name) a budget.
+    pub(crate) fn put_budget(&mut self, budget: &super::Budget) -> Result<(), CostError> {
+        let json = serde_json::to_string(budget).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO budgets (name, json, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at",
+                params![budget.name, json, format_datetime(unix_now())],
+            )
+            .map_err(self.err("save a budget"))?;
+        Ok(())
+    }
+
+    /// Removes a budget and the alerts it fired; whether it existed.
+    pub(crate) fn remove_budget(&mut self, name: &str) -> Result<bool, CostError> {
+        let (e1, e2, e3, e4) = (
+            self.err("remove a budget"),
+            self.err("remove a budget"),
+            self.err("remove a budget's alerts"),
+            self.err("commit the removal of a budget"),
+        );
+        let tx = self.conn.transaction().map_err(e1)?;
+        let n = tx.execute("DELETE FROM budgets WHERE name = ?1", [name]).map_err(e2)?;
+        tx.execute("DELETE FROM budget_alerts WHERE budget = ?1", [name]).map_err(e3)?;
+        tx.commit().map_err(e4)?;
+        Ok(n > 0)
+    }
+
+    /// The JSON column of `sql`'s rows (id, json), parsed, with `what` naming them in errors.
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        what: &str,
+    ) -> Result<Vec<T>, CostError> {
+        let action = format!("read the {what}");
+        let mut q = self.conn.prepare_cached(sql).map_err(self.err(&action))?;
+        let rows: Vec<(String, String)> = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err(&action))?
+            .collect::<Result<_, _>>()
+            .map_err(self.err(&action))?;
+        rows.into_iter()
+            .map(|(id, json)| {
+                serde_json::from_str(&json).map_err(|e| CostError::CorruptStore {
+                    path: self.path.clone(),
+                    message: format!("{what} {id} cannot be read: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    /// The budgets, by name.
+    pub(crate) fn budgets(&self) -> Result<Vec<super::Budget>, CostError> {
+        self.read_json("SELECT name, json FROM budgets ORDER BY name", "budgets")
+    }
+
+    /// Records that `alert` fired, unless it fired already in its period: whether it is new.
+    /// The primary key makes this atomic across processes.
+    pub(crate) fn record_alert(&mut self, alert: &super::BudgetAlert) -> Result<bool, CostError> {
+        let json = serde_json::to_string(alert).unwrap_or_default();
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO budget_alerts (budget, period_start, threshold, fired_at, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    alert.budget,
+                    alert.period.from.0,
+                    alert.threshold.to_string(),
+                    format_datetime(unix_now()),
+                    json
+                ],
+            )
+            .map_err(self.err("record a budget alert"))?;
+        Ok(n == 1)
+    }
+
+    /// Every alert fired, oldest period first.
+    pub(crate) fn budget_alerts(&self) -> Result<Vec<super::BudgetAlert>, CostError> {
+        self.read_json(
+            "SELECT budget || ' ' || period_start || ' ' || threshold, json FROM budget_alerts \
+             ORDER BY period_start, fired_at, budget, threshold",
+            "budget alerts",
+        )
     }
 
     pub(crate) fn path(&self) -> &Path {

@@ -101,7 +101,7 @@ fn quoted(out: &mut String, value: &str) {
 /// monitor.import(&path, &Default::default())?;
 /// # std::fs::remove_file(&path)?;
 /// let total = monitor.total(perfcore::cost::Period::all(), perfcore::cost::CostMetric::Billed)?;
-/// assert_eq!(total.to_string(), "7.20 USD");
+/// assert_eq!(total.round_cents().to_string(), "7.20");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use]

@@ -744,3 +744,283 @@ fn daily_series_tell_gaps_from_zero_spend() {
     assert!(m.daily_series(all(), &[Dimension::Day], CostMetric::Billed).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// 90 days of three services (web with three instances), a weekly cycle and noise.
+fn services_csv(spike: Option<(i32, &str, &str)>) -> String {
+    use super::synthetic::{SyntheticRow, focus_csv};
+    let d0 = Day::parse("2024-06-01").unwrap();
+    let mut seed = 7u64;
+    let mut noise = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 40) as f64 / (1u64 << 24) as f64 - 0.5
+    };
+    let mut rows = Vec::new();
+    for i in 0..90 {
+        let day = Day(d0.0 + i);
+        let weekend = (day.0 + 3).rem_euclid(7) >= 5;
+        for (service, resource, base) in [
+            ("web", "web-1", 40.0),
+            ("web", "web-2", 40.0),
+            ("web", "web-3", 20.0),
+            ("db", "db-1", 70.0),
+            ("queue", "q-1", 5.0),
+        ] {
+            let mut cost = base * if weekend { 0.7 } else { 1.0 } * (1.0 + 0.04 * noise());
+            if spike.is_some_and(|(d, s, r)| d == i && s == service && r == resource) {
+                cost += 60.0;
+            }
+            let cost = decimal_from_f64(cost).unwrap().round_dp(4);
+            rows.push(SyntheticRow::new(day, service, resource, cost));
+        }
+    }
+    focus_csv(&rows)
+}
+
+#[test]
+fn a_known_spike_is_found_with_the_resource_that_drove_it() {
+    let dir = temp_dir("anomaly");
+    let path = write(&dir, "bill.csv", services_csv(Some((75, "web", "web-2"))));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    let found = m.anomalies(Some(&Dimension::Service), all(), &AnomalyOptions::default()).unwrap();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let a = &found[0];
+    assert_eq!(a.day.to_string(), "2024-08-15");
+    assert_eq!((a.dimension.as_str(), a.key.as_str()), ("service", "web"));
+    assert_eq!(a.direction, AnomalyDirection::Increase);
+    assert!(a.impact.amount > dec("45") && a.impact.amount < dec("75"), "{a:?}");
+    assert!(a.spreads.unwrap() > 4.0);
+    assert!(a.actual.amount > a.upper.amount);
+    assert_eq!(a.drivers[0].resource, "web-2");
+    assert!(a.drivers[0].impact.amount > dec("45"));
+    // Per resource, the same day and that resource only.
+    let per_resource =
+        m.anomalies(Some(&Dimension::Resource), all(), &AnomalyOptions::default()).unwrap();
+    assert_eq!(per_resource.len(), 1);
+    assert_eq!((per_resource[0].key.as_str(), per_resource[0].day), ("web-2", a.day));
+    // A period that leaves the day out finds nothing.
+    let july = Period::month(2024, 7).unwrap();
+    assert!(
+        m.anomalies(Some(&Dimension::Service), july, &AnomalyOptions::default())
+            .unwrap()
+            .is_empty()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_plain_weekly_cycle_of_services_raises_no_anomaly() {
+    let dir = temp_dir("anomaly-none");
+    let path = write(&dir, "bill.csv", services_csv(None));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    for by in [None, Some(&Dimension::Service), Some(&Dimension::Resource)] {
+        let found = m.anomalies(by, all(), &AnomalyOptions::default()).unwrap();
+        assert!(found.is_empty(), "{by:?}: {found:#?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn import_rows(m: &mut CostMonitor, rows: &[super::synthetic::SyntheticRow], tag: &str) {
+    let dir = temp_dir(tag);
+    let path = write(&dir, "bill.csv", super::synthetic::focus_csv(rows));
+    m.import(&path, &ImportOptions { mode: ImportMode::Append, ..ImportOptions::default() })
+        .unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn usd(s: &str) -> Money {
+    Money::new(dec(s), Currency::USD)
+}
+
+#[test]
+fn budgets_alert_once_per_threshold_and_period_in_their_scope() {
+    use super::synthetic::SyntheticRow;
+    use std::sync::{Arc, Mutex};
+    let dir = temp_dir("budget");
+    let d0 = Day::parse("2024-09-01").unwrap();
+    let day_rows = |i: i32| {
+        let mut web = SyntheticRow::new(Day(d0.0 + i), "web", "web-1", dec("10"));
+        web.tags = r#"{"team":"web"}"#.into();
+        let db = SyntheticRow::new(Day(d0.0 + i), "db", "db-1", dec("30"));
+        vec![web, db]
+    };
+    let fired = Arc::new(Mutex::new(Vec::<BudgetAlert>::new()));
+    {
+        let mut m = CostMonitor::open(&dir).unwrap();
+        // web spends 10 a day: 300 in September. db's 30 a day is out of scope.
+        m.add_budget(
+            Budget::new("web", usd("250"), BudgetPeriod::Monthly)
+                .scope(Dimension::Tag("team".into()), "web")
+                .threshold("50:actual".parse().unwrap())
+                .threshold("100:actual".parse().unwrap())
+                .threshold("100:forecast".parse().unwrap()),
+        )
+        .unwrap();
+        let sink = Arc::clone(&fired);
+        m.on_budget_alert(move |a| sink.lock().unwrap().push(a.clone()));
+        for i in 0..10 {
+            import_rows(&mut m, &day_rows(i), "budget-day");
+            m.check_budgets().unwrap();
+        }
+        // Ten days in: 100 spent (40%), nothing actual yet; too little history to forecast.
+        let status = m.check_budgets().unwrap();
+        assert_eq!(status[0].actual, usd("100"));
+        assert!(status[0].forecast.is_none());
+        assert!(status[0].forecast_note.as_deref().unwrap().contains("insufficient history"));
+        assert!(fired.lock().unwrap().is_empty());
+        for i in 10..20 {
+            import_rows(&mut m, &day_rows(i), "budget-day");
+            m.check_budgets().unwrap();
+        }
+    }
+    // Day 13 crossed 50% actual (130 ≥ 125); from day 14 the forecast says 300 ≥ 250.
+    let names: Vec<String> =
+        fired.lock().unwrap().iter().map(|a| a.threshold.to_string()).collect();
+    assert_eq!(names, ["50% actual", "100% forecast"], "{:#?}", fired.lock().unwrap());
+    {
+        let alerts = fired.lock().unwrap();
+        assert_eq!(alerts[0].as_of.to_string(), "2024-09-13");
+        assert_eq!(alerts[0].actual, usd("130"));
+        let f = alerts[1].forecast.unwrap();
+        assert!((f.amount - dec("300")).abs() < dec("1"), "{f}");
+        assert!(alerts[1].message.contains("forecast spend"), "{}", alerts[1].message);
+    }
+    // Another process: the alerts fired are remembered, nothing fires again.
+    let mut m = CostMonitor::open(&dir).unwrap();
+    let again = Arc::new(Mutex::new(0));
+    let sink = Arc::clone(&again);
+    m.on_budget_alert(move |_| *sink.lock().unwrap() += 1);
+    assert!(m.check_budgets().unwrap()[0].new_alerts.is_empty());
+    assert_eq!(m.budget_alerts().unwrap().len(), 2);
+    // The rest of September: 100% actual fires on day 25 (250), once.
+    for i in 20..30 {
+        import_rows(&mut m, &day_rows(i), "budget-day");
+        m.check_budgets().unwrap();
+    }
+    assert_eq!(*again.lock().unwrap(), 1);
+    // October is a new period: 50% actual fires again when it is crossed.
+    for i in 30..44 {
+        import_rows(&mut m, &day_rows(i), "budget-day");
+        m.check_budgets().unwrap();
+    }
+    let all_alerts = m.budget_alerts().unwrap();
+    let october: Vec<_> =
+        all_alerts.iter().filter(|a| a.period.from.to_string() == "2024-10-01").collect();
+    assert!(october.iter().any(|a| a.threshold.to_string() == "50% actual"), "{october:#?}");
+    assert!(m.remove_budget("web").unwrap());
+    assert!(m.budget_alerts().unwrap().is_empty());
+    drop(m);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_budgets_are_refused_with_what_is_wrong() {
+    let mut m = CostMonitor::new().unwrap();
+    let err = m.add_budget(Budget::new("", usd("10"), BudgetPeriod::Monthly)).unwrap_err();
+    assert!(err.to_string().contains("name is empty"), "{err}");
+    let err = m.add_budget(Budget::new("x", usd("-1"), BudgetPeriod::Monthly)).unwrap_err();
+    assert!(err.to_string().contains("not above zero"), "{err}");
+    assert!("0:actual".parse::<BudgetThreshold>().is_err());
+    assert!("80:maybe".parse::<BudgetThreshold>().unwrap_err().to_string().contains("maybe"));
+    assert!("day=2024-01-01".parse::<BudgetScope>().is_err());
+    assert!("colour=red".parse::<BudgetScope>().is_err());
+    // A budget in euros over a bill in dollars is an error, not a silent comparison.
+    let dir = temp_dir("budget-eur");
+    let path = write(&dir, "bill.csv", services_csv(None));
+    m.import(&path, &ImportOptions::default()).unwrap();
+    m.add_budget(Budget::new("eur", Money::new(dec("10"), Currency::EUR), BudgetPeriod::Monthly))
+        .unwrap();
+    assert!(matches!(m.check_budgets(), Err(CostError::MixedCurrency { .. })));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_version_1_store_is_migrated_and_keeps_its_data() {
+    let dir = temp_dir("migrate");
+    {
+        let mut m = CostMonitor::open(&dir).unwrap();
+        m.import(SAMPLE, &ImportOptions::default()).unwrap();
+    }
+    let before = CostMonitor::open(&dir).unwrap().total(all(), CostMetric::Billed).unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.join(STORE_FILE)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE budgets; DROP TABLE budget_alerts; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut m = CostMonitor::open(&dir).unwrap();
+    assert_eq!(m.total(all(), CostMetric::Billed).unwrap(), before);
+    m.add_budget(Budget::new("all", usd("100"), BudgetPeriod::Monthly)).unwrap();
+    assert_eq!(m.budgets().unwrap().len(), 1);
+    drop(m);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+mod budget_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        /// Checked day by day over two months, each threshold fires once in each period it
+        /// is crossed in, on the first day it is, and never in a period it is not.
+        #[test]
+        fn each_threshold_fires_once_per_crossing(spend in proptest::collection::vec(0u32..200, 45), budget in 500u32..3000) {
+            use super::super::synthetic::SyntheticRow;
+            let d0 = Day::parse("2024-09-10").unwrap();
+            let rows: Vec<SyntheticRow> = spend.iter().enumerate()
+                .map(|(i, &c)| SyntheticRow::new(Day(d0.0 + i as i32), "web", "w", Decimal::from(c)))
+                .collect();
+            let mut m = CostMonitor::new().unwrap();
+            import_rows(&mut m, &rows, "budget-prop");
+            m.add_budget(Budget::new("b", usd(&budget.to_string()), BudgetPeriod::Monthly)
+                .threshold("50:actual".parse().unwrap())
+                .threshold("90:actual".parse().unwrap())
+                .threshold("100:forecast".parse().unwrap())).unwrap();
+            let mut fired: Vec<BudgetAlert> = Vec::new();
+            for i in 0..spend.len() {
+                for s in m.check_budgets_at(Day(d0.0 + i as i32)).unwrap() {
+                    fired.extend(s.new_alerts);
+                }
+            }
+            for pct in [50u32, 90] {
+                // The first day, per month, the cumulative spend reaches pct% of the budget.
+                let mut expected = Vec::new();
+                let mut month = None;
+                let mut sum = 0u64;
+                let mut done = false;
+                for (i, &c) in spend.iter().enumerate() {
+                    let day = Day(d0.0 + i as i32);
+                    if month != Some(day.month_start()) {
+                        month = Some(day.month_start());
+                        sum = 0;
+                        done = false;
+                    }
+                    sum += u64::from(c);
+                    if !done && sum * 100 >= u64::from(budget) * u64::from(pct) {
+                        expected.push(day);
+                        done = true;
+                    }
+                }
+                let got: Vec<Day> = fired.iter()
+                    .filter(|a| a.threshold.percent == Decimal::from(pct))
+                    .map(|a| a.as_of)
+                    .collect();
+                prop_assert_eq!(got, expected);
+            }
+            let mut forecast_periods: Vec<Day> = fired.iter()
+                .filter(|a| a.threshold.basis == ThresholdBasis::Forecast)
+                .map(|a| a.period.from)
+                .collect();
+            let n = forecast_periods.len();
+            forecast_periods.dedup();
+            prop_assert_eq!(forecast_periods.len(), n);
+            for a in fired.iter().filter(|a| a.threshold.basis == ThresholdBasis::Forecast) {
+                prop_assert!(a.forecast.unwrap().amount >= Decimal::from(budget));
+            }
+        }
+    }
+}
