@@ -30,6 +30,22 @@ struct Row {
     runs: usize,
 }
 
+impl Row {
+    /// The table's row: the mean MASE of each method and of the one chosen, the coverage.
+    fn line(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.1}% | {}/{} |\n",
+            self.runs,
+            mean(&self.hw),
+            mean(&self.sn),
+            mean(&self.chosen),
+            100.0 * mean(&self.coverage),
+            self.holt_winters_chosen,
+            self.runs
+        )
+    }
+}
+
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
@@ -69,16 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 usize::from(matches!(f.method, ForecastMethod::DampedHoltWinters { .. }));
             row.runs += 1;
         }
-        table += &format!(
-            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.1}% | {}/{} |\n",
-            row.runs,
-            mean(&row.hw),
-            mean(&row.sn),
-            mean(&row.chosen),
-            100.0 * mean(&row.coverage),
-            row.holt_winters_chosen,
-            row.runs
-        );
+        table += &row.line(name);
         all.hw.extend(&row.hw);
         all.sn.extend(&row.sn);
         all.chosen.extend(&row.chosen);
@@ -86,16 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         all.holt_winters_chosen += row.holt_winters_chosen;
         all.runs += row.runs;
     }
-    table += &format!(
-        "| **all generated** | {} | {:.3} | {:.3} | {:.3} | {:.1}% | {}/{} |\n",
-        all.runs,
-        mean(&all.hw),
-        mean(&all.sn),
-        mean(&all.chosen),
-        100.0 * mean(&all.coverage),
-        all.holt_winters_chosen,
-        all.runs
-    );
+    table += &all.line("**all generated**");
 
     // The FOCUS sample: its total and each service's daily series.
     let mut monitor = CostMonitor::new()?;

@@ -205,6 +205,7 @@ impl SeriesCostForecast {
 /// use perfcore::cost::{CostMonitor, ForecastRequest};
 /// let forecast = CostMonitor::new()?.forecast(&ForecastRequest::new(30))?;
 /// assert_eq!(forecast.insufficient_history[0].days, 0);
+/// assert_eq!(forecast.insufficient_history[0].name(), "total");
 /// # Ok::<(), perfcore::cost::CostError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +218,14 @@ pub struct InsufficientSeries {
     pub days: usize,
     /// Days needed.
     pub needed: usize,
+}
+
+impl InsufficientSeries {
+    /// The group's name: its keys joined with ` / `, or `total`.
+    #[must_use]
+    pub fn name(&self) -> String {
+        if self.keys.is_empty() { "total".to_owned() } else { self.keys.join(" / ") }
+    }
 }
 
 /// The cost forecast of the store: one series per group and currency.
@@ -526,7 +535,7 @@ impl CostForecast {
                 "\ninsufficient history (fewer than {MIN_HISTORY_DAYS} days with data; not forecast):"
             );
             for i in &self.insufficient_history {
-                let name = if i.keys.is_empty() { "total".to_owned() } else { i.keys.join(" / ") };
+                let name = i.name();
                 let _ = writeln!(s, "  {name}: {} days", i.days);
             }
         }
@@ -568,7 +577,7 @@ impl CostForecast {
             );
         }
         for i in &self.insufficient_history {
-            let name = if i.keys.is_empty() { "total".to_owned() } else { i.keys.join(" / ") };
+            let name = i.name();
             let _ = writeln!(
                 s,
                 "| {} | insufficient history: {} of {} days | | | | | |",

@@ -117,7 +117,8 @@ fn forecast_of(monitor: &CostMonitor) -> Result<(Option<Money>, String), CostErr
         return Ok((
             None,
             format!(
-                "insufficient history: {days} days with data, a forecast needs at least {}",
+                "insufficient history: {days} day{} with data, a forecast needs at least {}",
+                if days == 1 { "" } else { "s" },
                 super::MIN_HISTORY_DAYS
             ),
         ));
