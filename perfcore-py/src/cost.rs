@@ -16,8 +16,9 @@ use std::sync::{Mutex, MutexGuard};
 use perfcore::cost::focus::SkippedRow;
 use perfcore::cost::{
     self, AppliedOptimization, Breakdown, BreakdownRow, CostMetric, Currency, Day, Dimension,
-    ExchangeRates, ImportMode, ImportOptions, ImportOutcome, Money, MoneySum, OpportunityOptions,
-    Period, Price, ReportPeriod, Resource, UtilizationSample,
+    ExchangeRates, ForecastOptions, ForecastRequest, ImportMode, ImportOptions, ImportOutcome,
+    Money, MoneySum, OpportunityOptions, Period, Price, ReportPeriod, Resource, SeriesCostForecast,
+    UtilizationSample,
 };
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -159,6 +160,50 @@ fn json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 }
 
 /// One breakdown row: `{dimension: key, ..., "keys": [...], "cost", "currency", "rows"}`.
+/// One series' forecast as seed 003 reads it: Decimal amounts, days as text.
+fn series_forecast_dict<'py>(
+    py: Python<'py>,
+    dimensions: &[String],
+    f: &SeriesCostForecast,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, key) in dimensions.iter().zip(&f.keys) {
+        d.set_item(name, key)?;
+    }
+    d.set_item("keys", &f.keys)?;
+    d.set_item("currency", f.currency.as_str())?;
+    d.set_item("forecast", f.total.expected.amount)?;
+    d.set_item("lower", f.total.lower.amount)?;
+    d.set_item("upper", f.total.upper.amount)?;
+    d.set_item("method", f.method.name())?;
+    d.set_item("method_detail", f.method.to_string())?;
+    d.set_item("reason", &f.reason)?;
+    d.set_item("history_days", f.history_days)?;
+    d.set_item("missing_days", f.missing_days)?;
+    d.set_item("backtest", f.backtest.as_ref().map(|b| to_data(py, b)).transpose()?)?;
+    let daily = PyList::empty(py);
+    for p in &f.points {
+        let day = PyDict::new(py);
+        day.set_item("day", p.day.to_string())?;
+        day.set_item("expected", p.expected.amount)?;
+        day.set_item("lower", p.lower.amount)?;
+        day.set_item("upper", p.upper.amount)?;
+        daily.append(day)?;
+    }
+    d.set_item("daily", daily)?;
+    let m = &f.month_end;
+    let month = PyDict::new(py);
+    month.set_item("month", &m.month.from.to_string()[..7])?;
+    month.set_item("actual", m.actual.amount)?;
+    month.set_item("expected", m.projected.expected.amount)?;
+    month.set_item("lower", m.projected.lower.amount)?;
+    month.set_item("upper", m.projected.upper.amount)?;
+    month.set_item("actual_days", m.actual_days)?;
+    month.set_item("remaining_days", m.remaining_days)?;
+    d.set_item("month_end", month)?;
+    Ok(d)
+}
+
 fn row_dict<'py>(
     py: Python<'py>,
     dimensions: &[String],
@@ -790,12 +835,13 @@ impl CostReport {
             .map(|o| Opportunity { inner: o.clone() })
             .collect()
     }
-    /// The forecast: None until forecasting is built (issue 12); `forecast_note` says so.
+    /// The total's expected cost over the 30 days after the last day with data (None with
+    /// under 14 days of history; `forecast_note` says why, or gives the interval and method).
     #[getter]
     fn forecast(&self) -> Option<Decimal> {
         self.inner.forecast.map(|m| m.amount)
     }
-    /// Why there is no forecast.
+    /// The forecast's interval and method, or why there is none.
     #[getter]
     fn forecast_note(&self) -> &str {
         &self.inner.forecast_note
@@ -1581,21 +1627,82 @@ impl CostMonitor {
         Ok(CostReport { inner })
     }
 
-    /// The forecast of the next `days` days. Not built yet (issue 12): rather than guess, the
-    /// dict says so: `{"forecast": None, "days": days, "note": ...}`.
-    #[pyo3(signature = (days = 30))]
-    fn get_cost_forecast<'py>(&self, py: Python<'py>, days: u32) -> PyResult<Bound<'py, PyDict>> {
-        if days == 0 {
-            return Err(PyValueError::new_err("days: must be at least 1"));
-        }
-        let d = PyDict::new(py);
-        d.set_item("forecast", py.None())?;
+    /// The forecast of the next `days` days after the last day with data, with 80%
+    /// intervals (`level`), of the total or, with `by`, of each group too. A dict:
+    /// `forecast` (the expected cost of the `days` days, Decimal, or None when there is too
+    /// little history), `lower`, `upper`, `currency`, `days`, `as_of`, `level`, `method`
+    /// (`"damped_holt_winters"` or `"seasonal_naive"`), `reason`, `backtest` (`mase`,
+    /// `coverage`, `origins`, `horizon`, `points`, and both methods' scores), `daily` (one
+    /// dict a day: `day`, `expected`, `lower`, `upper`), `month_end` (`month`, `actual`,
+    /// `expected`, `lower`, `upper`, `actual_days`, `remaining_days`: "the month will end at
+    /// X ± Y"), `series` (with `by`: one such dict per group, with `keys` and each
+    /// dimension's value) and `insufficient_history` (the groups not forecast: `keys`,
+    /// `currency`, `days`, `needed`).
+    #[pyo3(signature = (days = 30, by = None, metric = "billed", level = 0.8))]
+    fn get_cost_forecast<'py>(
+        &self,
+        py: Python<'py>,
+        days: u32,
+        by: Option<&Bound<'py, PyAny>>,
+        metric: &str,
+        level: f64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let dims = match by {
+            Some(b) if !b.is_none() => dimensions_arg(b)?,
+            _ => Vec::new(),
+        };
+        let request = ForecastRequest::new(days)
+            .metric(metric_arg(metric)?)
+            .options(ForecastOptions::default().level(level));
+        let grouped = ForecastRequest { by: dims.clone(), ..request.clone() };
+        let (total, groups) = py
+            .detach(|| {
+                let m = self.lock();
+                let total = m.forecast(&request)?;
+                let groups = if dims.is_empty() { None } else { Some(m.forecast(&grouped)?) };
+                Ok::<_, cost::CostError>((total, groups))
+            })
+            .map_err(to_py_err)?;
+        let d = match total.series.first() {
+            Some(s) => series_forecast_dict(py, &total.dimensions, s)?,
+            None => {
+                let d = PyDict::new(py);
+                for key in [
+                    "forecast",
+                    "lower",
+                    "upper",
+                    "currency",
+                    "method",
+                    "reason",
+                    "backtest",
+                    "month_end",
+                ] {
+                    d.set_item(key, py.None())?;
+                }
+                d.set_item("daily", PyList::empty(py))?;
+                d.set_item(
+                    "note",
+                    format!(
+                        "insufficient history: a forecast needs at least {} days with data",
+                        cost::MIN_HISTORY_DAYS
+                    ),
+                )?;
+                d
+            }
+        };
         d.set_item("days", days)?;
-        d.set_item(
-            "note",
-            "perfcore does not forecast costs yet: generate_cost_report and total give actual \
-             costs only",
-        )?;
+        d.set_item("as_of", total.as_of.map(|a| a.to_string()))?;
+        d.set_item("level", total.level)?;
+        let mut insufficient = total.insufficient_history.clone();
+        if let Some(g) = &groups {
+            let list = PyList::empty(py);
+            for s in &g.series {
+                list.append(series_forecast_dict(py, &g.dimensions, s)?)?;
+            }
+            d.set_item("series", list)?;
+            insufficient.extend(g.insufficient_history.iter().cloned());
+        }
+        d.set_item("insufficient_history", to_data(py, &insufficient)?)?;
         Ok(d)
     }
 

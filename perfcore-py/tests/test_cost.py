@@ -69,7 +69,7 @@ def test_seed_003_example_runs_as_written() -> None:
     assert isinstance(report, perfcore.CostReport)
     assert report.total_cost == Decimal("69.12") and report.currency == "USD"
     assert report.estimated_savings == Decimal("14.016")
-    assert report.forecast is None and "not built" in report.forecast_note
+    assert report.forecast is None and "insufficient history" in report.forecast_note
     opp = report.optimization_opportunities[0]
     assert opp.type == opp["type"] == "commitment"
     assert opp.potential_savings == opp["potential_savings"] == Decimal("14.016")
@@ -139,6 +139,13 @@ def test_amounts_are_exact_and_arguments_checked() -> None:
         m.total(from_="2024-09-01")
     forecast = m.get_cost_forecast(7)
     assert forecast["forecast"] is None and forecast["days"] == 7 and forecast["note"]
+    # One day of tracked costs: the insufficient-history answer, not a guess.
+    assert forecast["insufficient_history"] == [{"keys": [], "currency": "USD", "days": 1, "needed": 14}]
+    assert forecast["daily"] == [] and forecast["method"] is None
+    with pytest.raises(ValueError, match="horizon"):
+        m.get_cost_forecast(0)
+    with pytest.raises(ValueError, match="interval level"):
+        m.get_cost_forecast(7, level=1.5)
 
 
 def test_mixed_currencies_need_rates() -> None:
@@ -219,6 +226,28 @@ def test_parquet_sample_imports_as_the_csv_does() -> None:
     expected = expected_totals(focus_rows())
     for by in ("provider", "service", "day"):
         assert breakdown_map(m, by) == expected[by], by
+
+
+def test_forecast_of_the_sample() -> None:
+    m = CostMonitor()
+    m.import_focus(FOCUS_SAMPLE)
+    f = m.get_cost_forecast()
+    assert f["days"] == 30 and f["as_of"] == "2024-09-30" and f["level"] == 0.8
+    assert isinstance(f["forecast"], Decimal) and f["currency"] == "USD"
+    assert f["lower"] <= f["forecast"] <= f["upper"]
+    assert f["method"] in {"damped_holt_winters", "seasonal_naive"} and f["reason"]
+    assert 0.0 <= f["backtest"]["coverage"] <= 1.0 and f["backtest"]["mase"] > 0
+    assert [d["day"] for d in f["daily"][:2]] == ["2024-10-01", "2024-10-02"] and len(f["daily"]) == 30
+    assert all(d["lower"] <= d["expected"] <= d["upper"] for d in f["daily"])
+    # The sample ends on the month's last day: the month ends at its actual cost.
+    assert f["month_end"]["month"] == "2024-09" and f["month_end"]["remaining_days"] == 0
+    assert f["month_end"]["expected"] == f["month_end"]["actual"] == Decimal("20.52")
+    assert "series" not in f
+    by = m.get_cost_forecast(14, by="service")
+    assert by["forecast"] == m.get_cost_forecast(14)["forecast"]
+    assert by["series"] and all(len(s["daily"]) == 14 and s["service"] == s["keys"][0] for s in by["series"])
+    assert all(i["days"] < i["needed"] == 14 for i in by["insufficient_history"])
+    assert m.generate_cost_report("all").forecast == f["forecast"]
 
 
 def test_report_of_an_import(tmp_path: pathlib.Path) -> None:

@@ -361,6 +361,27 @@ fn cost_import_report_and_breakdowns() {
 }
 
 #[test]
+fn cost_forecast_of_the_sample() {
+    let dir = scratch("cost-forecast");
+    let none = perfcore(&dir, &["cost", "forecast"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert_eq!(perfcore(&dir, &["cost", "import", &focus_sample()]).code, 0);
+    let text = perfcore(&dir, &["cost", "forecast", "--days", "7"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("7 days after 2024-09-30 (80% interval)"), "{}", text.stdout);
+    assert!(text.stdout.contains("the month 2024-09 ends at"), "{}", text.stdout);
+    let json = perfcore(&dir, &["cost", "forecast", "--by", "service", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["dimensions"][0], "service");
+    let series = doc["series"].as_array().unwrap();
+    assert!(!series.is_empty() && series[0]["points"].as_array().unwrap().len() == 30);
+    assert!(doc["insufficient_history"].is_array());
+    let bad = perfcore(&dir, &["cost", "forecast", "--level", "1.5"]);
+    assert!(bad.code == 2 && bad.stderr.contains("interval level"), "{}", bad.stderr);
+}
+
+#[test]
 fn cost_import_errors_name_the_line_and_column() {
     let dir = scratch("cost-errors");
     let text = std::fs::read_to_string(focus_sample()).unwrap();

@@ -1439,7 +1439,13 @@ class CostMonitor:
     def generate_cost_report(
         self, period: _Period = "monthly", *, from_: _Day | None = None, to: _Day | None = None
     ) -> CostReport: ...
-    def get_cost_forecast(self, days: int = 30) -> dict[str, Any]: ...
+    def get_cost_forecast(
+        self,
+        days: int = 30,
+        by: str | Sequence[str] | None = None,
+        metric: _Metric = "billed",
+        level: float = 0.8,
+    ) -> dict[str, Any]: ...
     def set_opportunity_options(
         self,
         *,

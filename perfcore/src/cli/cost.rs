@@ -11,8 +11,8 @@ use super::input::{Input, InputError};
 use super::store_of;
 use crate::cost::{
     AnomalyOptions, Budget, BudgetStatus, CostError, CostMetric, CostMonitor, Currency, Day,
-    Dimension, ImportMode, ImportOptions, ImportOutcome, Money, Period, Price, ReportPeriod,
-    function_costs,
+    Dimension, ForecastOptions, ForecastRequest, ImportMode, ImportOptions, ImportOutcome, Money,
+    Period, Price, ReportPeriod, function_costs,
 };
 
 #[derive(Subcommand, Debug)]
@@ -22,6 +22,9 @@ pub(super) enum CostCommand {
     Import(ImportArgs),
     /// A cost report (or, with --by, a breakdown) of a period.
     Report(CostReportArgs),
+    /// Forecast the daily cost after the last day with data, with 80% intervals and the
+    /// month-end projection (damped Holt-Winters, or seasonal naive when it backtests better).
+    Forecast(ForecastArgs),
     /// What each function of a profile costs at a vCPU-hour (and GiB-hour) price.
     Functions(FunctionsArgs),
     /// The optimisation opportunities in the tracked resources and imported data, with their
@@ -171,6 +174,28 @@ pub(super) struct CostReportArgs {
     currency: String,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     format: ReportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ForecastArgs {
+    /// Days to forecast.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Forecast each group of these dimensions (service, account, provider, tag:KEY…;
+    /// comma-separated) instead of the total.
+    #[arg(long, value_name = "DIMS")]
+    by: Option<String>,
+    /// The cost figure: billed, effective, list or contracted.
+    #[arg(long = "cost", default_value = "billed")]
+    metric: String,
+    /// The prediction interval's level.
+    #[arg(long, default_value_t = 0.8)]
+    level: f64,
+    #[arg(long, value_enum, default_value_t = CostFormat::Text)]
+    format: CostFormat,
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
@@ -507,6 +532,28 @@ pub(super) fn cost_command(
                 ReportFormat::Markdown => report.to_markdown(),
                 ReportFormat::Json => report.to_json() + "\n",
                 ReportFormat::Html => report.to_html(),
+            };
+            emit(out, args.output.as_ref(), &text)?;
+            if let Some(p) = &args.output {
+                writeln!(err, "wrote {}", p.display())?;
+            }
+            Ok(0)
+        }
+        CostCommand::Forecast(args) => {
+            let monitor = open_monitor(dir, true)?;
+            let mut request = ForecastRequest::new(args.days)
+                .metric(args.metric.parse()?)
+                .options(ForecastOptions::default().level(args.level));
+            if let Some(by) = &args.by {
+                for d in by.split(',') {
+                    request = request.by(d.parse()?);
+                }
+            }
+            let forecast = monitor.forecast(&request)?;
+            let text = match args.format {
+                CostFormat::Text => forecast.to_text(),
+                CostFormat::Markdown => forecast.to_markdown(),
+                CostFormat::Json => forecast.to_json() + "\n",
             };
             emit(out, args.output.as_ref(), &text)?;
             if let Some(p) = &args.output {

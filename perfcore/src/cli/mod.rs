@@ -10,6 +10,7 @@
 //! perfcore cost import FILE... [--strict] [--replace|--append] [--keep-column NAME]...
 //! perfcore cost report [--period daily|weekly|monthly|all | --month YYYY-MM | --from DAY --to DAY]
 //!                      [--by DIMS] [--cost billed|effective|list|contracted] [--format text|markdown|json|html] [-o OUT]
+//! perfcore cost forecast [--days 30] [--by DIMS] [--cost billed|…] [--level 0.8] [--format text|markdown|json] [-o OUT]
 //! perfcore cost functions SNAPSHOT --vcpu-hour PRICE [--gib-hour PRICE] [--format text|markdown|json]
 //! perfcore cost imports
 //! perfcore report SNAPSHOT [--baseline NAME] [--html OUT] [--markdown [OUT]] [--json [OUT]]

@@ -528,7 +528,7 @@ impl CostMonitor {
     ///
     /// Each budget's scope is read as one daily series; the spend so far is the period's sum
     /// up to the last day with data; the period's end is that plus the forecast sum of the
-    /// remaining days ([`forecast_series`](super::forecast_series), with its 80% interval).
+    /// remaining days ([`forecast_series`], with its 80% interval).
     /// Which thresholds fired is kept in the store, keyed by budget, period and threshold, so
     /// each fires once per period, across processes and restarts.
     ///

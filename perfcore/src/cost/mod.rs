@@ -52,6 +52,15 @@
 //!   ([`CostError::PeriodAlreadyImported`]) unless it replaces it ([`ImportMode::Replace`]) or
 //!   is another part of it ([`ImportMode::Append`]).
 //!
+//! # Forecasts
+//! [`CostMonitor::forecast`] forecasts the daily cost of the total, or of each service,
+//! account or tag value, with 80% prediction intervals, the horizon's total and where the
+//! month will end ("X ± Y"); [`forecast_series`] forecasts any daily series. The method is
+//! damped Holt-Winters with a weekly season, robust to one-day spikes, used only when it
+//! beats seasonal naive on the series' own rolling-origin backtest (whose MASE and interval
+//! coverage come with every forecast); under [`MIN_HISTORY_DAYS`] days of data the answer is
+//! "insufficient history". STATISTICS.md has the backtests.
+//!
 //! # The store
 //! [`CostMonitor::open`] keeps everything in `DIR/cost.sqlite` (SQLite, WAL mode): the
 //! imports, one row per aggregate (`daily`, money as exact decimal text), their dimensions
@@ -66,6 +75,7 @@ mod aggregate;
 mod anomaly;
 mod breakdown;
 mod budget;
+mod cost_forecast;
 mod error;
 pub mod focus;
 mod forecast;
@@ -87,6 +97,10 @@ pub use breakdown::{Breakdown, BreakdownRow, CostMetric, Dimension, Period};
 pub use budget::{
     Budget, BudgetAlert, BudgetAlertCallback, BudgetPeriod, BudgetScope, BudgetStatus,
     BudgetThreshold, PeriodForecast, ThresholdBasis,
+};
+pub use cost_forecast::{
+    CostForecast, ForecastPoint, ForecastRequest, InsufficientSeries, MoneyInterval, MonthEnd,
+    SeriesCostForecast,
 };
 pub use error::CostError;
 pub use focus::{ImportMode, ImportOptions, ImportOutcome, ImportSummary};

@@ -68,7 +68,9 @@ pub struct TopResource {
 
 /// Seed 003's `generate_cost_report`, with every figure computed from the data.
 ///
-/// `forecast` stays `None` (with `forecast_note` saying why) until forecasting is built.
+/// `forecast` is the total's expected billed cost over the 30 days after the last day with
+/// data ([`CostMonitor::forecast`]), `None` with too little history (`forecast_note` says
+/// why, or gives the interval and the method).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
     /// The period asked for (`monthly`, `2024-09-01..2024-09-30`…).
@@ -88,9 +90,10 @@ pub struct CostReport {
     /// The decisions applied so far: projected against realised monthly cost.
     #[serde(default)]
     pub applied_optimizations: Vec<super::RealisedSaving>,
-    /// The forecast, when it can be made.
+    /// The total's expected cost over the 30 days after the last day with data, when there
+    /// is history enough to forecast it.
     pub forecast: Option<Money>,
-    /// Why there is no forecast.
+    /// The forecast's interval and method, or why there is none.
     pub forecast_note: String,
     /// Breakdowns by type, provider, region, service, account and charge category.
     pub breakdowns: Vec<Breakdown>,
@@ -104,6 +107,45 @@ pub struct CostReport {
 
 /// How many resources a report lists.
 const TOP_RESOURCES: usize = 20;
+
+/// The days [`CostReport::forecast`] covers.
+const FORECAST_DAYS: u32 = 30;
+
+/// The total's billed-cost forecast for the 30 days after the last day with data, and what
+/// it is (or why there is none).
+fn forecast_of(monitor: &CostMonitor) -> Result<(Option<Money>, String), CostError> {
+    let f = monitor.forecast(&super::ForecastRequest::new(FORECAST_DAYS))?;
+    let (Some(as_of), Some(s)) = (f.as_of, f.series.first()) else {
+        let days = f.insufficient_history.first().map_or(0, |i| i.days);
+        return Ok((
+            None,
+            format!(
+                "insufficient history: {days} day{} with data, a forecast needs at least {}",
+                if days == 1 { "" } else { "s" },
+                super::MIN_HISTORY_DAYS
+            ),
+        ));
+    };
+    let m = &s.month_end;
+    let month_end = if m.remaining_days == 0 {
+        String::new()
+    } else {
+        format!(
+            "; the month {} will end at {} ± {}",
+            &m.month.from.to_string()[..7],
+            cents(&m.projected.expected),
+            cents(&m.projected.half_width())
+        )
+    };
+    let note = format!(
+        "the {FORECAST_DAYS} days after {as_of}: {} to {} ({:.0}% interval), {}{month_end}",
+        cents(&s.total.lower),
+        cents(&s.total.upper),
+        f.level * 100.0,
+        s.method.to_string().split(" (").next().unwrap_or_default(),
+    );
+    Ok((Some(s.total.expected), note))
+}
 
 pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostReport, CostError> {
     let name = match period {
@@ -207,6 +249,7 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     if !credits.is_zero() {
         notes.push(format!("credits of {} are included in the totals", credits.normalize()));
     }
+    let (forecast, forecast_note) = forecast_of(monitor)?;
     Ok(CostReport {
         period_name: name,
         period: days,
@@ -216,8 +259,8 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
         estimated_savings,
         optimization_opportunities: opportunities,
         applied_optimizations: monitor.savings()?,
-        forecast: None,
-        forecast_note: "forecasts are not built yet: this report holds actual costs only".into(),
+        forecast,
+        forecast_note,
         breakdowns,
         daily,
         top_resources,
@@ -345,7 +388,10 @@ impl CostReport {
         let _ = writeln!(
             s,
             "\nForecast: {}",
-            self.forecast.map_or_else(|| self.forecast_note.clone(), |f| cents(&f))
+            self.forecast.map_or_else(
+                || self.forecast_note.clone(),
+                |f| format!("{} ({})", cents(&f), self.forecast_note)
+            )
         );
         s
     }
@@ -624,7 +670,10 @@ impl CostReport {
         let _ = writeln!(
             s,
             "<p class=\"sub\">Forecast: {}</p></main></body></html>",
-            escaped(&self.forecast.map_or_else(|| self.forecast_note.clone(), |f| cents(&f)))
+            escaped(&self.forecast.map_or_else(
+                || self.forecast_note.clone(),
+                |f| format!("{} ({})", cents(&f), self.forecast_note)
+            ))
         );
         s
     }

@@ -111,8 +111,17 @@ pub fn scenarios() -> Vec<(&'static str, ScenarioSpec)> {
     vec![
         ("steady", steady.clone()),
         ("trend", ScenarioSpec { trend: 0.0015, ..steady.clone() }),
-        ("noisy", ScenarioSpec { noise: 0.12, ..steady.clone() }),
-        ("level_shift", ScenarioSpec { level_shift: Some((300, 0.3)), ..steady.clone() }),
+        (
+            "noisy",
+            ScenarioSpec {
+                noise: 0.15,
+                trend: 0.001,
+                weekly: [1.03, 1.03, 1.03, 1.03, 1.0, 0.94, 0.94],
+                ..steady.clone()
+            },
+        ),
+        ("level_shift", ScenarioSpec { level_shift: Some((200, 0.3)), ..steady.clone() }),
+        ("late_level_shift", ScenarioSpec { level_shift: Some((330, 0.3)), ..steady.clone() }),
         ("month_end", ScenarioSpec { month_end_spike: 1.5, ..steady.clone() }),
         ("missing_days", ScenarioSpec { missing: vec![40, 41, 200, 340, 362], ..steady.clone() }),
         ("seasonal_walk", ScenarioSpec { seasonal_walk: 0.05, noise: 0.01, ..steady.clone() }),

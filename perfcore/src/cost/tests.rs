@@ -350,7 +350,11 @@ fn the_report_of_the_sample() {
         assert_eq!(sum, sept.total_cost.amount, "{:?}", b.dimensions);
     }
     assert!(sept.notes.iter().any(|n| n.contains("EffectiveCost")), "{:?}", sept.notes);
-    assert!(sept.forecast.is_none() && !sept.forecast_note.is_empty());
+    assert!(
+        sept.forecast.is_some() && sept.forecast_note.contains("80% interval"),
+        "{}",
+        sept.forecast_note
+    );
     let json: serde_json::Value = serde_json::from_str(&sept.to_json()).unwrap();
     assert_eq!(json["total_cost"]["amount"], serde_json::json!(sept.total_cost.amount.to_string()));
 }
