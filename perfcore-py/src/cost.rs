@@ -846,6 +846,24 @@ impl CostReport {
     fn forecast_note(&self) -> &str {
         &self.inner.forecast_note
     }
+    /// The total's forecast day by day: dicts with day, expected, lower, upper, currency.
+    #[getter]
+    fn forecast_daily<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.inner.forecast_daily.iter().map(|p| cost_watch::to_py(py, p)).collect()
+    }
+    /// The period's anomalies per service, as `detect_cost_anomalies` gives them.
+    #[getter]
+    fn anomalies<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.inner
+            .anomalies
+            .iter()
+            .map(|a| {
+                let d = cost_watch::to_py(py, a)?;
+                d.set_item("description", a.describe())?;
+                Ok(d)
+            })
+            .collect()
+    }
     /// Breakdowns by type, provider, region, service, account and charge category: dicts
     /// with `dimensions`, `start`, `end`, `metric`, `rows` (as `get_cost_breakdown` returns
     /// them) and `total` (per currency).

@@ -183,3 +183,15 @@ def test_budget_arguments_are_checked(tmp_path: pathlib.Path) -> None:
     with pytest.raises(TypeError, match="callable"):
         m.on_budget_alert(42)  # type: ignore[arg-type]
     assert m.budgets() == []
+
+
+def test_the_report_carries_the_forecast_and_the_anomalies(tmp_path: pathlib.Path) -> None:
+    m = monitor_with(tmp_path, history(spike_day=45))
+    report = m.generate_cost_report("monthly")
+    assert [a["day"] for a in report.anomalies] == ["2024-09-15"]
+    assert len(report.forecast_daily) == 30
+    first = report.forecast_daily[0]
+    assert first["day"] == "2024-09-30" and first["lower"] <= first["expected"] <= first["upper"]
+    assert isinstance(report.forecast, Decimal)
+    html = report.to_html()
+    assert 'class="band"' in html and 'class="anomaly"' in html

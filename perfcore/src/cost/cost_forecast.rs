@@ -497,12 +497,16 @@ impl CostForecast {
             } else {
                 let _ = writeln!(
                     s,
-                    "  the month {month} ends at {} ± {} ({} actual over {} days + {} days forecast)",
+                    "  the month {month} ends at {} ± {} ({} actual over {} days + {} forecast)",
                     cents(&m.projected.expected),
                     cents(&m.projected.half_width()),
                     cents(&m.actual),
                     m.actual_days,
-                    m.remaining_days
+                    if m.remaining_days == 1 {
+                        "1 day".to_owned()
+                    } else {
+                        format!("{} days", m.remaining_days)
+                    }
                 );
             }
             let _ = writeln!(s, "  method: {}: {}", f.method, f.reason);

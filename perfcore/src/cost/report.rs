@@ -95,6 +95,13 @@ pub struct CostReport {
     pub forecast: Option<Money>,
     /// The forecast's interval and method, or why there is none.
     pub forecast_note: String,
+    /// The total's forecast, day by day (empty without one).
+    #[serde(default)]
+    pub forecast_daily: Vec<super::ForecastPoint>,
+    /// The days of the period whose spend left its expected band, per service
+    /// ([`CostMonitor::anomalies`] with the default options).
+    #[serde(default)]
+    pub anomalies: Vec<super::Anomaly>,
     /// Breakdowns by type, provider, region, service, account and charge category.
     pub breakdowns: Vec<Breakdown>,
     /// The cost of each day.
@@ -113,7 +120,9 @@ const FORECAST_DAYS: u32 = 30;
 
 /// The total's billed-cost forecast for the 30 days after the last day with data, and what
 /// it is (or why there is none).
-fn forecast_of(monitor: &CostMonitor) -> Result<(Option<Money>, String), CostError> {
+type ForecastParts = (Option<Money>, String, Vec<super::ForecastPoint>);
+
+fn forecast_of(monitor: &CostMonitor) -> Result<ForecastParts, CostError> {
     let f = monitor.forecast(&super::ForecastRequest::new(FORECAST_DAYS))?;
     let (Some(as_of), Some(s)) = (f.as_of, f.series.first()) else {
         let days = f.insufficient_history.first().map_or(0, |i| i.days);
@@ -124,6 +133,7 @@ fn forecast_of(monitor: &CostMonitor) -> Result<(Option<Money>, String), CostErr
                 if days == 1 { "" } else { "s" },
                 super::MIN_HISTORY_DAYS
             ),
+            Vec::new(),
         ));
     };
     let m = &s.month_end;
@@ -144,7 +154,7 @@ fn forecast_of(monitor: &CostMonitor) -> Result<(Option<Money>, String), CostErr
         f.level * 100.0,
         s.method.to_string().split(" (").next().unwrap_or_default(),
     );
-    Ok((Some(s.total.expected), note))
+    Ok((Some(s.total.expected), note, s.points.clone()))
 }
 
 pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostReport, CostError> {
@@ -249,7 +259,9 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
     if !credits.is_zero() {
         notes.push(format!("credits of {} are included in the totals", credits.normalize()));
     }
-    let (forecast, forecast_note) = forecast_of(monitor)?;
+    let (forecast, forecast_note, forecast_daily) = forecast_of(monitor)?;
+    let anomalies =
+        monitor.anomalies(Some(&Dimension::Service), days, &super::AnomalyOptions::default())?;
     Ok(CostReport {
         period_name: name,
         period: days,
@@ -261,6 +273,8 @@ pub(crate) fn build(monitor: &CostMonitor, period: ReportPeriod) -> Result<CostR
         applied_optimizations: monitor.savings()?,
         forecast,
         forecast_note,
+        forecast_daily,
+        anomalies,
         breakdowns,
         daily,
         top_resources,
@@ -350,6 +364,13 @@ impl CostReport {
                 );
             }
         }
+        if !self.anomalies.is_empty() {
+            let _ = writeln!(s, "\nAnomalies:");
+            for a in &self.anomalies {
+                let drivers: Vec<&str> = a.drivers.iter().map(|d| d.resource.as_str()).collect();
+                let _ = writeln!(s, "  {}; drivers: {}", a.describe(), drivers.join(", "));
+            }
+        }
         if !self.optimization_opportunities.is_empty() {
             let _ = writeln!(s, "\nOpportunities:");
             for o in &self.optimization_opportunities {
@@ -434,6 +455,15 @@ impl CostReport {
                     cents(&r.cost),
                     pct(r.share)
                 );
+            }
+            s.push('\n');
+        }
+        if !self.anomalies.is_empty() {
+            let _ = writeln!(s, "### Anomalies\n");
+            for a in &self.anomalies {
+                let drivers: Vec<String> = a.drivers.iter().map(|d| md_text(&d.resource)).collect();
+                let _ =
+                    writeln!(s, "- {}; drivers: {}", md_text(&a.describe()), drivers.join(", "));
             }
             s.push('\n');
         }
@@ -526,14 +556,25 @@ impl CostReport {
         if self.daily.is_empty() {
             s.push_str("<p class=\"empty\">No costs in this period.</p>");
         } else {
-            let values: Vec<f64> =
-                self.daily.iter().map(|r| r.cost.amount.try_into().unwrap_or(0.0)).collect();
-            let max = values.iter().copied().fold(0.0f64, f64::max);
-            let min = values.iter().copied().fold(0.0f64, f64::min);
+            let f64_of = |m: &Money| -> f64 { m.amount.try_into().unwrap_or(0.0) };
+            let values: Vec<f64> = self.daily.iter().map(|r| f64_of(&r.cost)).collect();
+            // The forecast continues the chart when it starts right after the period.
+            let next =
+                self.daily.last().and_then(|r| super::Day::parse(&r.keys[0])).map(super::Day::next);
+            let band: &[super::ForecastPoint] = match (next, self.forecast_daily.first()) {
+                (Some(n), Some(p)) if p.day == n => &self.forecast_daily,
+                _ => &[],
+            };
+            let upper = band.iter().map(|p| f64_of(&p.upper)).fold(0.0f64, f64::max);
+            let lower = band.iter().map(|p| f64_of(&p.lower)).fold(0.0f64, f64::min);
+            let max = values.iter().copied().fold(upper, f64::max);
+            let min = values.iter().copied().fold(lower, f64::min);
             let span = (max - min).max(f64::MIN_POSITIVE);
             let (w, h) = (900.0, 220.0);
-            let bw = w / values.len() as f64;
+            let slots = values.len() + band.len();
+            let bw = w / slots as f64;
             let zero = h * max / span;
+            let y_of = |v: f64| zero - v / span * h;
             let _ = write!(
                 s,
                 "<svg viewBox=\"0 0 {w} {}\" role=\"img\" aria-label=\"daily spend\">",
@@ -552,12 +593,56 @@ impl CostReport {
                     escaped(&cents(&r.cost))
                 );
             }
+            if !band.is_empty() {
+                // The 80% band as a polygon, the expected values as a line.
+                let x = |i: usize| (values.len() + i) as f64 * bw + bw / 2.0;
+                let mut pts: Vec<String> = band
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("{:.1},{:.1}", x(i), y_of(f64_of(&p.upper))))
+                    .collect();
+                pts.extend(
+                    band.iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y_of(f64_of(&p.lower)))),
+                );
+                let line: Vec<String> = band
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("{:.1},{:.1}", x(i), y_of(f64_of(&p.expected))))
+                    .collect();
+                let _ = write!(
+                    s,
+                    "<polygon class=\"band\" points=\"{}\"><title>80% forecast interval, {} to {}</title></polygon><polyline class=\"expected\" points=\"{}\"/>",
+                    pts.join(" "),
+                    band[0].day,
+                    band[band.len() - 1].day,
+                    line.join(" ")
+                );
+            }
+            // Anomalies: a marker above the day's bar.
+            for a in &self.anomalies {
+                let key = a.day.to_string();
+                let Some(i) = self.daily.iter().position(|r| r.keys[0] == key) else { continue };
+                let _ = write!(
+                    s,
+                    "<circle class=\"anomaly\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\"><title>{}</title></circle>",
+                    i as f64 * bw + bw / 2.0,
+                    (y_of(values[i].max(0.0)) - 8.0).max(6.0),
+                    escaped(&a.describe())
+                );
+            }
             let _ = write!(
                 s,
                 "<line class=\"axis\" x1=\"0\" x2=\"{w}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\"/>"
             );
             let first = &self.daily[0].keys[0];
-            let last = &self.daily[self.daily.len() - 1].keys[0];
+            let last = band.last().map_or_else(
+                || self.daily[self.daily.len() - 1].keys[0].clone(),
+                |p| p.day.to_string(),
+            );
+            let last = &last;
             let _ = write!(
                 s,
                 "<text x=\"0\" y=\"{}\">{}</text><text x=\"{w}\" y=\"{}\" text-anchor=\"end\">{}</text><text x=\"{}\" y=\"14\" text-anchor=\"end\">max {}</text></svg>",
@@ -568,6 +653,37 @@ impl CostReport {
                 w,
                 escaped(&format!("{max:.2}"))
             );
+        }
+        if !self.forecast_daily.is_empty() || !self.anomalies.is_empty() {
+            s.push_str("<p class=\"legend\">");
+            if !self.forecast_daily.is_empty() {
+                let _ = write!(s, "Shaded: forecast, {}. ", escaped(&self.forecast_note));
+            }
+            if !self.anomalies.is_empty() {
+                s.push_str("Red dots: anomalies (listed below).");
+            }
+            s.push_str("</p>");
+        }
+        if !self.anomalies.is_empty() {
+            s.push_str("<h3>Anomalies</h3><table><thead><tr><th>day</th><th>service</th><th class=\"num\">actual</th><th class=\"num\">expected</th><th class=\"num\">impact</th><th>drivers</th></tr></thead><tbody>");
+            for a in &self.anomalies {
+                let drivers: Vec<String> = a
+                    .drivers
+                    .iter()
+                    .map(|d| format!("{} ({})", escaped(&d.resource), escaped(&cents(&d.impact))))
+                    .collect();
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"id\">{}</td></tr>",
+                    a.day,
+                    escaped(&a.key),
+                    escaped(&cents(&a.actual)),
+                    escaped(&cents(&a.expected)),
+                    escaped(&cents(&a.impact)),
+                    drivers.join("<br>")
+                );
+            }
+            s.push_str("</tbody></table>");
         }
         s.push_str("</section><section id=\"breakdowns\" class=\"grid\">");
         for b in &self.breakdowns {
@@ -687,4 +803,4 @@ impl CostReport {
     }
 }
 
-const COST_CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2430;background:#f6f7f9}header{background:#14324a;color:#fff;padding:18px 28px}h1{font-size:20px;margin:0}h2{font-size:15px;margin:0 0 10px}.sub{opacity:.75;margin:4px 0 0}main{padding:18px 28px;max-width:1200px}section{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:14px 18px;margin:0 0 16px}.cards{display:flex;gap:14px;background:none;border:0;padding:0}.card{flex:1;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:12px 16px}.card .label{font-size:12px;color:#5b6675;text-transform:uppercase;letter-spacing:.04em}.card .value{font-size:22px;font-weight:600;margin-top:4px}svg{width:100%;height:auto}svg text{font-size:12px;fill:#5b6675}.bar{fill:#2f7dd1}.bar.neg,.fill.neg{fill:#d9822b;background:#d9822b}.axis{stroke:#8896a6}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px;background:none;border:0;padding:0}.breakdown{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:14px 18px}.row{display:grid;grid-template-columns:150px 1fr 110px;gap:8px;align-items:center;margin:3px 0}.key{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.track{background:#edf1f5;border-radius:3px;height:12px;overflow:hidden}.fill{display:block;height:12px;background:#2f7dd1}.amount,.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #edf1f5;padding:5px 8px;text-align:left;vertical-align:top}th{font-size:12px;color:#5b6675}.id{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}.evidence{color:#5b6675;font-size:12px;margin-top:3px}.more,.empty{color:#5b6675}";
+const COST_CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2430;background:#f6f7f9}header{background:#14324a;color:#fff;padding:18px 28px}h1{font-size:20px;margin:0}h2{font-size:15px;margin:0 0 10px}.sub{opacity:.75;margin:4px 0 0}main{padding:18px 28px;max-width:1200px}section{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:14px 18px;margin:0 0 16px}.cards{display:flex;gap:14px;background:none;border:0;padding:0}.card{flex:1;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:12px 16px}.card .label{font-size:12px;color:#5b6675;text-transform:uppercase;letter-spacing:.04em}.card .value{font-size:22px;font-weight:600;margin-top:4px}svg{width:100%;height:auto}svg text{font-size:12px;fill:#5b6675}.bar{fill:#2f7dd1}.bar.neg,.fill.neg{fill:#d9822b;background:#d9822b}.axis{stroke:#8896a6}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px;background:none;border:0;padding:0}.breakdown{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:14px 18px}.row{display:grid;grid-template-columns:150px 1fr 110px;gap:8px;align-items:center;margin:3px 0}.key{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.track{background:#edf1f5;border-radius:3px;height:12px;overflow:hidden}.fill{display:block;height:12px;background:#2f7dd1}.amount,.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #edf1f5;padding:5px 8px;text-align:left;vertical-align:top}th{font-size:12px;color:#5b6675}.id{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}.evidence{color:#5b6675;font-size:12px;margin-top:3px}.band{fill:#2f7dd1;opacity:.18}.expected{fill:none;stroke:#2f7dd1;stroke-width:1.5;stroke-dasharray:4 3}.anomaly{fill:#d23b3b}.legend{color:#5b6675;font-size:12px;margin:6px 0 0}h3{font-size:13px;margin:14px 0 6px}.more,.empty{color:#5b6675}";

@@ -1024,3 +1024,27 @@ mod budget_properties {
         }
     }
 }
+
+#[test]
+fn the_report_shows_the_forecast_band_and_marks_anomalies() {
+    let dir = temp_dir("report-band");
+    let path = write(&dir, "bill.csv", services_csv(Some((75, "web", "web-2"))));
+    let mut m = CostMonitor::new().unwrap();
+    m.import(&path, &ImportOptions::default()).unwrap();
+    let report = m.report(ReportPeriod::Monthly).unwrap();
+    assert_eq!(report.anomalies.len(), 1, "{:#?}", report.anomalies);
+    assert_eq!(report.anomalies[0].day.to_string(), "2024-08-15");
+    assert_eq!(report.forecast_daily.len(), 30);
+    assert_eq!(report.forecast_daily[0].day.to_string(), "2024-08-30");
+    let html = report.to_html();
+    assert_eq!(html.matches("class=\"band\"").count(), 1);
+    assert_eq!(html.matches("class=\"anomaly\"").count(), 1);
+    assert!(html.contains("<h3>Anomalies</h3>"));
+    assert!(
+        report.to_text().contains("Anomalies:\n  2024-08-15 service web"),
+        "{}",
+        report.to_text()
+    );
+    assert!(report.to_markdown().contains("### Anomalies"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
