@@ -263,26 +263,42 @@ pub(crate) fn band(
     window: usize,
     min_history: usize,
 ) -> Option<Band> {
+    band_with(values, &local_levels(values), t, window, min_history)
+}
+
+/// The local level of each day: the median of the week ending on it, complete (a part of a
+/// week would lean to the weekdays it holds).
+pub(crate) fn local_levels(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut week = Vec::with_capacity(7);
+    (0..values.len())
+        .map(|s| {
+            if s < 6 {
+                return None;
+            }
+            week.clear();
+            week.extend(values[s - 6..=s].iter().flatten().copied());
+            (week.len() == 7).then(|| median(&mut week))
+        })
+        .collect()
+}
+
+/// [`band`] with the local levels computed once for the whole series.
+fn band_with(
+    values: &[Option<f64>],
+    locals: &[Option<f64>],
+    t: usize,
+    window: usize,
+    min_history: usize,
+) -> Option<Band> {
     let from = t.saturating_sub(window);
     let present = (from..t).filter(|&s| values[s].is_some()).count();
     if present < min_history.max(2) {
         return None;
     }
-    // The local level of day s: the median of the week ending on it, complete (a part of a
-    // week would lean to the weekdays it holds).
-    let mut week = Vec::with_capacity(7);
-    let mut local = |s: usize| -> Option<f64> {
-        if s < 6 {
-            return None;
-        }
-        week.clear();
-        week.extend(values[s - 6..=s].iter().flatten().copied());
-        (week.len() == 7).then(|| median(&mut week))
-    };
     // Each weekday's usual distance from the local level; lag 7, 14… is t's weekday.
     let mut by_weekday: [Vec<f64>; 7] = Default::default();
     for s in from..t {
-        if let (Some(y), Some(m)) = (values[s], local(s)) {
+        if let (Some(y), Some(m)) = (values[s], locals[s]) {
             by_weekday[(t - s) % 7].push(y - m);
         }
     }
@@ -330,9 +346,12 @@ pub(crate) fn detect(
     min_impact: f64,
 ) -> Vec<Flagged> {
     let mut out = Vec::new();
+    let locals = local_levels(values);
     for t in first..values.len() {
         let Some(actual) = values[t] else { continue };
-        let Some(band) = band(values, t, options.window_days, options.min_history_days) else {
+        let Some(band) =
+            band_with(values, &locals, t, options.window_days, options.min_history_days)
+        else {
             continue;
         };
         let diff = actual - band.expected;
@@ -404,17 +423,36 @@ impl CostMonitor {
         let dimension = by.map_or_else(|| "total".to_owned(), ToString::to_string);
         let mut found = Vec::new();
         let mut flagged_groups = Vec::new();
-        for s in &series {
+        // Each series is judged on its own: split them over the cores.
+        let judge = |s: &DailySeries| -> Vec<Flagged> {
             let first = usize::try_from(i64::from(period.from.0) - i64::from(s.start.0))
                 .unwrap_or(0)
                 .min(s.values.len());
-            let values = s.to_f64();
-            for f in detect(&values, first, options, min_impact) {
+            detect(&s.to_f64(), first, options, min_impact)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+        let chunk = series.len().div_ceil(threads.max(1)).max(1);
+        let flags: Vec<Vec<Flagged>> = if series.len() < 64 || threads == 1 {
+            series.iter().map(judge).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = series
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || part.iter().map(judge).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for (s, flagged) in series.iter().zip(&flags) {
+            for f in flagged {
                 if !period.contains(s.day(f.index)) {
                     continue;
                 }
                 flagged_groups.push((s.keys.clone(), s.currency, s.day(f.index)));
-                found.push(anomaly(s, &f, &dimension, options));
+                found.push(anomaly(s, f, &dimension, options));
             }
         }
         if !found.is_empty() && by != Some(&Dimension::Resource) && options.max_drivers > 0 {

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::aggregate::{Dim, FxMap, N_DIMS};
+use super::breakdown::dim_value;
 use super::time::Day;
 use super::{CostError, CostMetric, CostMonitor, Currency, Dimension, Money, Period};
 
@@ -130,32 +132,46 @@ impl CostMonitor {
             return Ok(Vec::new());
         }
         let period = Period { from, to };
-        let mut dims = Vec::with_capacity(by.len() + 1);
-        dims.push(Dimension::Day);
-        dims.extend(by.iter().cloned());
-        let breakdown = self.breakdown(period, &dims, metric)?;
+        // Straight from the aggregates: each dims id's keys once, no day formatted as text.
+        let data = self.data(period, metric, by)?;
         let len = usize::try_from(period.days()).map_err(|_| CostError::Overflow)?;
         let mut has_data = vec![false; len];
-        let mut groups: BTreeMap<(Vec<String>, Currency), Vec<Decimal>> = BTreeMap::new();
-        for row in breakdown.rows {
-            let day = Day::parse(&row.keys[0]).ok_or_else(|| CostError::CorruptStore {
-                path: self.store_path().to_path_buf(),
-                message: format!("breakdown day {:?} is not a date", row.keys[0]),
-            })?;
-            let i = (day.0 - from.0) as usize;
-            if i >= len {
-                continue;
-            }
+        let needs_tags = by.iter().any(|d| matches!(d, Dimension::Tag(_)));
+        let mut group_of: FxMap<u32, Option<(usize, Currency)>> = FxMap::default();
+        let mut ids: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        let mut keys_of: Vec<Vec<String>> = Vec::new();
+        let mut groups: FxMap<(usize, Currency), Vec<Decimal>> = FxMap::default();
+        let empty: [String; N_DIMS] = Default::default();
+        for row in data.rows.iter().filter(|r| period.contains(r.day)) {
+            let entry = *group_of.entry(row.dims).or_insert_with(|| {
+                let d = data.dims.get(&row.dims).unwrap_or(&empty);
+                let currency = Currency::parse(&d[Dim::Currency as usize])?;
+                let tags = if needs_tags {
+                    serde_json::from_str(&d[Dim::Tags as usize]).ok()
+                } else {
+                    None
+                };
+                let keys: Vec<String> = by.iter().map(|x| dim_value(x, d, tags.as_ref())).collect();
+                let next = keys_of.len();
+                let id = *ids.entry(keys.clone()).or_insert(next);
+                if id == next {
+                    keys_of.push(keys);
+                }
+                Some((id, currency))
+            });
+            let Some((gid, currency)) = entry else { continue };
+            let i = (row.day.0 - from.0) as usize;
             has_data[i] = true;
             let money = match self.rates() {
-                Some(rates) => rates.convert(row.cost)?,
-                None => row.cost,
+                Some(rates) => rates.convert(Money::new(row.amount, currency))?,
+                None => Money::new(row.amount, currency),
             };
-            let keys = row.keys[1..].to_vec();
             let values =
-                groups.entry((keys, money.currency)).or_insert_with(|| vec![Decimal::ZERO; len]);
+                groups.entry((gid, money.currency)).or_insert_with(|| vec![Decimal::ZERO; len]);
             values[i] = values[i].checked_add(money.amount).ok_or(CostError::Overflow)?;
         }
+        let groups: BTreeMap<(Vec<String>, Currency), Vec<Decimal>> =
+            groups.into_iter().map(|((gid, c), v)| ((keys_of[gid].clone(), c), v)).collect();
         let mut out: Vec<(Decimal, DailySeries)> = groups
             .into_iter()
             .map(|((keys, currency), values)| {
