@@ -222,7 +222,14 @@ def test_seed_003_hotspot_and_optimisation_example_runs_as_written() -> None:
     assert result.execution_time_ms > 0
     profiler.set_baseline("my_function")
     hotspots = profiler.identify_hotspots()
-    assert [h["function"] for h in hotspots] == ["my_function"]
+    # The one function is the self-time hotspot. On a loaded machine its p99 can also sit far
+    # above its median, which adds a tail-latency hotspot of the same function: the timing
+    # decides that one, so it is allowed, not required.
+    assert [(h["function"], h["kind"]) for h in hotspots if h["kind"] == "self_time"] == [
+        ("my_function", "self_time")
+    ]
+    assert {h["function"] for h in hotspots} == {"my_function"}
+    assert {h["kind"] for h in hotspots} <= {"self_time", "tail_latency"}
     optimization = profiler.optimize_function("my_function")
     assert optimization is not None
     printed = [
