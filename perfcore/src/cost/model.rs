@@ -253,9 +253,7 @@ impl Resource {
         resource_type: ResourceType,
         provider: CloudProvider,
     ) -> Resource {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = super::time::unix_now();
         Resource {
             id: id.into(),
             resource_type,

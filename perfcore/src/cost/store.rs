@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::aggregate::{DIM_COLUMNS, Dim, FxMap, N_DIMS};
 use super::focus::{ImportMode, ImportOutcome, ImportSummary, ParsedFile};
-use super::time::{Day, format_datetime};
+use super::time::{Day, format_datetime, unix_now};
 use super::{CostError, Currency, Money, MoneySum, Resource};
 
 /// The newest schema this build reads and writes.
@@ -192,12 +192,6 @@ fn insert_chunked<'a>(
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn decimal(text: &str) -> Decimal {
@@ -410,11 +404,7 @@ impl Store {
         if mode == ImportMode::Replace && !previous.is_empty() {
             summary.outcome = ImportOutcome::Replaced { previous, previous_billed };
         }
-        let now = format_datetime(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-        );
+        let now = format_datetime(unix_now());
         let summary_json = serde_json::to_string(&summary).unwrap_or_default();
         tx.execute(
             "INSERT INTO imports (digest, path, format, focus_version, bytes, rows_read, rows_imported, rows_skipped, imported_at, summary_json) \

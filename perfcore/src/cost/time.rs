@@ -78,11 +78,15 @@ impl Day {
     /// Today, in UTC, from the system clock.
     #[must_use]
     pub fn today() -> Day {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        Day::of_unix_seconds(secs)
+        Day::of_unix_seconds(unix_now())
     }
+}
+
+/// Now, in seconds since the epoch, from the system clock (0 before 1970).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl serde::Serialize for Day {

@@ -230,11 +230,7 @@ impl OpportunityOptions {
 
     /// Now, in seconds since the epoch: `now_unix`, or the system clock.
     pub(crate) fn now(&self) -> i64 {
-        self.now_unix.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        })
+        self.now_unix.unwrap_or_else(super::time::unix_now)
     }
 }
 
