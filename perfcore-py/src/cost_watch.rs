@@ -113,14 +113,10 @@ pub(crate) fn anomaly_period(
     if let Some((from, to)) = range {
         return Period::new(from, to).map(Some);
     }
-    let Some(data) = monitor.data_range()? else { return Ok(None) };
-    Ok(Some(match days {
-        Some(n) => {
-            let n = i32::try_from(n.max(1)).unwrap_or(i32::MAX / 4);
-            Period { from: cost::Day(data.to.0 - n + 1).max(data.from), to: data.to }
-        }
-        None => data,
-    }))
+    match days {
+        Some(n) => monitor.last_days(n),
+        None => monitor.data_range(),
+    }
 }
 
 /// A budget from `add_budget`'s arguments. `scope` is a dict `{dimension: value}`

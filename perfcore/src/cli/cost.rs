@@ -675,12 +675,10 @@ fn anomalies_command(
         .with_min_impact(decimal_arg("min-impact", &args.min_impact)?)
         .increases_only(args.increases_only)
         .with_metric(args.metric.parse()?);
-    let Some(range) = monitor.data_range()? else {
+    let Some(period) = monitor.last_days(args.days)? else {
         writeln!(out, "no billing data")?;
         return Ok(0);
     };
-    let from = Day(range.to.0 - i32::try_from(args.days.max(1)).unwrap_or(i32::MAX / 4) + 1);
-    let period = Period { from: from.max(range.from), to: range.to };
     let found = monitor.anomalies(by.as_ref(), period, &options)?;
     match args.format {
         CostFormat::Json => {

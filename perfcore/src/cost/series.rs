@@ -89,6 +89,25 @@ impl DailySeries {
 }
 
 impl CostMonitor {
+    /// The last `days` days that have data (fewer when the data is shorter; at least one),
+    /// or `None` without data.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::CostMonitor;
+    /// let mut monitor = CostMonitor::new()?;
+    /// assert_eq!(monitor.last_days(7)?, None);
+    /// monitor.import("../tests/data/focus/focus_sample.csv", &Default::default())?;
+    /// assert_eq!(monitor.last_days(7)?.unwrap().to_string(), "2024-09-24..2024-09-30");
+    /// assert_eq!(monitor.last_days(365)?.unwrap().to_string(), "2024-09-01..2024-09-30");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn last_days(&self, days: u32) -> Result<Option<Period>, CostError> {
+        let Some(data) = self.data_range()? else { return Ok(None) };
+        let n = i32::try_from(days.max(1)).unwrap_or(i32::MAX / 4);
+        Ok(Some(Period { from: Day(data.to.0 - n + 1).max(data.from), to: data.to }))
+    }
+
     /// The daily cost of `period` (clamped to the days that have data), one series per group
     /// of `by` (none: one series, the total) and currency.
     ///
