@@ -431,6 +431,56 @@ fn time_key(d: &Dimension, r: &DailyRow) -> Option<i32> {
     }
 }
 
+/// The keys of `dims` for each dims id of the stored aggregates, computed once per id and
+/// interned: ids whose keys are equal share a group number.
+pub(crate) struct GroupKeys<'a> {
+    dims: &'a [Dimension],
+    needs_tags: bool,
+    of: FxMap<u32, Option<(u32, Currency)>>,
+    ids: FxMap<Vec<String>, u32>,
+    /// The keys of each group number.
+    pub(crate) keys: Vec<Vec<String>>,
+}
+
+impl<'a> GroupKeys<'a> {
+    pub(crate) fn new(dims: &'a [Dimension]) -> GroupKeys<'a> {
+        GroupKeys {
+            dims,
+            needs_tags: dims.iter().any(|d| matches!(d, Dimension::Tag(_))),
+            of: FxMap::default(),
+            ids: FxMap::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The group number and currency of the aggregates of `dims_id` (`None` when its
+    /// currency is not a code).
+    pub(crate) fn of(&mut self, data: &Data, dims_id: u32) -> Option<(u32, Currency)> {
+        if let Some(&known) = self.of.get(&dims_id) {
+            return known;
+        }
+        let empty: [String; N_DIMS] = Default::default();
+        let d = data.dims.get(&dims_id).unwrap_or(&empty);
+        let found = Currency::parse(&d[Dim::Currency as usize]).map(|currency| {
+            let tags = if self.needs_tags {
+                serde_json::from_str(&d[Dim::Tags as usize]).ok()
+            } else {
+                None
+            };
+            let keys: Vec<String> =
+                self.dims.iter().map(|x| dim_value(x, d, tags.as_ref())).collect();
+            let next = self.keys.len() as u32;
+            let id = *self.ids.entry(keys.clone()).or_insert(next);
+            if id == next {
+                self.keys.push(keys);
+            }
+            (id, currency)
+        });
+        self.of.insert(dims_id, found);
+        found
+    }
+}
+
 /// Up to this many time dimensions in one breakdown.
 const MAX_TIME_DIMS: usize = 4;
 
@@ -455,29 +505,12 @@ pub(crate) fn breakdown(
             message: format!("at most {MAX_TIME_DIMS} time dimensions"),
         });
     }
-    let needs_tags = dims.iter().any(|d| matches!(d, Dimension::Tag(_)));
-    // The non-time part of each dims id's keys, interned, with its currency.
-    let mut static_of: FxMap<u32, Option<(u32, Currency)>> = FxMap::default();
-    let mut static_ids: FxMap<Vec<String>, u32> = FxMap::default();
-    let mut static_keys: Vec<Vec<String>> = Vec::new();
+    // The non-time part of each dims id's keys.
+    let mut interned = GroupKeys::new(dims);
     let mut groups: FxMap<([i32; MAX_TIME_DIMS], u32, Currency), (Decimal, u64)> = FxMap::default();
     let mut total = MoneySum::default();
-    let empty: [String; N_DIMS] = Default::default();
     for r in data.rows.iter().filter(|r| period.contains(r.day)) {
-        let entry = *static_of.entry(r.dims).or_insert_with(|| {
-            let d = data.dims.get(&r.dims).unwrap_or(&empty);
-            let currency = Currency::parse(&d[Dim::Currency as usize])?;
-            let tags =
-                if needs_tags { serde_json::from_str(&d[Dim::Tags as usize]).ok() } else { None };
-            let keys: Vec<String> = dims.iter().map(|x| dim_value(x, d, tags.as_ref())).collect();
-            let next = static_keys.len() as u32;
-            let id = *static_ids.entry(keys.clone()).or_insert(next);
-            if id == next {
-                static_keys.push(keys);
-            }
-            Some((id, currency))
-        });
-        let Some((sid, currency)) = entry else { continue };
+        let Some((sid, currency)) = interned.of(data, r.dims) else { continue };
         let mut t = [0i32; MAX_TIME_DIMS];
         for (slot, &i) in t.iter_mut().zip(&time_dims) {
             *slot = time_key(&dims[i], r).unwrap_or(0);
@@ -490,7 +523,7 @@ pub(crate) fn breakdown(
     let mut rows: Vec<BreakdownRow> = groups
         .into_iter()
         .map(|((t, sid, currency), (amount, n))| {
-            let mut keys = static_keys[sid as usize].clone();
+            let mut keys = interned.keys[sid as usize].clone();
             for (k, &i) in time_dims.iter().enumerate() {
                 let day = Day(t[k]);
                 keys[i] = if dims[i] == Dimension::Month {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Dim, FxMap, N_DIMS};
-use super::breakdown::dim_value;
+use super::aggregate::FxMap;
+use super::breakdown::GroupKeys;
 use super::time::Day;
 use super::{CostError, CostMetric, CostMonitor, Currency, Dimension, Money, Period};
 
@@ -155,30 +155,10 @@ impl CostMonitor {
         let data = self.data(period, metric, by)?;
         let len = usize::try_from(period.days()).map_err(|_| CostError::Overflow)?;
         let mut has_data = vec![false; len];
-        let needs_tags = by.iter().any(|d| matches!(d, Dimension::Tag(_)));
-        let mut group_of: FxMap<u32, Option<(usize, Currency)>> = FxMap::default();
-        let mut ids: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-        let mut keys_of: Vec<Vec<String>> = Vec::new();
-        let mut groups: FxMap<(usize, Currency), Vec<Decimal>> = FxMap::default();
-        let empty: [String; N_DIMS] = Default::default();
+        let mut interned = GroupKeys::new(by);
+        let mut groups: FxMap<(u32, Currency), Vec<Decimal>> = FxMap::default();
         for row in data.rows.iter().filter(|r| period.contains(r.day)) {
-            let entry = *group_of.entry(row.dims).or_insert_with(|| {
-                let d = data.dims.get(&row.dims).unwrap_or(&empty);
-                let currency = Currency::parse(&d[Dim::Currency as usize])?;
-                let tags = if needs_tags {
-                    serde_json::from_str(&d[Dim::Tags as usize]).ok()
-                } else {
-                    None
-                };
-                let keys: Vec<String> = by.iter().map(|x| dim_value(x, d, tags.as_ref())).collect();
-                let next = keys_of.len();
-                let id = *ids.entry(keys.clone()).or_insert(next);
-                if id == next {
-                    keys_of.push(keys);
-                }
-                Some((id, currency))
-            });
-            let Some((gid, currency)) = entry else { continue };
+            let Some((gid, currency)) = interned.of(&data, row.dims) else { continue };
             let i = (row.day.0 - from.0) as usize;
             has_data[i] = true;
             let money = match self.rates() {
@@ -189,8 +169,10 @@ impl CostMonitor {
                 groups.entry((gid, money.currency)).or_insert_with(|| vec![Decimal::ZERO; len]);
             values[i] = values[i].checked_add(money.amount).ok_or(CostError::Overflow)?;
         }
-        let groups: BTreeMap<(Vec<String>, Currency), Vec<Decimal>> =
-            groups.into_iter().map(|((gid, c), v)| ((keys_of[gid].clone(), c), v)).collect();
+        let groups: BTreeMap<(Vec<String>, Currency), Vec<Decimal>> = groups
+            .into_iter()
+            .map(|((gid, c), v)| ((interned.keys[gid as usize].clone(), c), v))
+            .collect();
         let mut out: Vec<(Decimal, DailySeries)> = groups
             .into_iter()
             .map(|((keys, currency), values)| {
