@@ -220,10 +220,10 @@ impl Anomaly {
         format!(
             "{} {what}: {} {} against {} expected ({sign}{}, {spreads})",
             self.day,
-            cents(&self.actual),
+            self.actual.display_amount(),
             self.actual.currency,
-            cents(&self.expected),
-            cents(&self.impact),
+            self.expected.display_amount(),
+            self.impact.display_amount(),
         )
     }
 }
@@ -366,12 +366,6 @@ pub(crate) fn detect(
         }
     }
     out
-}
-
-/// The amount without its currency, as [`Money::display`] shows it.
-fn cents(m: &Money) -> String {
-    let shown = m.display();
-    shown.rsplit_once(' ').map_or(shown.clone(), |(a, _)| a.to_owned())
 }
 
 fn money(value: f64, currency: super::Currency) -> Money {

@@ -348,7 +348,7 @@ impl Data {
     }
 }
 
-pub(crate) fn dim_value(
+fn dim_value(
     d: &Dimension,
     dims: &[String; N_DIMS],
     tags: Option<&serde_json::Map<String, serde_json::Value>>,

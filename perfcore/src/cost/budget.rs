@@ -420,7 +420,7 @@ impl BudgetStatus {
             (Some(f), _) if f.remaining_days == 0 => "; the period is over".to_owned(),
             (Some(f), _) => format!(
                 "; forecast {} (80% interval {}–{}, {})",
-                cents(&f.expected),
+                f.expected.display(),
                 f.lower.display(),
                 f.upper.display(),
                 f.method
@@ -438,16 +438,12 @@ impl BudgetStatus {
             "{} {}: {} of {} spent ({:.0}%) to {}{forecast}{crossed}",
             self.budget.name,
             self.period,
-            cents(&self.actual),
-            cents(&self.budget.amount),
+            self.actual.display(),
+            self.budget.amount.display(),
             self.percent,
             self.as_of,
         )
     }
-}
-
-fn cents(m: &Money) -> String {
-    m.display()
 }
 
 /// Percent of `amount` that `spend` is.
@@ -598,8 +594,8 @@ impl CostMonitor {
                     message: format!(
                         "budget {}: {word} {}{interval} is {percent:.0}% of {} for {} (threshold {t}, data to {as_of})",
                         status.budget.name,
-                        cents(&spend),
-                        cents(&status.budget.amount),
+                        spend.display(),
+                        status.budget.amount.display(),
                         status.period,
                     ),
                 };

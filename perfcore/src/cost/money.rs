@@ -149,9 +149,21 @@ impl Money {
     /// ```
     #[must_use]
     pub fn display(&self) -> String {
+        format!("{} {}", self.display_amount(), self.currency)
+    }
+
+    /// [`Money::display`] without the currency.
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::cost::{Currency, Money};
+    /// assert_eq!(Money::new("0.000123456".parse().unwrap(), Currency::EUR).display_amount(), "0.000123");
+    /// ```
+    #[must_use]
+    pub fn display_amount(&self) -> String {
         let a = self.amount;
         if a.is_zero() || a.abs() >= Decimal::new(1, 2) {
-            return format!("{:.2} {}", self.round_cents(), self.currency);
+            return format!("{:.2}", self.round_cents());
         }
         // Below a cent: three significant digits.
         let mut dp = 2;
@@ -160,7 +172,7 @@ impl Money {
         }
         let shown =
             a.round_dp_with_strategy(dp + 2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        format!("{} {}", shown.normalize(), self.currency)
+        shown.normalize().to_string()
     }
 }
 
