@@ -709,23 +709,11 @@ impl Store {
 
     /// The audit trail, oldest first.
     pub(crate) fn decisions(&self) -> Result<Vec<super::AppliedOptimization>, CostError> {
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT id, json FROM decisions ORDER BY id")
-            .map_err(self.err("read the decisions"))?;
-        let rows: Vec<(i64, String)> = q
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(self.err("read the decisions"))?
-            .collect::<Result<_, _>>()
-            .map_err(self.err("read the decisions"))?;
-        rows.into_iter()
-            .map(|(id, json)| {
-                serde_json::from_str(&json).map_err(|e| CostError::CorruptStore {
-                    path: self.path.clone(),
-                    message: format!("decision {id} cannot be read: {e}"),
-                })
-            })
-            .collect()
+        self.read_json(
+            "SELECT CAST(id AS TEXT), json FROM decisions ORDER BY id",
+            "decisions",
+            "decision",
+        )
     }
 
     /// Saves (or replaces, by name) a budget.
@@ -756,11 +744,13 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The JSON column of `sql`'s rows (id, json), parsed, with `what` naming them in errors.
+    /// The JSON column of `sql`'s rows (id as text, json), parsed; `what` names them in
+    /// errors and `item` one of them.
     fn read_json<T: serde::de::DeserializeOwned>(
         &self,
         sql: &str,
         what: &str,
+        item: &str,
     ) -> Result<Vec<T>, CostError> {
         let action = format!("read the {what}");
         let mut q = self.conn.prepare_cached(sql).map_err(self.err(&action))?;
@@ -773,7 +763,7 @@ impl Store {
             .map(|(id, json)| {
                 serde_json::from_str(&json).map_err(|e| CostError::CorruptStore {
                     path: self.path.clone(),
-                    message: format!("{what} {id} cannot be read: {e}"),
+                    message: format!("{item} {id} cannot be read: {e}"),
                 })
             })
             .collect()
@@ -781,7 +771,7 @@ impl Store {
 
     /// The budgets, by name.
     pub(crate) fn budgets(&self) -> Result<Vec<super::Budget>, CostError> {
-        self.read_json("SELECT name, json FROM budgets ORDER BY name", "budgets")
+        self.read_json("SELECT name, json FROM budgets ORDER BY name", "budgets", "budget")
     }
 
     /// Records that `alert` fired, unless it fired already in its period: whether it is new.
@@ -811,6 +801,7 @@ impl Store {
             "SELECT budget || ' ' || period_start || ' ' || threshold, json FROM budget_alerts \
              ORDER BY period_start, fired_at, budget, threshold",
             "budget alerts",
+            "budget alert",
         )
     }
 
