@@ -7,7 +7,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 start=$SECONDS
-step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - start))" "$*"; }
+# Each step also prints the free disk space: a CI machine once ran out of it mid-run.
+step() {
+    printf '\n==> [%4ds] %s (%s free)\n' "$((SECONDS - start))" "$*" \
+        "$(df -h --output=avail "$ROOT" 2>/dev/null | tail -n 1 | tr -d ' ')"
+}
 
 step "tools the tests read our exports with (chromium, go tool pprof, promtool, valgrind)"
 bash "$ROOT/.ci/install-tools.sh"
@@ -35,9 +39,14 @@ fi
 step "loom model checks of the record / snapshot / thread-exit protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$ROOT/target/loom" \
     cargo test -p perfcore --lib --release -- loom_tests
+# Nothing else reads the loom build: give its disk back.
+rm -rf "$ROOT/target/loom"
 
 step "rustdoc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+
+step "examples and the perfcore command, built in release in one go (the wheel reuses it)"
+cargo build --release --quiet -p perfcore-examples --examples -p perfcore --features perfcore/cli --bin perfcore
 
 step "examples"
 for example in examples/examples/*.rs; do
@@ -50,8 +59,7 @@ for example in examples/examples/*.rs; do
     cargo run --release --quiet -p perfcore-examples --example "$name" -- "${args[@]}"
 done
 
-step "the perfcore command builds and answers (the timed quickstart check is .ci/regression-check.sh, see STATISTICS.md)"
-cargo build --release --quiet -p perfcore --features cli --bin perfcore
+step "the perfcore command answers (the timed quickstart check is .ci/regression-check.sh, see STATISTICS.md)"
 "$ROOT/target/release/perfcore" --version
 
 # The benches are type-checked and linted by clippy's --all-targets above; building them in
