@@ -218,6 +218,8 @@ mod function;
 mod glob;
 #[cfg(feature = "json")]
 pub mod import;
+#[cfg(feature = "monitor")]
+pub mod monitor;
 mod profiler;
 pub mod regress;
 pub mod report;

@@ -1,0 +1,178 @@
+//! Live monitoring: system metrics, application metrics, alert rules, and the Prometheus
+//! endpoint a real Prometheus scrapes (feature `monitor`).
+//!
+//! perfcore grows past one machine the way the rest of a team's monitoring does: a Prometheus
+//! scrapes every instance ([`serve_metrics`]), or short-lived jobs push to a Pushgateway
+//! ([`push_metrics`]); the function histograms have fixed bucket bounds, so PromQL aggregates
+//! them across instances (`histogram_quantile(0.95, sum by (le) (rate(..._bucket[1m])))`).
+//!
+//! The parts, each usable alone:
+//! - the system sampler (`SystemSampler`): CPU, memory, swap, disks, disk and network I/O and
+//!   the process itself, sampled on a background thread, kept 24 hours in bounded memory, with
+//!   a trend per metric;
+//! - application metrics (`Counter`, `Gauge`, `Ratio`): the service's own figures, recorded
+//!   lock-free;
+//! - alert rules (`AlertRule`, `AlertEngine`) over any of those and the profiler's function
+//!   statistics, with the seed's defaults, and sinks (callback, `log`, JSON lines, webhook);
+//! - the endpoint and the Pushgateway client.
+//!
+//! Every part speaks [`Observation`]s: one value of one series at one instant, named as the
+//! endpoint exposes it (without the `perfcore_` namespace). Alert rules read them; the
+//! exposition writes them.
+
+mod error;
+
+// The system sampler.
+mod history;
+mod system;
+
+// Application metrics.
+mod metrics;
+
+// Alert rules, function statistics over a window, sinks.
+mod alert;
+mod functions;
+mod sink;
+
+// The endpoint, the exposition, the Pushgateway client.
+mod http;
+mod push;
+mod server;
+
+pub use error::MonitorError;
+
+use std::borrow::Cow;
+
+/// How a series' value behaves, which decides how Prometheus reads it.
+///
+/// # Examples
+/// ```
+/// use perfcore::monitor::MetricKind;
+/// assert_eq!(MetricKind::Counter.as_str(), "counter");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MetricKind {
+    /// A value that goes up and down (CPU utilisation, queue depth).
+    Gauge,
+    /// A count that only grows while the process lives (bytes read, cache hits); its name
+    /// ends in `_total`.
+    Counter,
+}
+
+impl MetricKind {
+    /// The Prometheus `# TYPE` word.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(perfcore::monitor::MetricKind::Gauge.as_str(), "gauge");
+    /// ```
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gauge => "gauge",
+            Self::Counter => "counter",
+        }
+    }
+}
+
+/// One value of one series at one instant: what alert rules read and the endpoint exposes.
+///
+/// `name` is the metric's name without the namespace (`system_cpu_utilization_ratio`,
+/// `cache_hits_total`), in base units (seconds, bytes, ratios 0–1), as Prometheus's naming
+/// conventions ask.
+///
+/// # Examples
+/// ```
+/// use perfcore::monitor::{MetricKind, Observation};
+/// let o = Observation::gauge("system_disk_utilization_ratio", "Share of the disk in use.", 0.42)
+///     .label("mount", "/");
+/// assert_eq!(o.kind, MetricKind::Gauge);
+/// assert_eq!(o.label_value("mount"), Some("/"));
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Observation {
+    /// The metric's name, without the namespace.
+    pub name: Cow<'static, str>,
+    /// One line saying what it measures (the `# HELP` text).
+    pub help: Cow<'static, str>,
+    /// Gauge or counter.
+    pub kind: MetricKind,
+    /// Its labels, in the order given.
+    pub labels: Vec<(Cow<'static, str>, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Observation {
+    /// A gauge with no labels.
+    ///
+    /// # Examples
+    /// ```
+    /// let o = perfcore::monitor::Observation::gauge("queue_depth", "Jobs waiting.", 3.0);
+    /// assert_eq!(o.value, 3.0);
+    /// ```
+    #[must_use]
+    pub fn gauge(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        value: f64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            kind: MetricKind::Gauge,
+            labels: Vec::new(),
+            value,
+        }
+    }
+
+    /// A counter with no labels.
+    ///
+    /// # Examples
+    /// ```
+    /// let o = perfcore::monitor::Observation::counter("cache_hits_total", "Cache hits.", 7.0);
+    /// assert_eq!(o.kind, perfcore::monitor::MetricKind::Counter);
+    /// ```
+    #[must_use]
+    pub fn counter(
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        value: f64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            kind: MetricKind::Counter,
+            labels: Vec::new(),
+            value,
+        }
+    }
+
+    /// Adds a label.
+    ///
+    /// # Examples
+    /// ```
+    /// let o = perfcore::monitor::Observation::gauge("g", "", 1.0).label("core", "0");
+    /// assert_eq!(o.labels.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn label(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+        self.labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// The value of the label `name`, if it has one.
+    ///
+    /// # Examples
+    /// ```
+    /// let o = perfcore::monitor::Observation::gauge("g", "", 1.0).label("core", "0");
+    /// assert_eq!(o.label_value("core"), Some("0"));
+    /// assert_eq!(o.label_value("mount"), None);
+    /// ```
+    #[must_use]
+    pub fn label_value(&self, name: &str) -> Option<&str> {
+        self.labels.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
