@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the programs the tests use as independent readers and real peers: chromium (the
 # HTML report is opened and screenshotted), golang-go (`go tool pprof` reads our pprof files),
-# prometheus (`promtool check metrics`), valgrind, npm (speedscope's published JSON schema),
+# prometheus (`promtool check metrics`, and the server the monitor's test scrapes through),
+# prometheus-pushgateway, valgrind, npm (speedscope's published JSON schema),
 # and Python's jsonschema and hdrh (HdrHistogram's reader). Idempotent: a tool already on the
 # machine is not installed again, and `apt-get update` runs only when something is missing.
 # Needs root (CI runs as root) or sudo.
@@ -11,7 +12,9 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have chromium || need+=(chromium fonts-dejavu-core)
 have go || need+=(golang-go)
+# The prometheus package has the server too: the monitor's integration test scrapes through it.
 have promtool || need+=(prometheus)
+have prometheus-pushgateway || need+=(prometheus-pushgateway)
 have valgrind || need+=(valgrind)
 have npm || need+=(npm)
 
@@ -23,7 +26,7 @@ if [ "${#need[@]}" -gt 0 ]; then
     "${SUDO[@]}" apt-get update -qq
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-    echo "install-tools: chromium, go, promtool, valgrind and npm are present"
+    echo "install-tools: chromium, go, prometheus, the pushgateway, valgrind and npm are present"
 fi
 
 python_modules=()

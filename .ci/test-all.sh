@@ -45,7 +45,7 @@ rm -rf "$ROOT/target/loom"
 step "rustdoc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
-step "examples and the perfcore command, built in release in one go (the wheel reuses it)"
+step "examples and the perfcore command, built in release in one go"
 cargo build --release --quiet -p perfcore-examples --examples -p perfcore --features perfcore/cli --bin perfcore
 
 step "examples"

@@ -35,9 +35,13 @@ mod functions;
 mod sink;
 
 // The endpoint, the exposition, the Pushgateway client.
+mod exposition;
 mod http;
 mod push;
 mod server;
+
+pub use exposition::exposition;
+pub use server::{MetricsServer, ObservationSource, ServerOptions, SnapshotSource, serve_metrics};
 
 pub use error::MonitorError;
 

@@ -32,7 +32,7 @@ mod hdr;
 #[cfg(feature = "pprof")]
 mod pprof;
 #[cfg(feature = "prometheus")]
-mod prometheus;
+pub(crate) mod prometheus;
 mod speedscope;
 mod tree;
 

@@ -155,7 +155,7 @@ impl PrometheusOptions {
 
 /// `s` as a metric or label name: characters outside `[a-zA-Z0-9_]` (and `:` for metric
 /// names) become `_`, and a leading digit gets a `_` in front.
-fn valid_name(s: &str, colon: bool) -> String {
+pub(crate) fn valid_name(s: &str, colon: bool) -> String {
     let mut out: String = s
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':') { c } else { '_' })
@@ -168,7 +168,7 @@ fn valid_name(s: &str, colon: bool) -> String {
 
 /// A label value with control characters other than the line feed (which the encoder
 /// escapes) replaced.
-fn label_value(s: &str) -> Cow<'_, str> {
+pub(crate) fn label_value(s: &str) -> Cow<'_, str> {
     let bad = |c: char| c.is_control() && c != '\n';
     if s.contains(bad) {
         Cow::Owned(s.chars().map(|c| if bad(c) { '\u{fffd}' } else { c }).collect())
@@ -339,6 +339,16 @@ impl Collector for SnapshotCollector {
 /// ```
 #[must_use]
 pub fn to_prometheus_text(snap: &Snapshot, options: &PrometheusOptions) -> String {
+    encode(snap, Vec::new(), options)
+}
+
+/// The snapshot's series and `extra` collectors' (the monitor's observations) in one
+/// exposition, under one namespace and set of const labels.
+pub(crate) fn encode(
+    snap: &Snapshot,
+    extra: Vec<Box<dyn Collector>>,
+    options: &PrometheusOptions,
+) -> String {
     let mut rows: Vec<Row> = Vec::new();
     let mut by_name: HashMap<Cow<'_, str>, usize> = HashMap::new();
     for f in &snap.functions {
@@ -363,6 +373,9 @@ pub fn to_prometheus_text(snap: &Snapshot, options: &PrometheusOptions) -> Strin
         Registry::with_prefix_and_labels(valid_name(&options.namespace, true), labels.into_iter())
     };
     registry.register_collector(Box::new(SnapshotCollector { rows }));
+    for collector in extra {
+        registry.register_collector(collector);
+    }
     let mut out = String::with_capacity(snap.functions.len() * 4096);
     // Writing to a String cannot fail, and the collector only fails when its writer does.
     let _ = match options.format {
