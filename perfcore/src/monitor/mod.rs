@@ -41,6 +41,7 @@ mod push;
 mod server;
 
 pub use exposition::exposition;
+pub use push::{PushMethod, PushOptions, push_metrics};
 pub use server::{MetricsServer, ObservationSource, ServerOptions, SnapshotSource, serve_metrics};
 
 pub use error::MonitorError;

@@ -43,7 +43,7 @@ pub(crate) fn remove_default_source(id: u64) {
     DEFAULT_SOURCES.lock().unwrap_or_else(PoisonError::into_inner).retain(|(i, _)| *i != id);
 }
 
-fn default_observations() -> Vec<Observation> {
+pub(crate) fn default_observations() -> Vec<Observation> {
     let sources: Vec<ObservationSource> = DEFAULT_SOURCES
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
