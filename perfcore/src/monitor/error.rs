@@ -90,4 +90,12 @@ pub enum MonitorError {
         #[source]
         source: std::io::Error,
     },
+    /// An alert sink (a callback, a Python callable) failed to deliver an event.
+    #[error("alert sink {sink} failed: {reason}")]
+    Sink {
+        /// Which sink.
+        sink: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
