@@ -27,7 +27,8 @@ fn have(program: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        let msg = format!("`{program} --version` does not run: install it with .ci/install-tools.sh");
+        let msg =
+            format!("`{program} --version` does not run: install it with .ci/install-tools.sh");
         assert!(std::env::var("PERFCORE_REQUIRE_TOOLS").as_deref() != Ok("1"), "{msg}");
         eprintln!("skipped: {msg}");
     }
@@ -87,9 +88,9 @@ fn get(addr: SocketAddr, target: &str) -> std::io::Result<(u16, String)> {
     let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     // Prometheus answers its API chunked; unchunk.
-    let chunked = text.split_once("\r\n\r\n").is_some_and(|(h, _)| {
-        h.to_ascii_lowercase().contains("transfer-encoding: chunked")
-    });
+    let chunked = text
+        .split_once("\r\n\r\n")
+        .is_some_and(|(h, _)| h.to_ascii_lowercase().contains("transfer-encoding: chunked"));
     Ok((status, if chunked { unchunk(&body) } else { body }))
 }
 
@@ -230,6 +231,12 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    // Prometheus applies its targets some seconds after it is ready (service discovery
+    // sends updates at most every 5 s): wait for its first scrapes of both.
+    let deadline = Duration::from_secs(60);
+    let scraped = query_until(prom, r#"count(up == 1)"#, deadline, |v| v >= 2.0);
+    assert_eq!(scraped, Some(2.0), "prometheus scrapes nothing:\n{}", prometheus.log());
+
     // The job: its own profiler, pushed once, then it ends.
     {
         let job_clock = ManualClock::new();
@@ -255,8 +262,13 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
     let ticks: Arc<Mutex<Vec<(f64, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let load = {
-        let (profiler, clock, calls, ticks, stop) =
-            (Arc::clone(&profiler), clock.clone(), Arc::clone(&calls), Arc::clone(&ticks), Arc::clone(&stop));
+        let (profiler, clock, calls, ticks, stop) = (
+            Arc::clone(&profiler),
+            clock.clone(),
+            Arc::clone(&calls),
+            Arc::clone(&ticks),
+            Arc::clone(&stop),
+        );
         std::thread::spawn(move || {
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(8) && !stop.load(Ordering::Relaxed) {
@@ -278,7 +290,8 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
     load.join().unwrap();
     let total = calls.load(Ordering::Relaxed);
     let ticks = ticks.lock().unwrap().clone();
-    let diagnostics = || format!("prometheus log:\n{}\ngateway log:\n{}", prometheus.log(), gateway.log());
+    let diagnostics =
+        || format!("prometheus log:\n{}\ngateway log:\n{}", prometheus.log(), gateway.log());
 
     // Every call, counted exactly, once Prometheus has scraped after the load ended.
     let count = query_until(
@@ -303,7 +316,11 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
         None,
     );
     assert_eq!(all.len(), 1, "{}", diagnostics());
-    assert!(lo <= all[0].1 && all[0].1 <= hi, "p95 {} outside [{lo}, {hi}] ({own_p95:?})", all[0].1);
+    assert!(
+        lo <= all[0].1 && all[0].1 <= hi,
+        "p95 {} outside [{lo}, {hi}] ({own_p95:?})",
+        all[0].1
+    );
 
     // During the load: the p95 over a 4 s window of rates, the call rate against perfcore's
     // own count over the same window, and the error ratio.
@@ -315,11 +332,16 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
         r#"histogram_quantile(0.95, sum by (le) (rate(perfcore_function_duration_seconds_bucket{job="service"}[4s])))"#,
         Some(at),
     );
-    assert_eq!(p95.len(), 1, "{}", diagnostics());
+    assert_eq!(p95.len(), 1, "{p95:?} at {at} (load {first}..{last}): {}", diagnostics());
     assert!(lo <= p95[0].1 && p95[0].1 <= hi, "windowed p95 {} outside [{lo}, {hi}]", p95[0].1);
-    let rate = query(prom, r#"rate(perfcore_function_duration_seconds_count{function="checkout"}[4s])"#, Some(at));
+    let rate = query(
+        prom,
+        r#"rate(perfcore_function_duration_seconds_count{function="checkout"}[4s])"#,
+        Some(at),
+    );
     assert_eq!(rate.len(), 1, "{}", diagnostics());
-    let count_at = |t: f64| ticks.iter().take_while(|(at, _)| *at <= t).last().map_or(0, |(_, n)| *n);
+    let count_at =
+        |t: f64| ticks.iter().take_while(|(at, _)| *at <= t).last().map_or(0, |(_, n)| *n);
     let own_rate = (count_at(at) - count_at(at - 4.0)) as f64 / 4.0;
     let ratio = rate[0].1 / own_rate;
     assert!((0.7..1.3).contains(&ratio), "rate {} against perfcore's {own_rate}", rate[0].1);
