@@ -98,4 +98,13 @@ pub enum MonitorError {
         /// What went wrong.
         reason: String,
     },
+    /// An option of a monitor part is out of its range (a sampler interval under 10 ms, say):
+    /// `option` names it, `reason` says what it accepts.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option (`interval`, `history.raw`).
+        option: &'static str,
+        /// What is wrong with the value given.
+        reason: String,
+    },
 }

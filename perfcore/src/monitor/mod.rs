@@ -25,6 +25,10 @@ mod error;
 // The system sampler.
 mod history;
 mod system;
+pub use history::{HistoryOptions, HistoryPoint, Trend};
+pub use system::{
+    DiskSample, NetworkSample, ProcessSample, SamplerOptions, SystemSample, SystemSampler,
+};
 
 // Application metrics.
 mod metrics;
