@@ -90,4 +90,18 @@ pub enum MonitorError {
         #[source]
         source: std::io::Error,
     },
+    /// A setting is out of its range (a ratio window of zero, say): the message says which and
+    /// what it must be.
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// Which setting.
+        setting: String,
+        /// What is wrong with the value given.
+        reason: String,
+    },
+    /// `install_metrics_recorder` found a recorder of the `metrics` facade already installed
+    /// (the facade takes one per process, for its lifetime): install perfcore's first, or use
+    /// `MetricsRecorder` with `metrics::with_local_recorder`.
+    #[error("a global recorder of the metrics facade is already installed")]
+    RecorderInstalled,
 }
