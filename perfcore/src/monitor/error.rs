@@ -107,4 +107,9 @@ pub enum MonitorError {
         /// What is wrong with the value given.
         reason: String,
     },
+    /// `install_metrics_recorder` found a recorder of the `metrics` facade already installed
+    /// (the facade takes one per process, for its lifetime): install perfcore's first, or use
+    /// `MetricsRecorder` with `metrics::with_local_recorder`.
+    #[error("a global recorder of the metrics facade is already installed")]
+    RecorderInstalled,
 }

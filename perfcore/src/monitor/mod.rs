@@ -31,7 +31,15 @@ pub use system::{
 };
 
 // Application metrics.
+#[cfg(feature = "metrics")]
+mod facade;
 mod metrics;
+#[cfg(feature = "metrics")]
+pub use facade::{MetricsRecorder, install_metrics_recorder};
+pub use metrics::{
+    Counter, DEFAULT_RATIO_WINDOW, Gauge, MetricsRegistry, Ratio, counter, gauge, metrics_registry,
+    ratio,
+};
 
 // Alert rules, function statistics over a window, sinks.
 mod alert;
