@@ -57,10 +57,12 @@ pub use sink::{
 // The endpoint, the exposition, the Pushgateway client.
 mod exposition;
 mod http;
+mod live;
 mod push;
 mod server;
 
 pub use exposition::exposition;
+pub use live::{Monitor, MonitorBuilder};
 pub use push::{PushMethod, PushOptions, push_metrics};
 pub use server::{MetricsServer, ObservationSource, ServerOptions, SnapshotSource, serve_metrics};
 

@@ -50,7 +50,9 @@ pub(crate) fn default_observations() -> Vec<Observation> {
         .iter()
         .map(|(_, s)| Arc::clone(s))
         .collect();
-    sources.iter().flat_map(|s| s()).collect()
+    let mut out = super::metrics_registry().observations();
+    out.extend(sources.iter().flat_map(|s| s()));
+    out
 }
 
 /// How an endpoint listens and what it serves.
