@@ -353,7 +353,8 @@ impl AlertRule {
 
     /// Whether `labels` has every matcher.
     fn matches(&self, o: &Observation) -> bool {
-        o.name == self.metric.as_str() && self.matchers.iter().all(|(k, v)| o.label_value(k) == Some(v.as_str()))
+        o.name == self.metric.as_str()
+            && self.matchers.iter().all(|(k, v)| o.label_value(k) == Some(v.as_str()))
     }
 
     /// The summary of an alert of this rule with `value` on a series with `labels`.
@@ -366,7 +367,8 @@ impl AlertRule {
         let labels = if labels.is_empty() {
             String::new()
         } else {
-            let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+            let inner: Vec<String> =
+                labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
             format!("{{{}}}", inner.join(", "))
         };
         template
@@ -443,9 +445,15 @@ impl AlertRule {
             Self::above("cpu_warning", cpu, 0.8).for_duration(m(5)).resolve_at(0.75).severity(w),
             Self::above("cpu_critical", cpu, 0.9).for_duration(m(2)).resolve_at(0.85).severity(c),
             Self::above("memory_warning", mem, 0.85).for_duration(m(5)).resolve_at(0.8).severity(w),
-            Self::above("memory_critical", mem, 0.95).for_duration(m(1)).resolve_at(0.9).severity(c),
+            Self::above("memory_critical", mem, 0.95)
+                .for_duration(m(1))
+                .resolve_at(0.9)
+                .severity(c),
             Self::above("disk_warning", disk, 0.9).for_duration(m(5)).resolve_at(0.88).severity(w),
-            Self::above("disk_critical", disk, 0.95).for_duration(m(1)).resolve_at(0.93).severity(c),
+            Self::above("disk_critical", disk, 0.95)
+                .for_duration(m(1))
+                .resolve_at(0.93)
+                .severity(c),
             Self::above("function_slow", "function_p95_seconds", 2.0)
                 .for_duration(m(2))
                 .resolve_at(1.5)
@@ -495,7 +503,14 @@ fn fmt_duration(d: Duration) -> String {
     }
     let mut ns = d.as_nanos();
     let mut out = String::new();
-    for (unit, size) in [("h", 3_600_000_000_000u128), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)] {
+    for (unit, size) in [
+        ("h", 3_600_000_000_000u128),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    ] {
         let n = ns / size;
         if n > 0 {
             out.push_str(&format!("{n}{unit}"));
@@ -526,12 +541,17 @@ fn is_rule_name(s: &str) -> bool {
 }
 
 fn check_metric_name(name: &str) -> Result<(), MonitorError> {
-    let bad = |reason: &str| MonitorError::InvalidName { name: name.to_owned(), reason: reason.to_owned() };
+    let bad = |reason: &str| MonitorError::InvalidName {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
     let mut chars = name.chars();
     match chars.next() {
         None => return Err(bad("it is empty")),
         Some(c) if c.is_ascii_digit() => return Err(bad("starts with a digit")),
-        Some(c) if !(c.is_ascii_alphabetic() || c == '_' || c == ':') => return Err(bad("holds a character outside [a-zA-Z0-9_:]")),
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_' || c == ':') => {
+            return Err(bad("holds a character outside [a-zA-Z0-9_:]"));
+        }
         Some(_) => {}
     }
     if chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
@@ -542,7 +562,10 @@ fn check_metric_name(name: &str) -> Result<(), MonitorError> {
 }
 
 fn check_label_name(name: &str) -> Result<(), MonitorError> {
-    let bad = |reason: &str| MonitorError::InvalidName { name: name.to_owned(), reason: reason.to_owned() };
+    let bad = |reason: &str| MonitorError::InvalidName {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
     if name.contains(':') {
         return Err(bad("label names cannot hold ':'"));
     }
@@ -699,7 +722,10 @@ impl Parser<'_> {
             while self.peek().is_some_and(|c| c.is_ascii_digit()) {
                 self.pos += 1;
             }
-            let n: u128 = self.slice(s, self.pos).parse().map_err(|_| (s + 1, "the number is too large".to_owned()))?;
+            let n: u128 = self
+                .slice(s, self.pos)
+                .parse()
+                .map_err(|_| (s + 1, "the number is too large".to_owned()))?;
             let u = self.pos;
             while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
                 self.pos += 1;
@@ -713,30 +739,43 @@ impl Parser<'_> {
                 "ns" => 1,
                 _ => return Err((u + 1, "expected a unit: h, m, s, ms, us or ns".into())),
             };
-            total = n.checked_mul(size).and_then(|v| v.checked_add(total)).ok_or((start, "the duration is too long".to_owned()))?;
+            total = n
+                .checked_mul(size)
+                .and_then(|v| v.checked_add(total))
+                .ok_or((start, "the duration is too long".to_owned()))?;
             parts += 1;
         }
         if parts == 0 {
             return self.err("a duration such as 30s, 5m or 1h30m");
         }
-        let secs = u64::try_from(total / 1_000_000_000).map_err(|_| (start, "the duration is too long".to_owned()))?;
+        let secs = u64::try_from(total / 1_000_000_000)
+            .map_err(|_| (start, "the duration is too long".to_owned()))?;
         // Below 1e9: fits.
         Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
     }
 
     fn rule(&mut self) -> PResult<AlertRule> {
         let name = self
-            .word(|c| c.is_ascii_alphabetic() || c == '_', |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            .word(
+                |c| c.is_ascii_alphabetic() || c == '_',
+                |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'),
+            )
             .map_or_else(|| self.err("the rule's name"), Ok)?;
         self.expect(':')?;
         let metric = self
-            .word(|c| c.is_ascii_alphabetic() || c == '_' || c == ':', |c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            .word(
+                |c| c.is_ascii_alphabetic() || c == '_' || c == ':',
+                |c| c.is_ascii_alphanumeric() || c == '_' || c == ':',
+            )
             .map_or_else(|| self.err("a metric name"), Ok)?;
         let mut matchers = Vec::new();
         if self.eat('{') {
             loop {
                 let label = self
-                    .word(|c| c.is_ascii_alphabetic() || c == '_', |c| c.is_ascii_alphanumeric() || c == '_')
+                    .word(
+                        |c| c.is_ascii_alphabetic() || c == '_',
+                        |c| c.is_ascii_alphanumeric() || c == '_',
+                    )
                     .map_or_else(|| self.err("a label name"), Ok)?;
                 self.expect('=')?;
                 let value = self.string()?;
@@ -765,7 +804,8 @@ impl Parser<'_> {
                 return Ok(rule);
             }
             let col = self.col();
-            let Some(word) = self.word(|c| c.is_ascii_alphabetic(), |c| c.is_ascii_alphabetic()) else {
+            let Some(word) = self.word(|c| c.is_ascii_alphabetic(), |c| c.is_ascii_alphabetic())
+            else {
                 return self.err("for, resolve, severity, summary or the end");
             };
             let key: &'static str = match word.as_str() {
@@ -773,7 +813,14 @@ impl Parser<'_> {
                 "resolve" => "resolve",
                 "severity" => "severity",
                 "summary" => "summary",
-                _ => return Err((col, format!("expected for, resolve, severity, summary or the end, found {word:?}"))),
+                _ => {
+                    return Err((
+                        col,
+                        format!(
+                            "expected for, resolve, severity, summary or the end, found {word:?}"
+                        ),
+                    ));
+                }
             };
             if seen.insert(key, ()).is_some() {
                 return Err((col, format!("{key} is given twice")));
@@ -784,8 +831,11 @@ impl Parser<'_> {
                 "severity" => {
                     self.ws();
                     let c = self.col();
-                    let w = self.word(|c| c.is_ascii_alphabetic(), |c| c.is_ascii_alphabetic()).unwrap_or_default();
-                    rule.severity = Severity::from_name(&w).ok_or((c, format!("expected warning or critical, found {w:?}")))?;
+                    let w = self
+                        .word(|c| c.is_ascii_alphabetic(), |c| c.is_ascii_alphabetic())
+                        .unwrap_or_default();
+                    rule.severity = Severity::from_name(&w)
+                        .ok_or((c, format!("expected warning or critical, found {w:?}")))?;
                 }
                 _ => rule.summary = Some(self.string()?),
             }
@@ -1027,7 +1077,8 @@ impl AlertEngine {
         let mut seen: BTreeMap<SeriesKey, f64> = BTreeMap::new();
         for (i, rule) in self.rules.iter().enumerate() {
             for o in observations.iter().filter(|o| rule.matches(o)) {
-                let mut labels: Vec<(String, String)> = o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                let mut labels: Vec<(String, String)> =
+                    o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 labels.sort();
                 labels.dedup_by(|a, b| a.0 == b.0);
                 seen.insert((i, labels), o.value);
@@ -1039,14 +1090,21 @@ impl AlertEngine {
         let gone: Vec<SeriesKey> = self
             .tracked
             .iter()
-            .filter(|(k, t)| !seen.contains_key(*k) && now_unix_ns.saturating_sub(t.last_seen) >= stale_ns)
+            .filter(|(k, t)| {
+                !seen.contains_key(*k) && now_unix_ns.saturating_sub(t.last_seen) >= stale_ns
+            })
             .map(|(k, _)| k.clone())
             .collect();
         let mut changes: BTreeMap<SeriesKey, AlertEvent> = BTreeMap::new();
         for key in gone {
             if let Some(t) = self.tracked.remove(&key) {
-                let state = if t.firing_since.is_some() { AlertState::Resolved } else { AlertState::Cancelled };
-                changes.insert(key.clone(), self.event(&key, state, t.value, t.started, now_unix_ns));
+                let state = if t.firing_since.is_some() {
+                    AlertState::Resolved
+                } else {
+                    AlertState::Cancelled
+                };
+                changes
+                    .insert(key.clone(), self.event(&key, state, t.value, t.started, now_unix_ns));
             }
         }
         for (key, value) in seen {
@@ -1058,9 +1116,17 @@ impl AlertEngine {
                     let firing = for_ns == 0;
                     self.tracked.insert(
                         key.clone(),
-                        Tracked { firing_since: firing.then_some(now_unix_ns), started: now_unix_ns, last_seen: now_unix_ns, value },
+                        Tracked {
+                            firing_since: firing.then_some(now_unix_ns),
+                            started: now_unix_ns,
+                            last_seen: now_unix_ns,
+                            value,
+                        },
                     );
-                    Some((if firing { AlertState::Firing } else { AlertState::Pending }, now_unix_ns))
+                    Some((
+                        if firing { AlertState::Firing } else { AlertState::Pending },
+                        now_unix_ns,
+                    ))
                 }
                 None => None,
                 Some(t) => {
@@ -1094,7 +1160,14 @@ impl AlertEngine {
         events
     }
 
-    fn event(&self, key: &SeriesKey, state: AlertState, value: f64, started: u64, at: u64) -> AlertEvent {
+    fn event(
+        &self,
+        key: &SeriesKey,
+        state: AlertState,
+        value: f64,
+        started: u64,
+        at: u64,
+    ) -> AlertEvent {
         let rule = &self.rules[key.0];
         AlertEvent {
             rule: rule.name.clone(),
@@ -1130,7 +1203,11 @@ impl AlertEngine {
                     rule: rule.name.clone(),
                     metric: rule.metric.clone(),
                     severity: rule.severity,
-                    state: if t.firing_since.is_some() { AlertState::Firing } else { AlertState::Pending },
+                    state: if t.firing_since.is_some() {
+                        AlertState::Firing
+                    } else {
+                        AlertState::Pending
+                    },
                     labels: labels.iter().cloned().collect(),
                     value: t.value,
                     threshold: rule.threshold,
@@ -1160,10 +1237,14 @@ impl AlertEngine {
         self.active()
             .into_iter()
             .map(|a| {
-                let mut o = Observation::gauge("alerts", "Pending and firing alerts, 1 each (as Prometheus's ALERTS).", 1.0)
-                    .label("alertname", a.rule)
-                    .label("alertstate", a.state.as_str())
-                    .label("severity", a.severity.as_str());
+                let mut o = Observation::gauge(
+                    "alerts",
+                    "Pending and firing alerts, 1 each (as Prometheus's ALERTS).",
+                    1.0,
+                )
+                .label("alertname", a.rule)
+                .label("alertstate", a.state.as_str())
+                .label("severity", a.severity.as_str());
                 for (k, v) in a.labels {
                     if !matches!(k.as_str(), "alertname" | "alertstate" | "severity") {
                         o = o.label(k, v);
@@ -1196,7 +1277,9 @@ mod tests {
         let mut e = AlertEngine::new(vec![rule]).unwrap();
         let ev = e.evaluate(0, &[disk("/", 0.95), disk("/home", 0.5), disk("/var", 0.99)]);
         assert_eq!(states(&ev), [("/", AlertState::Firing), ("/var", AlertState::Firing)]);
-        assert!(e.evaluate(S, &[disk("/", 0.95), disk("/home", 0.5), disk("/var", 0.99)]).is_empty());
+        assert!(
+            e.evaluate(S, &[disk("/", 0.95), disk("/home", 0.5), disk("/var", 0.99)]).is_empty()
+        );
         let ev = e.evaluate(2 * S, &[disk("/", 0.5), disk("/home", 0.5), disk("/var", 0.99)]);
         assert_eq!(states(&ev), [("/", AlertState::Resolved)]);
         assert_eq!(ev[0].started_unix_ns, 0);
@@ -1206,7 +1289,8 @@ mod tests {
 
     #[test]
     fn pending_then_cancelled_is_not_resolved() {
-        let rule = AlertRule::above("disk", "system_disk_utilization_ratio", 0.9).for_duration(Duration::from_secs(60));
+        let rule = AlertRule::above("disk", "system_disk_utilization_ratio", 0.9)
+            .for_duration(Duration::from_secs(60));
         let mut e = AlertEngine::new(vec![rule]).unwrap();
         assert_eq!(states(&e.evaluate(0, &[disk("/", 0.95)])), [("/", AlertState::Pending)]);
         assert_eq!(states(&e.evaluate(30 * S, &[disk("/", 0.5)])), [("/", AlertState::Cancelled)]);
@@ -1246,33 +1330,60 @@ mod tests {
 
     #[test]
     fn matchers_select_series() {
-        let rule = AlertRule::above("root", "system_disk_utilization_ratio", 0.9).matching("mount", "/");
+        let rule =
+            AlertRule::above("root", "system_disk_utilization_ratio", 0.9).matching("mount", "/");
         let mut e = AlertEngine::new(vec![rule]).unwrap();
-        let ev = e.evaluate(0, &[disk("/", 0.95), disk("/var", 0.99), Observation::gauge("other", "", 1.0)]);
+        let ev = e.evaluate(
+            0,
+            &[disk("/", 0.95), disk("/var", 0.99), Observation::gauge("other", "", 1.0)],
+        );
         assert_eq!(states(&ev), [("/", AlertState::Firing)]);
     }
 
     #[test]
     fn observations_are_prometheus_alerts() {
         let rules = vec![
-            AlertRule::above("disk", "system_disk_utilization_ratio", 0.9).severity(Severity::Critical),
-            AlertRule::above("slow", "system_disk_utilization_ratio", 0.5).for_duration(Duration::from_secs(60)),
+            AlertRule::above("disk", "system_disk_utilization_ratio", 0.9)
+                .severity(Severity::Critical),
+            AlertRule::above("slow", "system_disk_utilization_ratio", 0.5)
+                .for_duration(Duration::from_secs(60)),
         ];
         let mut e = AlertEngine::new(rules).unwrap();
         e.evaluate(0, &[disk("/", 0.95)]);
         let obs = e.observations();
         assert_eq!(obs.len(), 2);
-        let labels: Vec<Vec<(String, String)>> =
-            obs.iter().map(|o| o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()).collect();
-        let l = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
-        assert_eq!(labels[0], l(&[("alertname", "disk"), ("alertstate", "firing"), ("severity", "critical"), ("mount", "/")]));
-        assert_eq!(labels[1], l(&[("alertname", "slow"), ("alertstate", "pending"), ("severity", "warning"), ("mount", "/")]));
+        let labels: Vec<Vec<(String, String)>> = obs
+            .iter()
+            .map(|o| o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+            .collect();
+        let l = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            labels[0],
+            l(&[
+                ("alertname", "disk"),
+                ("alertstate", "firing"),
+                ("severity", "critical"),
+                ("mount", "/")
+            ])
+        );
+        assert_eq!(
+            labels[1],
+            l(&[
+                ("alertname", "slow"),
+                ("alertstate", "pending"),
+                ("severity", "warning"),
+                ("mount", "/")
+            ])
+        );
         assert!(obs.iter().all(|o| o.value == 1.0));
     }
 
     #[test]
     fn summaries_fill_placeholders() {
-        let rule = AlertRule::above("disk", "system_disk_utilization_ratio", 0.9).summary("{metric} {labels}: {value} > {threshold}");
+        let rule = AlertRule::above("disk", "system_disk_utilization_ratio", 0.9)
+            .summary("{metric} {labels}: {value} > {threshold}");
         let mut e = AlertEngine::new(vec![rule]).unwrap();
         let ev = e.evaluate(0, &[disk("/", 0.953_21)]);
         assert_eq!(ev[0].summary, "system_disk_utilization_ratio {mount=\"/\"}: 0.9532 > 0.9");
@@ -1293,7 +1404,10 @@ mod tests {
         assert_eq!(pend.len(), 3);
         assert!(pend.iter().all(|e| e.state == AlertState::Pending));
         let fired = e.evaluate(2 * 60 * S, &obs);
-        assert_eq!(fired.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(), ["cpu_critical", "function_errors"]);
+        assert_eq!(
+            fired.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(),
+            ["cpu_critical", "function_errors"]
+        );
         let fired = e.evaluate(5 * 60 * S, &obs);
         assert_eq!(fired.iter().map(|e| e.rule.as_str()).collect::<Vec<_>>(), ["cpu_warning"]);
     }
@@ -1304,8 +1418,14 @@ mod tests {
         assert!(e.contains("not a finite number"), "{e}");
         let e = AlertRule::below("a", "m", 0.5).resolve_at(0.4).validate().unwrap_err().to_string();
         assert!(e.contains("below the threshold"), "{e}");
-        assert!(matches!(AlertRule::above("a", "m", 1.0).matching("__x", "y").validate(), Err(MonitorError::InvalidName { .. })));
-        assert!(matches!(AlertRule::above("", "m", 1.0).validate(), Err(MonitorError::InvalidRule { .. })));
+        assert!(matches!(
+            AlertRule::above("a", "m", 1.0).matching("__x", "y").validate(),
+            Err(MonitorError::InvalidName { .. })
+        ));
+        assert!(matches!(
+            AlertRule::above("", "m", 1.0).validate(),
+            Err(MonitorError::InvalidRule { .. })
+        ));
     }
 
     #[test]
@@ -1352,11 +1472,15 @@ mod tests {
             proptest::option::of(0f64..1e6),
             any::<bool>(),
             0u64..10_000_000_000_000,
-            proptest::collection::vec(("[a-z_][a-z0-9_]{0,5}", "[ -~\n]{0,6}"), 0..3),
+            proptest::collection::vec(("[a-z][a-z0-9_]{0,5}", "[ -~\n]{0,6}"), 0..3),
             proptest::option::of("[ -~\n{}]{0,12}"),
         )
             .prop_map(|(name, metric, above, t, resolve, crit, ns, matchers, summary)| {
-                let mut r = if above { AlertRule::above(&name, &metric, t) } else { AlertRule::below(&name, &metric, t) };
+                let mut r = if above {
+                    AlertRule::above(&name, &metric, t)
+                } else {
+                    AlertRule::below(&name, &metric, t)
+                };
                 r.resolve = resolve.map(|d| if above { t - d } else { t + d });
                 r.severity = if crit { Severity::Critical } else { Severity::Warning };
                 r.for_duration = Duration::from_nanos(ns);

@@ -116,7 +116,8 @@ impl FunctionWindow {
         let cutoff = now_unix_ns.saturating_sub(window_ns);
         // The snapshot that starts the window: the newest at or before the cutoff, or else
         // the oldest held.
-        let base = self.history.iter().rev().find(|(t, _)| *t <= cutoff).or_else(|| self.history.front());
+        let base =
+            self.history.iter().rev().find(|(t, _)| *t <= cutoff).or_else(|| self.history.front());
         let delta = match base.map(|(_, b)| current.since(b)) {
             None => current.clone(),
             Some(Ok(d)) => d,
@@ -132,27 +133,44 @@ impl FunctionWindow {
             let q = |q: f64| f.quantile(q).map_or(f64::NAN, |d| d.as_secs_f64());
             let name = f.name.clone();
             out.push(
-                Observation::gauge("function_p95_seconds", "95th percentile of the function's call time over the window.", q(0.95))
-                    .label("function", name.clone()),
+                Observation::gauge(
+                    "function_p95_seconds",
+                    "95th percentile of the function's call time over the window.",
+                    q(0.95),
+                )
+                .label("function", name.clone()),
             );
             out.push(
-                Observation::gauge("function_p99_seconds", "99th percentile of the function's call time over the window.", q(0.99))
-                    .label("function", name.clone()),
+                Observation::gauge(
+                    "function_p99_seconds",
+                    "99th percentile of the function's call time over the window.",
+                    q(0.99),
+                )
+                .label("function", name.clone()),
             );
             out.push(
-                Observation::gauge("function_error_ratio", "Failed calls / calls of the function over the window.", f.error_rate())
-                    .label("function", name.clone()),
+                Observation::gauge(
+                    "function_error_ratio",
+                    "Failed calls / calls of the function over the window.",
+                    f.error_rate(),
+                )
+                .label("function", name.clone()),
             );
             out.push(calls_per_second(name, if secs > 0.0 { f.count as f64 / secs } else { 0.0 }));
         }
         for f in &current.functions {
-            if delta.function(&f.name).is_none() && !out.iter().any(|o| o.label_value("function") == Some(f.name.as_str())) {
+            if delta.function(&f.name).is_none()
+                && !out.iter().any(|o| o.label_value("function") == Some(f.name.as_str()))
+            {
                 out.push(calls_per_second(f.name.clone(), 0.0));
             }
         }
         // Keep it, unless it is too close to the last one kept.
         let spacing = window_ns / u64::from(KEPT);
-        let keep = self.history.back().is_none_or(|(t, _)| now_unix_ns > *t && now_unix_ns - *t >= spacing);
+        let keep = self
+            .history
+            .back()
+            .is_none_or(|(t, _)| now_unix_ns > *t && now_unix_ns - *t >= spacing);
         if keep {
             self.history.push_back((now_unix_ns, current));
         }
@@ -165,8 +183,12 @@ impl FunctionWindow {
 }
 
 fn calls_per_second(function: String, value: f64) -> Observation {
-    Observation::gauge("function_calls_per_second", "Calls per second of the function over the window.", value)
-        .label("function", function)
+    Observation::gauge(
+        "function_calls_per_second",
+        "Calls per second of the function over the window.",
+        value,
+    )
+    .label("function", function)
 }
 
 #[cfg(test)]
@@ -191,7 +213,9 @@ mod tests {
     }
 
     fn value(obs: &[Observation], name: &str, function: &str) -> Option<f64> {
-        obs.iter().find(|o| o.name == name && o.label_value("function") == Some(function)).map(|o| o.value)
+        obs.iter()
+            .find(|o| o.name == name && o.label_value("function") == Some(function))
+            .map(|o| o.value)
     }
 
     #[test]
@@ -207,7 +231,9 @@ mod tests {
         assert!((p95 - 3.0).abs() < 0.1, "{p95}");
         assert!(value(&obs, "function_p99_seconds", "f").unwrap() >= p95);
         assert_eq!(value(&obs, "function_error_ratio", "f"), Some(0.1));
-        assert!((value(&obs, "function_calls_per_second", "f").unwrap() - 100.0 / 60.0).abs() < 1e-9);
+        assert!(
+            (value(&obs, "function_calls_per_second", "f").unwrap() - 100.0 / 60.0).abs() < 1e-9
+        );
     }
 
     #[test]

@@ -48,10 +48,15 @@ pub(crate) struct HttpUrl {
 impl HttpUrl {
     /// Parses `http://host[:port][/path]`.
     pub(crate) fn parse(url: &str) -> Result<Self, MonitorError> {
-        let bad = |reason: &str| MonitorError::InvalidUrl { url: url.to_owned(), reason: reason.to_owned() };
+        let bad = |reason: &str| MonitorError::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
         let scheme = |s: &str| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s));
         if scheme("https://") {
-            return Err(bad("https is not supported (perfcore has no TLS): use http://, through a TLS proxy if needed"));
+            return Err(bad(
+                "https is not supported (perfcore has no TLS): use http://, through a TLS proxy if needed",
+            ));
         }
         if !scheme("http://") {
             return Err(bad("only http:// URLs are supported"));
@@ -79,7 +84,10 @@ impl HttpUrl {
             let host = &authority[..end + 2];
             match &v6[end + 1..] {
                 "" => (host, None),
-                p => (host, Some(p.strip_prefix(':').ok_or_else(|| bad("junk after the IPv6 host"))?)),
+                p => (
+                    host,
+                    Some(p.strip_prefix(':').ok_or_else(|| bad("junk after the IPv6 host"))?),
+                ),
             }
         } else {
             match authority.rsplit_once(':') {
@@ -95,7 +103,11 @@ impl HttpUrl {
         }
         let port = match port {
             None => 80,
-            Some(p) => p.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| bad("the port is not a number in 1..=65535"))?,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| bad("the port is not a number in 1..=65535"))?,
         };
         Ok(Self { host: host.to_owned(), port, path })
     }
@@ -131,7 +143,10 @@ pub(crate) fn request(
     let authority = parsed.authority();
     let addrs: Vec<SocketAddr> = authority
         .to_socket_addrs()
-        .map_err(|e| MonitorError::InvalidAddress { addr: authority.clone(), reason: e.to_string() })?
+        .map_err(|e| MonitorError::InvalidAddress {
+            addr: authority.clone(),
+            reason: e.to_string(),
+        })?
         .collect();
     let mut stream = connect(&addrs, deadline).map_err(failed)?;
     let mut head = format!(
@@ -270,7 +285,10 @@ impl<R: Read> Buffered<'_, R> {
                 return Err(invalid("the answer's header is too long"));
             }
             if !self.fill()? {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection mid-answer"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection mid-answer",
+                ));
             }
         }
     }
@@ -319,7 +337,11 @@ fn read_response<R: Read>(inner: &mut R) -> io::Result<HttpResponse> {
             };
             let value = value.trim();
             if name.eq_ignore_ascii_case("content-length") {
-                length = Some(value.parse::<u64>().map_err(|_| invalid(format!("bad Content-Length {value:?}")))?);
+                length = Some(
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| invalid(format!("bad Content-Length {value:?}")))?,
+                );
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value.to_ascii_lowercase().split(',').any(|t| t.trim() == "chunked");
             }
@@ -336,7 +358,8 @@ fn read_response<R: Read>(inner: &mut R) -> io::Result<HttpResponse> {
                 let line = r.line(1024)?;
                 let line = String::from_utf8_lossy(&line);
                 let size = line.split(';').next().unwrap_or("").trim();
-                let size = usize::from_str_radix(size, 16).map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
+                let size = usize::from_str_radix(size, 16)
+                    .map_err(|_| invalid(format!("bad chunk size {size:?}")))?;
                 if size == 0 {
                     break;
                 }
@@ -345,7 +368,10 @@ fn read_response<R: Read>(inner: &mut R) -> io::Result<HttpResponse> {
                     break;
                 }
                 if got < size {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection mid-chunk"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection mid-chunk",
+                    ));
                 }
                 if !r.line(2)?.is_empty() {
                     return Err(invalid("a chunk is longer than its size"));
@@ -355,7 +381,10 @@ fn read_response<R: Read>(inner: &mut R) -> io::Result<HttpResponse> {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let got = r.take(n, &mut body, MAX_BODY)?;
             if got < n && body.len() < MAX_BODY {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection before the end of the body"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection before the end of the body",
+                ));
             }
         } else {
             r.take(usize::MAX, &mut body, MAX_BODY)?;
@@ -372,7 +401,10 @@ fn parse_status(line: &[u8]) -> io::Result<u16> {
     if !version.starts_with("HTTP/1.") || code.len() != 3 {
         return Err(invalid(format!("not an HTTP/1.x status line: {text:?}")));
     }
-    code.parse::<u16>().ok().filter(|c| (100..600).contains(c)).ok_or_else(|| invalid(format!("bad status code {code:?}")))
+    code.parse::<u16>()
+        .ok()
+        .filter(|c| (100..600).contains(c))
+        .ok_or_else(|| invalid(format!("bad status code {code:?}")))
 }
 
 #[cfg(test)]
@@ -431,14 +463,26 @@ mod tests {
     #[test]
     fn parses_urls() {
         let u = HttpUrl::parse("http://localhost:9091/metrics/job/x").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("localhost", 9091, "/metrics/job/x"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("localhost", 9091, "/metrics/job/x")
+        );
         let u = HttpUrl::parse("http://example.com").unwrap();
         assert_eq!((u.port, u.path.as_str()), (80, "/"));
         let u = HttpUrl::parse("http://example.com?a=1").unwrap();
         assert_eq!(u.path, "/?a=1");
         let u = HttpUrl::parse("http://[::1]:8080/x").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("[::1]", 8080));
-        for bad in ["https://x/", "ftp://x", "http://", "http://x:0/", "http://x:99999", "http://x:y", "http://a b/", "http://[::1/"] {
+        for bad in [
+            "https://x/",
+            "ftp://x",
+            "http://",
+            "http://x:0/",
+            "http://x:99999",
+            "http://x:y",
+            "http://a b/",
+            "http://[::1/",
+        ] {
             assert!(matches!(HttpUrl::parse(bad), Err(MonitorError::InvalidUrl { .. })), "{bad}");
         }
         let e = HttpUrl::parse("https://hooks.example/x").unwrap_err().to_string();
@@ -447,13 +491,16 @@ mod tests {
 
     #[test]
     fn sends_the_body_and_reads_content_length() {
-        let (url, rx) = serve_once(b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello".to_vec());
+        let (url, rx) =
+            serve_once(b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello".to_vec());
         let r = request("PUT", &format!("{url}/metrics/job/j"), "text/plain", b"abc", T).unwrap();
         assert_eq!(r, HttpResponse { status: 201, body: "hello".into() });
         assert!(r.is_success());
         let req = String::from_utf8(rx.recv().unwrap()).unwrap();
         assert!(req.starts_with("PUT /metrics/job/j HTTP/1.1\r\n"), "{req}");
-        assert!(req.contains("Content-Type: text/plain\r\n") && req.contains("Content-Length: 3\r\n"));
+        assert!(
+            req.contains("Content-Type: text/plain\r\n") && req.contains("Content-Length: 3\r\n")
+        );
         assert!(req.ends_with("\r\n\r\nabc"));
     }
 
@@ -466,7 +513,10 @@ mod tests {
         let (url, _rx) = serve_once(b"HTTP/1.0 500 Oops\r\n\r\nbroken pipe".to_vec());
         let r = request("DELETE", &url, "", b"", T).unwrap();
         assert_eq!((r.status, r.body.as_str(), r.is_success()), (500, "broken pipe", false));
-        let (url, _rx) = serve_once(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n".to_vec());
+        let (url, _rx) = serve_once(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+                .to_vec(),
+        );
         assert_eq!(request("POST", &url, "", b"{}", T).unwrap().status, 202);
     }
 
@@ -489,7 +539,10 @@ mod tests {
         let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let e = request("GET", &format!("http://{addr}/"), "", b"", T).unwrap_err();
         assert!(matches!(e, MonitorError::Request { .. }), "{e:?}");
-        assert!(matches!(request("get", "http://127.0.0.1:1/", "", b"", T), Err(MonitorError::InvalidUrl { .. })));
+        assert!(matches!(
+            request("get", "http://127.0.0.1:1/", "", b"", T),
+            Err(MonitorError::InvalidUrl { .. })
+        ));
     }
 
     #[test]
@@ -501,9 +554,12 @@ mod tests {
             let (_s, _) = listener.accept().unwrap();
             let _ = rx.recv_timeout(Duration::from_secs(30));
         });
-        let e = request("GET", &format!("http://{addr}/"), "", b"", Duration::from_millis(200)).unwrap_err();
+        let e = request("GET", &format!("http://{addr}/"), "", b"", Duration::from_millis(200))
+            .unwrap_err();
         match e {
-            MonitorError::Request { source, .. } => assert_eq!(source.kind(), io::ErrorKind::TimedOut),
+            MonitorError::Request { source, .. } => {
+                assert_eq!(source.kind(), io::ErrorKind::TimedOut)
+            }
             other => panic!("{other:?}"),
         }
         tx.send(()).unwrap();

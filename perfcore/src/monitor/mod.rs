@@ -33,10 +33,13 @@ mod metrics;
 mod alert;
 mod functions;
 mod sink;
-pub use alert::{ActiveAlert, AlertEngine, AlertEvent, AlertRule, AlertState, Comparison, Severity};
+pub use alert::{
+    ActiveAlert, AlertEngine, AlertEvent, AlertRule, AlertState, Comparison, Severity,
+};
 pub use functions::FunctionWindow;
 pub use sink::{
-    AlertSink, CallbackSink, JsonLinesSink, LogSink, SinkDispatcher, SinkDispatcherBuilder, WebhookSink,
+    AlertSink, CallbackSink, JsonLinesSink, LogSink, SinkDispatcher, SinkDispatcherBuilder,
+    WebhookSink,
 };
 
 // The endpoint, the exposition, the Pushgateway client.

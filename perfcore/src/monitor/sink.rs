@@ -95,7 +95,9 @@ impl CallbackSink {
     /// use perfcore::monitor::{CallbackSink, MonitorError};
     /// let _sink = CallbackSink::fallible(|_e| Err(MonitorError::Sink { sink: "pager".into(), reason: "offline".into() }));
     /// ```
-    pub fn fallible(f: impl FnMut(&AlertEvent) -> Result<(), MonitorError> + Send + 'static) -> Self {
+    pub fn fallible(
+        f: impl FnMut(&AlertEvent) -> Result<(), MonitorError> + Send + 'static,
+    ) -> Self {
         Self { f: Box::new(f) }
     }
 }
@@ -227,7 +229,8 @@ impl AlertSink for JsonLinesSink {
             file.write_all(&line)?;
             file.flush()
         };
-        write(&mut self.file).map_err(|source| MonitorError::Write { path: self.path.clone(), source })
+        write(&mut self.file)
+            .map_err(|source| MonitorError::Write { path: self.path.clone(), source })
     }
 }
 
@@ -271,7 +274,12 @@ impl WebhookSink {
     /// ```
     pub fn new(url: &str) -> Result<Self, MonitorError> {
         HttpUrl::parse(url)?;
-        Ok(Self { url: url.to_owned(), retries: 3, timeout: Duration::from_secs(5), backoff: Duration::from_millis(250) })
+        Ok(Self {
+            url: url.to_owned(),
+            retries: 3,
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(250),
+        })
     }
 
     /// Retries after the first attempt (3 by default).
@@ -328,23 +336,31 @@ impl WebhookSink {
 
 impl AlertSink for WebhookSink {
     fn deliver(&mut self, event: &AlertEvent) -> Result<(), MonitorError> {
-        let body = serde_json::to_vec(event).map_err(|e| MonitorError::Sink { sink: self.url.clone(), reason: e.to_string() })?;
+        let body = serde_json::to_vec(event)
+            .map_err(|e| MonitorError::Sink { sink: self.url.clone(), reason: e.to_string() })?;
         let mut wait = self.backoff;
         let mut attempt = 0;
         loop {
-            let error = match http::request("POST", &self.url, "application/json", &body, self.timeout) {
-                Ok(r) if r.is_success() => return Ok(()),
-                Ok(r) => {
-                    let body: String = r.body.chars().take(512).collect();
-                    let e = MonitorError::Rejected { url: self.url.clone(), status: r.status, body };
-                    if !(r.status >= 500 || r.status == 408 || r.status == 429) {
-                        return Err(e);
+            let error =
+                match http::request("POST", &self.url, "application/json", &body, self.timeout) {
+                    Ok(r) if r.is_success() => return Ok(()),
+                    Ok(r) => {
+                        let body: String = r.body.chars().take(512).collect();
+                        let e = MonitorError::Rejected {
+                            url: self.url.clone(),
+                            status: r.status,
+                            body,
+                        };
+                        if !(r.status >= 500 || r.status == 408 || r.status == 429) {
+                            return Err(e);
+                        }
+                        e
                     }
-                    e
-                }
-                Err(e @ (MonitorError::InvalidUrl { .. } | MonitorError::InvalidAddress { .. })) => return Err(e),
-                Err(e) => e,
-            };
+                    Err(
+                        e @ (MonitorError::InvalidUrl { .. } | MonitorError::InvalidAddress { .. }),
+                    ) => return Err(e),
+                    Err(e) => e,
+                };
             if attempt >= self.retries {
                 return Err(error);
             }
@@ -580,7 +596,11 @@ impl SinkDispatcher {
     /// # Ok::<(), perfcore::monitor::MonitorError>(())
     /// ```
     pub fn builder() -> SinkDispatcherBuilder {
-        SinkDispatcherBuilder { sinks: Vec::new(), capacity: 1024, shutdown_timeout: Duration::from_secs(5) }
+        SinkDispatcherBuilder {
+            sinks: Vec::new(),
+            capacity: 1024,
+            shutdown_timeout: Duration::from_secs(5),
+        }
     }
 
     /// Adds a sink; it receives the events sent from now on (and those still queued).
@@ -791,13 +811,17 @@ mod tests {
         let mut sink = JsonLinesSink::open(&path).unwrap();
         sink.deliver(&events(1)[0]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> =
+            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[1]["rule"], "r1");
         assert_eq!(lines[0]["labels"]["host"], "a");
         assert_eq!(lines[0]["at_unix_ns"], 7);
         let e = JsonLinesSink::open(dir.join("missing/x.jsonl")).unwrap_err();
-        assert!(matches!(e, MonitorError::Write { ref path, .. } if path.ends_with("missing/x.jsonl")), "{e:?}");
+        assert!(
+            matches!(e, MonitorError::Write { ref path, .. } if path.ends_with("missing/x.jsonl")),
+            "{e:?}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -842,7 +866,11 @@ mod tests {
             if let Some(end) = text.find("\r\n\r\n") {
                 let len: usize = text[..end]
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0);
                 if req.len() >= end + 4 + len {
                     return text[end + 4..].to_owned();
@@ -855,7 +883,11 @@ mod tests {
     #[test]
     fn webhook_retries_server_errors_then_delivers() {
         let (url, rx) = webhook(vec![503, 500, 204]);
-        let mut sink = WebhookSink::new(&url).unwrap().retries(3).backoff(Duration::from_millis(1)).timeout(LONG);
+        let mut sink = WebhookSink::new(&url)
+            .unwrap()
+            .retries(3)
+            .backoff(Duration::from_millis(1))
+            .timeout(LONG);
         sink.deliver(&events(1)[0]).unwrap();
         let bodies: Vec<String> = rx.iter().take(3).collect();
         let json: serde_json::Value = serde_json::from_str(&bodies[2]).unwrap();
@@ -866,13 +898,24 @@ mod tests {
     #[test]
     fn webhook_gives_up_on_client_errors_and_after_retries() {
         let (url, rx) = webhook(vec![400]);
-        let mut sink = WebhookSink::new(&url).unwrap().backoff(Duration::from_millis(1)).timeout(LONG);
+        let mut sink =
+            WebhookSink::new(&url).unwrap().backoff(Duration::from_millis(1)).timeout(LONG);
         let e = sink.deliver(&events(1)[0]).unwrap_err();
-        assert!(matches!(e, MonitorError::Rejected { status: 400, ref body, .. } if body == "nope"), "{e:?}");
+        assert!(
+            matches!(e, MonitorError::Rejected { status: 400, ref body, .. } if body == "nope"),
+            "{e:?}"
+        );
         assert_eq!(rx.iter().count(), 1);
         let (url, rx) = webhook(vec![500, 500]);
-        let mut sink = WebhookSink::new(&url).unwrap().retries(1).backoff(Duration::from_millis(1)).timeout(LONG);
-        assert!(matches!(sink.deliver(&events(1)[0]), Err(MonitorError::Rejected { status: 500, .. })));
+        let mut sink = WebhookSink::new(&url)
+            .unwrap()
+            .retries(1)
+            .backoff(Duration::from_millis(1))
+            .timeout(LONG);
+        assert!(matches!(
+            sink.deliver(&events(1)[0]),
+            Err(MonitorError::Rejected { status: 500, .. })
+        ));
         assert_eq!(rx.iter().count(), 2);
     }
 
@@ -907,7 +950,9 @@ mod tests {
     fn failures_and_panics_are_counted_and_other_sinks_still_deliver() {
         let (tx, rx) = mpsc::channel();
         let d = SinkDispatcher::builder()
-            .sink(CallbackSink::fallible(|_| Err(MonitorError::Sink { sink: "x".into(), reason: "down".into() })))
+            .sink(CallbackSink::fallible(|_| {
+                Err(MonitorError::Sink { sink: "x".into(), reason: "down".into() })
+            }))
             .sink(CallbackSink::new(|_| panic!("a broken sink")))
             .start()
             .unwrap();
@@ -925,7 +970,8 @@ mod tests {
     fn stop_delivers_what_is_queued() {
         let dir = temp_dir("stop");
         let path = dir.join("a.jsonl");
-        let d = SinkDispatcher::builder().sink(JsonLinesSink::open(&path).unwrap()).start().unwrap();
+        let d =
+            SinkDispatcher::builder().sink(JsonLinesSink::open(&path).unwrap()).start().unwrap();
         d.send_all(events(5));
         d.stop();
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5);
@@ -943,7 +989,11 @@ mod tests {
             let _ = release_rx.recv_timeout(Duration::from_secs(120));
         });
         let sink = WebhookSink::new(&url).unwrap().retries(0).timeout(Duration::from_secs(60));
-        let d = SinkDispatcher::builder().sink(sink).shutdown_timeout(Duration::from_millis(200)).start().unwrap();
+        let d = SinkDispatcher::builder()
+            .sink(sink)
+            .shutdown_timeout(Duration::from_millis(200))
+            .start()
+            .unwrap();
         d.send_all(events(3));
         // Drop returns although the webhook's 60 s timeout has not run out: what is still
         // queued is dropped.
