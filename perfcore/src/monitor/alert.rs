@@ -1472,7 +1472,7 @@ mod tests {
             proptest::option::of(0f64..1e6),
             any::<bool>(),
             0u64..10_000_000_000_000,
-            proptest::collection::vec(("[a-z_][a-z0-9_]{0,5}", "[ -~\n]{0,6}"), 0..3),
+            proptest::collection::vec(("[a-z][a-z0-9_]{0,5}", "[ -~\n]{0,6}"), 0..3),
             proptest::option::of("[ -~\n{}]{0,12}"),
         )
             .prop_map(|(name, metric, above, t, resolve, crit, ns, matchers, summary)| {
