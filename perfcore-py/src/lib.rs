@@ -22,6 +22,7 @@ mod error;
 mod fastcall;
 mod fastscope;
 mod monitor_alerts;
+mod monitor_live;
 mod profiler;
 mod rawtype;
 mod regress;
@@ -83,6 +84,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     budget::register(m)?;
     cost::register(m)?;
     monitor_alerts::register(m)?;
+    monitor_live::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;

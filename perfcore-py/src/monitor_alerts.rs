@@ -22,7 +22,7 @@ use pyo3::types::{PyDict, PyList};
 
 /// A monitor error as the Python exception for it: OSError for files and requests,
 /// ValueError for bad arguments, RuntimeError for a thread that cannot start.
-fn monitor_err(e: MonitorError) -> PyErr {
+pub(crate) fn monitor_err(e: MonitorError) -> PyErr {
     match &e {
         MonitorError::Write { .. } | MonitorError::Request { .. } | MonitorError::Bind { .. } => {
             PyOSError::new_err(error_chain(&e))
@@ -50,7 +50,7 @@ fn severity_of(word: &str) -> PyResult<Severity> {
     })
 }
 
-fn duration_of(what: &str, secs: f64) -> PyResult<Duration> {
+pub(crate) fn duration_of(what: &str, secs: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(secs).map_err(|_| {
         PyValueError::new_err(format!(
             "{what}: expected a non-negative number of seconds, got {secs}"
@@ -62,7 +62,7 @@ fn duration_of(what: &str, secs: f64) -> PyResult<Duration> {
 #[pyclass(module = "perfcore._perfcore", name = "AlertRule", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub(crate) struct PyAlertRule {
-    rule: AlertRule,
+    pub(crate) rule: AlertRule,
 }
 
 #[pymethods]
@@ -170,8 +170,8 @@ impl PyAlertRule {
 }
 
 /// A Python callable as a sink.
-struct CallableSink {
-    callable: Py<PyAny>,
+pub(crate) struct CallableSink {
+    pub(crate) callable: Py<PyAny>,
 }
 
 impl AlertSink for CallableSink {
@@ -212,7 +212,7 @@ fn event_dict<'py>(py: Python<'py>, e: &AlertEvent) -> PyResult<Bound<'py, PyDic
     Ok(d)
 }
 
-fn active_dict<'py>(py: Python<'py>, a: &ActiveAlert) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn active_dict<'py>(py: Python<'py>, a: &ActiveAlert) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("rule", &a.rule)?;
     d.set_item("metric", &a.metric)?;

@@ -177,7 +177,11 @@ set_baseline = _default.set_baseline
 compare_with_baseline = _default.compare_with_baseline
 detect_regressions = _default.detect_regressions
 
+# Live monitoring: perfcore.monitor.Monitor, serve_metrics, push_metrics, metrics, rules.
+from . import monitor  # noqa: E402
+
 __all__ = [
+    "monitor",
     "Baseline",
     "BaselineError",
     "BaselineFormatError",

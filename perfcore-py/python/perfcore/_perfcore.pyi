@@ -1572,3 +1572,97 @@ class AlertEngine:
     def failed(self) -> int: ...
     @property
     def dropped(self) -> int: ...
+
+# --- monitor: live (the endpoint, the Pushgateway, the monitor) ---
+
+@final
+class MetricsServer:
+    @property
+    def url(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def scrapes(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> MetricsServer: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: object | None,
+    ) -> bool: ...
+
+def serve_metrics(
+    addr: str = "127.0.0.1:9464",
+    *,
+    profiler: PerformanceProfiler | None = None,
+    namespace: str = "perfcore",
+    labels: dict[str, str] | None = None,
+    timeout: float = 5.0,
+    max_connections: int = 32,
+) -> MetricsServer: ...
+def push_metrics(
+    gateway: str,
+    job: str,
+    *,
+    grouping: dict[str, str] | None = None,
+    profiler: PerformanceProfiler | None = None,
+    method: Literal["put", "post"] | str = "put",
+    namespace: str = "perfcore",
+    labels: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> None: ...
+def delete_metrics(
+    gateway: str,
+    job: str,
+    *,
+    grouping: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> None: ...
+
+@final
+class Monitor:
+    def __new__(
+        cls,
+        *,
+        interval: float = 1.0,
+        rules: Sequence[AlertRule | str] | None = None,
+        on_alert: Callable[[dict[str, Any]], object]
+        | Sequence[Callable[[dict[str, Any]], object]]
+        | None = None,
+        jsonl: str | PathLike[str] | None = None,
+        webhook: str | None = None,
+        log: bool = False,
+        function_window: float = 60.0,
+        profiler: PerformanceProfiler | None = None,
+        disks: bool = True,
+        networks: bool = True,
+        queue_capacity: int = 1024,
+    ) -> Monitor: ...
+    def latest(self) -> dict[str, Any] | None: ...
+    def active_alerts(self) -> list[dict[str, Any]]: ...
+    @property
+    def rules(self) -> list[AlertRule]: ...
+    def history(
+        self, name: str, labels: dict[str, str] | None = None, range: float = 600.0
+    ) -> list[dict[str, Any]]: ...
+    def trend(
+        self, name: str, labels: dict[str, str] | None = None, window: float = 600.0
+    ) -> dict[str, Any] | None: ...
+    def sink_counts(self) -> dict[str, int]: ...
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Monitor: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: object | None,
+    ) -> bool: ...
