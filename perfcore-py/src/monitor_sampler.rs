@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use perfcore::monitor::{Observation, SamplerOptions, SystemSample, SystemSampler as Core};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyCFunction, PyDict, PyList, PyTuple};
 
 use crate::cost_watch::to_py;
 
@@ -36,6 +36,37 @@ fn observation_to_py<'py>(py: Python<'py>, o: &Observation) -> PyResult<Bound<'p
     Ok(d)
 }
 
+/// A sampler's core, shared with the registry `atexit` stops them from.
+type Slot = Mutex<Option<Core>>;
+
+/// Every sampler alive, with the process that started it: `atexit` stops them before the
+/// interpreter finalizes (a sampler thread calling `on_sample` then would abort the process).
+static LIVE: Mutex<Vec<(u32, Weak<Slot>)>> = Mutex::new(Vec::new());
+
+/// Stops a sampler's thread without the GIL (the thread may be waiting for it to run
+/// `on_sample`). In a forked child the thread does not exist: the handle is forgotten, as
+/// joining it would wait forever.
+fn shut_down(py: Python<'_>, started_by: u32, core: Core) {
+    if started_by == std::process::id() {
+        py.detach(|| core.stop());
+    } else {
+        std::mem::forget(core);
+    }
+}
+
+/// The `atexit` hook: stops every sampler still running.
+fn stop_all(py: Python<'_>) {
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(PoisonError::into_inner));
+    for (pid, slot) in live {
+        if let Some(slot) = slot.upgrade() {
+            let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(core) = taken {
+                shut_down(py, pid, core);
+            }
+        }
+    }
+}
+
 /// Samples the machine and this process on a background thread (`perfcore-sampler`), keeping
 /// 24 hours of history in bounded memory; started on construction.
 ///
@@ -46,7 +77,8 @@ fn observation_to_py<'py>(py: Python<'py>, o: &Observation) -> PyResult<Bound<'p
 /// `None`).
 #[pyclass(module = "perfcore._perfcore", name = "SystemSampler", frozen)]
 pub(crate) struct PySystemSampler {
-    inner: Mutex<Option<Core>>,
+    inner: Arc<Slot>,
+    started_by: u32,
     python_errors: Arc<AtomicU64>,
 }
 
@@ -57,18 +89,17 @@ impl PySystemSampler {
 
     fn stop_inner(&self, py: Python<'_>) {
         let taken = self.lock().take();
-        if let Some(s) = taken {
-            // Without the GIL: the sampler thread may be waiting for it to run `on_sample`.
-            py.detach(|| s.stop());
+        if let Some(core) = taken {
+            shut_down(py, self.started_by, core);
         }
     }
 }
 
 impl Drop for PySystemSampler {
     fn drop(&mut self) {
-        let taken = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(s) = taken {
-            Python::attach(|py| py.detach(|| drop(s)));
+        let taken = self.lock().take();
+        if let Some(core) = taken {
+            Python::attach(|py| shut_down(py, self.started_by, core));
         }
     }
 }
@@ -103,8 +134,13 @@ impl PySystemSampler {
                 });
             });
         }
-        let inner = Core::start(options).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok(Self { inner: Mutex::new(Some(inner)), python_errors })
+        let core = Core::start(options).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let inner = Arc::new(Mutex::new(Some(core)));
+        let started_by = std::process::id();
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        live.retain(|(_, w)| w.strong_count() > 0);
+        live.push((started_by, Arc::downgrade(&inner)));
+        Ok(Self { inner, started_by, python_errors })
     }
 
     /// The latest sample as a dict, or None before the first (one interval after start).
@@ -203,7 +239,7 @@ impl PySystemSampler {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
         self.stop_inner(py);
         false
     }
@@ -220,7 +256,17 @@ impl PySystemSampler {
     }
 }
 
-/// Adds `SystemSampler` to the module.
+/// Adds `SystemSampler` to the module, and the `atexit` hook that stops the samplers still
+/// running when the interpreter exits.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PySystemSampler>()
+    m.add_class::<PySystemSampler>()?;
+    let py = m.py();
+    let hook = PyCFunction::new_closure(
+        py,
+        Some(c"_perfcore_stop_samplers"),
+        None,
+        |args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>| stop_all(args.py()),
+    )?;
+    py.import("atexit")?.call_method1("register", (hook,))?;
+    Ok(())
 }

@@ -6,6 +6,7 @@ No timing assertions: each test waits for samples with a generous timeout loop.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -136,9 +137,27 @@ def test_a_forked_child_starts_its_own_sampler() -> None:
             if latest is not None and latest["process"]["pid"] == os.getpid():
                 code = 0
             child.stop()
+            parent.stop()  # its thread is the parent's: the child lets go without joining it
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert parent.running()
     parent.stop()
+
+
+EXIT_WITHOUT_STOP = """
+import time
+from perfcore._perfcore import SystemSampler
+seen = []
+s = SystemSampler(interval=0.01, disks=False, networks=False, on_sample=lambda d: seen.append(1))
+while len(seen) < 3:
+    time.sleep(0.01)
+"""
+
+
+def test_the_interpreter_exits_cleanly_with_a_sampler_still_calling_back() -> None:
+    # atexit stops the samplers before finalization: a callback during it would abort.
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", EXIT_WITHOUT_STOP], timeout=120, capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()
