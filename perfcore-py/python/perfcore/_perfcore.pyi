@@ -90,6 +90,7 @@ __all__ = [
     "ResourceType",
     "TrackedResource",
     "function_costs",
+    "SystemSampler",  # monitor: sampler
 ]
 
 __version__: str
@@ -1666,3 +1667,39 @@ class Monitor:
         exc: BaseException | None,
         tb: object | None,
     ) -> bool: ...
+
+# --- monitor: sampler ---
+
+@final
+class SystemSampler:
+    """Samples the machine and this process on a background thread, started on construction.
+
+    ``on_sample`` runs on the sampler thread, under the GIL, with each sample's dict; an
+    exception it raises is counted (``callback_errors()``), not fatal. Threads do not survive
+    ``os.fork()``: a child starts its own sampler.
+    """
+
+    def __new__(
+        cls,
+        interval: float = 1.0,
+        disks: bool = True,
+        networks: bool = True,
+        *,
+        on_sample: Callable[[dict[str, Any]], object] | None = None,
+    ) -> SystemSampler: ...
+    def latest(self) -> dict[str, Any] | None: ...
+    def observations(self) -> list[dict[str, Any]]: ...
+    def history(
+        self, name: str, labels: dict[str, str] | None = None, range: float = 600.0
+    ) -> list[dict[str, Any]]: ...
+    def trend(
+        self, name: str, labels: dict[str, str] | None = None, window: float = 600.0
+    ) -> dict[str, Any] | None: ...
+    def memory_bytes(self) -> int: ...
+    def own_cpu_seconds(self) -> float: ...
+    def samples_taken(self) -> int: ...
+    def callback_errors(self) -> int: ...
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> SystemSampler: ...
+    def __exit__(self, *_exc: object) -> bool: ...

@@ -713,7 +713,8 @@ impl Shared {
 /// to finish alone); [`stop`](Self::stop) waits for it whatever it takes.
 ///
 /// Threads do not survive `fork()`: in a child, a sampler started in the parent no longer
-/// samples (its figures stay as they were); start a new one in the child.
+/// samples (its figures stay as they were; stopping or dropping it there returns at once);
+/// start a new one in the child.
 ///
 /// # Examples
 /// ```
@@ -735,6 +736,9 @@ pub struct SystemSampler {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     interval: Duration,
+    /// The process that started the thread: in a forked child it is not running, and joining
+    /// it would wait forever.
+    started_by: u32,
 }
 
 impl SystemSampler {
@@ -771,7 +775,13 @@ impl SystemSampler {
             .name("perfcore-sampler".into())
             .spawn(move || run(options, &thread_shared, &rx))
             .map_err(|source| MonitorError::Thread { what: "perfcore-sampler", source })?;
-        Ok(Self { shared, stop: Some(tx), thread: Some(thread), interval })
+        Ok(Self {
+            shared,
+            stop: Some(tx),
+            thread: Some(thread),
+            interval,
+            started_by: std::process::id(),
+        })
     }
 
     /// The latest sample, `None` before the first.
@@ -858,8 +868,8 @@ impl SystemSampler {
         self.shared.state().history.memory_bytes()
     }
 
-    /// The CPU time the sampler thread has used (Linux: read by the thread itself after each
-    /// sample from `/proc/thread-self`; zero elsewhere).
+    /// The CPU time the sampler thread has used, callbacks included (Linux: read by the
+    /// thread itself after each sample from `/proc/thread-self`; zero elsewhere).
     ///
     /// # Examples
     /// ```
@@ -925,7 +935,9 @@ impl SystemSampler {
     /// ```
     pub fn stop(mut self) {
         self.stop.take();
-        if let Some(t) = self.thread.take() {
+        if let Some(t) = self.thread.take()
+            && self.started_by == std::process::id()
+        {
             let _ = t.join();
         }
     }
@@ -935,6 +947,9 @@ impl Drop for SystemSampler {
     fn drop(&mut self) {
         self.stop.take(); // the channel closes: the thread wakes and ends
         let Some(t) = self.thread.take() else { return };
+        if self.started_by != std::process::id() {
+            return; // a forked child: the thread stayed in the parent
+        }
         let done = self.shared.done.lock().unwrap_or_else(PoisonError::into_inner);
         let (done, _) = self
             .shared
