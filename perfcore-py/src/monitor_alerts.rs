@@ -231,7 +231,7 @@ fn observation_of(i: usize, item: &Bound<'_, PyAny>) -> PyResult<Observation> {
         PyTypeError::new_err(format!("observations[{i}]: expected a dict with 'name' and 'value'"))
     })?;
     let field = |k: &str| -> PyResult<Bound<'_, PyAny>> {
-        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("observations[{i}]: no {k:?}")))
+        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("observations[{i}]: no '{k}'")))
     };
     let name: String = field("name")?
         .extract()

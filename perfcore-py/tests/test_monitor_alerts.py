@@ -98,7 +98,7 @@ def test_evaluate_checks_observations() -> None:
     with pytest.raises(ValueError, match=r"observations\[0\]: no 'value'"):
         engine.evaluate([{"name": "m"}])
     with pytest.raises(TypeError, match=r"observations\[1\]"):
-        engine.evaluate([{"name": "m", "value": 0.0}, 3])
+        engine.evaluate([{"name": "m", "value": 0.0}, 3])  # type: ignore[list-item]
     # now defaults to the current time.
     assert engine.evaluate([{"name": "m", "value": 2.0}])[0]["state"] == "firing"
 

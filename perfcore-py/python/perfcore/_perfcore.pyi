@@ -1504,6 +1504,8 @@ class CostMonitor:
 
 # --- monitor: alerts ---
 
+__all__ += ["AlertEngine", "AlertRule"]
+
 @final
 class AlertRule:
     def __new__(
