@@ -9,7 +9,7 @@
 //! thread, holding the GIL, and an exception they raise counts as a failed delivery.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use perfcore::monitor::{
@@ -231,7 +231,7 @@ fn observation_of(i: usize, item: &Bound<'_, PyAny>) -> PyResult<Observation> {
         PyTypeError::new_err(format!("observations[{i}]: expected a dict with 'name' and 'value'"))
     })?;
     let field = |k: &str| -> PyResult<Bound<'_, PyAny>> {
-        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("observations[{i}]: no {k:?}")))
+        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("observations[{i}]: no '{k}'")))
     };
     let name: String = field("name")?
         .extract()
@@ -267,7 +267,8 @@ fn now_ns(now: Option<f64>) -> PyResult<u64> {
 #[pyclass(module = "perfcore._perfcore", name = "AlertEngine", frozen)]
 pub(crate) struct PyAlertEngine {
     engine: Mutex<AlertEngine>,
-    dispatcher: Mutex<Option<SinkDispatcher>>,
+    /// Shared, so that waiting on it (flush) holds no lock a callable might want.
+    dispatcher: Mutex<Option<Arc<SinkDispatcher>>>,
     capacity: usize,
 }
 
@@ -276,16 +277,16 @@ impl PyAlertEngine {
         self.engine.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn dispatcher(&self) -> MutexGuard<'_, Option<SinkDispatcher>> {
-        self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner)
+    fn dispatcher(&self) -> Option<Arc<SinkDispatcher>> {
+        self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn add_sink(&self, sink: impl AlertSink + 'static) -> PyResult<()> {
-        let mut d = self.dispatcher();
+        let mut d = self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner);
         if d.is_none() {
-            *d = Some(
-                SinkDispatcher::builder().capacity(self.capacity).start().map_err(monitor_err)?,
-            );
+            let started =
+                SinkDispatcher::builder().capacity(self.capacity).start().map_err(monitor_err)?;
+            *d = Some(Arc::new(started));
         }
         if let Some(d) = d.as_ref() {
             d.add_sink(sink);
@@ -294,7 +295,7 @@ impl PyAlertEngine {
     }
 
     fn counter(&self, f: fn(&SinkDispatcher) -> u64) -> u64 {
-        self.dispatcher().as_ref().map_or(0, f)
+        self.dispatcher().map_or(0, |d| f(&d))
     }
 }
 
@@ -340,7 +341,7 @@ impl PyAlertEngine {
             .collect::<PyResult<Vec<_>>>()?;
         let now = now_ns(now)?;
         let events = self.engine().evaluate(now, &obs);
-        if let Some(d) = self.dispatcher().as_ref() {
+        if let Some(d) = self.dispatcher() {
             d.send_all(events.iter().filter(|e| e.state.is_notification()).cloned());
         }
         events.iter().map(|e| event_dict(py, e)).collect()
@@ -403,17 +404,17 @@ impl PyAlertEngine {
     #[pyo3(signature = (timeout = 5.0))]
     fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
         let timeout = duration_of("timeout", timeout)?;
-        let d = self.dispatcher();
-        let Some(d) = d.as_ref() else { return Ok(true) };
+        let Some(d) = self.dispatcher() else { return Ok(true) };
         Ok(py.detach(|| d.flush(timeout)))
     }
 
     /// Delivers what is queued (within the dispatcher's 5 s shutdown timeout) and stops the
     /// delivery thread; later events go to no sink until one is added again.
     fn close(&self, py: Python<'_>) {
-        let d = self.dispatcher().take();
+        let d = self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(d) = d {
-            py.detach(|| d.stop());
+            // The last holder stops it (a flush in progress may hold it a moment longer).
+            py.detach(|| Arc::try_unwrap(d).map_or((), SinkDispatcher::stop));
         }
     }
 
@@ -436,11 +437,8 @@ impl PyAlertEngine {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<AlertEngine rules={} active={}>",
-            self.engine().rules().len(),
-            self.engine().active().len()
-        )
+        let engine = self.engine();
+        format!("<AlertEngine rules={} active={}>", engine.rules().len(), engine.active().len())
     }
 }
 
@@ -449,7 +447,7 @@ impl Drop for PyAlertEngine {
         if let Some(d) = self.dispatcher.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
             // The delivery thread may be waiting for the GIL to call a callable: release it
             // while it finishes (bounded by the dispatcher's shutdown timeout).
-            Python::attach(|py| py.detach(|| d.stop()));
+            Python::attach(|py| py.detach(|| Arc::try_unwrap(d).map_or((), SinkDispatcher::stop)));
         }
     }
 }

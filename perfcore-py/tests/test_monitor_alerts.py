@@ -98,7 +98,7 @@ def test_evaluate_checks_observations() -> None:
     with pytest.raises(ValueError, match=r"observations\[0\]: no 'value'"):
         engine.evaluate([{"name": "m"}])
     with pytest.raises(TypeError, match=r"observations\[1\]"):
-        engine.evaluate([{"name": "m", "value": 0.0}, 3])
+        engine.evaluate([{"name": "m", "value": 0.0}, 3])  # type: ignore[list-item]
     # now defaults to the current time.
     assert engine.evaluate([{"name": "m", "value": 2.0}])[0]["state"] == "firing"
 
@@ -185,3 +185,11 @@ def test_log_sink_and_drop_without_close() -> None:
     engine.evaluate([{"name": "function_error_ratio", "value": 0.5, "labels": {"function": "f"}}], now=1.0)
     assert engine.flush(30.0)
     del engine  # stops the delivery thread without hanging
+
+
+def test_repr_and_rules() -> None:
+    engine = AlertEngine([AlertRule("hot", "temp", 80.0)], stale_after=60.0, queue_capacity=8)
+    assert repr(engine) == "<AlertEngine rules=1 active=0>"
+    assert [r.name for r in engine.rules] == ["hot"]
+    assert engine.flush() and (engine.delivered, engine.failed, engine.dropped) == (0, 0, 0)
+    engine.close()

@@ -1505,6 +1505,8 @@ class CostMonitor:
 
 # --- monitor: alerts ---
 
+__all__ += ["AlertEngine", "AlertRule"]
+
 @final
 class AlertRule:
     def __new__(

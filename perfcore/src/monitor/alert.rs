@@ -1463,6 +1463,43 @@ mod tests {
         assert_eq!(AlertRule::parse(&r.to_string()).unwrap(), r);
     }
 
+    /// Prints the cost of one evaluation of the default rules over a service's observations
+    /// (a measurement, not a test: no timing is asserted).
+    #[test]
+    #[ignore = "a measurement: cargo test --release -p perfcore --features monitor --lib measure_ -- --ignored --nocapture"]
+    fn measure_evaluate() {
+        let mut obs = vec![
+            Observation::gauge("system_cpu_utilization_ratio", "", 0.95),
+            Observation::gauge("system_memory_utilization_ratio", "", 0.5),
+        ];
+        obs.extend((0..16).map(|i| disk(&format!("/mnt/{i}"), 0.5 + f64::from(i) / 20.0)));
+        for i in 0..1000 {
+            let f = format!("function_{i}");
+            for (name, v) in [
+                ("function_p95_seconds", 0.01 * f64::from(i % 300)),
+                ("function_p99_seconds", 0.02),
+                ("function_error_ratio", 0.001),
+                ("function_calls_per_second", 10.0),
+            ] {
+                obs.push(Observation::gauge(name, "", v).label("function", f.clone()));
+            }
+        }
+        let mut e = AlertEngine::new(AlertRule::defaults()).unwrap();
+        let n = 200u32;
+        let start = std::time::Instant::now();
+        let mut events = 0;
+        for k in 0..n {
+            events += e.evaluate(u64::from(k) * S, &obs).len();
+        }
+        let each = start.elapsed() / n;
+        println!(
+            "evaluate: {} observations, {} rules, {} active alerts: {each:?} per evaluation ({events} events)",
+            obs.len(),
+            e.rules().len(),
+            e.active().len()
+        );
+    }
+
     fn arb_rule() -> impl Strategy<Value = AlertRule> {
         (
             "[a-z_][a-z0-9_.-]{0,8}",

@@ -255,6 +255,32 @@ mod tests {
         assert_eq!(w.held(), 1);
     }
 
+    /// Prints the cost of `observe` for 1,000 functions (a measurement: nothing asserted).
+    #[test]
+    #[ignore = "a measurement: cargo test --release -p perfcore --features monitor --lib measure_ -- --ignored --nocapture"]
+    fn measure_observe() {
+        let names: Vec<String> = (0..1000).map(|i| format!("f{i}")).collect();
+        let at = |t: u64, k: u64| {
+            let fs: Vec<(&str, Vec<u64>, u64)> = names
+                .iter()
+                .map(|n| (n.as_str(), (0..10 * k).map(|j| 1_000 + j * 997).collect(), 0))
+                .collect();
+            snap(t, &fs)
+        };
+        let snaps: Vec<Snapshot> = (1..=20).map(|k| at(k * S, k)).collect();
+        let mut w = FunctionWindow::new(Duration::from_secs(10));
+        let start = std::time::Instant::now();
+        let mut n = 0;
+        for (k, s) in snaps.iter().enumerate() {
+            n += w.observe((k as u64 + 1) * S, s).len();
+        }
+        println!(
+            "observe: 1000 functions: {:?} per call ({n} observations, {} snapshots held)",
+            start.elapsed() / 20,
+            w.held()
+        );
+    }
+
     proptest! {
         /// Memory stays bounded however often it is called, and the rate is that of the window.
         #[test]

@@ -978,6 +978,34 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Prints what `send` costs the caller while the only sink takes 10 ms an event (a
+    /// measurement, not a test: no timing is asserted).
+    #[test]
+    #[ignore = "a measurement: cargo test --release -p perfcore --features monitor --lib measure_ -- --ignored --nocapture"]
+    fn measure_send_with_a_slow_sink() {
+        let d = SinkDispatcher::builder()
+            .capacity(1024)
+            .shutdown_timeout(Duration::from_millis(100))
+            .sink(CallbackSink::new(|_| std::thread::sleep(Duration::from_millis(10))))
+            .start()
+            .unwrap();
+        let ev = events(1).remove(0);
+        let n = 100_000u32;
+        let start = Instant::now();
+        for _ in 0..n {
+            d.send(ev.clone());
+        }
+        let each = start.elapsed() / n;
+        println!(
+            "send: {each:?} per event (clone included) with a 10 ms sink; {} queued, {} dropped",
+            d.queued(),
+            d.dropped()
+        );
+        let start = Instant::now();
+        drop(d);
+        println!("drop with {} ms of work queued: {:?}", 1024 * 10, start.elapsed());
+    }
+
     #[test]
     fn drop_does_not_wait_for_a_stuck_webhook() {
         // A webhook that accepts and never answers.
