@@ -21,6 +21,7 @@ mod decorate;
 mod error;
 mod fastcall;
 mod fastscope;
+mod monitor_metrics;
 mod profiler;
 mod rawtype;
 mod regress;
@@ -81,6 +82,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     baseline::register(m)?;
     budget::register(m)?;
     cost::register(m)?;
+    monitor_metrics::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;
     m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;
