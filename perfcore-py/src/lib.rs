@@ -23,6 +23,7 @@ mod fastcall;
 mod fastscope;
 mod monitor_alerts;
 mod monitor_live;
+mod monitor_metrics;
 mod monitor_sampler;
 mod profiler;
 mod rawtype;
@@ -86,6 +87,7 @@ pub fn _perfcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cost::register(m)?;
     monitor_alerts::register(m)?;
     monitor_live::register(m)?;
+    monitor_metrics::register(m)?;
     monitor_sampler::register(m)?;
     m.add_function(wrap_pyfunction!(profiler::clock_source, m)?)?;
     m.add_function(wrap_pyfunction!(profiler::default_profiler, m)?)?;

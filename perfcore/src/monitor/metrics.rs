@@ -532,6 +532,8 @@ enum Kind {
     Counter,
     Gauge,
     Ratio,
+    // Made only by the facade (feature `metrics`).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     Histogram,
 }
 
@@ -832,6 +834,7 @@ impl MetricsRegistry {
     }
 
     /// The facade's histogram `name` (exported as `<name>_count` and `<name>_sum`).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn histogram(
         &self,
         name: &str,
@@ -846,6 +849,7 @@ impl MetricsRegistry {
 
     /// Sets the help text of the metric `name` if it has none yet (the facade's `describe_*`
     /// may come after the first registration).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) fn describe(&self, name: &str, help: &str) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(&i) = inner.by_name.get(name)
