@@ -10,6 +10,9 @@
 //! It prints the samples taken, the sampler thread's CPU time (Linux: read by the thread from
 //! `/proc/thread-self/schedstat` after each sample), that time as a share of one core, and
 //! the bytes its history holds.
+//!
+//! Measured on the 2-core shared build machine (2026-12, 60 s, 28 series): 0.077% of one core
+//! in a release build (0.8 ms per sample), 0.10% in a debug build; the history held 2.1 MiB.
 
 use std::time::{Duration, Instant};
 
