@@ -1074,9 +1074,14 @@ impl AlertEngine {
     /// # Ok::<(), perfcore::monitor::MonitorError>(())
     /// ```
     pub fn evaluate(&mut self, now_unix_ns: u64, observations: &[Observation]) -> Vec<AlertEvent> {
+        let mut by_name: HashMap<&str, Vec<&Observation>> = HashMap::new();
+        for o in observations {
+            by_name.entry(o.name.as_ref()).or_default().push(o);
+        }
         let mut seen: BTreeMap<SeriesKey, f64> = BTreeMap::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            for o in observations.iter().filter(|o| rule.matches(o)) {
+            let candidates = by_name.get(rule.metric.as_str()).into_iter().flatten();
+            for o in candidates.filter(|o| rule.matches(o)) {
                 let mut labels: Vec<(String, String)> =
                     o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 labels.sort();
