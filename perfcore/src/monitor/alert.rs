@@ -12,29 +12,7 @@
 //! look-back: a disk unmounted or a function no longer called stops its alert, a sampler
 //! skipping a few ticks does not).
 //!
-//! # The text form
-//! Rules read from configuration, the command line or Python use one line each:
-//!
-//! ```text
-//! rule     = name ":" metric [ "{" matcher { "," matcher } "}" ] ( ">" | "<" ) number { clause }
-//! matcher  = label "=" string
-//! clause   = "for" duration | "resolve" number | "severity" ( "warning" | "critical" )
-//!          | "summary" string
-//! duration = { integer unit }       unit = "h" | "m" | "s" | "ms" | "us" | "ns"   (1m30s)
-//! string   = '"' { char | '\"' | '\\' | '\n' } '"'
-//! ```
-//!
-//! `name` is `[A-Za-z_][A-Za-z0-9_.-]*`, `metric` a Prometheus metric name and `label` a label
-//! name; each clause comes at most once, in any order; spaces are free between tokens.
-//! [`AlertRule`]'s `Display` writes this form back, and parsing it gives the same rule.
-//!
-//! ```
-//! use perfcore::monitor::{AlertRule, Severity};
-//! let rule = AlertRule::parse(r#"disk_full: system_disk_utilization_ratio{mount="/"} > 0.9 for 5m resolve 0.85 severity critical"#)?;
-//! assert_eq!(rule.severity, Severity::Critical);
-//! assert_eq!(AlertRule::parse(&rule.to_string())?, rule);
-//! # Ok::<(), perfcore::monitor::MonitorError>(())
-//! ```
+//! The text form of rules is documented on [`AlertRule`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -159,6 +137,30 @@ impl Comparison {
 ///     .summary("disk {labels} is {value} full");
 /// rule.validate()?;
 /// assert_eq!(rule.to_string(), r#"disk_full: system_disk_utilization_ratio{mount="/"} > 0.9 for 1m resolve 0.85 severity critical summary "disk {labels} is {value} full""#);
+/// # Ok::<(), perfcore::monitor::MonitorError>(())
+/// ```
+///
+/// # The text form
+/// Rules read from configuration, the command line or Python use one line each:
+///
+/// ```text
+/// rule     = name ":" metric [ "{" matcher { "," matcher } "}" ] ( ">" | "<" ) number { clause }
+/// matcher  = label "=" string
+/// clause   = "for" duration | "resolve" number | "severity" ( "warning" | "critical" )
+///          | "summary" string
+/// duration = { integer unit }       unit = "h" | "m" | "s" | "ms" | "us" | "ns"   (1m30s)
+/// string   = '"' { char | '\"' | '\\' | '\n' } '"'
+/// ```
+///
+/// `name` is `[A-Za-z_][A-Za-z0-9_.-]*`, `metric` a Prometheus metric name and `label` a label
+/// name; each clause comes at most once, in any order; spaces are free between tokens.
+/// `Display` writes this form back, and parsing it gives the same rule.
+///
+/// ```
+/// use perfcore::monitor::{AlertRule, Severity};
+/// let rule = AlertRule::parse(r#"disk_full: system_disk_utilization_ratio{mount="/"} > 0.9 for 5m resolve 0.85 severity critical"#)?;
+/// assert_eq!(rule.severity, Severity::Critical);
+/// assert_eq!(AlertRule::parse(&rule.to_string())?, rule);
 /// # Ok::<(), perfcore::monitor::MonitorError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -378,7 +380,7 @@ impl AlertRule {
             .replace("{metric}", &self.metric)
     }
 
-    /// Reads a rule from its text form (see the [module docs](self)).
+    /// Reads a rule from its text form (the grammar is in [`AlertRule`]'s docs).
     ///
     /// # Errors
     /// [`MonitorError::InvalidRule`] with the text and the column (counted in characters from
@@ -988,6 +990,17 @@ type SeriesKey = (usize, Vec<(String, String)>);
 
 /// Evaluates rules over observations and keeps each alert's state between evaluations.
 ///
+/// A rule compares one metric with a threshold (`system_cpu_utilization_ratio > 0.8`),
+/// optionally only on series whose labels match, and applies to each series separately: a disk
+/// rule fires once per mount that is full. A rule with a `for` duration stays *pending* until
+/// the condition has held that long, then *fires*; a pending alert whose condition stops
+/// holding is *cancelled* (it never fired, so nothing is resolved). A firing alert *resolves*
+/// once its value is back past the rule's resolve level (hysteresis: by default the
+/// threshold itself), or once its series has been missing from the observations for the
+/// engine's [`stale_after`](Self::stale_after) (5 minutes by default, Prometheus's own
+/// look-back: a disk unmounted or a function no longer called stops its alert, a sampler
+/// skipping a few ticks does not).
+///
 /// Memory: one small entry per pending or firing alert; inactive series are not kept.
 ///
 /// # Examples
@@ -1074,9 +1087,14 @@ impl AlertEngine {
     /// # Ok::<(), perfcore::monitor::MonitorError>(())
     /// ```
     pub fn evaluate(&mut self, now_unix_ns: u64, observations: &[Observation]) -> Vec<AlertEvent> {
+        let mut by_name: HashMap<&str, Vec<&Observation>> = HashMap::new();
+        for o in observations {
+            by_name.entry(o.name.as_ref()).or_default().push(o);
+        }
         let mut seen: BTreeMap<SeriesKey, f64> = BTreeMap::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            for o in observations.iter().filter(|o| rule.matches(o)) {
+            let candidates = by_name.get(rule.metric.as_str()).into_iter().flatten();
+            for o in candidates.filter(|o| rule.matches(o)) {
                 let mut labels: Vec<(String, String)> =
                     o.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 labels.sort();

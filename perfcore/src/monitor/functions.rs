@@ -5,7 +5,7 @@
 //! [`FunctionWindow`] keeps a few earlier snapshots and subtracts the one that starts the
 //! window ([`Snapshot::since`], exact for counts and histograms).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use super::Observation;
@@ -109,24 +109,31 @@ impl FunctionWindow {
     /// assert_eq!(rate.value, 5.0); // 50 calls in 10 s
     /// ```
     pub fn observe(&mut self, now_unix_ns: u64, snapshot: &Snapshot) -> Vec<Observation> {
-        let mut current = snapshot.clone();
-        current.call_tree.clear();
-        current.timeline = None;
+        // Without call tree and timeline: only the functions are read and kept.
+        let current = Snapshot {
+            schema_version: snapshot.schema_version,
+            started_unix_ns: snapshot.started_unix_ns,
+            ended_unix_ns: snapshot.ended_unix_ns,
+            functions: snapshot.functions.clone(),
+            call_tree: Vec::new(),
+            timeline: None,
+        };
         let window_ns = u64::try_from(self.window.as_nanos()).unwrap_or(u64::MAX);
         let cutoff = now_unix_ns.saturating_sub(window_ns);
         // The snapshot that starts the window: the newest at or before the cutoff, or else
         // the oldest held.
         let base =
             self.history.iter().rev().find(|(t, _)| *t <= cutoff).or_else(|| self.history.front());
-        let delta = match base.map(|(_, b)| current.since(b)) {
-            None => current.clone(),
-            Some(Ok(d)) => d,
+        let since = match base.map(|(_, b)| current.since(b)) {
+            None => None,
+            Some(Ok(d)) => Some(d),
             Some(Err(_)) => {
                 // Reset (or another profiler's snapshot): start over.
                 self.history.clear();
-                current.clone()
+                None
             }
         };
+        let delta = since.as_ref().unwrap_or(&current);
         let secs = delta.window().as_secs_f64();
         let mut out = Vec::with_capacity(delta.functions.len() * 4);
         for f in &delta.functions {
@@ -158,10 +165,9 @@ impl FunctionWindow {
             );
             out.push(calls_per_second(name, if secs > 0.0 { f.count as f64 / secs } else { 0.0 }));
         }
+        let mut reported: HashSet<&str> = delta.functions.iter().map(|f| f.name.as_str()).collect();
         for f in &current.functions {
-            if delta.function(&f.name).is_none()
-                && !out.iter().any(|o| o.label_value("function") == Some(f.name.as_str()))
-            {
+            if reported.insert(f.name.as_str()) {
                 out.push(calls_per_second(f.name.clone(), 0.0));
             }
         }
