@@ -82,6 +82,7 @@ def test_errors_answer_with_status_codes() -> None:
         with pytest.raises(urllib.error.HTTPError) as e:
             fetch(f"http://127.0.0.1:{server.port}/nothing")
         assert e.value.code == 404
+        e.value.close()
         # A raw malformed request, then the endpoint still answers.
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
             s.sendall(b"NOT HTTP\r\n\r\n")
@@ -135,6 +136,7 @@ def test_push_metrics_puts_the_exposition_to_the_group_url() -> None:
             monitor.push_metrics(url, "nightly", method="patch")
     finally:
         gateway.shutdown()
+        gateway.server_close()
     with pytest.raises(OSError):
         monitor.push_metrics(url, "nightly", timeout=2.0)  # nothing listens there now
 
@@ -178,7 +180,7 @@ def test_monitor_raises_the_error_rate_alert_through_a_callable() -> None:
 
 def test_monitor_defaults_and_served_gauges() -> None:
     with monitor.Monitor(interval=0.05) as m:
-        assert len(m.rules) == len(perfcore.AlertRule.defaults())
+        assert len(m.rules) == len(monitor.AlertRule.defaults())
         wait_for("a sample", lambda: m.latest() is not None)
         with monitor.serve_metrics("127.0.0.1:0") as server:
             _, _, text = fetch(server.url)

@@ -1578,6 +1578,8 @@ class AlertEngine:
 
 # --- monitor: live (the endpoint, the Pushgateway, the monitor) ---
 
+__all__ += ["MetricsServer", "Monitor", "delete_metrics", "push_metrics", "serve_metrics"]
+
 @final
 class MetricsServer:
     @property
@@ -1707,6 +1709,8 @@ class SystemSampler:
     def __exit__(self, *_exc: object) -> bool: ...
 
 # --- monitor: appmetrics ---
+
+__all__ += ["Counter", "Gauge", "Ratio", "counter", "gauge", "observations", "ratio"]
 
 @final
 class Counter:

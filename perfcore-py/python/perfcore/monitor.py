@@ -7,6 +7,7 @@ A service starts a monitor and an endpoint once, at start-up::
 
     mon = monitor.Monitor(on_alert=print)          # the seed's thresholds, a sample a second
     server = monitor.serve_metrics("127.0.0.1:9464")  # functions, system gauges, alerts
+    hits = monitor.ratio("cache_hit", "User cache lookups.")  # hits.hit() / hits.miss()
 
 and a short-lived job pushes its figures at the end instead::
 
@@ -20,19 +21,35 @@ starts its own ``serve_metrics`` on a port of its own after the fork (gunicorn's
 from ._perfcore import (
     AlertEngine,
     AlertRule,
+    Counter,
+    Gauge,
     MetricsServer,
     Monitor,
+    Ratio,
+    SystemSampler,
+    counter,
     delete_metrics,
+    gauge,
+    observations,
     push_metrics,
+    ratio,
     serve_metrics,
 )
 
 __all__ = [
     "AlertEngine",
     "AlertRule",
+    "Counter",
+    "Gauge",
     "MetricsServer",
     "Monitor",
+    "Ratio",
+    "SystemSampler",
+    "counter",
     "delete_metrics",
+    "gauge",
+    "observations",
     "push_metrics",
+    "ratio",
     "serve_metrics",
 ]
