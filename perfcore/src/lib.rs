@@ -156,6 +156,12 @@
 //! profiled function costs at a vCPU-hour price (`cost::function_costs`). The `perfcore cost`
 //! commands do the same from the shell.
 //!
+//! ## Live monitoring
+//! `perfcore::monitor` (feature `monitor`) samples the system, keeps application metrics
+//! (counters, gauges, ratios), evaluates alert rules with the seed's thresholds, and serves
+//! it all with the function histograms to a real Prometheus (`monitor::serve_metrics`), or
+//! pushes it to a Pushgateway (`monitor::push_metrics`).
+//!
 //! ## Overhead
 //! A scope costs two clock reads (the TSC where it is invariant) and a few thread-local
 //! counter updates; one relaxed atomic load when disabled at run time
@@ -194,8 +200,14 @@
 //!   with SQLite compiled in (its C source: about a minute to build the first time).
 //! - `parquet`: FOCUS Parquet exports, through arrow-rs's `parquet` (Snappy and gzip codecs,
 //!   pure Rust; about two minutes more to build).
-//! - `cli`: the `perfcore` command, with every feature above but `parquet` (add it for
-//!   Parquet imports: `cargo install perfcore --features cli,parquet`).
+//! - `monitor`: `perfcore::monitor`, live monitoring: the system sampler (through `sysinfo`),
+//!   application metrics, alert rules and sinks (the log sink through `log`), the Prometheus
+//!   endpoint `serve_metrics` and the Pushgateway client `push_metrics` (the HTTP server and
+//!   client are ours, plain HTTP/1.1 on std's sockets).
+//! - `metrics`: `monitor::install_metrics_recorder`, perfcore as the recorder of the
+//!   `metrics` facade, so code instrumented with it reports here.
+//! - `cli`: the `perfcore` command, with every feature above but `parquet` and `metrics` (add
+//!   `parquet` for Parquet imports: `cargo install perfcore --features cli,parquet`).
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
