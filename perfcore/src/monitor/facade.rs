@@ -216,7 +216,7 @@ impl Recorder for MetricsRecorder {
 
 /// Installs perfcore as the process's recorder of the `metrics` facade, writing to
 /// [`metrics_registry`]: from then on `metrics::counter!` and friends anywhere in the process
-/// show up in perfcore's observations and endpoint (see the [module docs](self) for how
+/// show up in perfcore's observations and endpoint (see the [module docs](crate::monitor#the-metrics-facade) for how
 /// names are mapped).
 ///
 /// # Errors

@@ -731,7 +731,7 @@ impl MetricsRegistry {
     ///
     /// # Errors
     /// [`MonitorError::InvalidName`] if the name or a label name breaks Prometheus's rules
-    /// (see the [module docs](self)), a label is given twice, or the name is already taken by
+    /// (see the [module docs](crate::monitor#application-metrics)), a label is given twice, or the name is already taken by
     /// a gauge, a ratio or a histogram (or a series one of them exports).
     ///
     /// # Examples

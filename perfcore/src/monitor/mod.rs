@@ -19,6 +19,40 @@
 //! Every part speaks [`Observation`]s: one value of one series at one instant, named as the
 //! endpoint exposes it (without the `perfcore_` namespace). Alert rules read them; the
 //! exposition writes them.
+//!
+//! # Application metrics
+//! A [`MetricsRegistry`] hands out handles ([`Counter`], [`Gauge`], [`Ratio`]) that the
+//! application keeps and records through; [`MetricsRegistry::observations`] reads every series
+//! as [`Observation`]s, which the endpoint exposes and alert rules read. The process has one
+//! global registry ([`metrics_registry`], and the free functions [`counter`], [`gauge`],
+//! [`ratio`] on it); a registry of one's own is for tests and libraries that export apart.
+//!
+//! Recording costs about what a profiling scope does and takes no lock: a counter is a row of
+//! cache-line-sized cells, and each thread adds to the cell of its own stripe (threads are
+//! numbered as they first record; thread *n* uses cell *n* mod the number of cells, a power of
+//! two at least the machine's parallelism, 4 to 64), so threads on different cores do not
+//! bounce one cache line between them; reading sums the cells. A gauge is one atomic (`set` is
+//! last-writer-wins; `add` and `sub` are compare-and-swap loops that lose no update).
+//!
+//! Names follow Prometheus's rules: metric names `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names
+//! `[a-zA-Z_][a-zA-Z0-9_]*` without the reserved `__` prefix, and not `le` or `quantile`
+//! (the exposition's histogram and summary labels). A counter's name gets `_total` appended
+//! unless it already ends so (`counter("requests", ..)` is the series `requests_total`, and
+//! `counter("requests_total", ..)` is the same one).
+//!
+//! # The `metrics` facade
+//! With the feature `metrics`, `install_metrics_recorder` makes perfcore the recorder of
+//! the `metrics` crate: code instrumented with `metrics::counter!`, `gauge!` and
+//! `histogram!` reports to the global registry, and so to the endpoint and alert rules.
+//! Names are sanitised into Prometheus names: every character outside `[a-zA-Z0-9_:]` becomes
+//! `_` (`http.requests` → `http_requests`), a leading digit gets a `_` before it, and counters
+//! get `_total` as the registry's counters do. Label names are sanitised the same way (without
+//! `:`). A histogram is kept as a count and a sum, exported as the counters `<name>_count` and
+//! `<name>_sum`, with no buckets: the facade's histograms carry no unit, so the sum is in
+//! whatever units the caller recorded (perfcore's own function histograms, with fixed bucket
+//! bounds in seconds, are the ones to aggregate quantiles from). A metric the registry refuses
+//! (a reserved label such as `le`, or a name already used by another kind) is dropped, with a
+//! `log` warning.
 
 mod error;
 
