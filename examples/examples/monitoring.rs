@@ -27,9 +27,14 @@ struct Args {
 
 fn args() -> Args {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| argv.iter().position(|a| a == flag).and_then(|i| argv.get(i + 1)).cloned();
+    let value =
+        |flag: &str| argv.iter().position(|a| a == flag).and_then(|i| argv.get(i + 1)).cloned();
     Args {
-        out: argv.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "target/monitoring.json".into()),
+        out: argv
+            .first()
+            .filter(|a| !a.starts_with("--"))
+            .cloned()
+            .unwrap_or_else(|| "target/monitoring.json".into()),
         seconds: value("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3),
         addr: value("--addr").unwrap_or_else(|| "127.0.0.1:0".into()),
     }
@@ -38,7 +43,7 @@ fn args() -> Args {
 /// A lookup that hits a small cache three times in four, and costs more when it misses.
 #[profile]
 fn lookup(key: u64, cache: &monitor::Ratio) -> u64 {
-    if key % 4 == 0 {
+    if key.is_multiple_of(4) {
         cache.miss();
         (0..2_000u64).fold(key, |a, b| a.wrapping_mul(31).wrapping_add(b))
     } else {
@@ -52,7 +57,7 @@ fn lookup(key: u64, cache: &monitor::Ratio) -> u64 {
 fn handle(request: u64, cache: &monitor::Ratio) -> Result<u64, String> {
     let a = lookup(request, cache);
     let b = lookup(request / 3, cache);
-    if request % 12 == 0 { Err(format!("request {request} failed")) } else { Ok(a ^ b) }
+    if request.is_multiple_of(12) { Err(format!("request {request} failed")) } else { Ok(a ^ b) }
 }
 
 fn scrape(addr: std::net::SocketAddr) -> std::io::Result<String> {
@@ -98,7 +103,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     let active = mon.active_alerts();
     let sample = mon.latest();
-    println!("{requests} requests; the cache answered {:.1}% of lookups", cache.value().unwrap_or(0.0) * 100.0);
+    println!(
+        "{requests} requests; the cache answered {:.1}% of lookups",
+        cache.value().unwrap_or(0.0) * 100.0
+    );
     println!(
         "last scrape: {} bytes, {} series, built in {:?}",
         body.len(),
@@ -106,7 +114,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.last_scrape_duration()
     );
     for a in &active {
-        println!("alert {} ({}, {}): {:?} = {:.3}", a.rule, a.severity.as_str(), a.state.as_str(), a.labels, a.value);
+        println!(
+            "alert {} ({}, {}): {:?} = {:.3}",
+            a.rule,
+            a.severity.as_str(),
+            a.state.as_str(),
+            a.labels,
+            a.value
+        );
     }
     mon.stop();
     let events = std::fs::read_to_string(&alerts_file).unwrap_or_default();
