@@ -225,10 +225,10 @@ impl MonitorBuilder {
                 (Arc::clone(&engine), Arc::clone(&dispatcher), Arc::clone(&latest));
             let mut window = FunctionWindow::new(self.function_window);
             move |sample: &SystemSample| {
-                let mut observations = sample.observations();
+                let system = sample.observations();
+                let mut observations = system.clone();
                 observations.extend(metrics_registry().observations());
-                let functions = window.observe(sample.at_unix_ns, &snapshot());
-                observations.extend(functions.iter().cloned());
+                observations.extend(window.observe(sample.at_unix_ns, &snapshot()));
                 let events = engine
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -236,8 +236,6 @@ impl MonitorBuilder {
                 dispatcher.send_all(events);
                 // The endpoint serves the system's gauges; the function figures it serves are
                 // the histograms themselves, which Prometheus windows better.
-                let mut system = sample.observations();
-                system.shrink_to_fit();
                 *latest.lock().unwrap_or_else(PoisonError::into_inner) = system;
             }
         };
