@@ -407,8 +407,11 @@ impl Drop for MetricsServer {
 /// started [`Monitor`](super::Monitor); `addr` is loopback in the examples on purpose:
 /// expose it further only where the network is trusted (it has no authentication).
 ///
-/// The endpoint answers `GET /metrics` (and `HEAD`), `GET /` (a page linking to it) and
-/// `GET /-/healthy`; anything else gets `404`/`405`, a malformed request `400`, a head over
+/// The endpoint answers `GET /metrics` (and `HEAD`), `GET /snapshot.json` (the profiler's
+/// [`Snapshot`](crate::Snapshot) as JSON, what a snapshot file holds, for `perfcore top`),
+/// `GET /observations.json` (every other observation it exports, as
+/// `{"observations": [{"name", "kind", "help", "labels": {…}, "value"}, …]}`), `GET /` (a page
+/// linking to them) and `GET /-/healthy`; anything else gets `404`/`405`, a malformed request `400`, a head over
 /// 16 KiB `431`. Each connection is answered on its own thread, at most 32 at once, with a
 /// 5 s timeout ([`ServerOptions`] changes these), so a slow or broken client never stalls
 /// the others and nothing ever blocks the application's threads: a scrape reads a
@@ -589,9 +592,30 @@ fn answer(mut stream: TcpStream, serve: &Serve) {
                 }
             }
         }
+        "/snapshot.json" | "/observations.json" => {
+            let json = catch_unwind(AssertUnwindSafe(|| {
+                if request.path == "/snapshot.json" {
+                    serde_json::to_string(&(serve.snapshot)())
+                } else {
+                    observations_json(&gather(serve))
+                }
+            }));
+            match json {
+                Ok(Ok(body)) => {
+                    respond(&mut stream, 200, "application/json", body.as_bytes(), !head_only);
+                }
+                Ok(Err(_)) | Err(_) => {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    let body = b"a metrics source failed\n";
+                    respond(&mut stream, 500, "text/plain; charset=utf-8", body, !head_only);
+                }
+            }
+        }
         "/" => {
             let body = "<!doctype html><title>perfcore</title>\
-                        <p>perfcore metrics: <a href=\"/metrics\">/metrics</a></p>\n";
+                        <p>perfcore metrics: <a href=\"/metrics\">/metrics</a>, \
+                        <a href=\"/snapshot.json\">/snapshot.json</a>, \
+                        <a href=\"/observations.json\">/observations.json</a></p>\n";
             respond(&mut stream, 200, "text/html; charset=utf-8", body.as_bytes(), !head_only);
         }
         "/-/healthy" | "/healthz" => {
@@ -613,10 +637,7 @@ fn answer(mut stream: TcpStream, serve: &Serve) {
 /// The exposition and its content type.
 fn render(serve: &Serve, openmetrics: bool) -> (String, &'static str) {
     let snapshot = (serve.snapshot)();
-    let mut observations: Vec<Observation> = serve.sources.iter().flat_map(|s| s()).collect();
-    if serve.defaults {
-        observations.extend(default_observations());
-    }
+    let mut observations = gather(serve);
     let c = &serve.counters;
     observations.push(Observation::counter(
         "exporter_scrapes_total",
@@ -638,6 +659,25 @@ fn render(serve: &Serve, openmetrics: bool) -> (String, &'static str) {
     };
     let options = serve.prometheus.clone().format(format);
     (super::exposition(&snapshot, &observations, &options), content_type)
+}
+
+/// The observations of every source (the defaults included when asked for), without the
+/// endpoint's own counters.
+fn gather(serve: &Serve) -> Vec<Observation> {
+    let mut observations: Vec<Observation> = serve.sources.iter().flat_map(|s| s()).collect();
+    if serve.defaults {
+        observations.extend(default_observations());
+    }
+    observations
+}
+
+/// `{"observations": [...]}`, the body of `/observations.json`.
+fn observations_json(observations: &[Observation]) -> Result<String, serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        observations: &'a [Observation],
+    }
+    serde_json::to_string(&Body { observations })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -720,6 +760,46 @@ mod tests {
         assert!(om.contains("perfcore_exporter_scrapes_total 1"), "{om}");
         assert_eq!(server.scrapes(), 2);
         assert_eq!(server.errors(), 0);
+    }
+
+    #[test]
+    fn serves_the_snapshot_and_the_observations_as_json() {
+        let server = server();
+        let body = |answer: String| answer.split_once("\r\n\r\n").unwrap().1.to_owned();
+        let answer = send(server.local_addr(), b"GET /snapshot.json HTTP/1.1\r\n\r\n");
+        assert!(answer.contains("Content-Type: application/json"), "{answer}");
+        let snapshot = crate::Snapshot::from_json(&body(answer)).unwrap();
+        assert_eq!(snapshot.functions.len(), 1);
+        assert_eq!(
+            (snapshot.functions[0].name.as_str(), snapshot.functions[0].count),
+            ("served", 1)
+        );
+
+        let answer = send(server.local_addr(), b"GET /observations.json HTTP/1.1\r\n\r\n");
+        let value: serde_json::Value = serde_json::from_str(&body(answer)).unwrap();
+        let list = value["observations"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{value}");
+        assert_eq!(list[0]["name"], "queue_depth");
+        assert_eq!(list[0]["kind"], "gauge");
+        assert_eq!(list[0]["value"], 4.0);
+        assert!(list[0]["labels"].as_object().unwrap().is_empty());
+        // JSON fetches are not scrapes.
+        assert_eq!(server.scrapes(), 0);
+    }
+
+    #[test]
+    fn observations_read_back_from_json_labels_in_order_and_nan_as_null() {
+        let o = Observation::gauge("disk_used_ratio", "Disk.", f64::NAN)
+            .label("mount", "/")
+            .label("device", "sda1");
+        let json = serde_json::to_string(&o).unwrap();
+        assert!(json.contains(r#""labels":{"mount":"/","device":"sda1"}"#), "{json}");
+        assert!(json.contains(r#""value":null"#), "{json}");
+        let back: Observation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.labels, o.labels);
+        assert!(back.value.is_nan());
+        let bad = serde_json::from_str::<Observation>(&json.replace(r#""/""#, "3"));
+        assert!(bad.is_err());
     }
 
     #[test]
