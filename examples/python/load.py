@@ -48,7 +48,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 SCENARIOS = ("baseline", "load", "stress", "spike", "endurance", "soak")
 #: Default length of each scenario's load, in seconds (``--duration`` overrides it).
@@ -90,7 +90,7 @@ class Target:
     def get(self, url: str, timeout: float = 10.0) -> tuple[int, bytes]:
         """``GET url`` on a fresh connection: the status and the body."""
         parts = urllib.parse.urlsplit(url)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
         try:
             conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
             resp = conn.getresponse()
@@ -133,7 +133,7 @@ class ServiceProcess:
         self.command = [*command, "--serve", "--port", "0", "--metrics-port", "0", "--ready-line"]
         self.startup_timeout = startup_timeout
         self.info: dict[str, Any] = {}
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr: IO[bytes] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServiceProcess:
@@ -145,6 +145,7 @@ class ServiceProcess:
 
     def start(self) -> None:
         """Start the service and wait for its ready line."""
+        self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             self.command, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
         )
@@ -154,8 +155,9 @@ class ServiceProcess:
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or self._proc.poll() is not None:
+                message = f"the service did not start: {self.stderr()[-2000:]}"
                 self.stop()
-                raise RuntimeError(f"the service did not start: {self.stderr()[-2000:]}")
+                raise RuntimeError(message)
             ready, _, _ = select.select([self._proc.stdout], [], [], min(left, 0.5))
             if ready:
                 chunk = os.read(self._proc.stdout.fileno(), 4096)
@@ -165,7 +167,9 @@ class ServiceProcess:
         self.info = json.loads(line.decode().splitlines()[0])
 
     def stderr(self) -> str:
-        """What the service wrote to its standard error so far."""
+        """What the service wrote to its standard error so far (empty once stopped)."""
+        if self._stderr is None or self._stderr.closed:
+            return ""
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
 
@@ -188,6 +192,8 @@ class ServiceProcess:
     def stop(self) -> None:
         """SIGTERM (uvicorn shuts down gracefully), SIGKILL after 10 s."""
         proc, self._proc = self._proc, None
+        if self._stderr is not None:
+            self._stderr.close()
         if proc is None:
             return
         if proc.poll() is None:
@@ -250,7 +256,7 @@ class _Connection:
 
     def __init__(self, url: str, timeout: float) -> None:
         parts = urllib.parse.urlsplit(url)
-        self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.host, self.port, self.timeout = parts.hostname or "", parts.port, timeout
         self.conn: http.client.HTTPConnection | None = None
 
     def get(self, path: str) -> int:
@@ -301,7 +307,17 @@ def _observed(obs: list[dict[str, Any]], name: str, **labels: str) -> float | No
     return None
 
 
-def closed_loop(target: Target, mix: RequestMix, duration_s: float, max_requests: int) -> tuple:
+class Driven(NamedTuple):
+    """What a loop sent: the samples, seconds to the last answer, requests not sent (the
+    driver fell behind) and the worst lag behind the schedule in seconds."""
+
+    samples: list[Sample]
+    wall_s: float
+    not_sent: int
+    max_lag_s: float
+
+
+def closed_loop(target: Target, mix: RequestMix, duration_s: float, max_requests: int) -> Driven:
     """One connection, one request at a time, for ``duration_s`` or ``max_requests``."""
     conn = _Connection(target.url, timeout=30.0)
     samples: list[Sample] = []
@@ -319,7 +335,7 @@ def closed_loop(target: Target, mix: RequestMix, duration_s: float, max_requests
             )
     finally:
         conn.close()
-    return samples, (time.perf_counter_ns() - start) / 1e9, 0, 0.0
+    return Driven(samples, (time.perf_counter_ns() - start) / 1e9, 0, 0.0)
 
 
 def open_loop(
@@ -329,7 +345,7 @@ def open_loop(
     duration_s: float,
     workers: int,
     lag_limit_s: float,
-) -> tuple:
+) -> Driven:
     """Requests at ``rate``/s for ``duration_s`` from ``workers`` keep-alive connections;
     latency from each request's intended send time. A worker that finds itself over
     ``lag_limit_s`` behind the schedule stops the phase (the rest is counted as not sent)."""
@@ -367,7 +383,9 @@ def open_loop(
                             return
                 status = conn.get(path)
                 samples.append(
-                    Sample(route, intended - start, time.perf_counter_ns() - intended, status, order)
+                    Sample(
+                        route, intended - start, time.perf_counter_ns() - intended, status, order
+                    )
                 )
         finally:
             conn.close()
@@ -379,7 +397,7 @@ def open_loop(
         t.join()
     samples = sorted((s for ws in per_worker for s in ws), key=lambda s: s.at_ns)
     wall = max((s.at_ns + s.latency_ns for s in samples), default=0) / 1e9
-    return samples, wall, state["not_sent"], state["max_lag"] / 1e9
+    return Driven(samples, wall, state["not_sent"], state["max_lag"] / 1e9)
 
 
 def run_phase(target: Target, name: str, mode: str, mix: RequestMix, **kw: Any) -> PhaseRun:
@@ -387,7 +405,9 @@ def run_phase(target: Target, name: str, mode: str, mix: RequestMix, **kw: Any) 
     obs_before = target.observations()
     before = target.snapshot()
     if mode == "closed":
-        samples, wall, not_sent, lag = closed_loop(target, mix, kw["duration_s"], kw["max_requests"])
+        samples, wall, not_sent, lag = closed_loop(
+            target, mix, kw["duration_s"], kw["max_requests"]
+        )
         rate = None
     else:
         samples, wall, not_sent, lag = open_loop(
@@ -396,7 +416,9 @@ def run_phase(target: Target, name: str, mode: str, mix: RequestMix, **kw: Any) 
         rate = kw["rate"]
     after = target.snapshot()
     obs_after = target.observations()
-    return PhaseRun(name, mode, rate, samples, wall, not_sent, lag, before, after, obs_before, obs_after)
+    return PhaseRun(
+        name, mode, rate, samples, wall, not_sent, lag, before, after, obs_before, obs_after
+    )
 
 
 # --- figures and checks ----------------------------------------------------------------------
@@ -530,7 +552,9 @@ def evaluate(target: Target, run: PhaseRun, window_s: float | None = None) -> Ph
                 )
             )
         checks.append(
-            Check(f"{route} errors", p.errors == c.errors, f"perfcore {p.errors}, client {c.errors}")
+            Check(
+                f"{route} errors", p.errors == c.errors, f"perfcore {p.errors}, client {c.errors}"
+            )
         )
         if c.count:
             bound = c.p95_ns * (1 + BUCKET_SLACK)
@@ -578,7 +602,9 @@ def evaluate(target: Target, run: PhaseRun, window_s: float | None = None) -> Ph
             )
     if target.checkout_fails is not None:
         orders = [s for s in run.samples if s.route == "/checkout" and s.status]
-        wrong = [s.order for s in orders if (s.status >= 500) != target.checkout_fails(s.order or 0)]
+        wrong = [
+            s.order for s in orders if (s.status >= 500) != target.checkout_fails(s.order or 0)
+        ]
         checks.append(
             Check(
                 "checkout fails exactly the failing orders",
@@ -760,12 +786,16 @@ def run_scenario(
         )
         phases.append(evaluate(target, run))
     elif scenario == "load":
-        run = run_phase(target, f"{rate:g}/s", "open", mix, rate=rate, duration_s=duration_s, **open_kw)
+        run = run_phase(
+            target, f"{rate:g}/s", "open", mix, rate=rate, duration_s=duration_s, **open_kw
+        )
         phases.append(evaluate(target, run))
     elif scenario == "spike":
         third = duration_s / 3
         for name, r in (("base", rate), ("spike", rate * 5), ("recover", rate)):
-            run = run_phase(target, f"{name} {r:g}/s", "open", mix, rate=r, duration_s=third, **open_kw)
+            run = run_phase(
+                target, f"{name} {r:g}/s", "open", mix, rate=r, duration_s=third, **open_kw
+            )
             phases.append(evaluate(target, run))
     elif scenario == "stress":
         steps = 6
@@ -808,7 +838,9 @@ def run_scenario(
         if scraper:
             scraper.__enter__()
         try:
-            run = run_phase(target, f"{rate:g}/s", "open", mix, rate=rate, duration_s=duration_s, **open_kw)
+            run = run_phase(
+                target, f"{rate:g}/s", "open", mix, rate=rate, duration_s=duration_s, **open_kw
+            )
         finally:
             if scraper:
                 scraper.__exit__()
@@ -826,7 +858,9 @@ def run_scenario(
             extra["rss_start_bytes"] = rss0
             extra["rss_end_bytes"] = _proc_rss(target.pid)
             extra["exported_rss_start_bytes"] = exported0
-            extra["exported_rss_end_bytes"] = _observed(run.obs_after, "process_resident_memory_bytes")
+            extra["exported_rss_end_bytes"] = _observed(
+                run.obs_after, "process_resident_memory_bytes"
+            )
             assert scraper is not None
             lat = sorted(scraper.latencies_ns)
             extra["scrapes"] = len(lat)
@@ -903,7 +937,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="drive a running example service")
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--metrics-url", required=True, help="its endpoint, e.g. http://127.0.0.1:9464")
+    parser.add_argument(
+        "--metrics-url", required=True, help="its endpoint, e.g. http://127.0.0.1:9464"
+    )
     add_scenario_arguments(parser)
     args = parser.parse_args(argv)
     handlers = {
@@ -912,7 +948,9 @@ def main(argv: list[str] | None = None) -> int:
         "/checkout": "service.checkout",
         "/healthz": "service.healthz",
     }
-    target = Target(args.url.rstrip("/"), args.metrics_url.rstrip("/"), handlers, "service.db_lookup")
+    target = Target(
+        args.url.rstrip("/"), args.metrics_url.rstrip("/"), handlers, "service.db_lookup"
+    )
     result = run_scenario(args.scenario, target, **scenario_options(args))
     print(format_result(result))
     if args.json:
