@@ -126,11 +126,27 @@ class ServiceProcess:
     """The service in a subprocess on free loopback ports (``--serve --port 0``).
 
     ``command`` starts the service; it gets ``--serve --port 0 --metrics-port 0 --ready-line``
-    appended and must print one JSON line with ``url``, ``metrics_url`` and ``pid``.
+    appended (other ports if given: a fixed endpoint port lets ``perfcore top`` or a
+    Prometheus watch the run) and must print one JSON line with ``url``, ``metrics_url`` and
+    ``pid``.
     """
 
-    def __init__(self, command: Sequence[str], startup_timeout: float = 60.0) -> None:
-        self.command = [*command, "--serve", "--port", "0", "--metrics-port", "0", "--ready-line"]
+    def __init__(
+        self,
+        command: Sequence[str],
+        startup_timeout: float = 60.0,
+        port: int = 0,
+        metrics_port: int = 0,
+    ) -> None:
+        self.command = [
+            *command,
+            "--serve",
+            "--port",
+            str(port),
+            "--metrics-port",
+            str(metrics_port),
+            "--ready-line",
+        ]
         self.startup_timeout = startup_timeout
         self.info: dict[str, Any] = {}
         self._stderr: IO[bytes] | None = None

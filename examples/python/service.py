@@ -225,16 +225,33 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--serve", action="store_true", help="only serve")
     mode.add_argument("--scenario", choices=load.SCENARIOS, help="run a load scenario")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000, help="the app's port (--serve)")
-    parser.add_argument("--metrics-port", type=int, default=9464, help="the endpoint's port")
+    parser.add_argument("--host", default="127.0.0.1", help="--serve: the address (loopback)")
+    parser.add_argument(
+        "--port", type=int, help="the app's port (default 8000 with --serve, else a free one)"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="perfcore's endpoint's port (default 9464 with --serve, else a free one)",
+    )
     parser.add_argument("--ready-line", action="store_true", help=argparse.SUPPRESS)
     load.add_scenario_arguments(parser)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.host, args.port, args.metrics_port, ready_line=args.ready_line)
+        port = 8000 if args.port is None else args.port
+        metrics_port = 9464 if args.metrics_port is None else args.metrics_port
+        serve(args.host, port, metrics_port, ready_line=args.ready_line)
         return 0
-    with load.ServiceProcess([sys.executable, os.path.abspath(__file__)]) as service:
+    with load.ServiceProcess(
+        [sys.executable, os.path.abspath(__file__)],
+        port=args.port or 0,
+        metrics_port=args.metrics_port or 0,
+    ) as service:
+        print(
+            f"service {service.info['url']}, perfcore endpoint {service.info['metrics_url']}",
+            file=sys.stderr,
+            flush=True,
+        )
         result = load.run_scenario(
             args.scenario,
             service.target(HANDLERS, db_lookup=DB_LOOKUP, checkout_fails=checkout_fails),
