@@ -61,7 +61,10 @@ DEFAULT_DURATION_S = {
     "soak": 20.0,
 }
 #: perfcore's latency histogram has 64 buckets per power of two: a bucket is at most 1/64 of
-#: its values wide, the slack the p95 check allows.
+#: its values wide, the slack the p95 check allows. perfcore's quantile is the midpoint of the
+#: bucket holding the same nearest-rank order statistic (rank ``ceil(q * n)``) as
+#: :func:`quantile` takes from the client's samples, and every handler call lies inside its
+#: request, so rank for rank perfcore's value can exceed the client's only by that rounding.
 BUCKET_SLACK = 1.0 / 64.0
 #: Route weights of the request mix.
 MIX = (("/items", 60), ("/search", 20), ("/checkout", 15), ("/healthz", 5))
