@@ -101,7 +101,7 @@ def test_every_request_is_one_handler_call(load_result: Any) -> None:
         assert perf.count == client.count, route
         assert perf.errors == client.errors, route
         sent += client.count
-    assert sent == len(phase._samples) == int(150.0 * 2.5)
+    assert sent == len(phase.samples) == int(150.0 * 2.5)
 
 
 def test_checkout_fails_about_five_percent(load_result: Any) -> None:
@@ -109,7 +109,7 @@ def test_checkout_fails_about_five_percent(load_result: Any) -> None:
     checkout = phase.perfcore["/checkout"]
     assert checkout.errors > 0
     assert checkout.errors == phase.client["/checkout"].errors
-    orders = [s.order for s in phase._samples if s.route == "/checkout"]
+    orders = [s.order for s in phase.samples if s.route == "/checkout"]
     assert checkout.errors == sum(1 for o in orders if service.checkout_fails(o))
     for route in ("/items", "/search", "/healthz"):
         assert phase.perfcore[route].errors == 0
