@@ -951,31 +951,74 @@ def format_result(result: ScenarioResult) -> str:
     return "\n".join(lines)
 
 
+#: The Python example service's handler names (``service.py``'s ``HANDLERS``).
+PYTHON_SERVICE_HANDLERS = {
+    "/items": "service.get_item",
+    "/search": "service.search",
+    "/checkout": "service.checkout",
+    "/healthz": "service.healthz",
+}
+
+
+def parse_handler(text: str) -> tuple[str, str]:
+    """``ROUTE=NAME`` (``/items=my_service::get_item``) as a (route, perfcore name) pair.
+
+    Raises ``ValueError`` naming the text when it is not of that form or the route is none of
+    the driver's.
+    """
+    route, sep, name = text.partition("=")
+    known = [r for r, _ in MIX]
+    if not sep or not name:
+        raise ValueError(f"handler {text!r} is not ROUTE=NAME")
+    if route not in known:
+        raise ValueError(f"handler {text!r}: route {route!r} is none of {', '.join(known)}")
+    return route, name
+
+
+def write_json(result: ScenarioResult, path: str) -> None:
+    """Write ``result.to_dict()`` to ``path`` as indented JSON."""
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Drive a service already running (``--url``, ``--metrics-url``) with one scenario."""
+    """Drive a service already running (``--url``, ``--metrics-url``) with one scenario; exit
+    1 when a check fails."""
     parser = argparse.ArgumentParser(description="drive a running example service")
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8000")
     parser.add_argument(
         "--metrics-url", required=True, help="its endpoint, e.g. http://127.0.0.1:9464"
     )
+    parser.add_argument(
+        "--handler",
+        action="append",
+        default=[],
+        metavar="ROUTE=NAME",
+        help="the perfcore name of a route's handler (default: the Python service's names)",
+    )
+    parser.add_argument(
+        "--db-lookup",
+        default="service.db_lookup",
+        help="the perfcore name of the call behind a cache miss ('' for none)",
+    )
     add_scenario_arguments(parser)
     args = parser.parse_args(argv)
-    handlers = {
-        "/items": "service.get_item",
-        "/search": "service.search",
-        "/checkout": "service.checkout",
-        "/healthz": "service.healthz",
-    }
+    handlers = dict(PYTHON_SERVICE_HANDLERS)
+    for text in args.handler:
+        try:
+            route, name = parse_handler(text)
+        except ValueError as e:
+            parser.error(str(e))
+        handlers[route] = name
     target = Target(
-        args.url.rstrip("/"), args.metrics_url.rstrip("/"), handlers, "service.db_lookup"
+        args.url.rstrip("/"), args.metrics_url.rstrip("/"), handlers, args.db_lookup or None
     )
     result = run_scenario(args.scenario, target, **scenario_options(args))
     print(format_result(result))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result.to_dict(), out, indent=2)
-            out.write("\n")
+        write_json(result, args.json)
     return 0 if result.ok else 1
 
 

@@ -259,9 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(load.format_result(result))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result.to_dict(), out, indent=2)
-            out.write("\n")
+        load.write_json(result, args.json)
     return 0 if result.ok else 1
 
 

@@ -279,3 +279,35 @@ def test_unknown_scenario_and_bad_duration_are_refused() -> None:
         load.run_scenario("nap", target)
     with pytest.raises(ValueError, match="duration"):
         load.run_scenario("load", target, duration_s=0)
+
+
+def test_spike_phases_each_add_up(target: Any) -> None:
+    result = load.run_scenario(
+        "spike", target, duration_s=1.5, rate=100.0, workers=8, seed=4, lag_limit_s=5.0
+    )
+    assert [p.name for p in result.phases] == ["base 100/s", "spike 500/s", "recover 100/s"]
+    assert result.ok, load.format_result(result)
+    for phase in result.phases:
+        assert phase.not_sent == 0
+        assert sum(c.count for c in phase.client.values()) == int(phase.rate * 0.5)
+
+
+def test_soak_reports_memory_and_scrapes(target: Any) -> None:
+    result = load.run_scenario("soak", target, duration_s=2.0, rate=50.0, seed=5, lag_limit_s=5.0)
+    assert result.ok, load.format_result(result)
+    extra = result.extra
+    assert extra["scrapes"] >= 2 and extra["scrape_failures"] == 0
+    assert 0 < extra["scrape_p50_ns"] <= extra["scrape_p99_ns"] <= extra["scrape_max_ns"]
+    for key in ("rss_start_bytes", "rss_end_bytes", "exported_rss_end_bytes"):
+        assert extra[key] > 1 << 20, key
+    assert extra["windows"] == len(result.phases[0].windows) >= 2
+    text = load.format_result(result)
+    assert "scrape_p99_ns" in text and "MiB" in text
+
+
+def test_handler_option_is_route_equals_name() -> None:
+    assert load.parse_handler("/items=svc::get_item") == ("/items", "svc::get_item")
+    with pytest.raises(ValueError, match="'/items'.*ROUTE=NAME"):
+        load.parse_handler("/items")
+    with pytest.raises(ValueError, match="route '/cart'"):
+        load.parse_handler("/cart=x")
