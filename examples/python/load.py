@@ -597,6 +597,7 @@ def evaluate(target: Target, run: PhaseRun, window_s: float | None = None) -> Ph
             "hits": hits,
             "misses": misses,
             "hit_ratio": hits / (hits + misses) if hits + misses else None,
+            # The exported gauge counts since the service started, not since the phase.
             "exported_ratio": _observed(run.obs_after, "service_cache_ratio"),
         }
         items = perf.get("/items")
@@ -930,9 +931,12 @@ def format_result(result: ScenarioResult) -> str:
         if phase.cache:
             c = phase.cache
             ratio = "n/a" if c["hit_ratio"] is None else f"{c['hit_ratio']:.3f}"
+            exported = c["exported_ratio"]
+            since_start = "n/a" if exported is None else f"{exported:.3f}"
             lines.append(
-                f"cache: {c['hits']} hits, {c['misses']} misses (ratio {ratio}, exported "
-                f"{c['exported_ratio']}), {c.get('db_lookups', 'n/a')} db lookups"
+                f"cache: {c['hits']} hits, {c['misses']} misses in the phase (ratio {ratio}; "
+                f"exported since the start {since_start}), "
+                f"{c.get('db_lookups', 'n/a')} db lookups"
             )
         for check in phase.checks:
             lines.append(f"  [{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
