@@ -94,11 +94,13 @@ mod http;
 mod live;
 mod push;
 mod server;
+mod sources;
 
 pub use exposition::exposition;
 pub use live::{Monitor, MonitorBuilder};
 pub use push::{PushMethod, PushOptions, push_metrics};
-pub use server::{MetricsServer, ObservationSource, ServerOptions, SnapshotSource, serve_metrics};
+pub use server::{MetricsServer, ServerOptions, serve_metrics};
+pub use sources::{ObservationSource, SnapshotSource};
 
 pub use error::MonitorError;
 
