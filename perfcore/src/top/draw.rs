@@ -369,7 +369,7 @@ fn draw_detail(frame: &mut Frame<'_>, snapshot: &Snapshot, index: usize, area: R
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let [summary, histogram, links] =
-        Layout::vertical([Constraint::Length(2), Constraint::Percentage(55), Constraint::Min(3)])
+        Layout::vertical([Constraint::Length(2), Constraint::Percentage(45), Constraint::Min(3)])
             .areas(inner);
     let place = if f.module_path.is_empty() {
         String::new()
@@ -422,10 +422,7 @@ fn draw_histogram(frame: &mut Frame<'_>, f: &FunctionStats, area: Rect) {
     let bars: Vec<Bar<'_>> = bins
         .iter()
         .map(|&(lower, n)| {
-            Bar::default()
-                .value(n)
-                .text_value(format::count(n))
-                .label(Line::from(format::duration_ns(lower).replace(".00", "")))
+            Bar::default().value(n).text_value(format::count(n)).label(Line::from(bound(lower)))
         })
         .collect();
     frame.render_widget(
@@ -438,6 +435,16 @@ fn draw_histogram(frame: &mut Frame<'_>, f: &FunctionStats, area: Rect) {
             .value_style(Style::new().fg(Color::Black).bg(ACCENT)),
         area,
     );
+}
+
+/// A bound of the 1-2-5 series, whole in its unit: `200ns`, `5µs`, `100ms`, `2s`.
+fn bound(ns: u64) -> String {
+    match ns {
+        ..1_000 => format!("{ns}ns"),
+        1_000..1_000_000 => format!("{}µs", ns / 1_000),
+        1_000_000..1_000_000_000 => format!("{}ms", ns / 1_000_000),
+        _ => format!("{}s", ns / 1_000_000_000),
+    }
 }
 
 /// `(lower bound ns, calls)` per bar, at most `max_bars` of them, spanning the non-empty
@@ -456,7 +463,9 @@ pub(crate) fn histogram_bins(f: &FunctionStats, max_bars: usize) -> Vec<(u64, u6
     let bin_of = |v: u64| bounds.partition_point(|&b| b <= v).saturating_sub(1);
     let mut counts = vec![0u64; bounds.len()];
     for (lower, n) in f.histogram.buckets() {
-        counts[bin_of(lower)] += n;
+        // A bucket counts at its midpoint, the value the histogram reports its calls as.
+        let value = crate::stats::histogram::midpoint(crate::stats::histogram::bucket_index(lower));
+        counts[bin_of(value)] += n;
     }
     let (Some(first), Some(last)) =
         (counts.iter().position(|&n| n > 0), counts.iter().rposition(|&n| n > 0))
@@ -476,12 +485,12 @@ pub(crate) fn histogram_bins(f: &FunctionStats, max_bars: usize) -> Vec<(u64, u6
     bins
 }
 
+/// A caller or callee: the function's index (`None` for a thread's root), calls, wall time ns.
+pub(crate) type Link = (Option<usize>, u64, u64);
+
 /// The function's callers and callees from the call tree: `(function index or None for a
 /// thread's root, calls, wall time ns)`, most calls first.
-pub(crate) fn neighbours(
-    snapshot: &Snapshot,
-    index: usize,
-) -> (Vec<(Option<usize>, u64, u64)>, Vec<(Option<usize>, u64, u64)>) {
+pub(crate) fn neighbours(snapshot: &Snapshot, index: usize) -> (Vec<Link>, Vec<Link>) {
     let tree = &snapshot.call_tree;
     let mut callers: HashMap<Option<usize>, (u64, u64)> = HashMap::new();
     let mut callees: HashMap<Option<usize>, (u64, u64)> = HashMap::new();
@@ -508,13 +517,7 @@ pub(crate) fn neighbours(
     (sorted(callers), sorted(callees))
 }
 
-fn draw_links(
-    frame: &mut Frame<'_>,
-    snapshot: &Snapshot,
-    title: &str,
-    links: &[(Option<usize>, u64, u64)],
-    area: Rect,
-) {
+fn draw_links(frame: &mut Frame<'_>, snapshot: &Snapshot, title: &str, links: &[Link], area: Rect) {
     let block = Block::bordered().title(title.to_owned());
     if links.is_empty() {
         frame.render_widget(
