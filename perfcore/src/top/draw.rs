@@ -368,9 +368,14 @@ fn draw_detail(frame: &mut Frame<'_>, snapshot: &Snapshot, index: usize, area: R
         .border_style(Style::new().fg(ACCENT));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let [summary, histogram, links] =
-        Layout::vertical([Constraint::Length(2), Constraint::Percentage(45), Constraint::Min(3)])
-            .areas(inner);
+    // The histogram gets up to 45% of the popup, at most 16 lines; the callers the rest.
+    let histogram_height = (inner.height.saturating_sub(2) * 45 / 100).clamp(3, 16);
+    let [summary, histogram, links] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(histogram_height),
+        Constraint::Min(3),
+    ])
+    .areas(inner);
     let place = if f.module_path.is_empty() {
         String::new()
     } else if f.file.is_empty() {
