@@ -219,3 +219,31 @@ fn top_says_when_the_endpoint_cannot_be_reached_and_keeps_trying() {
     let after = tmux.wait_for("the command's exit", |s| s.contains("top exited with"));
     assert!(after.contains("top exited with 0"), "{after}");
 }
+
+#[test]
+fn top_shows_a_snapshot_file_in_tmux() {
+    if !tmux_available() {
+        return;
+    }
+    let p = PerformanceProfiler::new();
+    for _ in 0..5 {
+        let _outer = p.scope("batch::run").unwrap();
+        let _inner = p.scope("batch::step").unwrap();
+    }
+    let dir = std::env::temp_dir().join(format!("perfcore-top-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("run.json");
+    p.snapshot().write_json(&file).unwrap();
+    let bin = env!("CARGO_BIN_EXE_perfcore");
+    let tmux = Tmux::start("file", &format!("{bin} top {}", file.display()));
+    let screen =
+        tmux.wait_for("the snapshot", |s| s.contains("batch::step") && s.contains("SNAPSHOT"));
+    assert!(screen.contains("no system data (a snapshot file)"), "{screen}");
+    assert!(screen.contains("2 functions (2 shown)"), "{screen}");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("the detail", |s| s.contains("latency histogram") && s.contains(" callers "));
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("the command's exit", |s| s.contains("top exited with"));
+    assert!(after.contains("top exited with 0"), "{after}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

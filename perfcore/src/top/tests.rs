@@ -466,3 +466,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_command_refuses_bad_options_before_touching_the_terminal() {
+    let run = |args: &[&str]| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = crate::cli::run(args.iter().copied(), &mut out, &mut err);
+        (code, String::from_utf8_lossy(&err).into_owned())
+    };
+    let (code, err) = run(&["perfcore", "top"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&["perfcore", "top", "--url", "http://127.0.0.1:1", "--sort", "median"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a sort key"), "{err}");
+    let (code, err) = run(&["perfcore", "top", "--url", "https://127.0.0.1:1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid endpoint URL") && err.contains("https"), "{err}");
+    let (code, err) = run(&["perfcore", "top", "--url", "http://127.0.0.1:1", "--interval", "0s"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("interval"), "{err}");
+    let (code, err) = run(&["perfcore", "top", "/no/such/snapshot.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/snapshot.json"), "{err}");
+    let (code, _) = run(&["perfcore", "top", "f.json", "--url", "http://127.0.0.1:1"]);
+    assert_eq!(code, 2, "a file and a URL at once");
+}
