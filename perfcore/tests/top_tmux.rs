@@ -92,7 +92,7 @@ fn serve(p: &PerformanceProfiler, stop: &AtomicBool) {
             {
                 let q = p.scope("db::query").unwrap();
                 std::thread::sleep(Duration::from_micros(300));
-                if i % 10 == 0 {
+                if i.is_multiple_of(10) {
                     q.mark_failed();
                 }
             }
