@@ -335,7 +335,7 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         ("r", "reverse the order"),
         ("/", "filter by name or module (Enter applies, Esc clears)"),
         ("↑↓ j k", "move the selection"),
-        ("PgUp PgDn Home End", "move by a page, to the top or bottom"),
+        ("PgUp PgDn Home End g G", "move by a page, to the top or bottom"),
         ("Enter", "the selected function: histogram, callers, callees"),
         ("p, space", "pause (stop fetching; the display freezes)"),
         ("?", "this help (any key closes it)"),
@@ -345,7 +345,7 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         .map(|(k, what)| {
             Line::from(vec![
                 Span::styled(
-                    format!("{k:>20}  "),
+                    format!("{k:>22}  "),
                     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
                 ),
                 Span::raw(*what),

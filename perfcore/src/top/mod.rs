@@ -251,6 +251,8 @@ pub fn run(options: TopOptions) -> Result<(), TopError> {
     let result = (|| -> Result<(), TopError> {
         let mut terminal = ratatui::try_init()?;
         let _guard = TerminalGuard;
+        // Drawn when something changed: a refresh, a key, a resize.
+        let mut changed = true;
         loop {
             while let Ok(message) = rx.try_recv() {
                 match message {
@@ -259,9 +261,14 @@ pub fn run(options: TopOptions) -> Result<(), TopError> {
                     }
                     Err(status) => app.set_status(status),
                 }
+                changed = true;
             }
-            terminal.draw(|frame| draw(frame, &app))?;
+            if changed {
+                terminal.draw(|frame| draw(frame, &app))?;
+                changed = false;
+            }
             if event::poll(Duration::from_millis(50))? {
+                changed = true;
                 match event::read()? {
                     Event::Key(k) if k.kind != KeyEventKind::Release => {
                         if k.modifiers.contains(KeyModifiers::CONTROL)
