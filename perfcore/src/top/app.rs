@@ -169,7 +169,9 @@ pub struct App {
     pub(crate) rows: Vec<Row>,
     /// Indices into `rows` / `snapshot.functions`: filtered and sorted.
     pub(crate) order: Vec<usize>,
-    previous: Option<(Snapshot, Instant)>,
+    /// When the last update came, when live (its snapshot is `snapshot`, the base of the
+    /// next update's rates).
+    previous_at: Option<Instant>,
     /// What the rates cover: the last refresh's interval, or the snapshot's window.
     pub(crate) rate_window: Option<Duration>,
     pub(crate) cpu: VecDeque<f64>,
@@ -214,7 +216,7 @@ impl App {
             snapshot: Snapshot::default(),
             rows: Vec::new(),
             order: Vec::new(),
-            previous: None,
+            previous_at: None,
             rate_window: None,
             cpu: VecDeque::new(),
             memory: VecDeque::new(),
@@ -392,7 +394,7 @@ impl App {
         self.rows = self.rows_for(&snapshot, now);
         self.observe(observations);
         if self.live {
-            self.previous = Some((snapshot.clone(), now));
+            self.previous_at = Some(now);
         }
         self.snapshot = snapshot;
         self.refresh_order();
@@ -402,11 +404,12 @@ impl App {
     /// The table's figures: rates over the delta since the previous snapshot when there is
     /// one (and it is an earlier state of the same profiler), else over the window.
     fn rows_for(&mut self, snapshot: &Snapshot, now: Instant) -> Vec<Row> {
-        let delta = self.previous.as_ref().and_then(|(prev, then)| {
+        let delta = self.previous_at.and_then(|then| {
+            let prev = &self.snapshot;
             let d = snapshot.since(prev).ok()?;
             let clock =
                 Duration::from_nanos(snapshot.ended_unix_ns.saturating_sub(prev.ended_unix_ns));
-            let dt = if clock.is_zero() { now.saturating_duration_since(*then) } else { clock };
+            let dt = if clock.is_zero() { now.saturating_duration_since(then) } else { clock };
             Some((d, dt))
         });
         match delta {
