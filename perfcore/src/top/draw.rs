@@ -11,7 +11,7 @@ use ratatui::widgets::{
     Bar, BarChart, BarGroup, Block, Cell, Clear, Paragraph, Row as TableRow, Sparkline, Table, Wrap,
 };
 
-use super::app::{App, Sort};
+use super::app::{App, Row, Sort};
 use super::format;
 use crate::stats::{FunctionStats, Snapshot};
 
@@ -85,16 +85,16 @@ fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let first = Line::from(vec![
         Span::styled("perfcore top ", bold.fg(ACCENT)),
         mode,
-        Span::raw(format!(" {}", app.source)),
-        Span::raw(format!("  window {}", format::window(app.snapshot.window()))),
+        Span::raw("  sort "),
+        Span::styled(format!("{}{arrow}", app.sort.as_str()), bold),
+        Span::raw(format!("  filter {filter}")),
         Span::raw(format!(
             "  {} functions ({} shown)",
             app.snapshot.functions.len(),
             app.order.len()
         )),
-        Span::raw("  sort "),
-        Span::styled(format!("{}{arrow}", app.sort.as_str()), bold),
-        Span::raw(format!("  filter {filter}")),
+        Span::raw(format!("  window {}", format::window(app.snapshot.window()))),
+        Span::raw(format!("  {}", app.source)),
     ]);
     let second = match &app.status {
         Some(status) => {
@@ -203,21 +203,67 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// The table's columns: title, width, and the sort key it shows (if any).
-const COLUMNS: [(&str, u16, Option<Sort>); 12] = [
-    ("function", 0, None),
+/// The table's numeric columns: title, width (enough for every value `format` writes and
+/// the title with its sort arrow), and the sort key it shows (if any).
+const COLUMNS: [(&str, u16, Option<Sort>); 11] = [
     ("calls/s", 8, Some(Sort::Calls)),
-    ("calls", 7, None),
-    ("err/s", 7, Some(Sort::Errors)),
-    ("errors", 7, None),
+    ("calls", 6, None),
+    ("err/s", 6, Some(Sort::Errors)),
+    ("errors", 6, None),
     ("err%", 6, None),
     ("self%", 6, Some(Sort::SelfTime)),
-    ("total", 7, Some(Sort::Total)),
-    ("p50", 7, None),
-    ("p95", 7, Some(Sort::P95)),
-    ("p99", 7, Some(Sort::P99)),
-    ("max", 7, None),
+    ("total", 6, Some(Sort::Total)),
+    ("p50", 6, None),
+    ("p95", 6, Some(Sort::P95)),
+    ("p99", 6, Some(Sort::P99)),
+    ("max", 6, None),
 ];
+
+/// Which columns go first when the terminal is too narrow for all (indices into
+/// [`COLUMNS`]): rates, tail latencies and self share before the rest.
+const PRIORITY: [usize; 11] = [0, 8, 9, 5, 2, 4, 7, 1, 10, 6, 3];
+
+/// The name column's least width.
+const NAME_WIDTH: u16 = 16;
+
+/// The columns shown in `width`, in table order: the sorted one always, then by
+/// [`PRIORITY`] while they fit (a value is never cut).
+pub(crate) fn columns_for(width: u16, sort: Sort) -> Vec<usize> {
+    let mut left = width.saturating_sub(NAME_WIDTH);
+    let mut shown = Vec::with_capacity(COLUMNS.len());
+    let sorted = COLUMNS.iter().position(|c| c.2 == Some(sort));
+    for i in sorted.into_iter().chain(PRIORITY) {
+        let cost = COLUMNS[i].1 + 1;
+        if !shown.contains(&i) && cost <= left {
+            left -= cost;
+            shown.push(i);
+        }
+    }
+    shown.sort_unstable();
+    shown
+}
+
+fn cell<'a>(column: usize, f: &'a FunctionStats, r: &Row) -> Cell<'a> {
+    let text = match column {
+        0 => format::rate(r.calls_per_sec),
+        1 => format::count(f.count),
+        2 => format::rate(r.errors_per_sec),
+        3 => format::count(f.errors),
+        4 => format::percent(r.error_ratio),
+        5 => format::percent(r.self_share),
+        6 => format::duration_ns(f.total_ns),
+        7 => format::duration_ns(f.p50_ns),
+        8 => format::duration_ns(f.p95_ns),
+        9 => format::duration_ns(f.p99_ns),
+        _ => format::duration_ns(f.max_ns),
+    };
+    let cell = Cell::from(Line::from(text).alignment(Alignment::Right));
+    if (2..=4).contains(&column) && f.errors > 0 {
+        cell.style(Style::new().fg(Color::Red))
+    } else {
+        cell
+    }
+}
 
 fn draw_table(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let page = usize::from(area.height.saturating_sub(1)).max(1);
@@ -232,37 +278,21 @@ fn draw_table(frame: &mut Frame<'_>, app: &App, area: Rect) {
     offset = offset.min(app.order.len().saturating_sub(page));
     app.offset.set(offset);
 
+    let shown = columns_for(area.width, app.sort);
     let arrow = if app.reverse { "▲" } else { "▼" };
-    let header = TableRow::new(COLUMNS.iter().map(|&(title, width, key)| {
-        let title =
-            if key == Some(app.sort) { format!("{title}{arrow}") } else { title.to_owned() };
-        let line = if width == 0 {
-            Line::from(title)
-        } else {
-            Line::from(title).alignment(Alignment::Right)
-        };
-        Cell::from(line)
-    }))
-    .style(Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD));
+    let header =
+        TableRow::new(std::iter::once(Cell::from("function")).chain(shown.iter().map(|&c| {
+            let (title, _, key) = COLUMNS[c];
+            let title =
+                if key == Some(app.sort) { format!("{title}{arrow}") } else { title.to_owned() };
+            Cell::from(Line::from(title).alignment(Alignment::Right))
+        })))
+        .style(Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD));
     let rows = app.order.iter().enumerate().skip(offset).take(page).map(|(pos, &i)| {
         let f = &app.snapshot.functions[i];
         let r = &app.rows[i];
-        let right = |s: String| Cell::from(Line::from(s).alignment(Alignment::Right));
-        let errors_style = if f.errors > 0 { Style::new().fg(Color::Red) } else { Style::new() };
-        let cells = vec![
-            Cell::from(f.name.as_str()),
-            right(format::rate(r.calls_per_sec)),
-            right(format::count(f.count)),
-            right(format::rate(r.errors_per_sec)).style(errors_style),
-            right(format::count(f.errors)).style(errors_style),
-            right(format::percent(r.error_ratio)).style(errors_style),
-            right(format::percent(r.self_share)),
-            right(format::duration_ns(f.total_ns)),
-            right(format::duration_ns(f.p50_ns)),
-            right(format::duration_ns(f.p95_ns)),
-            right(format::duration_ns(f.p99_ns)),
-            right(format::duration_ns(f.max_ns)),
-        ];
+        let cells = std::iter::once(Cell::from(f.name.as_str()))
+            .chain(shown.iter().map(|&c| cell(c, f, r)));
         let row = TableRow::new(cells);
         if pos == app.selected {
             row.style(Style::new().fg(Color::Black).bg(Color::White).add_modifier(Modifier::BOLD))
@@ -270,9 +300,8 @@ fn draw_table(frame: &mut Frame<'_>, app: &App, area: Rect) {
             row
         }
     });
-    let widths = COLUMNS
-        .iter()
-        .map(|&(_, w, _)| if w == 0 { Constraint::Min(12) } else { Constraint::Length(w) });
+    let widths = std::iter::once(Constraint::Min(NAME_WIDTH))
+        .chain(shown.iter().map(|&c| Constraint::Length(COLUMNS[c].1)));
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     if app.order.is_empty() {
         let [head, body] =
@@ -301,7 +330,7 @@ fn draw_footer(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Span::styled("   Enter applies, Esc clears", Style::new().fg(Color::DarkGray)),
         ]),
         None => Line::styled(
-            "q quit  s sort  1-6 column  r reverse  / filter  ↑↓ move  Enter detail  p pause  ? help",
+            "q quit  s/1-6 sort  r reverse  / filter  ↑↓ move  Enter detail  p pause  ? help",
             Style::new().fg(Color::DarkGray),
         ),
     };

@@ -491,3 +491,32 @@ fn the_command_refuses_bad_options_before_touching_the_terminal() {
     let (code, _) = run(&["perfcore", "top", "f.json", "--url", "http://127.0.0.1:1"]);
     assert_eq!(code, 2, "a file and a URL at once");
 }
+
+#[test]
+fn narrow_terminals_drop_columns_rather_than_cut_values() {
+    use super::draw::columns_for;
+    assert_eq!(columns_for(140, Sort::SelfTime).len(), 11);
+    for width in [60u16, 80, 100] {
+        for sort in Sort::ALL {
+            let shown = columns_for(width, sort);
+            let used: u16 = shown.iter().map(|_| 7).sum::<u16>() + 2;
+            assert!(used + 16 <= width + 2, "{width} {sort:?}: {shown:?}");
+            assert!(!shown.is_empty());
+        }
+    }
+    // The sorted column stays, even one of low priority.
+    assert!(columns_for(60, Sort::Total).contains(&6));
+    let mut app = App::from_snapshot("run.json", snapshot(1, 10));
+    let s = screen(&app, 80, 24);
+    let header = line_with(&s, "calls/s");
+    assert!(
+        header.contains("calls/s") && header.contains("p95") && header.contains("self%▼"),
+        "{header}"
+    );
+    let cells: Vec<&str> = line_with(&s, "db::query").split_whitespace().collect();
+    assert_eq!(cells[0], "db::query");
+    assert!(cells.contains(&"1.00ms") && cells.contains(&"52.2%"), "{cells:?}");
+    keys(&mut app, "6");
+    let s = screen(&app, 60, 20);
+    assert!(line_with(&s, "function ").contains("total▼"), "{s}");
+}
