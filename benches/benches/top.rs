@@ -2,7 +2,7 @@
 //! previous snapshot, rates, the sort) and one full draw of the dashboard into a 160x50
 //! terminal buffer (ratatui's `TestBackend`), against the 16 ms of a 60 Hz frame.
 //!
-//! `cargo bench -p perfcore-benches --bench top`; BENCHMARKS.md has the figures.
+//! `cargo bench -p perfcore-benches --bench top -- --warm-up-time 1 --measurement-time 3`.
 
 use std::time::{Duration, Instant};
 

@@ -112,6 +112,8 @@ impl Endpoint {
         stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
         let mut raw = Vec::with_capacity(64 << 10);
         let mut chunk = [0u8; 64 << 10];
+        // Once the headers are in: the answer's whole length, if it has a Content-Length.
+        let mut head: Option<Option<usize>> = None;
         loop {
             if Instant::now() > deadline {
                 return Err(format!("no complete answer within {timeout:?}"));
@@ -120,8 +122,17 @@ impl Endpoint {
                 Ok(0) => break,
                 Ok(n) => {
                     raw.extend_from_slice(&chunk[..n]);
-                    if let Some(done) = complete(&raw) {
-                        return done;
+                    if raw.len() > MAX_ANSWER {
+                        return Err(format!("the answer is over {} MiB", MAX_ANSWER >> 20));
+                    }
+                    // The headers are read once; then only the length is compared.
+                    if head.is_none() {
+                        head = answer_length(&raw);
+                    }
+                    if let Some(Some(total)) = head
+                        && raw.len() >= total
+                    {
+                        return parse_response(&raw, false);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -166,16 +177,20 @@ impl Endpoint {
     }
 }
 
-/// Whether `raw` holds a whole answer with a `Content-Length` (then the answer), else
-/// `None` (keep reading until the server closes).
-fn complete(raw: &[u8]) -> Option<Result<(u16, Vec<u8>), String>> {
-    let end = find(raw, b"\r\n\r\n")?;
+/// The most of an answer read (a snapshot of many thousand functions is tens of MiB).
+const MAX_ANSWER: usize = 512 << 20;
+
+/// `None` while the headers are incomplete; then the whole answer's length (headers and
+/// body) when it has a `Content-Length`, `Some(None)` when it has none (read to the close).
+fn answer_length(raw: &[u8]) -> Option<Option<usize>> {
+    let end = find(&raw[..raw.len().min(64 << 10)], b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..end]);
-    let length = head.lines().find_map(|l| {
+    Some(head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
-    })?;
-    (raw.len() >= end + 4 + length).then(|| parse_response(raw, false))
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok().map(|n| end + 4 + n))?
+    }))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -324,6 +339,14 @@ mod tests {
     }
 
     #[test]
+    fn the_length_is_known_once_the_headers_are_in() {
+        assert_eq!(answer_length(b"HTTP/1.1 200 OK\r\nContent-Len"), None);
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+        assert_eq!(answer_length(head), Some(Some(head.len() + 2)));
+        assert_eq!(answer_length(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody"), Some(None));
+    }
+
+    #[test]
     fn reads_observations_in_the_endpoint_shape() {
         let obs = parse_observations(
             r#"{"observations":[{"name":"system_cpu_utilization_ratio","kind":"gauge","help":"CPU.","labels":{},"value":0.42},
@@ -378,7 +401,7 @@ mod tests {
         #[test]
         fn random_answers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), closed: bool) {
             let _ = parse_response(&bytes, closed);
-            let _ = complete(&bytes);
+            let _ = answer_length(&bytes);
             let _ = dechunk(&bytes);
         }
 
