@@ -20,6 +20,8 @@ MYPY_REQ='mypy>=1.18,<3'
 # A web framework, for the test that decorated endpoints work where services use them.
 FASTAPI_REQ='fastapi>=0.110,<1'
 HTTPX_REQ='httpx>=0.27,<1'
+# The ASGI server of the example service (examples/python/service.py, tests/test_service.py).
+UVICORN_REQ='uvicorn>=0.30,<1'
 # A published pure-Python package, for the test that `perfcore run` counts calls as cProfile does.
 MARKDOWN_REQ='markdown==3.11.3'
 # HdrHistogram's Python reader (module hdrh): the test that decodes our HDR logs.
@@ -37,7 +39,7 @@ fi
 PY="$VENV/bin/python"
 log "installing build and test tools into the venv ($("$PY" -V))"
 "$PY" -m pip install --quiet --disable-pip-version-check \
-    "$MATURIN_REQ" "$PYTEST_REQ" "$MYPY_REQ" "$FASTAPI_REQ" "$HTTPX_REQ" "$MARKDOWN_REQ" "$HDRH_REQ"
+    "$MATURIN_REQ" "$PYTEST_REQ" "$MYPY_REQ" "$FASTAPI_REQ" "$HTTPX_REQ" "$UVICORN_REQ" "$MARKDOWN_REQ" "$HDRH_REQ"
 
 # 2. The wheel, into an emptied directory.
 log "building the wheel"

@@ -21,6 +21,9 @@
 //!   store or total costs: a file that is not FOCUS, a bad row in strict mode (`line`,
 //!   `column`, `value`, `reason`), a billing period imported before, currencies added without
 //!   exchange rates, a store it cannot use; `path` names the file (None when not known).
+//! - `MonitorError(PerfcoreError)`: live monitoring failed; `MonitorConfigError` (also
+//!   `ValueError`), `MonitorIOError` (also `OSError`) and `MonitorThreadError` (also
+//!   `RuntimeError`) say how.
 //! - I/O: the `OSError` subclass its errno selects (`FileNotFoundError`, `PermissionError`,
 //!   ...), with `errno`, `strerror` and `filename` set.
 //! - Bad arguments stay `ValueError` (and `TypeError`, raised where arguments are read).
@@ -128,6 +131,77 @@ pyo3::create_exception!(
      rates, a cost store it cannot use. `path`, `line`, `column`, `value` and `reason` say \
      where and why, when known (None otherwise)."
 );
+
+pyo3::create_exception!(
+    perfcore._perfcore,
+    MonitorError,
+    PerfcoreError,
+    "Live monitoring (perfcore.monitor) failed. Its subclasses say how: MonitorConfigError \
+     (also ValueError: a name, rule, address or option that is not valid), MonitorIOError (also \
+     OSError: a port in use, an unreachable or refusing gateway or webhook, a file that cannot \
+     be written) and MonitorThreadError (also RuntimeError: a thread that cannot start)."
+);
+
+/// A subclass of `MonitorError` and of a built-in exception, made on first use.
+struct MonitorClass {
+    name: &'static std::ffi::CStr,
+    doc: &'static std::ffi::CStr,
+    also: fn(Python<'_>) -> Bound<'_, PyType>,
+    cell: PyOnceLock<Py<PyType>>,
+}
+
+impl MonitorClass {
+    fn get<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyType>> {
+        self.cell
+            .get_or_try_init(py, || {
+                let bases = [py.get_type::<MonitorError>(), (self.also)(py)];
+                new_exception(py, self.name, self.doc, &bases)
+            })
+            .map(|t| t.bind(py))
+    }
+}
+
+static MONITOR_CLASSES: [MonitorClass; 3] = [
+    MonitorClass {
+        name: c"perfcore._perfcore.MonitorConfigError",
+        doc: c"A metric or label name, an alert rule, an address, a URL or an option that is not \
+valid; the message names it and says why.",
+        also: |py| py.get_type::<PyValueError>(),
+        cell: PyOnceLock::new(),
+    },
+    MonitorClass {
+        name: c"perfcore._perfcore.MonitorIOError",
+        doc: c"The network or a file failed: a port in use, a gateway or webhook that cannot be \
+reached or refuses (its answer in the message), a file that cannot be written.",
+        also: |py| py.get_type::<PyOSError>(),
+        cell: PyOnceLock::new(),
+    },
+    MonitorClass {
+        name: c"perfcore._perfcore.MonitorThreadError",
+        doc: c"A monitoring thread (the sampler, the endpoint, a sink) could not start.",
+        also: |py| py.get_type::<pyo3::exceptions::PyRuntimeError>(),
+        cell: PyOnceLock::new(),
+    },
+];
+
+/// What kind of monitoring failure, for [`monitor_err`].
+#[derive(Clone, Copy)]
+pub(crate) enum MonitorKind {
+    /// Bad input: also a `ValueError`.
+    Config = 0,
+    /// The network or a file: also an `OSError`.
+    Io = 1,
+    /// A thread that cannot start: also a `RuntimeError`.
+    Thread = 2,
+}
+
+/// A `MonitorError` subclass of `kind` with `message`.
+pub(crate) fn monitor_kind_err(py: Python<'_>, kind: MonitorKind, message: String) -> PyErr {
+    match MONITOR_CLASSES[kind as usize].get(py) {
+        Ok(ty) => PyErr::from_type(ty.clone(), message),
+        Err(e) => e,
+    }
+}
 
 /// The attributes every `CostError` has (None by default).
 const COST_ATTRS: [&str; 5] = ["path", "line", "column", "value", "reason"];
@@ -517,6 +591,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         cost.setattr(attr, py.None())?;
     }
     m.add("CostError", cost)?;
+    m.add("MonitorError", py.get_type::<MonitorError>())?;
+    for class in &MONITOR_CLASSES {
+        let ty = class.get(py)?;
+        m.add(ty.name()?, ty)?;
+    }
     for class in [&BUDGET_ERROR, &IMPORT_ERROR] {
         let ty = class.get(py)?;
         for attr in FILE_ATTRS {

@@ -16,20 +16,26 @@ use perfcore::monitor::{
     ActiveAlert, AlertEngine, AlertEvent, AlertRule, AlertSink, Comparison, JsonLinesSink, LogSink,
     MonitorError, Observation, Severity, SinkDispatcher, WebhookSink,
 };
-use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-/// A monitor error as the Python exception for it: OSError for files and requests,
-/// ValueError for bad arguments, RuntimeError for a thread that cannot start.
+/// A monitor error as the Python exception for it, a `MonitorError` subclass:
+/// `MonitorIOError` (an `OSError`) for the network and files, `MonitorThreadError` (a
+/// `RuntimeError`) for a thread that cannot start, `MonitorConfigError` (a `ValueError`) for
+/// bad arguments.
 pub(crate) fn monitor_err(e: MonitorError) -> PyErr {
-    match &e {
-        MonitorError::Write { .. } | MonitorError::Request { .. } | MonitorError::Bind { .. } => {
-            PyOSError::new_err(error_chain(&e))
-        }
-        MonitorError::Thread { .. } => pyo3::exceptions::PyRuntimeError::new_err(error_chain(&e)),
-        _ => PyValueError::new_err(e.to_string()),
-    }
+    use crate::error::{MonitorKind, monitor_kind_err};
+    let kind = match &e {
+        MonitorError::Write { .. }
+        | MonitorError::Request { .. }
+        | MonitorError::Bind { .. }
+        | MonitorError::Rejected { .. }
+        | MonitorError::Sink { .. } => MonitorKind::Io,
+        MonitorError::Thread { .. } => MonitorKind::Thread,
+        _ => MonitorKind::Config,
+    };
+    Python::attach(|py| monitor_kind_err(py, kind, error_chain(&e)))
 }
 
 /// The error and its sources, `: `-separated.

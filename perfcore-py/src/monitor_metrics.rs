@@ -6,12 +6,14 @@
 //! the name.
 
 use perfcore::monitor::{self, MonitorError, Observation};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+/// A bad name or label: `MonitorConfigError`, also a `ValueError`.
 fn value_error(e: &MonitorError) -> PyErr {
-    PyValueError::new_err(e.to_string())
+    use crate::error::{MonitorKind, monitor_kind_err};
+    Python::attach(|py| monitor_kind_err(py, MonitorKind::Config, e.to_string()))
 }
 
 /// `labels`: None, a `dict[str, str]` or an iterable of `(name, value)` pairs.

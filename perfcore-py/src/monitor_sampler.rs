@@ -134,7 +134,7 @@ impl PySystemSampler {
                 });
             });
         }
-        let core = Core::start(options).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let core = Core::start(options).map_err(crate::monitor_alerts::monitor_err)?;
         let inner = Arc::new(Mutex::new(Some(core)));
         let started_by = std::process::id();
         let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);

@@ -71,10 +71,17 @@ def test_serve_metrics_serves_a_profiler() -> None:
 
 def test_a_port_in_use_and_a_bad_address_are_clear_errors() -> None:
     with monitor.serve_metrics("127.0.0.1:0") as server:
-        with pytest.raises(OSError, match=f"127.0.0.1:{server.port}"):
+        with pytest.raises(monitor.MonitorIOError, match=f"127.0.0.1:{server.port}") as taken:
             monitor.serve_metrics(f"127.0.0.1:{server.port}")
-    with pytest.raises(ValueError, match="invalid address"):
+    # perfcore's own, and the built-in class code that predates them catches.
+    assert isinstance(taken.value, perfcore.PerfcoreError)
+    assert isinstance(taken.value, OSError)
+    with pytest.raises(monitor.MonitorConfigError, match="invalid address") as bad:
         monitor.serve_metrics("no port here")
+    assert isinstance(bad.value, ValueError)
+    assert isinstance(bad.value, monitor.MonitorError)
+    assert issubclass(monitor.MonitorThreadError, RuntimeError)
+    assert issubclass(perfcore.MonitorError, perfcore.PerfcoreError)
 
 
 def test_errors_answer_with_status_codes() -> None:

@@ -65,7 +65,8 @@ code without decorating it (see ``perfcore._run``).
 
 Errors: perfcore's own derive from ``PerfcoreError`` (``SnapshotError`` for snapshot data that
 is not a snapshot, also a ``ValueError``; ``BaselineError`` and its subclasses for baselines and
-the store; ``CostError`` for billing files and the cost store); I/O errors are the matching
+the store; ``CostError`` for billing files and the cost store; ``MonitorError`` and its
+``MonitorConfigError``, ``MonitorIOError`` and ``MonitorThreadError`` for live monitoring); I/O errors are the matching
 ``OSError`` (``FileNotFoundError``, ...; a store's are ``BaselineIOError``, an ``OSError`` too);
 bad arguments raise ``ValueError`` or ``TypeError``.
 """
@@ -95,6 +96,10 @@ from ._perfcore import (
     CloudProvider,
     Comparison,
     CostError,
+    MonitorConfigError,
+    MonitorError,
+    MonitorIOError,
+    MonitorThreadError,
     CostMonitor,
     CostReport,
     Environment,
@@ -201,6 +206,10 @@ __all__ = [
     "CloudProvider",
     "Comparison",
     "CostError",
+    "MonitorConfigError",
+    "MonitorError",
+    "MonitorIOError",
+    "MonitorThreadError",
     "CostMonitor",
     "CostReport",
     "DEFAULT_RETENTION",

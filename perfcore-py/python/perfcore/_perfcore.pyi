@@ -81,6 +81,10 @@ __all__ = [
     "performance_summary",
     "CloudProvider",
     "CostError",
+    "MonitorConfigError",
+    "MonitorError",
+    "MonitorIOError",
+    "MonitorThreadError",
     "CostMonitor",
     "CostReport",
     "FunctionCost",
@@ -135,6 +139,11 @@ class BenchmarkImportError(PerfcoreError, ValueError):
     column: int | None
     key: str | None
     field: str | None
+
+class MonitorError(PerfcoreError): ...
+class MonitorConfigError(MonitorError, ValueError): ...
+class MonitorIOError(MonitorError, OSError): ...
+class MonitorThreadError(MonitorError, RuntimeError): ...
 
 class CostError(PerfcoreError):
     path: str | None

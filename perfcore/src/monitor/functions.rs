@@ -23,7 +23,9 @@ const KEPT: u32 = 32;
 /// calls) and `function_calls_per_second`, over the time between the snapshot that starts
 /// the window and the one given. A function with no call in the window only gets
 /// `function_calls_per_second` = 0 (its quantiles and error ratio have no value, so alerts on
-/// them end once the series has been gone for the engine's `stale_after`).
+/// them end once the series has been gone for the engine's `stale_after`). The error ratio
+/// waits for [`min_calls`](Self::min_calls) calls in the window (10 by default): one failure
+/// in a function's first call is not a 100% error rate worth waking anyone for.
 ///
 /// Until a snapshot older than the window is held, the window is the oldest snapshot held; at
 /// the first call, the snapshot's own window (since the profiler started). If the profiler
@@ -47,6 +49,7 @@ const KEPT: u32 = 32;
 #[derive(Debug, Clone)]
 pub struct FunctionWindow {
     window: Duration,
+    min_calls: u64,
     history: VecDeque<(u64, Snapshot)>,
 }
 
@@ -67,7 +70,29 @@ impl FunctionWindow {
     /// ```
     #[must_use]
     pub fn new(window: Duration) -> Self {
-        Self { window, history: VecDeque::new() }
+        Self { window, min_calls: 10, history: VecDeque::new() }
+    }
+
+    /// How many calls a function needs in the window before its `function_error_ratio` is
+    /// given (default 10; 0 or 1 gives it from the first call).
+    ///
+    /// # Examples
+    /// ```
+    /// use perfcore::monitor::FunctionWindow;
+    /// use perfcore::{FunctionStats, Snapshot};
+    /// let mut one_failure = FunctionStats::from_durations("f", [1_000]);
+    /// one_failure.errors = 1;
+    /// let snap = Snapshot::from_functions(vec![one_failure], 0, 1_000_000_000);
+    /// let ratio = |w: &mut FunctionWindow| {
+    ///     w.observe(1_000_000_000, &snap).iter().any(|o| o.name == "function_error_ratio")
+    /// };
+    /// assert!(!ratio(&mut FunctionWindow::default()));
+    /// assert!(ratio(&mut FunctionWindow::default().min_calls(1)));
+    /// ```
+    #[must_use]
+    pub fn min_calls(mut self, calls: u64) -> Self {
+        self.min_calls = calls;
+        self
     }
 
     /// The window's length.
@@ -155,14 +180,16 @@ impl FunctionWindow {
                 )
                 .label("function", name.clone()),
             );
-            out.push(
-                Observation::gauge(
-                    "function_error_ratio",
-                    "Failed calls / calls of the function over the window.",
-                    f.error_rate(),
-                )
-                .label("function", name.clone()),
-            );
+            if f.count >= self.min_calls {
+                out.push(
+                    Observation::gauge(
+                        "function_error_ratio",
+                        "Failed calls / calls of the function over the window.",
+                        f.error_rate(),
+                    )
+                    .label("function", name.clone()),
+                );
+            }
             out.push(calls_per_second(name, if secs > 0.0 { f.count as f64 / secs } else { 0.0 }));
         }
         let mut reported: HashSet<&str> = delta.functions.iter().map(|f| f.name.as_str()).collect();
@@ -250,6 +277,20 @@ mod tests {
         assert_eq!(value(&obs, "function_calls_per_second", "f"), Some(0.0));
         assert_eq!(value(&obs, "function_p95_seconds", "f"), None);
         assert_eq!(value(&obs, "function_calls_per_second", "g"), Some(0.1));
+    }
+
+    #[test]
+    fn the_error_ratio_waits_for_enough_calls() {
+        let mut w = FunctionWindow::new(Duration::from_secs(60));
+        let obs = w.observe(10 * S, &snap(10 * S, &[("f", vec![5; 9], 9)]));
+        assert_eq!(value(&obs, "function_error_ratio", "f"), None);
+        assert!(value(&obs, "function_p95_seconds", "f").is_some());
+        // The window now holds 11 calls (20 − 9), one of them failed.
+        let obs = w.observe(20 * S, &snap(20 * S, &[("f", vec![5; 20], 10)]));
+        assert_eq!(value(&obs, "function_error_ratio", "f"), Some(1.0 / 11.0));
+        let mut eager = FunctionWindow::new(Duration::from_secs(60)).min_calls(0);
+        let obs = eager.observe(10 * S, &snap(10 * S, &[("f", vec![5], 1)]));
+        assert_eq!(value(&obs, "function_error_ratio", "f"), Some(1.0));
     }
 
     #[test]
