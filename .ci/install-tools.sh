@@ -17,6 +17,8 @@ have promtool || need+=(prometheus)
 have prometheus-pushgateway || need+=(prometheus-pushgateway)
 have valgrind || need+=(valgrind)
 have npm || need+=(npm)
+# `perfcore top` runs for real in a tmux session (perfcore/tests/top_tmux.rs).
+have tmux || need+=(tmux)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
@@ -26,7 +28,7 @@ if [ "${#need[@]}" -gt 0 ]; then
     "${SUDO[@]}" apt-get update -qq
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-    echo "install-tools: chromium, go, prometheus, the pushgateway, valgrind and npm are present"
+    echo "install-tools: chromium, go, prometheus, the pushgateway, valgrind, npm and tmux are present"
 fi
 
 python_modules=()

@@ -207,7 +207,8 @@
 //! - `metrics`: `monitor::install_metrics_recorder`, perfcore as the recorder of the
 //!   `metrics` facade, so code instrumented with it reports here.
 //! - `cli`: the `perfcore` command, with every feature above but `parquet` and `metrics` (add
-//!   `parquet` for Parquet imports: `cargo install perfcore --features cli,parquet`).
+//!   `parquet` for Parquet imports: `cargo install perfcore --features cli,parquet`), and
+//!   `perfcore::top`, its live terminal dashboard `perfcore top` (through `ratatui`).
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub, missing_debug_implementations)]
@@ -239,6 +240,8 @@ mod stats;
 mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "cli")]
+pub mod top;
 
 pub use clock::{ClockSource, clock_source};
 pub use error::{Inconsistency, IoAction, ProfileError, SnapshotError};

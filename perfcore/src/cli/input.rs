@@ -33,6 +33,8 @@ pub(crate) enum InputError {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Cost(#[from] crate::cost::CostError),
+    #[error(transparent)]
+    Top(#[from] crate::top::TopError),
     #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }

@@ -16,6 +16,8 @@
 //! perfcore report SNAPSHOT [--baseline NAME] [--html OUT] [--markdown [OUT]] [--json [OUT]]
 //!                 [--folded [OUT]] [--speedscope [OUT]] [--pprof OUT] [--chrome-trace OUT]
 //!                 [--hdr OUT] [--prometheus [OUT]] [--classic-prometheus]
+//! perfcore top [--url URL | SNAPSHOT] [--interval 1s] [--sort self|p95|p99|calls|errors|total]
+//!              [--filter TEXT]
 //! ```
 //!
 //! Exit codes: 0 nothing to report, 1 a regression (or a budget exceeded), 2 bad usage or bad
@@ -163,6 +165,36 @@ enum Command {
         #[arg(long)]
         require_measured: bool,
     },
+    /// A live terminal dashboard over a perfcore endpoint (`--url`) or a snapshot file:
+    /// functions by self time, p95, p99, calls/s and errors, CPU and memory, alerts.
+    Top(TopArgs),
+}
+
+#[derive(Args, Debug)]
+struct TopArgs {
+    /// A snapshot file (or anything `perfcore show` reads), shown statically.
+    #[arg(conflicts_with = "url", required_unless_present = "url")]
+    input: Option<String>,
+    /// The base URL of a perfcore endpoint (`http://127.0.0.1:9464`; `/metrics` is accepted).
+    #[arg(long)]
+    url: Option<String>,
+    /// How often the endpoint is fetched: `200ms`, `1s`, `2m`.
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    interval: std::time::Duration,
+    /// The column to sort by, largest first.
+    #[arg(long, default_value = "self", value_parser = parse_sort)]
+    sort: crate::top::Sort,
+    /// Only functions whose name or module contains TEXT (ignoring case).
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    crate::budget::parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn parse_sort(s: &str) -> Result<crate::top::Sort, String> {
+    s.parse()
 }
 
 #[derive(Subcommand, Debug)]
@@ -363,7 +395,32 @@ fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, In
             let failed = !report.passed() || (require_measured && !report.fully_measured());
             Ok(if failed { EXIT_REGRESSION } else { 0 })
         }
+        Command::Top(args) => top_command(args, cli.dir, err),
     }
+}
+
+fn top_command(
+    args: TopArgs,
+    dir: Option<PathBuf>,
+    err: &mut dyn Write,
+) -> Result<i32, InputError> {
+    use crate::top::{Source, TopOptions};
+    let source = match (args.url, args.input) {
+        (Some(url), _) => Source::Url(url),
+        (None, Some(input)) => {
+            let store = store_of(dir, None)?;
+            let run = Input::load(&input, &store)?;
+            run.warn(err);
+            Source::Snapshot { name: input, snapshot: Box::new(run.snapshot) }
+        }
+        (None, None) => return Err(InputError::Usage("give a SNAPSHOT or --url URL".to_owned())),
+    };
+    let options = TopOptions::new(source)
+        .interval(args.interval)
+        .sort(args.sort)
+        .filter(args.filter.unwrap_or_default());
+    crate::top::run(options)?;
+    Ok(0)
 }
 
 fn compare_command(
