@@ -129,7 +129,18 @@ pub(crate) struct Row {
     pub(crate) error_ratio: f64,
     /// The function's share of all self time over the rate window.
     pub(crate) self_share: f64,
+    /// p50, p95, p99 and max (ns) of the calls in the last [`QUANTILE_WINDOW`], when live
+    /// (`None`: no call in it, or a static dashboard, which shows the snapshot's own).
+    pub(crate) recent: Option<[u64; 4]>,
 }
+
+/// What a live dashboard's quantile columns cover: long enough for a steady p99, short
+/// enough that a spike shows at once (the whole run's quantiles would hide it).
+pub(crate) const QUANTILE_WINDOW: Duration = Duration::from_secs(10);
+
+/// Snapshots held for the quantile window are at least this far apart (so at most six
+/// are held, whatever the refresh interval).
+const RECENT_SPACING: Duration = Duration::from_secs(2);
 
 /// A pending or firing alert, as the endpoint exports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,6 +185,11 @@ pub struct App {
     previous_at: Option<Instant>,
     /// What the rates cover: the last refresh's interval, or the snapshot's window.
     pub(crate) rate_window: Option<Duration>,
+    /// Earlier snapshots (with their clock, Unix ns), the oldest first: the base of the
+    /// quantile window.
+    recent: VecDeque<Snapshot>,
+    /// What the quantile columns cover when live (the window, or less at the start).
+    pub(crate) quantile_span: Option<Duration>,
     pub(crate) cpu: VecDeque<f64>,
     pub(crate) memory: VecDeque<f64>,
     /// The last memory figures, used and total bytes.
@@ -218,6 +234,8 @@ impl App {
             order: Vec::new(),
             previous_at: None,
             rate_window: None,
+            recent: VecDeque::new(),
+            quantile_span: None,
             cpu: VecDeque::new(),
             memory: VecDeque::new(),
             memory_bytes: None,
@@ -392,6 +410,9 @@ impl App {
         self.status = None;
         self.updates += 1;
         self.rows = self.rows_for(&snapshot, now);
+        if self.live {
+            self.recent_quantiles(&snapshot);
+        }
         self.observe(observations);
         if self.live {
             self.previous_at = Some(now);
@@ -436,6 +457,7 @@ impl App {
                             errors_per_sec: (secs > 0.0).then(|| errors as f64 / secs),
                             error_ratio: share(errors, calls),
                             self_share: share(self_ns, total_self),
+                            recent: None,
                         }
                     })
                     .collect()
@@ -453,9 +475,59 @@ impl App {
                         errors_per_sec: (secs > 0.0).then(|| f.errors as f64 / secs),
                         error_ratio: f.error_rate(),
                         self_share: share(f.self_ns, total_self),
+                        recent: None,
                     })
                     .collect()
             }
+        }
+    }
+
+    /// Each row's quantiles over the last [`QUANTILE_WINDOW`]: `snapshot` minus the newest
+    /// held snapshot at least that old (or the oldest held, at the start), then `snapshot`
+    /// is held if the last one held is [`RECENT_SPACING`] old.
+    fn recent_quantiles(&mut self, snapshot: &Snapshot) {
+        let now = snapshot.ended_unix_ns;
+        let window = QUANTILE_WINDOW.as_nanos() as u64;
+        let cutoff = now.saturating_sub(window);
+        // A reset profiler (or another one) is not a later state of what is held.
+        if self.recent.back().is_some_and(|b| snapshot.since(b).is_err()) {
+            self.recent.clear();
+        }
+        let base =
+            self.recent.iter().rev().find(|s| s.ended_unix_ns <= cutoff).or(self.recent.front());
+        if let Some(delta) = base.and_then(|b| snapshot.since(b).ok()) {
+            self.quantile_span = Some(delta.window());
+            let mut new = delta.functions.iter().peekable();
+            for (f, row) in snapshot.functions.iter().zip(&mut self.rows) {
+                let same = new.next_if(|n| {
+                    n.name == f.name
+                        && n.module_path == f.module_path
+                        && n.file == f.file
+                        && n.line == f.line
+                });
+                row.recent = same.map(|n| [n.p50_ns, n.p95_ns, n.p99_ns, n.max_ns]);
+            }
+        }
+        let spacing = RECENT_SPACING.as_nanos() as u64;
+        if self.recent.back().is_none_or(|b| now >= b.ended_unix_ns + spacing) {
+            // Without call tree and timeline: only the functions are subtracted.
+            let mut held = snapshot.clone();
+            held.call_tree.clear();
+            held.timeline = None;
+            self.recent.push_back(held);
+        }
+        while self.recent.len() > 1 && self.recent[1].ended_unix_ns <= cutoff {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The quantiles a row shows: the recent window's when live, else the snapshot's own
+    /// (`None`: live, and no call in the window).
+    pub(crate) fn quantiles(&self, i: usize) -> Option<[u64; 4]> {
+        if self.live {
+            self.rows.get(i).and_then(|r| r.recent)
+        } else {
+            self.snapshot.functions.get(i).map(|f| [f.p50_ns, f.p95_ns, f.p99_ns, f.max_ns])
         }
     }
 
@@ -522,10 +594,12 @@ impl App {
         let rows = &self.rows;
         let key = |i: usize| -> (f64, f64) {
             let (f, r) = (&functions[i], &rows[i]);
+            // Functions without a call in the quantile window sort below every other.
+            let q = |k: usize| self.quantiles(i).map_or(-1.0, |q| q[k] as f64);
             match self.sort {
                 Sort::SelfTime => (r.self_share, f.self_ns as f64),
-                Sort::P95 => (f.p95_ns as f64, f.p99_ns as f64),
-                Sort::P99 => (f.p99_ns as f64, f.max_ns as f64),
+                Sort::P95 => (q(1), q(2)),
+                Sort::P99 => (q(2), q(3)),
                 Sort::Calls => (r.calls_per_sec.unwrap_or(0.0), f.count as f64),
                 Sort::Errors => (r.errors_per_sec.unwrap_or(0.0), f.errors as f64),
                 Sort::Total => (f.total_ns as f64, f.count as f64),

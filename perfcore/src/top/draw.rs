@@ -108,9 +108,14 @@ fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 }
                 (_, Some(w)) => format!("rates over the window, {}", format::window(w)),
             };
+            let quantiles = match (app.live, app.quantile_span) {
+                (false, _) => String::new(),
+                (true, None) => "  ·  quantiles: waiting for a second refresh".to_owned(),
+                (true, Some(w)) => format!("  ·  quantiles over the last {}", format::window(w)),
+            };
             Line::styled(
                 format!(
-                    "{over}  ·  {} calls  ·  refresh #{}",
+                    "{over}{quantiles}  ·  {} calls  ·  refresh #{}",
                     format::count(app.snapshot.total_calls()),
                     app.updates
                 ),
@@ -140,7 +145,7 @@ fn draw_system(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let mem_title = match (app.memory.back(), app.memory_bytes) {
         (Some(&v), Some((used, total))) => {
             format!(
-                " memory {} ({} of {}) ",
+                " memory {} ({} of {}; scale 0 to its top) ",
                 format::percent(v),
                 format::bytes(used),
                 format::bytes(total)
@@ -148,8 +153,8 @@ fn draw_system(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
         _ => " memory: no data ".to_owned(),
     };
-    sparkline(frame, cpu_area, cpu_title, &app.cpu, Color::Green);
-    sparkline(frame, mem_area, mem_title, &app.memory, Color::Magenta);
+    sparkline(frame, cpu_area, cpu_title, &app.cpu, Color::Green, true);
+    sparkline(frame, mem_area, mem_title, &app.memory, Color::Magenta, false);
 }
 
 fn sparkline(
@@ -158,13 +163,17 @@ fn sparkline(
     title: String,
     history: &std::collections::VecDeque<f64>,
     color: Color,
+    whole_scale: bool,
 ) {
     let block = Block::bordered().title(title).border_style(Style::new().fg(Color::DarkGray));
     let width = usize::from(block.inner(area).width);
     let skip = history.len().saturating_sub(width);
     let data: Vec<u64> = history.iter().skip(skip).map(|v| (v * 1000.0).round() as u64).collect();
+    // CPU on its whole 0–100% scale; memory, which moves by a few percent, scaled to the
+    // highest point shown, so that growth (a leak) shows as a rising line.
+    let max = if whole_scale { 1000 } else { data.iter().copied().max().unwrap_or(1).max(1) };
     frame.render_widget(
-        Sparkline::default().block(block).data(data).max(1000).style(Style::new().fg(color)),
+        Sparkline::default().block(block).data(data).max(max).style(Style::new().fg(color)),
         area,
     );
 }
@@ -243,7 +252,8 @@ pub(crate) fn columns_for(width: u16, sort: Sort) -> Vec<usize> {
     shown
 }
 
-fn cell<'a>(column: usize, f: &'a FunctionStats, r: &Row) -> Cell<'a> {
+fn cell<'a>(column: usize, f: &'a FunctionStats, r: &Row, q: Option<[u64; 4]>) -> Cell<'a> {
+    let quantile = |k: usize| q.map_or_else(|| "-".to_owned(), |q| format::duration_ns(q[k]));
     let text = match column {
         0 => format::rate(r.calls_per_sec),
         1 => format::count(f.count),
@@ -252,10 +262,10 @@ fn cell<'a>(column: usize, f: &'a FunctionStats, r: &Row) -> Cell<'a> {
         4 => format::percent(r.error_ratio),
         5 => format::percent(r.self_share),
         6 => format::duration_ns(f.total_ns),
-        7 => format::duration_ns(f.p50_ns),
-        8 => format::duration_ns(f.p95_ns),
-        9 => format::duration_ns(f.p99_ns),
-        _ => format::duration_ns(f.max_ns),
+        7 => quantile(0),
+        8 => quantile(1),
+        9 => quantile(2),
+        _ => quantile(3),
     };
     let cell = Cell::from(Line::from(text).alignment(Alignment::Right));
     if (2..=4).contains(&column) && f.errors > 0 {
@@ -292,7 +302,7 @@ fn draw_table(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let f = &app.snapshot.functions[i];
         let r = &app.rows[i];
         let cells = std::iter::once(Cell::from(f.name.as_str()))
-            .chain(shown.iter().map(|&c| cell(c, f, r)));
+            .chain(shown.iter().map(|&c| cell(c, f, r, app.quantiles(i))));
         let row = TableRow::new(cells);
         if pos == app.selected {
             row.style(Style::new().fg(Color::Black).bg(Color::White).add_modifier(Modifier::BOLD))

@@ -308,7 +308,7 @@ fn system_sparklines_and_alerts_from_observations() {
     }
     let s = screen(&app, 140, 40);
     assert!(s.contains("CPU 90.0%"), "{s}");
-    assert!(s.contains("memory 25.0% (2.00GiB of 8.00GiB)"), "{s}");
+    assert!(s.contains("memory 25.0% (2.00GiB of 8.00GiB; scale 0 to its top)"), "{s}");
     assert!(!s.contains("no system data"));
     // The sparkline drew bars (the block characters).
     assert!(s.chars().any(|c| ('▁'..='█').contains(&c)), "{s}");
@@ -519,4 +519,56 @@ fn narrow_terminals_drop_columns_rather_than_cut_values() {
     keys(&mut app, "6");
     let s = screen(&app, 60, 20);
     assert!(line_with(&s, "function ").contains("total▼"), "{s}");
+}
+
+/// Live, the quantile columns cover the last ten seconds or so: a function that was slow at
+/// first and has been fast since shows its fast calls, not the whole run's.
+#[test]
+fn live_quantiles_cover_the_recent_window() {
+    let t = Instant::now();
+    let mut app = App::new("http://x:1");
+    // 100 calls of 50 ms, then 100 more of 1 µs every second for 20 s.
+    let at = |s: u64| {
+        let mut durations = vec![50 * MS; 100];
+        durations.extend(std::iter::repeat_n(1_000, 100 * s as usize));
+        let snap = vec![function("svc::flip", "svc", &durations, 0, 0)];
+        Snapshot::from_functions(snap, 0, (100 + s) * 1_000_000_000)
+    };
+    for s in 0..=20 {
+        app.update(at(s), &[], t + Duration::from_secs(s));
+    }
+    let whole = at(20).functions[0].p95_ns;
+    assert!(whole < 2_000, "the whole run's p95 is already fast: {whole}");
+    let recent = app.quantiles(0).unwrap();
+    assert!(recent[3] < 2_000, "max of the last window {recent:?}");
+    let s = screen(&app, 140, 20);
+    assert!(s.contains("quantiles over the last 1"), "{s}");
+    // And the other way: fast at first, slow in the window; the cumulative p95 is still fast.
+    let mut app = App::new("http://x:1");
+    let at = |s: u64| {
+        let mut durations = vec![1_000; 10_000];
+        durations.extend(std::iter::repeat_n(50 * MS, 10 * s as usize));
+        let snap = vec![function("svc::slow", "svc", &durations, 0, 0)];
+        Snapshot::from_functions(snap, 0, (100 + s) * 1_000_000_000)
+    };
+    for s in 0..=12 {
+        app.update(at(s), &[], t + Duration::from_secs(s));
+    }
+    assert!(at(12).functions[0].p95_ns < 2_000);
+    let recent = app.quantiles(0).unwrap();
+    assert!(recent[1] > 40 * MS, "the window's p95 {recent:?}");
+    let s = screen(&app, 140, 20);
+    let row = line_with(&s, "svc::slow");
+    assert!(row.contains("50.0ms") || row.contains("49."), "{row}");
+    // No call in the window: a dash, and the function sorts last by p95.
+    let idle = Snapshot::from_functions(vec![function("svc::idle", "svc", &[MS], 0, 0)], 0, 1);
+    let mut app = App::new("http://x:1").with_sort(Sort::P95);
+    for s in 0..3 {
+        let mut snap = idle.clone();
+        snap.ended_unix_ns = (200 + s) * 1_000_000_000;
+        app.update(snap, &[], t + Duration::from_secs(s));
+    }
+    assert_eq!(app.quantiles(0), None);
+    let s = screen(&app, 140, 20);
+    assert!(line_with(&s, "svc::idle").contains(" - "), "{s}");
 }
