@@ -18,6 +18,10 @@
 //! The service serves perfcore's endpoint on its own port, with the system sampler and the
 //! default alert rules plus `service_cache_cold`.
 //!
+//! perfcore's side is the process's global profiler (`perfcore::global()`), so drive one
+//! service of a process at a time: calls to another's handlers during a run would show in
+//! the counts (and fail the equality, as they should).
+//!
 //! The driver ([`LoadOptions`]) runs one [`Scenario`] and returns a [`ClientReport`];
 //! [`Service::compare`] (or [`SliReport::from_snapshot`] for an external service) sets it
 //! beside perfcore's figures in an [`SliReport`].
