@@ -490,7 +490,7 @@ impl LoadOptions {
                 (None, Some(l)) => l.metrics_url.clone(),
                 (None, None) => String::new(),
             };
-            Some(Scraper::start(url))
+            Some(Scraper::start(url, live.clone()))
         } else {
             None
         };
@@ -498,7 +498,9 @@ impl LoadOptions {
         let start = Instant::now();
         let mut samples = Vec::new();
         let mut phase_bounds = Vec::new();
-        let mut seq = 0u64;
+        // Each run of a process continues the request sequence where the last one stopped,
+        // so a second run does not find every item it asks for already cached.
+        let mut seq = NEXT_SEQ.fetch_add(plan.max_requests(), Ordering::Relaxed);
         let mut stress_steps = Vec::new();
         for phase in &plan.phases {
             let offset = start.elapsed();
@@ -553,13 +555,15 @@ impl LoadOptions {
             });
             let profiler_ns = scopes.map(|s| s as f64 * scope_cost_ns);
             let share = |den: u64| profiler_ns.filter(|_| den > 0).map(|p| p / den as f64);
-            let scrape_total: u64 = scrape.latencies.iter().sum();
+            let build_total: u64 = scrape.builds.iter().sum();
             SoakFigures {
                 rss_start_bytes: rss0,
                 rss_end_bytes: rss1,
                 scrapes: scrape.latencies.len() as u64 + scrape.errors,
                 scrape_errors: scrape.errors,
                 scrape_latency: Quantiles::of(&mut scrape.latencies.clone()),
+                scrape_build: (!scrape.builds.is_empty())
+                    .then(|| Quantiles::of(&mut scrape.builds.clone())),
                 scrape_bytes: scrape.last_bytes,
                 process_cpu_ns,
                 worker_cpu_ns,
@@ -567,8 +571,8 @@ impl LoadOptions {
                 scope_cost_ns,
                 profiler_share_of_workers: worker_cpu_ns.and_then(share),
                 profiler_share_of_process: share(process_cpu_ns),
-                endpoint_share_of_process: (process_cpu_ns > 0)
-                    .then(|| scrape_total as f64 / process_cpu_ns as f64),
+                endpoint_share_of_process: (process_cpu_ns > 0 && !scrape.builds.is_empty())
+                    .then(|| build_total as f64 / process_cpu_ns as f64),
                 requests_per_sec: overall.throughput_per_sec,
             }
         });
@@ -602,6 +606,8 @@ impl LoadOptions {
             .map_err(|e| ServiceError::Snapshot { reason: format!("{full}: {e}") })
     }
 }
+
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// One request's outcome.
 #[derive(Debug, Clone, Copy)]
@@ -849,12 +855,14 @@ struct Scraper {
 #[derive(Default)]
 struct ScrapeFigures {
     latencies: Vec<u64>,
+    /// The endpoint's own build time of each scrape (in-process services only).
+    builds: Vec<u64>,
     errors: u64,
     last_bytes: u64,
 }
 
 impl Scraper {
-    fn start(url: String) -> Self {
+    fn start(url: String, live: Option<Arc<server::Shared>>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let handle = std::thread::spawn(move || {
@@ -870,6 +878,9 @@ impl Scraper {
                     Ok(r) if r.status == 200 => {
                         figures.latencies.push(t.elapsed().as_nanos() as u64);
                         figures.last_bytes = r.body.len() as u64;
+                        if let Some(b) = live.as_ref().and_then(|l| l.last_scrape_build()) {
+                            figures.builds.push(b.as_nanos() as u64);
+                        }
                     }
                     _ => figures.errors += 1,
                 }

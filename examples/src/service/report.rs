@@ -322,8 +322,9 @@ impl std::fmt::Display for ScenarioVerdict {
 /// against the same function unprofiled, best of 5 rounds of 200,000 calls), over the CPU
 /// the service's worker threads used (`CLOCK_THREAD_CPUTIME_ID`, where the scopes run) and
 /// over the whole process's CPU (which includes the load driver and the scraper when they
-/// run in the same process). The endpoint's own cost (building each scrape) is shown apart,
-/// as the scrapes' total latency: an upper bound of the CPU they took.
+/// run in the same process). The endpoint's own cost is shown apart: the time it took to
+/// build each scrape (`MetricsServer::last_scrape_duration`, wall time on its thread, so an
+/// upper bound of the CPU it took) over the process's CPU.
 ///
 /// # Examples
 /// ```
@@ -340,8 +341,10 @@ pub struct SoakFigures {
     pub scrapes: u64,
     /// Scrapes that failed.
     pub scrape_errors: u64,
-    /// Scrape latency, as the scraper measured it.
+    /// Scrape latency, as the scraper measured it (connect, request, the whole answer).
     pub scrape_latency: Quantiles,
+    /// The endpoint's time building each scrape (in-process services only).
+    pub scrape_build: Option<Quantiles>,
     /// Bytes of the last scrape.
     pub scrape_bytes: u64,
     /// The process's CPU time over the run, ns.
@@ -356,7 +359,7 @@ pub struct SoakFigures {
     pub profiler_share_of_workers: Option<f64>,
     /// scopes × cost / process CPU.
     pub profiler_share_of_process: Option<f64>,
-    /// The scrapes' total latency / process CPU (an upper bound of the endpoint's share).
+    /// The scrapes' total build time / process CPU (an upper bound of the endpoint's share).
     pub endpoint_share_of_process: Option<f64>,
     /// Answered requests per second.
     pub requests_per_sec: f64,

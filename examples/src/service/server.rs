@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) addr: SocketAddr,
     /// The endpoint's `/metrics` URL.
     pub(crate) metrics_url: String,
+    /// The endpoint (taken out when the service stops).
+    pub(crate) metrics: Mutex<Option<MetricsServer>>,
     stop: AtomicBool,
     /// Connections turned away with 503 because the accept queue was full.
     pub(crate) rejected: AtomicU64,
@@ -41,6 +43,15 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// CPU nanoseconds all workers have used.
+    /// How long the endpoint took to build its last scrape.
+    pub(crate) fn last_scrape_build(&self) -> Option<Duration> {
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(MetricsServer::last_scrape_duration)
+    }
+
     pub(crate) fn worker_cpu_ns(&self) -> u64 {
         self.worker_cpu.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
@@ -207,15 +218,18 @@ impl ServiceOptions {
         let shared = Arc::new(Shared {
             addr,
             metrics_url: format!("http://{}/metrics", metrics.local_addr()),
+            metrics: Mutex::new(None),
             stop: AtomicBool::new(false),
             rejected: AtomicU64::new(0),
             worker_cpu: (0..workers).map(|_| AtomicU64::new(0)).collect(),
         });
         let (tx, rx) = sync_channel::<TcpStream>(self.queue);
         let rx = Arc::new(Mutex::new(rx));
+        let metrics_addr = metrics.local_addr();
+        *shared.metrics.lock().unwrap_or_else(PoisonError::into_inner) = Some(metrics);
         let mut service = Service {
             addr,
-            metrics: Some(metrics),
+            metrics_addr,
             monitor: Some(monitor),
             shared: Arc::clone(&shared),
             accept: None,
@@ -338,7 +352,7 @@ fn serve_connection(mut stream: TcpStream, index: usize, state: &AppState, share
 #[derive(Debug)]
 pub struct Service {
     addr: SocketAddr,
-    metrics: Option<MetricsServer>,
+    metrics_addr: SocketAddr,
     monitor: Option<Monitor>,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
@@ -385,7 +399,7 @@ impl Service {
     /// ```
     #[must_use]
     pub fn metrics_addr(&self) -> SocketAddr {
-        self.metrics.as_ref().map_or(self.addr, MetricsServer::local_addr)
+        self.metrics_addr
     }
 
     /// `http://127.0.0.1:PORT/metrics`, perfcore's endpoint.
@@ -473,7 +487,7 @@ impl Service {
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
-        if let Some(m) = self.metrics.take() {
+        if let Some(m) = self.shared.metrics.lock().unwrap_or_else(PoisonError::into_inner).take() {
             m.stop();
         }
         if let Some(m) = self.monitor.take() {

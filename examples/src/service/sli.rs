@@ -293,7 +293,7 @@ impl fmt::Display for SliReport {
                 |x: Option<f64>| x.map_or_else(|| "?".into(), |x| format!("{:.3}%", x * 100.0));
             writeln!(
                 f,
-                "soak: RSS {} -> {}; {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms, {} bytes; \
+                "soak: RSS {} -> {}; {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms (built in p50 {:.2} ms p99 {:.2} ms), {} bytes; \
                  scope cost {:.1} ns x {} scopes = {} of the workers' CPU, {} of the process's; \
                  endpoint <= {} of the process's; {:.0} requests/s",
                 mib(s.rss_start_bytes),
@@ -302,6 +302,8 @@ impl fmt::Display for SliReport {
                 s.scrape_errors,
                 ms(s.scrape_latency.p50_ns),
                 ms(s.scrape_latency.p99_ns),
+                ms(s.scrape_build.map_or(0, |b| b.p50_ns)),
+                ms(s.scrape_build.map_or(0, |b| b.p99_ns)),
                 s.scrape_bytes,
                 s.scope_cost_ns,
                 s.scopes.map_or_else(|| "?".into(), |n| n.to_string()),
