@@ -7,10 +7,11 @@
 //! The programs come from `.ci/install-tools.sh`. A test whose program is missing prints a
 //! notice and passes, unless `PERFCORE_REQUIRE_TOOLS=1` (as CI sets it), when it fails.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+#[path = "common/prom.rs"]
+mod prom;
+
+use std::net::SocketAddr;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,145 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use perfcore::PerformanceProfiler;
 use perfcore::monitor::{Observation, PushOptions, ServerOptions};
 use perfcore::testing::ManualClock;
-
-fn have(program: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let msg =
-            format!("`{program} --version` does not run: install it with .ci/install-tools.sh");
-        assert!(std::env::var("PERFCORE_REQUIRE_TOOLS").as_deref() != Ok("1"), "{msg}");
-        eprintln!("skipped: {msg}");
-    }
-    ok
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("prometheus_live").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A free loopback port (bound, then released: the program started next takes it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A child process killed when the test ends, however it ends; its output goes to a log
-/// file, shown when the test fails.
-struct Program {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Program {
-    fn start(cmd: &mut Command, log: PathBuf) -> Self {
-        let file = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Program {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `GET http://{addr}{target}`: the status and the body.
-fn get(addr: SocketAddr, target: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    // Prometheus answers its API chunked; unchunk.
-    let chunked = text
-        .split_once("\r\n\r\n")
-        .is_some_and(|(h, _)| h.to_ascii_lowercase().contains("transfer-encoding: chunked"));
-    Ok((status, if chunked { unchunk(&body) } else { body }))
-}
-
-fn unchunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
-    }
-    out
-}
-
-fn encode(q: &str) -> String {
-    q.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// An instant query's result vector: (labels, value) per series.
-fn query(prom: SocketAddr, promql: &str, at: Option<f64>) -> Vec<(serde_json::Value, f64)> {
-    let mut target = format!("/api/v1/query?query={}", encode(promql));
-    if let Some(t) = at {
-        target.push_str(&format!("&time={t:.3}"));
-    }
-    let (status, body) = get(prom, &target).unwrap();
-    assert_eq!(status, 200, "{promql}: {body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["status"], "success", "{promql}: {body}");
-    v["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["metric"].clone(), r["value"][1].as_str().unwrap().parse::<f64>().unwrap()))
-        .collect()
-}
-
-/// The one value an instant query returns, waiting (up to `wait`) until it satisfies `ok`.
-fn query_until(
-    prom: SocketAddr,
-    promql: &str,
-    wait: Duration,
-    ok: impl Fn(f64) -> bool,
-) -> Option<f64> {
-    let deadline = Instant::now() + wait;
-    let mut last = None;
-    while Instant::now() < deadline {
-        if let [(_, v)] = query(prom, promql, None)[..] {
-            last = Some(v);
-            if ok(v) {
-                return last;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    last
-}
+use prom::{Program, free_port, get, have, query, query_until, scratch, start_prometheus};
 
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
@@ -203,39 +66,20 @@ fn a_real_prometheus_scrapes_the_endpoint_and_the_pushgateway() {
     );
     let gw_addr: SocketAddr = format!("127.0.0.1:{gw_port}").parse().unwrap();
 
-    let prom_port = free_port();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n\
-         \x20 - job_name: service\n    static_configs:\n      - targets: ['{}']\n\
-         \x20 - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{gw_port}']\n",
-        server.local_addr()
+    let (prometheus, prom) = start_prometheus(
+        &dir,
+        &format!(
+            "  - job_name: service\n    static_configs:\n      - targets: ['{}']\n\
+             \x20 - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{gw_port}']\n",
+            server.local_addr()
+        ),
+        2,
     );
-    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let prometheus = Program::start(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-            .arg("--log.level=warn"),
-        dir.join("prometheus.log"),
-    );
-    let prom: SocketAddr = format!("127.0.0.1:{prom_port}").parse().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !matches!(get(prom, "/-/ready"), Ok((200, _))) {
-        assert!(Instant::now() < deadline, "prometheus never got ready:\n{}", prometheus.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
     while !matches!(get(gw_addr, "/-/ready"), Ok((200, _))) {
         assert!(Instant::now() < deadline, "the gateway never got ready:\n{}", gateway.log());
         std::thread::sleep(Duration::from_millis(200));
     }
-
-    // Prometheus applies its targets some seconds after it is ready (service discovery
-    // sends updates at most every 5 s): wait for its first scrapes of both.
-    let deadline = Duration::from_secs(60);
-    let scraped = query_until(prom, r#"count(up == 1)"#, deadline, |v| v >= 2.0);
-    assert_eq!(scraped, Some(2.0), "prometheus scrapes nothing:\n{}", prometheus.log());
 
     // The job: its own profiler, pushed once, then it ends.
     {

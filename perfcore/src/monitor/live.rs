@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::server::{SnapshotSource, add_default_source, remove_default_source};
+use super::sources::{SnapshotSource, add_default_source, remove_default_source};
 use super::{
     ActiveAlert, AlertEngine, AlertRule, AlertSink, FunctionWindow, HistoryPoint, MetricsServer,
     MonitorError, Observation, SamplerOptions, ServerOptions, SinkDispatcher, SystemSample,
@@ -520,13 +520,13 @@ mod tests {
             .unwrap();
         wait_for("a sample", || monitor.latest().is_some());
         wait_for("the alert", || !monitor.active_alerts().is_empty());
-        let obs = super::super::server::default_observations();
+        let obs = super::super::sources::default_observations();
         assert!(obs.iter().any(|o| o.name == "system_memory_total_bytes"));
         assert!(
             obs.iter().any(|o| o.name == "alerts" && o.label_value("alertname") == Some("always"))
         );
         monitor.stop();
-        let obs = super::super::server::default_observations();
+        let obs = super::super::sources::default_observations();
         assert!(!obs.iter().any(|o| o.label_value("alertname") == Some("always")));
     }
 }

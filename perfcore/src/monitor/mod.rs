@@ -94,11 +94,13 @@ mod http;
 mod live;
 mod push;
 mod server;
+mod sources;
 
 pub use exposition::exposition;
 pub use live::{Monitor, MonitorBuilder};
 pub use push::{PushMethod, PushOptions, push_metrics};
-pub use server::{MetricsServer, ObservationSource, ServerOptions, SnapshotSource, serve_metrics};
+pub use server::{MetricsServer, ServerOptions, serve_metrics};
+pub use sources::{ObservationSource, SnapshotSource};
 
 pub use error::MonitorError;
 
@@ -160,9 +162,11 @@ pub struct Observation {
     pub help: Cow<'static, str>,
     /// Gauge or counter.
     pub kind: MetricKind,
-    /// Its labels, in the order given.
+    /// Its labels, in the order given. In JSON, an object (`{"core": "0"}`) in this order.
+    #[serde(with = "labels_as_object")]
     pub labels: Vec<(Cow<'static, str>, String)>,
-    /// The value.
+    /// The value. In JSON, `null` when it is not a finite number (a ratio of nothing is NaN).
+    #[serde(with = "finite_or_null")]
     pub value: f64,
 }
 
@@ -235,5 +239,59 @@ impl Observation {
     #[must_use]
     pub fn label_value(&self, name: &str) -> Option<&str> {
         self.labels.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Labels as a JSON object in their own order (`{"mount": "/", "device": "sda1"}`), rather
+/// than serde's default list of pairs: the shape the endpoint's `/observations.json` serves.
+mod labels_as_object {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    type Labels = Vec<(Cow<'static, str>, String)>;
+
+    pub(super) fn serialize<S: Serializer>(labels: &Labels, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(labels.len()))?;
+        for (k, v) in labels {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        struct InOrder;
+        impl<'de> Visitor<'de> for InOrder {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of label names to string values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+                let mut labels = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    labels.push((Cow::Owned(k), v));
+                }
+                Ok(labels)
+            }
+        }
+        d.deserialize_map(InOrder)
+    }
+}
+
+/// A float as a JSON number, or `null` for NaN and the infinities (JSON has no word for them);
+/// `null` reads back as NaN.
+mod finite_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` passes a reference
+    pub(super) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() { s.serialize_f64(*value) } else { s.serialize_none() }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
     }
 }

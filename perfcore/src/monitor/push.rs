@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::server::{ObservationSource, SnapshotSource};
+use super::sources::Sources;
 use super::{MonitorError, Observation};
 use crate::Snapshot;
 use crate::report::{ExpositionFormat, PrometheusOptions};
@@ -48,9 +48,7 @@ pub struct PushOptions {
     method: PushMethod,
     prometheus: PrometheusOptions,
     timeout: Duration,
-    snapshot: Option<SnapshotSource>,
-    sources: Vec<ObservationSource>,
-    defaults: bool,
+    sources: Sources,
 }
 
 impl std::fmt::Debug for PushOptions {
@@ -59,7 +57,7 @@ impl std::fmt::Debug for PushOptions {
             .field("url", &self.url())
             .field("method", &self.method)
             .field("timeout", &self.timeout)
-            .field("sources", &self.sources.len())
+            .field("sources", &self.sources)
             .finish_non_exhaustive()
     }
 }
@@ -164,9 +162,7 @@ impl PushOptions {
             method: PushMethod::Replace,
             prometheus: PrometheusOptions::new(),
             timeout: Duration::from_secs(10),
-            snapshot: None,
-            sources: Vec::new(),
-            defaults: true,
+            sources: Sources::default(),
         })
     }
 
@@ -257,7 +253,7 @@ impl PushOptions {
     /// ```
     #[must_use]
     pub fn snapshot(mut self, snapshot: impl Fn() -> Snapshot + Send + Sync + 'static) -> Self {
-        self.snapshot = Some(Arc::new(snapshot));
+        self.sources.set_snapshot(Arc::new(snapshot));
         self
     }
 
@@ -273,7 +269,7 @@ impl PushOptions {
     /// ```
     #[must_use]
     pub fn source(mut self, source: impl Fn() -> Vec<Observation> + Send + Sync + 'static) -> Self {
-        self.sources.push(Arc::new(source));
+        self.sources.add(Arc::new(source));
         self
     }
 
@@ -288,7 +284,7 @@ impl PushOptions {
     /// ```
     #[must_use]
     pub fn default_sources(mut self, on: bool) -> Self {
-        self.defaults = on;
+        self.sources.set_defaults(on);
         self
     }
 
@@ -324,14 +320,7 @@ impl PushOptions {
     /// ```
     #[must_use]
     pub fn body(&self) -> String {
-        let snapshot = match &self.snapshot {
-            Some(s) => s(),
-            None => crate::global().snapshot(),
-        };
-        let mut observations: Vec<Observation> = self.sources.iter().flat_map(|s| s()).collect();
-        if self.defaults {
-            observations.extend(super::server::default_observations());
-        }
+        let (snapshot, observations) = (self.sources.snapshot(), self.sources.observations());
         let options = self.prometheus.clone().format(ExpositionFormat::Prometheus);
         super::exposition(&snapshot, &observations, &options)
     }

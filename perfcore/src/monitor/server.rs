@@ -5,55 +5,19 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::sources::Sources;
 use super::{MonitorError, Observation};
 use crate::Snapshot;
 use crate::report::{ExpositionFormat, PrometheusOptions};
-
-/// Where the endpoint's observations come from: called at every scrape, on the thread that
-/// answers it (so it must not block for long; a panic in it answers 500 and is counted).
-pub type ObservationSource = Arc<dyn Fn() -> Vec<Observation> + Send + Sync>;
-
-/// Where the endpoint's function statistics come from: a snapshot taken at every scrape.
-pub type SnapshotSource = Arc<dyn Fn() -> Snapshot + Send + Sync>;
 
 /// The longest request head (request line and headers) the endpoint reads.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// How often the accept loop looks at its stop flag while no one connects.
 const ACCEPT_POLL: Duration = Duration::from_millis(25);
-
-/// The sources every [`serve_metrics`] endpoint reads besides the profiler: the application
-/// metrics' global registry, and those a started monitor registers.
-static DEFAULT_SOURCES: Mutex<Vec<(u64, ObservationSource)>> = Mutex::new(Vec::new());
-static NEXT_SOURCE: AtomicU64 = AtomicU64::new(1);
-
-/// Adds a source every endpoint started with [`serve_metrics`] reads (now and later); the
-/// returned id removes it ([`remove_default_source`]).
-pub(crate) fn add_default_source(source: ObservationSource) -> u64 {
-    let id = NEXT_SOURCE.fetch_add(1, Ordering::Relaxed);
-    DEFAULT_SOURCES.lock().unwrap_or_else(PoisonError::into_inner).push((id, source));
-    id
-}
-
-/// Removes a source [`add_default_source`] added.
-pub(crate) fn remove_default_source(id: u64) {
-    DEFAULT_SOURCES.lock().unwrap_or_else(PoisonError::into_inner).retain(|(i, _)| *i != id);
-}
-
-pub(crate) fn default_observations() -> Vec<Observation> {
-    let sources: Vec<ObservationSource> = DEFAULT_SOURCES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .map(|(_, s)| Arc::clone(s))
-        .collect();
-    let mut out = super::metrics_registry().observations();
-    out.extend(sources.iter().flat_map(|s| s()));
-    out
-}
 
 /// How an endpoint listens and what it serves.
 ///
@@ -71,9 +35,7 @@ pub struct ServerOptions {
     prometheus: PrometheusOptions,
     timeout: Duration,
     max_connections: usize,
-    snapshot: Option<SnapshotSource>,
-    sources: Vec<ObservationSource>,
-    defaults: bool,
+    sources: Sources,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -83,9 +45,8 @@ impl std::fmt::Debug for ServerOptions {
             .field("prometheus", &self.prometheus)
             .field("timeout", &self.timeout)
             .field("max_connections", &self.max_connections)
-            .field("sources", &self.sources.len())
-            .field("defaults", &self.defaults)
-            .finish_non_exhaustive()
+            .field("sources", &self.sources)
+            .finish()
     }
 }
 
@@ -105,9 +66,7 @@ impl ServerOptions {
             prometheus: PrometheusOptions::new(),
             timeout: Duration::from_secs(5),
             max_connections: 32,
-            snapshot: None,
-            sources: Vec::new(),
-            defaults: true,
+            sources: Sources::default(),
         }
     }
 
@@ -180,7 +139,7 @@ impl ServerOptions {
     /// ```
     #[must_use]
     pub fn snapshot(mut self, snapshot: impl Fn() -> Snapshot + Send + Sync + 'static) -> Self {
-        self.snapshot = Some(Arc::new(snapshot));
+        self.sources.set_snapshot(Arc::new(snapshot));
         self
     }
 
@@ -195,7 +154,7 @@ impl ServerOptions {
     /// ```
     #[must_use]
     pub fn source(mut self, source: impl Fn() -> Vec<Observation> + Send + Sync + 'static) -> Self {
-        self.sources.push(Arc::new(source));
+        self.sources.add(Arc::new(source));
         self
     }
 
@@ -209,7 +168,7 @@ impl ServerOptions {
     /// ```
     #[must_use]
     pub fn default_sources(mut self, on: bool) -> Self {
-        self.defaults = on;
+        self.sources.set_defaults(on);
         self
     }
 
@@ -256,9 +215,7 @@ pub struct MetricsServer {
 struct Serve {
     prometheus: PrometheusOptions,
     timeout: Duration,
-    snapshot: SnapshotSource,
-    sources: Vec<ObservationSource>,
-    defaults: bool,
+    sources: Sources,
     counters: Arc<Counters>,
 }
 
@@ -283,9 +240,7 @@ impl MetricsServer {
         let serve = Arc::new(Serve {
             prometheus: options.prometheus,
             timeout: options.timeout,
-            snapshot: options.snapshot.unwrap_or_else(|| Arc::new(|| crate::global().snapshot())),
             sources: options.sources,
-            defaults: options.defaults,
             counters: Arc::clone(&counters),
         });
         let max = options.max_connections;
@@ -407,8 +362,11 @@ impl Drop for MetricsServer {
 /// started [`Monitor`](super::Monitor); `addr` is loopback in the examples on purpose:
 /// expose it further only where the network is trusted (it has no authentication).
 ///
-/// The endpoint answers `GET /metrics` (and `HEAD`), `GET /` (a page linking to it) and
-/// `GET /-/healthy`; anything else gets `404`/`405`, a malformed request `400`, a head over
+/// The endpoint answers `GET /metrics` (and `HEAD`), `GET /snapshot.json` (the profiler's
+/// [`Snapshot`](crate::Snapshot) as JSON, what a snapshot file holds, for `perfcore top`),
+/// `GET /observations.json` (every other observation it exports, as
+/// `{"observations": [{"name", "kind", "help", "labels": {…}, "value"}, …]}`), `GET /` (a page
+/// linking to them) and `GET /-/healthy`; anything else gets `404`/`405`, a malformed request `400`, a head over
 /// 16 KiB `431`. Each connection is answered on its own thread, at most 32 at once, with a
 /// 5 s timeout ([`ServerOptions`] changes these), so a slow or broken client never stalls
 /// the others and nothing ever blocks the application's threads: a scrape reads a
@@ -589,9 +547,30 @@ fn answer(mut stream: TcpStream, serve: &Serve) {
                 }
             }
         }
+        "/snapshot.json" | "/observations.json" => {
+            let json = catch_unwind(AssertUnwindSafe(|| {
+                if request.path == "/snapshot.json" {
+                    serde_json::to_string(&serve.sources.snapshot())
+                } else {
+                    observations_json(&serve.sources.observations())
+                }
+            }));
+            match json {
+                Ok(Ok(body)) => {
+                    respond(&mut stream, 200, "application/json", body.as_bytes(), !head_only);
+                }
+                Ok(Err(_)) | Err(_) => {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    let body = b"a metrics source failed\n";
+                    respond(&mut stream, 500, "text/plain; charset=utf-8", body, !head_only);
+                }
+            }
+        }
         "/" => {
             let body = "<!doctype html><title>perfcore</title>\
-                        <p>perfcore metrics: <a href=\"/metrics\">/metrics</a></p>\n";
+                        <p>perfcore metrics: <a href=\"/metrics\">/metrics</a>, \
+                        <a href=\"/snapshot.json\">/snapshot.json</a>, \
+                        <a href=\"/observations.json\">/observations.json</a></p>\n";
             respond(&mut stream, 200, "text/html; charset=utf-8", body.as_bytes(), !head_only);
         }
         "/-/healthy" | "/healthz" => {
@@ -612,11 +591,8 @@ fn answer(mut stream: TcpStream, serve: &Serve) {
 
 /// The exposition and its content type.
 fn render(serve: &Serve, openmetrics: bool) -> (String, &'static str) {
-    let snapshot = (serve.snapshot)();
-    let mut observations: Vec<Observation> = serve.sources.iter().flat_map(|s| s()).collect();
-    if serve.defaults {
-        observations.extend(default_observations());
-    }
+    let snapshot = serve.sources.snapshot();
+    let mut observations = serve.sources.observations();
     let c = &serve.counters;
     observations.push(Observation::counter(
         "exporter_scrapes_total",
@@ -638,6 +614,15 @@ fn render(serve: &Serve, openmetrics: bool) -> (String, &'static str) {
     };
     let options = serve.prometheus.clone().format(format);
     (super::exposition(&snapshot, &observations, &options), content_type)
+}
+
+/// `{"observations": [...]}`, the body of `/observations.json`.
+fn observations_json(observations: &[Observation]) -> Result<String, serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        observations: &'a [Observation],
+    }
+    serde_json::to_string(&Body { observations })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -720,6 +705,46 @@ mod tests {
         assert!(om.contains("perfcore_exporter_scrapes_total 1"), "{om}");
         assert_eq!(server.scrapes(), 2);
         assert_eq!(server.errors(), 0);
+    }
+
+    #[test]
+    fn serves_the_snapshot_and_the_observations_as_json() {
+        let server = server();
+        let body = |answer: String| answer.split_once("\r\n\r\n").unwrap().1.to_owned();
+        let answer = send(server.local_addr(), b"GET /snapshot.json HTTP/1.1\r\n\r\n");
+        assert!(answer.contains("Content-Type: application/json"), "{answer}");
+        let snapshot = crate::Snapshot::from_json(&body(answer)).unwrap();
+        assert_eq!(snapshot.functions.len(), 1);
+        assert_eq!(
+            (snapshot.functions[0].name.as_str(), snapshot.functions[0].count),
+            ("served", 1)
+        );
+
+        let answer = send(server.local_addr(), b"GET /observations.json HTTP/1.1\r\n\r\n");
+        let value: serde_json::Value = serde_json::from_str(&body(answer)).unwrap();
+        let list = value["observations"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{value}");
+        assert_eq!(list[0]["name"], "queue_depth");
+        assert_eq!(list[0]["kind"], "gauge");
+        assert_eq!(list[0]["value"], 4.0);
+        assert!(list[0]["labels"].as_object().unwrap().is_empty());
+        // JSON fetches are not scrapes.
+        assert_eq!(server.scrapes(), 0);
+    }
+
+    #[test]
+    fn observations_read_back_from_json_labels_in_order_and_nan_as_null() {
+        let o = Observation::gauge("disk_used_ratio", "Disk.", f64::NAN)
+            .label("mount", "/")
+            .label("device", "sda1");
+        let json = serde_json::to_string(&o).unwrap();
+        assert!(json.contains(r#""labels":{"mount":"/","device":"sda1"}"#), "{json}");
+        assert!(json.contains(r#""value":null"#), "{json}");
+        let back: Observation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.labels, o.labels);
+        assert!(back.value.is_nan());
+        let bad = serde_json::from_str::<Observation>(&json.replace(r#""/""#, "3"));
+        assert!(bad.is_err());
     }
 
     #[test]
@@ -827,6 +852,9 @@ mod tests {
 
     #[test]
     fn default_sources_come_and_go() {
+        use crate::monitor::sources::{
+            add_default_source, default_observations, remove_default_source,
+        };
         let id = add_default_source(Arc::new(|| vec![Observation::gauge("dflt_test_g", "", 1.0)]));
         assert!(default_observations().iter().any(|o| o.name == "dflt_test_g"));
         remove_default_source(id);
