@@ -79,3 +79,18 @@ fn malformed_requests_get_400_and_the_service_keeps_serving() {
     assert_eq!(client.get("/healthz").unwrap().status, 200);
     service.stop();
 }
+
+#[test]
+fn the_endpoint_snapshot_json_gives_the_same_figures() {
+    let _serial = serial();
+    let service = ServiceOptions::new().workers(4).start().unwrap();
+    let report = LoadOptions::new(Scenario::Load, &service.url())
+        .duration(Duration::from_secs(1))
+        .perfcore(&service.metrics_url())
+        .run()
+        .unwrap();
+    let sli = perfcore_examples::service::SliReport::from_report(&report).unwrap();
+    assert!(sli.passed(), "{sli}");
+    assert_eq!(sli.rows.iter().map(|r| r.perfcore_count).sum::<u64>(), report.overall.answered());
+    service.stop();
+}

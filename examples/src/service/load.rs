@@ -34,6 +34,8 @@ const MAX_CONNECTIONS: usize = 256;
 /// A closed-loop phase's bound on requests per second of its duration.
 const CLOSED_LOOP_CAP_PER_SEC: u64 = 20_000;
 
+/// The stress scenario's steps (the rate doubles at each).
+const STRESS_STEPS: u32 = 10;
 /// The stress SLO: p99 at most this.
 const SLO_P99: Duration = Duration::from_millis(50);
 /// The stress SLO: unexpected errors (rejected, I/O) at most this share.
@@ -57,7 +59,7 @@ pub enum Scenario {
     Baseline,
     /// Several connections, open loop at a target rate (default 4 connections, 200/s, 5 s).
     Load,
-    /// The rate doubles each step (100/s to 3,200/s, 6 steps over 6 s) until the SLO breaks
+    /// The rate doubles each step (100/s to 50,000/s, 10 steps over 10 s) until the SLO breaks
     /// (p99 over 50 ms or over 1% rejected/I/O errors) or the top step.
     Stress,
     /// A steady rate (100/s), a burst at 8× for 15% of the run, the steady rate again (5 s).
@@ -96,7 +98,8 @@ impl Scenario {
         Duration::from_secs(match self {
             Self::Baseline => 3,
             Self::Load | Self::Spike => 5,
-            Self::Stress | Self::Endurance => 6,
+            Self::Endurance => 6,
+            Self::Stress => 10,
             Self::Soak => 60,
         })
     }
@@ -199,7 +202,7 @@ mod secs {
 /// use perfcore_examples::service::{LoadOptions, Scenario, MAX_REQUESTS};
 /// let plan = LoadOptions::new(Scenario::Stress, "http://127.0.0.1:1").plan()?;
 /// assert!(plan.max_requests() <= MAX_REQUESTS);
-/// assert_eq!(plan.phases.len(), 6);
+/// assert_eq!(plan.phases.len(), 10);
 /// # Ok::<(), perfcore_examples::service::ServiceError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -294,7 +297,7 @@ impl LoadOptions {
     /// ```
     /// # use std::time::Duration;
     /// # use perfcore_examples::service::*;
-    /// let plan = LoadOptions::new(Scenario::Stress, "http://x").duration(Duration::from_secs(12)).plan()?;
+    /// let plan = LoadOptions::new(Scenario::Stress, "http://x").duration(Duration::from_secs(20)).plan()?;
     /// assert_eq!(plan.phases[0].duration, Duration::from_secs(2));
     /// # Ok::<(), ServiceError>(())
     /// ```
@@ -349,9 +352,11 @@ impl LoadOptions {
         self
     }
 
-    /// perfcore's endpoint of an external target (`http://host:port`): its `/snapshot.json`
-    /// is read before and after the run, so [`SliReport::from_report`](super::SliReport::from_report)
-    /// can compare. Not needed for a service of this process.
+    /// perfcore's endpoint of the target (`http://host:port`, or its `/metrics` URL): its
+    /// `/snapshot.json` is read before and after the run, so
+    /// [`SliReport::from_report`](super::SliReport::from_report) can compare. Needed for an
+    /// external target; for a service of this process it replaces reading
+    /// `perfcore::global()` directly.
     ///
     /// # Examples
     /// ```
@@ -415,11 +420,11 @@ impl LoadOptions {
             Scenario::Load | Scenario::Endurance | Scenario::Soak => {
                 vec![phase("steady".into(), d, Some(rate))]
             }
-            Scenario::Stress => (0..6)
+            Scenario::Stress => (0..STRESS_STEPS)
                 .map(|k| {
                     phase(
                         format!("step {}", k + 1),
-                        d / 6,
+                        d / STRESS_STEPS,
                         Some((rate * f64::from(1u32 << k)).min(MAX_RATE)),
                     )
                 })
@@ -508,7 +513,7 @@ impl LoadOptions {
             seq += got.len() as u64;
             phase_bounds.push((offset, offset + phase.duration));
             if plan.scenario == Scenario::Stress {
-                let step = step_report(phase, &got);
+                let step = step_report(phase, &got, offset);
                 let broke = step.broke;
                 stress_steps.push(step);
                 samples.extend(got);
@@ -574,6 +579,7 @@ impl LoadOptions {
                 endpoint_share_of_process: (process_cpu_ns > 0 && !scrape.builds.is_empty())
                     .then(|| build_total as f64 / process_cpu_ns as f64),
                 requests_per_sec: overall.throughput_per_sec,
+                driver_sample_bytes: (samples.capacity() * std::mem::size_of::<Sample>()) as u64,
             }
         });
         Ok(ClientReport {
@@ -591,10 +597,9 @@ impl LoadOptions {
     }
 
     fn perfcore_snapshot(&self, in_process: bool) -> Result<Option<Snapshot>, ServiceError> {
-        if in_process {
-            return Ok(Some(perfcore::global().snapshot()));
-        }
-        let Some(url) = &self.perfcore_url else { return Ok(None) };
+        let Some(url) = &self.perfcore_url else {
+            return Ok(in_process.then(|| perfcore::global().snapshot()));
+        };
         let full = format!("{url}/snapshot.json");
         let answer = Client::new(url)?.get("/snapshot.json")?;
         if answer.status != 200 {
@@ -746,7 +751,13 @@ fn route_report<'a>(
     r
 }
 
-fn step_report(phase: &Phase, samples: &[Sample]) -> StepReport {
+/// A stress step's figures; its achieved rate is over the time from the step's start to its
+/// last answer (longer than the step when the service fell behind).
+fn step_report(phase: &Phase, samples: &[Sample], offset: Duration) -> StepReport {
+    let last_answer = samples.iter().map(|s| s.at_ns + s.latency_ns).max().unwrap_or(0);
+    let span = (last_answer.saturating_sub(offset.as_nanos() as u64) as f64 / 1e9)
+        .max(phase.duration.as_secs_f64())
+        .max(1e-9);
     let mut lat: Vec<u64> = samples.iter().map(|s| s.latency_ns).collect();
     lat.sort_unstable();
     let unexpected = samples.iter().filter(|s| s.unexpected()).count() as u64;
@@ -756,7 +767,7 @@ fn step_report(phase: &Phase, samples: &[Sample]) -> StepReport {
     StepReport {
         rate: phase.rate.unwrap_or(0.0),
         requests,
-        achieved_rate: answered as f64 / phase.duration.as_secs_f64().max(1e-9),
+        achieved_rate: answered as f64 / span,
         p99_ns: p99,
         unexpected_errors: unexpected,
         broke: p99 > SLO_P99.as_nanos() as u64
@@ -943,7 +954,7 @@ mod tests {
         for s in Scenario::ALL {
             let plan = LoadOptions::new(s, "http://127.0.0.1:1").plan().unwrap();
             assert!(plan.duration() <= Duration::from_secs(60), "{s}");
-            assert!(plan.max_requests() <= 100_000, "{s}: {}", plan.max_requests());
+            assert!(plan.max_requests() <= 200_000, "{s}: {}", plan.max_requests());
         }
     }
 

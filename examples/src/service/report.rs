@@ -136,7 +136,7 @@ pub struct StepReport {
     pub rate: f64,
     /// Requests sent in the step.
     pub requests: u64,
-    /// Answered requests per second over the step.
+    /// Answered requests per second, from the step's start to its last answer.
     pub achieved_rate: f64,
     /// The step's p99 latency (from intended send times).
     pub p99_ns: u64,
@@ -363,6 +363,9 @@ pub struct SoakFigures {
     pub endpoint_share_of_process: Option<f64>,
     /// Answered requests per second.
     pub requests_per_sec: f64,
+    /// Bytes the driver's own samples take (in the same RSS when it runs in-process: 24 per
+    /// request).
+    pub driver_sample_bytes: u64,
 }
 
 /// perfcore's figures bracketing a run.
