@@ -94,3 +94,22 @@ fn the_endpoint_snapshot_json_gives_the_same_figures() {
     assert_eq!(sli.rows.iter().map(|r| r.perfcore_count).sum::<u64>(), report.overall.answered());
     service.stop();
 }
+
+#[test]
+fn a_full_accept_queue_answers_503() {
+    use std::io::{Read, Write};
+    let _serial = serial();
+    let service = ServiceOptions::new().workers(1).queue_capacity(1).start().unwrap();
+    // A keeps the only worker (keep-alive), B waits in the queue, C finds it full.
+    let mut a = Client::new(&service.url()).unwrap();
+    assert_eq!(a.get("/healthz").unwrap().status, 200);
+    let _b = std::net::TcpStream::connect(service.addr()).unwrap();
+    // The accept thread queues B before it takes C (one thread, in order).
+    let mut c = std::net::TcpStream::connect(service.addr()).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert_eq!(service.rejected(), 1);
+    service.stop();
+}

@@ -561,7 +561,10 @@ impl LoadOptions {
             let profiler_ns = scopes.map(|s| s as f64 * scope_cost_ns);
             let share = |den: u64| profiler_ns.filter(|_| den > 0).map(|p| p / den as f64);
             let build_total: u64 = scrape.builds.iter().sum();
+            let warm_at = elapsed.as_secs_f64() / 10.0;
             SoakFigures {
+                rss_warm_bytes: scrape.rss.iter().find(|(t, _)| *t >= warm_at).map(|&(_, b)| b),
+                rss_series: scrape.rss.clone(),
                 rss_start_bytes: rss0,
                 rss_end_bytes: rss1,
                 scrapes: scrape.latencies.len() as u64 + scrape.errors,
@@ -868,6 +871,8 @@ struct ScrapeFigures {
     latencies: Vec<u64>,
     /// The endpoint's own build time of each scrape (in-process services only).
     builds: Vec<u64>,
+    /// (seconds since the start, RSS bytes) every 10th scrape, the first included.
+    rss: Vec<(f64, u64)>,
     errors: u64,
     last_bytes: u64,
 }
@@ -882,8 +887,16 @@ impl Scraper {
                 figures.errors += 1;
                 return figures;
             };
-            let mut next = Instant::now();
+            let started = Instant::now();
+            let mut next = started;
+            let mut n = 0u64;
             while !flag.load(Ordering::Acquire) {
+                if n.is_multiple_of(10)
+                    && let Some(rss) = super::rss_bytes()
+                {
+                    figures.rss.push((started.elapsed().as_secs_f64(), rss));
+                }
+                n += 1;
                 let t = Instant::now();
                 match client.get("") {
                     Ok(r) if r.status == 200 => {

@@ -335,8 +335,13 @@ impl std::fmt::Display for ScenarioVerdict {
 pub struct SoakFigures {
     /// The process's resident set at the start, bytes.
     pub rss_start_bytes: Option<u64>,
+    /// ... at a tenth of the run (once the service is warm: caches full, every thread's
+    /// buffers touched).
+    pub rss_warm_bytes: Option<u64>,
     /// ... and at the end.
     pub rss_end_bytes: Option<u64>,
+    /// (seconds since the start, RSS bytes), every 10 s.
+    pub rss_series: Vec<(f64, u64)>,
     /// Scrapes of the endpoint (one a second).
     pub scrapes: u64,
     /// Scrapes that failed.

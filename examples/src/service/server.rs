@@ -244,10 +244,16 @@ impl ServiceOptions {
                 .map_err(|source| ServiceError::Thread { name, source })?;
             service.workers.push(handle);
         }
+        let (reject_tx, reject_rx) = sync_channel::<TcpStream>(64);
+        let rejecter = std::thread::Builder::new()
+            .name("service-reject".into())
+            .spawn(move || reject_loop(&reject_rx))
+            .map_err(|source| ServiceError::Thread { name: "service-reject".into(), source })?;
+        service.workers.push(rejecter);
         let accept_shared = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name("service-accept".into())
-            .spawn(move || accept_loop(&listener, &tx, &accept_shared))
+            .spawn(move || accept_loop(&listener, &tx, &reject_tx, &accept_shared))
             .map_err(|source| ServiceError::Thread { name: "service-accept".into(), source })?;
         service.accept = Some(accept);
         LIVE.lock().unwrap_or_else(PoisonError::into_inner).push(shared);
@@ -255,7 +261,40 @@ impl ServiceOptions {
     }
 }
 
-fn accept_loop(listener: &TcpListener, tx: &SyncSender<TcpStream>, shared: &Shared) {
+/// Answers each connection turned away with 503, then reads what the client sent (up to
+/// 64 KiB or 100 ms) before closing: closing with unread bytes would reset the connection
+/// and lose the answer.
+fn reject_loop(rx: &Receiver<TcpStream>) {
+    use std::io::{Read, Write};
+    while let Ok(mut stream) = rx.recv() {
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+        let _ = write_response(
+            &mut stream,
+            503,
+            "application/json",
+            b"{\"error\":\"the service is at capacity\"}",
+            false,
+        );
+        let _ = stream.flush();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+        let mut sink = [0u8; 4096];
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match stream.read(&mut sink) {
+                Ok(n) if n > 0 => drained += n,
+                _ => break,
+            }
+        }
+    }
+}
+
+fn accept_loop(
+    listener: &TcpListener,
+    tx: &SyncSender<TcpStream>,
+    reject: &SyncSender<TcpStream>,
+    shared: &Shared,
+) {
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::Acquire) {
             break;
@@ -268,15 +307,11 @@ fn accept_loop(listener: &TcpListener, tx: &SyncSender<TcpStream>, shared: &Shar
         let _ = stream.set_nodelay(true);
         match tx.try_send(stream) {
             Ok(()) => {}
-            Err(TrySendError::Full(mut stream)) => {
+            Err(TrySendError::Full(stream)) => {
                 shared.rejected.fetch_add(1, Ordering::Relaxed);
-                let _ = write_response(
-                    &mut stream,
-                    503,
-                    "application/json",
-                    b"{\"error\":\"the service is at capacity\"}",
-                    false,
-                );
+                // Answered on another thread, so a slow client never holds the accepts up;
+                // when that one is behind too, the connection is dropped (an I/O error).
+                let _ = reject.try_send(stream);
             }
             Err(TrySendError::Disconnected(_)) => break,
         }

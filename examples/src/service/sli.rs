@@ -293,10 +293,11 @@ impl fmt::Display for SliReport {
                 |x: Option<f64>| x.map_or_else(|| "?".into(), |x| format!("{:.3}%", x * 100.0));
             writeln!(
                 f,
-                "soak: RSS {} -> {} (the driver's samples: {:.1} MiB of it); {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms (built in p50 {:.2} ms p99 {:.2} ms), {} bytes; \
+                "soak: RSS {} -> {} at a tenth of the run -> {} at the end (the driver's samples: {:.1} MiB of it); {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms (built in p50 {:.2} ms p99 {:.2} ms), {} bytes; \
                  scope cost {:.1} ns x {} scopes = {} of the workers' CPU, {} of the process's; \
                  endpoint <= {} of the process's; {:.0} requests/s",
                 mib(s.rss_start_bytes),
+                mib(s.rss_warm_bytes),
                 mib(s.rss_end_bytes),
                 s.driver_sample_bytes as f64 / 1048576.0,
                 s.scrapes,
