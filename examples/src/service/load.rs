@@ -564,7 +564,7 @@ impl LoadOptions {
             let warm_at = elapsed.as_secs_f64() / 10.0;
             SoakFigures {
                 rss_warm_bytes: scrape.rss.iter().find(|(t, _)| *t >= warm_at).map(|&(_, b)| b),
-                rss_series: scrape.rss.clone(),
+                rss_series: scrape.rss.iter().step_by(10).copied().collect(),
                 rss_start_bytes: rss0,
                 rss_end_bytes: rss1,
                 scrapes: scrape.latencies.len() as u64 + scrape.errors,
@@ -871,7 +871,7 @@ struct ScrapeFigures {
     latencies: Vec<u64>,
     /// The endpoint's own build time of each scrape (in-process services only).
     builds: Vec<u64>,
-    /// (seconds since the start, RSS bytes) every 10th scrape, the first included.
+    /// (seconds since the start, RSS bytes) at every scrape.
     rss: Vec<(f64, u64)>,
     errors: u64,
     last_bytes: u64,
@@ -889,14 +889,10 @@ impl Scraper {
             };
             let started = Instant::now();
             let mut next = started;
-            let mut n = 0u64;
             while !flag.load(Ordering::Acquire) {
-                if n.is_multiple_of(10)
-                    && let Some(rss) = super::rss_bytes()
-                {
+                if let Some(rss) = super::rss_bytes() {
                     figures.rss.push((started.elapsed().as_secs_f64(), rss));
                 }
-                n += 1;
                 let t = Instant::now();
                 match client.get("") {
                     Ok(r) if r.status == 200 => {
