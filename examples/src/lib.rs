@@ -1,1 +1,2 @@
 //! Runnable examples live in `examples/`.
+pub mod service;
