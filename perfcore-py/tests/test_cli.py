@@ -85,3 +85,57 @@ def test_non_ascii_output_is_whole(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["compare", str(base), str(base), "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "\ufffd" not in out and out.startswith("### ")
+
+
+def test_perfcore_top_from_the_wheel_watches_a_python_endpoint_in_tmux(tmp_path: Path) -> None:
+    """`perfcore top`, as pip installs it, run for real in a terminal (tmux) against the
+    endpoint of this Python process: it shows the profiled function and quits on `q`."""
+    import os
+    import shutil
+    import time
+
+    from perfcore import monitor
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("PERFCORE_REQUIRE_TOOLS") == "1":
+            pytest.fail("tmux is missing: install it with .ci/install-tools.sh")
+        pytest.skip("tmux is missing")
+    profiler = perfcore.PerformanceProfiler()
+
+    @profiler.profile(name="shop.price_basket")
+    def price_basket(n: int) -> int:
+        return sum(range(n))
+
+    for i in range(200):
+        price_basket(i)
+    session = f"perfcore-py-top-{os.getpid()}"
+    socket = str(tmp_path / "tmux.sock")
+    tmux = ["tmux", "-S", socket]
+    with monitor.serve_metrics("127.0.0.1:0", profiler=profiler) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        command = f"{script()} top --url {url} --interval 200ms; echo top-exited-$?; sleep 30"
+        subprocess.run(
+            [*tmux, "new-session", "-d", "-s", session, "-x", "140", "-y", "30", command],
+            check=True,
+        )
+        try:
+
+            def screen() -> str:
+                done = subprocess.run(
+                    [*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True
+                )
+                return done.stdout
+
+            deadline = time.monotonic() + 30
+            while "price_basket" not in screen() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            shown = screen()
+            assert "price_basket" in shown and "perfcore top" in shown, shown
+            assert "200" in shown, shown  # the call count
+            subprocess.run([*tmux, "send-keys", "-t", session, "q"], check=True)
+            deadline = time.monotonic() + 10
+            while "top-exited-" not in screen() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "top-exited-0" in screen(), screen()
+        finally:
+            subprocess.run([*tmux, "kill-server"], capture_output=True)
