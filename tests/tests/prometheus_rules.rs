@@ -5,29 +5,17 @@
 //! promtool comes from `.ci/install-tools.sh`; without it the test prints a notice and
 //! passes, unless `PERFCORE_REQUIRE_TOOLS=1` (as CI sets it), when it fails.
 
+#[path = "common/prom.rs"]
+mod prom;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use perfcore::monitor::AlertRule;
 
 fn rules_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/prometheus")
-}
-
-fn have_promtool() -> bool {
-    let ok = Command::new("promtool")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        let msg = "`promtool --version` does not run: install it with .ci/install-tools.sh";
-        assert!(std::env::var("PERFCORE_REQUIRE_TOOLS").as_deref() != Ok("1"), "{msg}");
-        eprintln!("skipped: {msg}");
-    }
-    ok
 }
 
 fn promtool(args: &[&str]) {
@@ -42,7 +30,7 @@ fn promtool(args: &[&str]) {
 
 #[test]
 fn promtool_checks_and_unit_tests_the_rules() {
-    if !have_promtool() {
+    if !prom::have("promtool") {
         return;
     }
     promtool(&["check", "rules", "perfcore-alerts.yml"]);

@@ -90,7 +90,7 @@ pub use sink::{
 
 // The endpoint, the exposition, the Pushgateway client.
 mod exposition;
-mod http;
+pub(crate) mod http;
 mod live;
 mod push;
 mod server;

@@ -329,16 +329,19 @@ pub(crate) fn encode(
     for collector in extra {
         registry.register_collector(collector);
     }
+    encode_registry(&mut out, &registry, options.format);
+    out
+}
+
+/// Appends `registry`'s text in `format` to `out`.
+fn encode_registry(out: &mut String, registry: &Registry, format: ExpositionFormat) {
     // Writing to a String cannot fail, and a collector only fails when its writer does.
-    let _ = match options.format {
-        ExpositionFormat::OpenMetrics => {
-            prometheus_client::encoding::text::encode(&mut out, &registry)
-        }
+    let _ = match format {
+        ExpositionFormat::OpenMetrics => prometheus_client::encoding::text::encode(out, registry),
         ExpositionFormat::Prometheus => {
-            prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+            prometheus_client::encoding::prometheus_text::encode(out, registry)
         }
     };
-    out
 }
 
 /// Writes the function families in either text format.
@@ -620,14 +623,7 @@ pub(crate) mod tests {
             let mut registry = registry(options);
             registry.register_collector(Box::new(SnapshotCollector { rows: rows(snap) }));
             let mut out = String::new();
-            let _ = match options.format {
-                ExpositionFormat::OpenMetrics => {
-                    prometheus_client::encoding::text::encode(&mut out, &registry)
-                }
-                ExpositionFormat::Prometheus => {
-                    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
-                }
-            };
+            encode_registry(&mut out, &registry, options.format);
             out
         }
     }

@@ -23,56 +23,22 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// Parses `http://host[:port][/prefix][/metrics]`.
+    /// Parses `http://host[:port][/prefix][/metrics]` (the scheme may be left out), with the
+    /// monitor's URL reader (the one webhooks and pushes use).
     pub(crate) fn parse(url: &str) -> Result<Self, TopError> {
         let bad =
             |reason: &str| TopError::InvalidUrl { url: url.to_owned(), reason: reason.to_owned() };
         let trimmed = url.trim();
-        let rest = match trimmed.get(..7) {
-            Some(s) if s.eq_ignore_ascii_case("http://") => &trimmed[7..],
-            _ if trimmed.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")) => {
-                return Err(bad("https is not supported: perfcore endpoints speak plain http"));
-            }
-            _ if !trimmed.contains("://") => trimmed,
-            _ => return Err(bad("only http:// URLs are supported")),
-        };
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        if authority.contains('@') {
-            return Err(bad("credentials in the URL are not supported"));
-        }
-        let (host, port) = if authority.starts_with('[') {
-            match authority.rfind("]:") {
-                Some(i) => (&authority[..=i], Some(&authority[i + 2..])),
-                None if authority.ends_with(']') => (authority, None),
-                None => return Err(bad("unclosed '[' in the host")),
-            }
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        if host.is_empty()
-            || host == "[]"
-            || host.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(bad("no host, or a host with spaces"));
-        }
-        let port = match port {
-            None => 80,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| bad("the port is not a number in 1..=65535"))?,
-        };
+        let with_scheme =
+            if trimmed.contains("://") { trimmed.to_owned() } else { format!("http://{trimmed}") };
+        let parsed = crate::monitor::http::HttpUrl::parse(&with_scheme).map_err(|e| match e {
+            crate::monitor::MonitorError::InvalidUrl { reason, .. } => bad(&reason),
+            other => bad(&other.to_string()),
+        })?;
+        let path = parsed.path.split(['?', '#']).next().unwrap_or("");
         let base = path.trim_end_matches('/');
         let base = base.strip_suffix("/metrics").unwrap_or(base).trim_end_matches('/');
-        if base.chars().any(|c| c.is_ascii_control() || c == ' ') {
-            return Err(bad("the path holds spaces or control characters"));
-        }
-        Ok(Self { host: host.to_owned(), port, base: base.to_owned() })
+        Ok(Self { host: parsed.host, port: parsed.port, base: base.to_owned() })
     }
 
     /// `http://host:port/base`, as shown in the header and messages.
