@@ -13,6 +13,12 @@ step() {
         "$(df -h --output=avail "$ROOT" 2>/dev/null | tail -n 1 | tr -d ' ')"
 }
 
+# The release builds here (the examples, then the wheel, which reuses them) carry no debug
+# info: the line tables `[profile.release]` keeps are for perf and callgrind on benches run by
+# hand, and writing them cost the test command a large share of its release build. Both builds
+# see the same setting, so the wheel still reuses what the examples' build compiled.
+export CARGO_PROFILE_RELEASE_DEBUG=0
+
 step "tools the tests read our exports with (chromium, go tool pprof, promtool, valgrind)"
 bash "$ROOT/.ci/install-tools.sh"
 # A test whose independent reader is missing fails instead of skipping.

@@ -1,7 +1,7 @@
 //! The Grafana dashboard in examples/grafana follows Grafana's dashboard model (so it imports
 //! as it is), and every PromQL expression in it (each panel's queries and the template
 //! variables') parses: `promtool check rules` on a rules file made of them. The live test,
-//! service_dashboard.rs, evaluates them against a real Prometheus scraping the example
+//! examples/tests/service_dashboard.rs, evaluates them against a real Prometheus scraping the example
 //! service.
 
 #[path = "common/dashboard.rs"]

@@ -565,8 +565,13 @@ impl LoadOptions {
             SoakFigures {
                 rss_warm_bytes: scrape.rss.iter().find(|(t, _)| *t >= warm_at).map(|&(_, b)| b),
                 rss_series: scrape.rss.iter().step_by(10).copied().collect(),
-                rss_start_bytes: rss0,
-                rss_end_bytes: rss1,
+                // An external service's: the first and last its endpoint exported.
+                rss_start_bytes: if live.is_some() {
+                    rss0
+                } else {
+                    scrape.rss.first().map(|r| r.1)
+                },
+                rss_end_bytes: if live.is_some() { rss1 } else { scrape.rss.last().map(|r| r.1) },
                 scrapes: scrape.latencies.len() as u64 + scrape.errors,
                 scrape_errors: scrape.errors,
                 scrape_latency: Quantiles::of(&mut scrape.latencies.clone()),
@@ -890,14 +895,24 @@ impl Scraper {
             let started = Instant::now();
             let mut next = started;
             while !flag.load(Ordering::Acquire) {
-                if let Some(rss) = super::rss_bytes() {
-                    figures.rss.push((started.elapsed().as_secs_f64(), rss));
+                // The service's memory: this process's when it runs here, else what its
+                // endpoint exports (`process_resident_memory_bytes`, from the sampler).
+                let at = started.elapsed().as_secs_f64();
+                if live.is_some()
+                    && let Some(rss) = super::rss_bytes()
+                {
+                    figures.rss.push((at, rss));
                 }
                 let t = Instant::now();
                 match client.get("") {
                     Ok(r) if r.status == 200 => {
                         figures.latencies.push(t.elapsed().as_nanos() as u64);
                         figures.last_bytes = r.body.len() as u64;
+                        if live.is_none()
+                            && let Some(rss) = exported_rss(&r.body)
+                        {
+                            figures.rss.push((at, rss));
+                        }
                         if let Some(b) = live.as_ref().and_then(|l| l.last_scrape_build()) {
                             figures.builds.push(b.as_nanos() as u64);
                         }
@@ -918,6 +933,20 @@ impl Scraper {
         self.stop.store(true, Ordering::Release);
         self.handle.join().unwrap_or_default()
     }
+}
+
+/// The `…process_resident_memory_bytes` gauge of an exposition (the first sample of it).
+fn exported_rss(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?;
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(' ')?;
+        let name = name.split('{').next()?;
+        if line.starts_with('#') || !name.ends_with("process_resident_memory_bytes") {
+            return None;
+        }
+        let v: f64 = value.split_whitespace().next()?.parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(v as u64)
+    })
 }
 
 #[perfcore::profile(name = "service::scope_cost_probe")]
@@ -949,6 +978,21 @@ pub(crate) fn scope_cost_ns() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exported_rss_is_read_from_the_text() {
+        let text = b"# HELP perfcore_process_resident_memory_bytes RSS.\n\
+            # TYPE perfcore_process_resident_memory_bytes gauge\n\
+            perfcore_process_resident_memory_bytes 6455296\n";
+        assert_eq!(exported_rss(text), Some(6_455_296));
+        assert_eq!(
+            exported_rss(b"perfcore_process_resident_memory_bytes{x=\"1\"} 5.0e3\n"),
+            Some(5_000)
+        );
+        assert_eq!(exported_rss(b"other_bytes 3\n"), None);
+        assert_eq!(exported_rss(b"perfcore_process_resident_memory_bytes NaN\n"), None);
+        assert_eq!(exported_rss(&[0xff, 0xfe]), None);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -291,21 +291,32 @@ impl fmt::Display for SliReport {
             };
             let pct =
                 |x: Option<f64>| x.map_or_else(|| "?".into(), |x| format!("{:.3}%", x * 100.0));
+            // In process, the RSS is this process's, the driver's samples included; else the
+            // service's own, as its endpoint exports it; the build time is known in process only.
+            let in_process = s.worker_cpu_ns.is_some();
+            let driver = if in_process {
+                format!(
+                    " (the driver's samples: {:.1} MiB of it)",
+                    s.driver_sample_bytes as f64 / 1048576.0
+                )
+            } else {
+                " (the service's, as its endpoint exports it)".to_owned()
+            };
+            let build = s.scrape_build.map_or_else(String::new, |b| {
+                format!(" (built in p50 {:.2} ms p99 {:.2} ms)", ms(b.p50_ns), ms(b.p99_ns))
+            });
             writeln!(
                 f,
-                "soak: RSS {} -> {} at a tenth of the run -> {} at the end (the driver's samples: {:.1} MiB of it); {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms (built in p50 {:.2} ms p99 {:.2} ms), {} bytes; \
+                "soak: RSS {} -> {} at a tenth of the run -> {} at the end{driver}; {} scrapes ({} failed), p50 {:.2} ms p99 {:.2} ms{build}, {} bytes; \
                  scope cost {:.1} ns x {} scopes = {} of the workers' CPU, {} of the process's; \
                  endpoint <= {} of the process's; {:.0} requests/s",
                 mib(s.rss_start_bytes),
                 mib(s.rss_warm_bytes),
                 mib(s.rss_end_bytes),
-                s.driver_sample_bytes as f64 / 1048576.0,
                 s.scrapes,
                 s.scrape_errors,
                 ms(s.scrape_latency.p50_ns),
                 ms(s.scrape_latency.p99_ns),
-                ms(s.scrape_build.map_or(0, |b| b.p50_ns)),
-                ms(s.scrape_build.map_or(0, |b| b.p99_ns)),
                 s.scrape_bytes,
                 s.scope_cost_ns,
                 s.scopes.map_or_else(|| "?".into(), |n| n.to_string()),

@@ -459,7 +459,8 @@ const BAR_WIDTH: u16 = 5;
 /// The latency histogram as bars over a 1-2-5 series of bounds (`1µs`, `2µs`, `5µs`,
 /// `10µs`, ...), coarsened to decades, then to groups of decades, until it fits.
 fn draw_histogram(frame: &mut Frame<'_>, f: &FunctionStats, area: Rect) {
-    let block = Block::bordered().title(" latency histogram (calls per bucket, lower bound) ");
+    let block = Block::bordered()
+        .title(" latency histogram since the start (calls per bucket, lower bound) ");
     let inner = block.inner(area);
     let max_bars = usize::from(inner.width / (BAR_WIDTH + 1)).max(1);
     let bins = histogram_bins(f, max_bars);

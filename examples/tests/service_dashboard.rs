@@ -8,9 +8,12 @@
 //! run away. Prometheus comes from `.ci/install-tools.sh`; without it the test prints a
 //! notice and passes, unless `PERFCORE_REQUIRE_TOOLS=1` (as CI sets it).
 
-#[path = "common/dashboard.rs"]
+// The Prometheus harness and the dashboard reader the tests crate's live tests share. This
+// test lives here, beside the service, so that the tests crate does not depend on the
+// examples crate (trybuild copies its dev-dependencies into every UI test build).
+#[path = "../../tests/tests/common/dashboard.rs"]
 mod dashboard;
-#[path = "common/prom.rs"]
+#[path = "../../tests/tests/common/prom.rs"]
 mod prom;
 
 use std::collections::{BTreeMap, BTreeSet};
