@@ -274,22 +274,21 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
         return Err(bad());
     }
     let minor = version_minor(version)?;
+    let Some(((body, keep_alive), end)) = framed(buf, &head, minor)? else { return Ok(None) };
+    let (method, target) = (method.to_owned(), target.to_owned());
+    Ok(Some((Request { method, target, body, headers: head.headers, keep_alive }, end)))
+}
+
+/// The body after `head` (its `Content-Length` bytes) and whether the connection stays
+/// open, with where the message ends: `Ok(None)` while the body is incomplete.
+fn framed(buf: &[u8], head: &Head<'_>, minor: u8) -> Parsed<(Vec<u8>, bool)> {
     let length = content_length(&head.headers)?;
     let end = head.body_start + length;
     if buf.len() < end {
         return Ok(None);
     }
-    let keep_alive = keep_alive(minor, &head.headers);
-    Ok(Some((
-        Request {
-            method: method.to_owned(),
-            target: target.to_owned(),
-            body: buf[head.body_start..end].to_vec(),
-            headers: head.headers,
-            keep_alive,
-        },
-        end,
-    )))
+    let body = buf[head.body_start..end].to_vec();
+    Ok(Some(((body, keep_alive(minor, &head.headers)), end)))
 }
 
 /// Parses one response from the front of `buf` (every response here carries a
@@ -318,21 +317,8 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
     if !(100..=599).contains(&status) {
         return Err(bad());
     }
-    let length = content_length(&head.headers)?;
-    let end = head.body_start + length;
-    if buf.len() < end {
-        return Ok(None);
-    }
-    let keep_alive = keep_alive(minor, &head.headers);
-    Ok(Some((
-        Response {
-            status,
-            body: buf[head.body_start..end].to_vec(),
-            headers: head.headers,
-            keep_alive,
-        },
-        end,
-    )))
+    let Some(((body, keep_alive), end)) = framed(buf, &head, minor)? else { return Ok(None) };
+    Ok(Some((Response { status, body, headers: head.headers, keep_alive }, end)))
 }
 
 /// The reason phrase of the status codes the service uses.

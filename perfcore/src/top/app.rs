@@ -489,13 +489,18 @@ impl App {
         let now = snapshot.ended_unix_ns;
         let window = QUANTILE_WINDOW.as_nanos() as u64;
         let cutoff = now.saturating_sub(window);
-        // A reset profiler (or another one) is not a later state of what is held.
-        if self.recent.back().is_some_and(|b| snapshot.since(b).is_err()) {
-            self.recent.clear();
-        }
         let base =
             self.recent.iter().rev().find(|s| s.ended_unix_ns <= cutoff).or(self.recent.front());
-        if let Some(delta) = base.and_then(|b| snapshot.since(b).ok()) {
+        let delta = match base.map(|b| snapshot.since(b)) {
+            Some(Ok(delta)) => Some(delta),
+            Some(Err(_)) => {
+                // A reset profiler (or another one) is not a later state of what is held.
+                self.recent.clear();
+                None
+            }
+            None => None,
+        };
+        if let Some(delta) = delta {
             self.quantile_span = Some(delta.window());
             let mut new = delta.functions.iter().peekable();
             for (f, row) in snapshot.functions.iter().zip(&mut self.rows) {
